@@ -1,0 +1,114 @@
+// Where an image's bytes live. Tools read an image through positioned reads and writes, never by
+// loading a multi-GiB file whole; a Buffer or a mapped region (a dma-buf, /dev/mem) serves the same
+// interface, so every layer above works unchanged on all three.
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import { CorruptImageError, DaxfsError } from "./errors.js";
+
+export interface ImageSource {
+  /** Total bytes addressable. */
+  readonly size: number;
+  readonly writable: boolean;
+  /** A label for messages: the file path, or "(buffer)". */
+  readonly name: string;
+  /** Reads exactly `length` bytes at `offset`; throws CorruptImageError past the end. */
+  read(offset: number, length: number): Uint8Array;
+  /** Writes `bytes` at `offset`; throws EROFS on a read-only source, EIO past the end. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Makes earlier writes durable (fsync for files; nothing for memory). */
+  flush(): void;
+  close(): void;
+}
+
+function checkRange(source: ImageSource, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new CorruptImageError(`${source.name}: invalid range ${offset}+${length}`);
+  }
+  if (offset + length > source.size) {
+    throw new CorruptImageError(`${source.name}: ${length} bytes at ${offset} run past the image end ${source.size}`, offset);
+  }
+}
+
+/** An image held in memory: a Buffer, a Uint8Array, or a mapped region wrapped as one. */
+export class MemoryImage implements ImageSource {
+  readonly name: string;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly writable = true,
+    name = "(buffer)",
+  ) {
+    this.name = name;
+  }
+
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+
+  write(offset: number, bytes: Uint8Array): void {
+    if (!this.writable) throw new DaxfsError("EROFS", `${this.name}: image is read-only`);
+    checkRange(this, offset, bytes.length);
+    this.bytes.set(bytes, offset);
+  }
+
+  flush(): void {}
+  close(): void {}
+}
+
+/** An image file read and written with pread/pwrite. */
+export class FileImage implements ImageSource {
+  readonly size: number;
+  private fd: number;
+
+  private constructor(
+    readonly name: string,
+    fd: number,
+    readonly writable: boolean,
+  ) {
+    this.fd = fd;
+    this.size = fstatSync(fd).size;
+  }
+
+  /** Opens `path`; errors carry the path and the system's reason. */
+  static open(path: string, options: { writable?: boolean } = {}): FileImage {
+    const writable = options.writable ?? false;
+    try {
+      return new FileImage(path, openSync(path, writable ? "r+" : "r"), writable);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+      const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
+      throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${path}: ${reason}`);
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) throw new CorruptImageError(`${this.name}: short read at ${offset + done}`, offset + done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(offset: number, bytes: Uint8Array): void {
+    if (!this.writable) throw new DaxfsError("EROFS", `${this.name}: image is read-only`);
+    checkRange(this, offset, bytes.length);
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, offset + done);
+  }
+
+  flush(): void {
+    if (this.writable) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
