@@ -25,9 +25,11 @@ doc: |
   absolute; offsets inside the base image are relative to its start.
 doc-ref: ../shared/spec/SPEC.md section 1; ../shared/spec/layout-v5.md
 -constants:
-  magic:
+  super_magic:
     value: 0x64617835
-    doc: Superblock magic, "dax5"; also the statfs f_type.
+    doc: |
+      Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_MAGIC,
+      which <uapi/linux/magic.h> defines as another value.)
   version:
     value: 5
     doc: Format version of the superblock and the base image.

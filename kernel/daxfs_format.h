@@ -16,8 +16,11 @@
 #include <stddef.h>
 #endif
 
-/* Superblock magic, "dax5"; also the statfs f_type. */
-#define DAXFS_MAGIC 0x64617835
+/*
+ * Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_SUPER_MAGIC, which
+ * <uapi/linux/magic.h> defines as another value.)
+ */
+#define DAXFS_SUPER_MAGIC 0x64617835
 /* Format version of the superblock and the base image. */
 #define DAXFS_VERSION 5
 /* Base superblock magic, "dda5". */

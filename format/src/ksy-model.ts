@@ -30,6 +30,8 @@ export interface FieldLayout {
   /** ksy type id of a nested struct field. */
   structType?: string;
   enumName?: string;
+  /** The `valid:` value a parser insists on (magics, versions); not emitted, used by tests. */
+  valid?: number;
   doc: string;
 }
 
@@ -197,6 +199,7 @@ function mapStruct(
       tsName: camelCase(cField),
       doc: docOf(field),
       ...(typeof field.enum === "string" ? { enumName: field.enum } : {}),
+      ...(typeof field.valid === "number" ? { valid: field.valid } : {}),
     };
     let mapped: FieldLayout;
     const type = field.type;

@@ -51,8 +51,8 @@ function putBytes(bytes: Uint8Array, offset: number, value: Uint8Array, length: 
   bytes.set(value, offset);
 }
 
-/** Superblock magic, "dax5"; also the statfs f_type. */
-export const DAXFS_MAGIC = 0x64617835;
+/** Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_SUPER_MAGIC, which <uapi/linux/magic.h> defines as another value.) */
+export const DAXFS_SUPER_MAGIC = 0x64617835;
 /** Format version of the superblock and the base image. */
 export const DAXFS_VERSION = 5;
 /** Base superblock magic, "dda5". */

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (as root) for the DAXFS toolkit.
+#   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package
+#   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
+#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=12.21.0
+TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates)
+TEST_PACKAGES=(
+  gcc make
+  qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+  linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
+  linux-image-amd64 linux-headers-amd64
+  erofs-utils
+)
+
+packages=("${TOOL_PACKAGES[@]}")
+[[ "${1:-}" == "--all" ]] && packages+=("${TEST_PACKAGES[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "setup: Node 20.19 or newer is required (found $(node --version))" >&2
+  exit 1
+fi
+if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+  echo "setup: installing pnpm $PNPM_VERSION"
+  npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null 2>&1
+fi
+
+pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' | tail -n 3
+pnpm run -s build
+echo "setup: done"

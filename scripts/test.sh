@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: generated-file drift, lint, typecheck/build, then the whole test suite
+# (format, image model, tools, FUSE mounts, the kernel module in QEMU guests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== generated files (format/daxfs.ksy -> kernel/daxfs_format.h, packages/format)"
+pnpm run -s gen:check
+echo "== lint"
+pnpm run -s lint
+echo "== build"
+pnpm run -s build
+echo "== tests"
+pnpm exec vitest run "$@"
