@@ -13,7 +13,9 @@ function option(args: string[], name: string): string | undefined {
 }
 
 function main(args: string[]): number {
-  const repoRoot = resolve(option(args, "--root") ?? join(dirname(fileURLToPath(import.meta.url)), "..", ".."));
+  const repoRoot = resolve(
+    option(args, "--root") ?? join(dirname(fileURLToPath(import.meta.url)), "..", ".."),
+  );
   const ksyPath = resolve(option(args, "--ksy") ?? join(repoRoot, "format", "daxfs.ksy"));
   const check = args.includes("--check");
   let source: string;
@@ -44,7 +46,9 @@ function main(args: string[]): number {
         // A missing file is drift like any other.
       }
       if (current !== content) {
-        console.error(`daxfs-gen: ${relative} differs from a fresh generation of ${ksyPath}; run \`pnpm gen\``);
+        console.error(
+          `daxfs-gen: ${relative} differs from a fresh generation of ${ksyPath}; run \`pnpm gen\``,
+        );
         drifted++;
       }
     } else {

@@ -10,7 +10,10 @@ import { camelCase, type FieldLayout, parseKsy, pascalCase, type StructLayout } 
 
 const model = parseKsy(readFileSync(KSY_PATH, "utf8"));
 const codecs = new Map<string, format.StructCodec<Record<string, unknown>>>(
-  format.ALL_STRUCTS.map((codec) => [codec.cName, codec as unknown as format.StructCodec<Record<string, unknown>>]),
+  format.ALL_STRUCTS.map((codec) => [
+    codec.cName,
+    codec as unknown as format.StructCodec<Record<string, unknown>>,
+  ]),
 );
 const structByKsyId = new Map(model.structs.map((s) => [s.ksyId, s]));
 
@@ -20,13 +23,18 @@ function arbitraryField(field: FieldLayout): fc.Arbitrary<unknown> {
   if (field.valid !== undefined) return fc.constant(field.valid);
   switch (field.kind) {
     case "uint":
-      return field.width === 8 ? fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) : fc.nat({ max: 2 ** (field.width! * 8) - 1 });
+      return field.width === 8
+        ? fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
+        : fc.nat({ max: 2 ** (field.width! * 8) - 1 });
     case "bytes":
       return fc.uint8Array({ minLength: field.size, maxLength: field.size });
     case "strz":
       // A NUL-terminated ASCII name padded with zeros, as the format stores branch names.
       return fc
-        .string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_."), maxLength: field.size - 1 })
+        .string({
+          unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_."),
+          maxLength: field.size - 1,
+        })
         .map((text) => {
           const bytes = new Uint8Array(field.size);
           bytes.set(Buffer.from(text, "ascii"));
@@ -42,7 +50,11 @@ function arbitraryStruct(struct: StructLayout): fc.Arbitrary<Record<string, unkn
 }
 
 /** Compares one decoded Kaitai object with the value the TS codec encoded. */
-function expectKaitaiEquals(struct: StructLayout, parsed: KaitaiModule, value: Record<string, unknown>): void {
+function expectKaitaiEquals(
+  struct: StructLayout,
+  parsed: KaitaiModule,
+  value: Record<string, unknown>,
+): void {
   for (const field of struct.fields) {
     const ours = value[field.tsName];
     const theirs = parsed[camelCase(field.ksyId)];
@@ -58,7 +70,9 @@ function expectKaitaiEquals(struct: StructLayout, parsed: KaitaiModule, value: R
       case "strz": {
         const bytes = ours as Uint8Array;
         const end = bytes.indexOf(0);
-        expect(theirs, where).toBe(Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString("ascii"));
+        expect(theirs, where).toBe(
+          Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString("ascii"),
+        );
         break;
       }
       case "struct":
@@ -98,9 +112,14 @@ describe("generated TypeScript codecs", () => {
   it("decode and encode refuse a struct that does not fit", () => {
     const bytes = new Uint8Array(format.DaxfsBranch.size - 1);
     expect(() => format.DaxfsBranch.decode(bytes, 0)).toThrow(RangeError);
-    expect(() => format.DaxfsBranch.encode(new Uint8Array(200), 100, format.DaxfsBranch.zero())).toThrow(RangeError);
+    expect(() => format.DaxfsBranch.encode(new Uint8Array(200), 100, format.DaxfsBranch.zero())).toThrow(
+      RangeError,
+    );
     expect(() =>
-      format.DaxfsBranch.encode(new Uint8Array(128), 0, { ...format.DaxfsBranch.zero(), name: new Uint8Array(3) }),
+      format.DaxfsBranch.encode(new Uint8Array(128), 0, {
+        ...format.DaxfsBranch.zero(),
+        name: new Uint8Array(3),
+      }),
     ).toThrow(/daxfs_branch.name/);
   });
 });

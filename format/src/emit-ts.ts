@@ -30,7 +30,11 @@ function decodeExpr(field: FieldLayout, structs: Map<string, StructLayout>): str
   }
 }
 
-function encodeStatement(struct: StructLayout, field: FieldLayout, structs: Map<string, StructLayout>): string {
+function encodeStatement(
+  struct: StructLayout,
+  field: FieldLayout,
+  structs: Map<string, StructLayout>,
+): string {
   const at = `offset + ${field.offset}`;
   const value = `value.${field.tsName}`;
   switch (field.kind) {
@@ -170,7 +174,9 @@ export function emitTypeScript(model: FormatModel): string {
     for (const field of struct.fields) out.push(`    ${encodeStatement(struct, field, structs)}`);
     out.push("  },");
     out.push("  zero() {");
-    out.push(`    return { ${struct.fields.map((f) => `${f.tsName}: ${zeroExpr(f, structs)}`).join(", ")} };`);
+    out.push(
+      `    return { ${struct.fields.map((f) => `${f.tsName}: ${zeroExpr(f, structs)}`).join(", ")} };`,
+    );
     out.push("  },", "};", "");
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { generate, GENERATED_C_HEADER, GENERATED_TS_CODECS } from "./generate.js";
+import { GENERATED_C_HEADER, GENERATED_TS_CODECS, generate } from "./generate.js";
 import { KSY_PATH } from "./kaitai.js";
 import { KsyMappingError, parseKsy } from "./ksy-model.js";
 
@@ -52,7 +52,11 @@ describe("generated files", () => {
 
 describe("the generator refuses what it cannot map to C, naming the field", () => {
   const cases: [string, string, RegExp][] = [
-    ["an unknown type", KSY.replace("type: global_coord", "type: global_cord"), /types\.superblock\.seq\[15\]\(coord\): unknown type 'global_cord'/],
+    [
+      "an unknown type",
+      KSY.replace("type: global_coord", "type: global_cord"),
+      /types\.superblock\.seq\[15\]\(coord\): unknown type 'global_cord'/,
+    ],
     [
       "a size that is not fixed",
       KSY.replace("        size: 3848\n", "        size: flags\n"),
@@ -60,7 +64,10 @@ describe("the generator refuses what it cannot map to C, naming the field", () =
     ],
     [
       "a conditional field",
-      KSY.replace("      - id: flags\n        type: u4\n        doc: Unused, 0.", "      - id: flags\n        type: u4\n        if: version == 5\n        doc: Unused, 0."),
+      KSY.replace(
+        "      - id: flags\n        type: u4\n        doc: Unused, 0.",
+        "      - id: flags\n        type: u4\n        if: version == 5\n        doc: Unused, 0.",
+      ),
       /types\.superblock\.seq\[2\]\(flags\): 'if' has no fixed-size C equivalent/,
     ],
     [
@@ -85,8 +92,21 @@ describe("the generator refuses what it cannot map to C, naming the field", () =
 
   it("the C header compiles with gcc -Wall -Wextra -Werror, static asserts included", () => {
     const dir = mkdtempSync(join(tmpdir(), "daxfs-hdr-"));
-    writeFileSync(join(dir, "t.c"), '#include "daxfs_format.h"\nint main(void) { return sizeof(struct daxfs_super) != 4040; }\n');
-    execFileSync("gcc", ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I", join(REPO_ROOT, "kernel"), "-o", join(dir, "t"), join(dir, "t.c")]);
+    writeFileSync(
+      join(dir, "t.c"),
+      '#include "daxfs_format.h"\nint main(void) { return sizeof(struct daxfs_super) != 4040; }\n',
+    );
+    execFileSync("gcc", [
+      "-std=gnu11",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-I",
+      join(REPO_ROOT, "kernel"),
+      "-o",
+      join(dir, "t"),
+      join(dir, "t.c"),
+    ]);
     execFileSync(join(dir, "t"));
   });
 });

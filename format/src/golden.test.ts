@@ -84,7 +84,13 @@ function assembleImage() {
     dataOffset: BigInt(dataStart),
   });
   const inodes = [
-    { ino: 1, mode: S_IFDIR | 0o755, size: rootDirents.length * DAXFS_DIRENT_SIZE, data: layout.root, nlink: 3 },
+    {
+      ino: 1,
+      mode: S_IFDIR | 0o755,
+      size: rootDirents.length * DAXFS_DIRENT_SIZE,
+      data: layout.root,
+      nlink: 3,
+    },
     { ino: 2, mode: S_IFREG | 0o644, size: hello.length, data: layout.hello, nlink: 1 },
     { ino: 3, mode: S_IFLNK | 0o777, size: "hello.txt".length, data: layout.link, nlink: 1 },
     { ino: 4, mode: S_IFDIR | 0o755, size: 0, data: 0, nlink: 2 },
@@ -116,7 +122,12 @@ function assembleImage() {
   // main's log, entries back to back; the WRITE is padded so its data starts on a block.
   let cursor = deltaOffset;
   const header = (type: DeltaType, totalSize: number, ino: number) => {
-    DaxfsDeltaHdr.encode(image, cursor, { type, totalSize, ino: BigInt(ino), timestamp: 1_700_000_000_000_000_000n });
+    DaxfsDeltaHdr.encode(image, cursor, {
+      type,
+      totalSize,
+      ino: BigInt(ino),
+      timestamp: 1_700_000_000_000_000_000n,
+    });
   };
   const createName = Buffer.from("new.txt");
   header(DeltaType.CREATE, 24 + DaxfsDeltaCreate.size + createName.length, 5);

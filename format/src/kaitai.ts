@@ -15,7 +15,9 @@ interface KaitaiCompiler {
 }
 
 /** Compiles the .ksy to JavaScript; returns the compiler's files (name → source). */
-export async function compileKsyToJavaScript(ksySource = readFileSync(KSY_PATH, "utf8")): Promise<Record<string, string>> {
+export async function compileKsyToJavaScript(
+  ksySource = readFileSync(KSY_PATH, "utf8"),
+): Promise<Record<string, string>> {
   const compiler = require("kaitai-struct-compiler") as KaitaiCompiler;
   return compiler.compile("javascript", parse(ksySource), null, false);
 }
@@ -27,7 +29,8 @@ export type KaitaiModule = Record<string, any>;
 export async function loadKaitaiParser(): Promise<{ Daxfs: KaitaiModule; KaitaiStream: KaitaiModule }> {
   const files = await compileKsyToJavaScript();
   const source = files["Daxfs.js"];
-  if (!source) throw new Error(`kaitai-struct-compiler produced no Daxfs.js (got ${Object.keys(files).join(", ")})`);
+  if (!source)
+    throw new Error(`kaitai-struct-compiler produced no Daxfs.js (got ${Object.keys(files).join(", ")})`);
   const KaitaiStream = require("kaitai-struct/KaitaiStream") as KaitaiModule;
   const exports: KaitaiModule = {};
   const localRequire = (name: string) => {

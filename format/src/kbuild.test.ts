@@ -11,7 +11,9 @@ const KERNEL_HEADERS = "/usr/src/linux-headers-6.12.117+deb12-amd64";
 const KERNEL_DIR = fileURLToPath(new URL("../../kernel/", import.meta.url));
 
 it("daxfs_format.h builds in a kernel module against the 6.12 headers with W=1", () => {
-  expect(existsSync(KERNEL_HEADERS), `${KERNEL_HEADERS} (apt: linux-headers-6.12.117+deb12-amd64)`).toBe(true);
+  expect(existsSync(KERNEL_HEADERS), `${KERNEL_HEADERS} (apt: linux-headers-6.12.117+deb12-amd64)`).toBe(
+    true,
+  );
   const dir = mkdtempSync(join(tmpdir(), "daxfs-kbuild-"));
   writeFileSync(join(dir, "Kbuild"), `obj-m := fmtcheck.o\nccflags-y := -I${KERNEL_DIR} -Werror\n`);
   writeFileSync(

@@ -2,7 +2,7 @@
 // TypeScript emitters share. Everything the emitters need is computed here once, and every rule
 // the C mapping depends on (fixed sizes, natural alignment, no hidden padding) is checked here,
 // with the ksy path of the offending field in the error.
-import { isMap as isYamlMap, isScalar, parseDocument, YAMLMap } from "yaml";
+import { isScalar, isMap as isYamlMap, parseDocument, YAMLMap } from "yaml";
 
 export class KsyMappingError extends Error {
   constructor(
@@ -140,7 +140,11 @@ export function parseKsy(source: string): FormatModel {
     if (!isYamlMap(enumPair.value)) throw new KsyMappingError(`enums.${ksyId}`, "expected a mapping");
     const members = enumPair.value.items.map((pair) => {
       const key = isScalar(pair.key) ? pair.key.value : undefined;
-      const value = isScalar(pair.value) ? pair.value.value : isYamlMap(pair.value) ? pair.value.get("id") : undefined;
+      const value = isScalar(pair.value)
+        ? pair.value.value
+        : isYamlMap(pair.value)
+          ? pair.value.get("id")
+          : undefined;
       if (typeof key !== "number" || !Number.isInteger(key) || typeof value !== "string") {
         throw new KsyMappingError(`enums.${ksyId}.${String(key)}`, "enum members must be integer: name");
       }
@@ -178,7 +182,8 @@ function mapStruct(
   layoutOf: (typeId: string, path: string) => StructLayout,
 ): StructLayout {
   const seq = node.seq;
-  if (!Array.isArray(seq) || seq.length === 0) throw new KsyMappingError(`${path}.seq`, "a C struct needs a seq");
+  if (!Array.isArray(seq) || seq.length === 0)
+    throw new KsyMappingError(`${path}.seq`, "a C struct needs a seq");
   const fields: FieldLayout[] = [];
   let offset = 0;
   let align = 1;
@@ -186,7 +191,8 @@ function mapStruct(
     const field = requireMap(rawField, `${path}.seq[${index}]`);
     const ksyId = String(field.id ?? "");
     const fieldPath = `${path}.seq[${index}](${ksyId})`;
-    if (!/^[a-z][a-z0-9_]*$/.test(ksyId)) throw new KsyMappingError(fieldPath, "field needs a lower_snake_case id");
+    if (!/^[a-z][a-z0-9_]*$/.test(ksyId))
+      throw new KsyMappingError(fieldPath, "field needs a lower_snake_case id");
     for (const dynamic of ["if", "repeat", "process", "terminator", "size-eos", "pos", "io"]) {
       if (field[dynamic] !== undefined) {
         throw new KsyMappingError(fieldPath, `'${dynamic}' has no fixed-size C equivalent`);
@@ -221,7 +227,12 @@ function mapStruct(
     } else {
       throw new KsyMappingError(fieldPath, "non-fixed size: switch types cannot be a C field");
     }
-    const fieldAlign = mapped.kind === "uint" ? mapped.width! : mapped.kind === "struct" ? layoutOf(type as string, fieldPath).align : 1;
+    const fieldAlign =
+      mapped.kind === "uint"
+        ? mapped.width!
+        : mapped.kind === "struct"
+          ? layoutOf(type as string, fieldPath).align
+          : 1;
     if (offset % fieldAlign !== 0) {
       throw new KsyMappingError(
         fieldPath,
@@ -233,7 +244,10 @@ function mapStruct(
     offset += mapped.size;
   });
   if (offset % align !== 0) {
-    throw new KsyMappingError(path, `size ${offset} is not a multiple of its alignment ${align}; add tail padding`);
+    throw new KsyMappingError(
+      path,
+      `size ${offset} is not a multiple of its alignment ${align}; add tail padding`,
+    );
   }
   return { ksyId: typeId, cName, tsName: pascalCase(cName), size: offset, align, doc: docOf(node), fields };
 }
