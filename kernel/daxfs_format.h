@@ -17,7 +17,7 @@
 #endif
 
 /*
- * Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_SUPER_MAGIC, which
+ * Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_MAGIC, which
  * <uapi/linux/magic.h> defines as another value.)
  */
 #define DAXFS_SUPER_MAGIC 0x64617835

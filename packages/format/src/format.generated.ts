@@ -51,7 +51,7 @@ function putBytes(bytes: Uint8Array, offset: number, value: Uint8Array, length: 
   bytes.set(value, offset);
 }
 
-/** Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_SUPER_MAGIC, which <uapi/linux/magic.h> defines as another value.) */
+/** Superblock magic, "dax5"; also the statfs f_type. (Not DAXFS_MAGIC, which <uapi/linux/magic.h> defines as another value.) */
 export const DAXFS_SUPER_MAGIC = 0x64617835;
 /** Format version of the superblock and the base image. */
 export const DAXFS_VERSION = 5;
