@@ -17,6 +17,12 @@ export interface ImageSource {
   /** Makes earlier writes durable (fsync for files; nothing for memory). */
   flush(): void;
   close(): void;
+  /**
+   * Atomic compare-and-swap of the little-endian u32 at `offset` (4-aligned); returns the value
+   * found. Offered only where the bytes are really shared memory (a mapping), so that the CAS is
+   * seen by every process and kernel using them: the coordination lock (SPEC 3.9.1) relies on it.
+   */
+  compareExchange32?(offset: number, expected: number, replacement: number): number;
 }
 
 function checkRange(source: ImageSource, offset: number, length: number): void {
@@ -56,6 +62,17 @@ export class MemoryImage implements ImageSource {
 
   flush(): void {}
   close(): void {}
+
+  compareExchange32(offset: number, expected: number, replacement: number): number {
+    if (!this.writable) throw new DaxfsError("EROFS", `${this.name}: image is read-only`);
+    checkRange(this, offset, 4);
+    if (offset % 4 !== 0 || (this.bytes.byteOffset + offset) % 4 !== 0) {
+      throw new DaxfsError("EINVAL", `${this.name}: compare-and-swap at unaligned offset ${offset}`);
+    }
+    // The word is little-endian on media; Atomics use host order, little-endian on every supported host.
+    const words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset + offset, 1);
+    return Atomics.compareExchange(words, 0, expected | 0, replacement | 0) >>> 0;
+  }
 }
 
 /** An image file read and written with pread/pwrite. */

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: replay of main's delta log at mount (SPEC 1.5, 3.7) into an
+ * overlay of the base image, with the POSIX semantics of NOTES.md: the newest
+ * entry wins at every byte and every name, truncation cuts off older bytes,
+ * holes read as zeros, renames move names. WRITE data is the last len bytes
+ * of its entry (NOTES.md item 8). Any entry that does not fit the log or the
+ * tree refuses the mount with one line naming its offset.
+ */
+#include <linux/slab.h>
+#include <linux/mm.h>
+
+#include "internal.h"
+
+#define bad_entry(at, fmt, ...)						\
+	({ pr_err("main log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
+
+struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino)
+{
+	struct daxfs_dnode *node;
+
+	if (!sbi->overlay)
+		return NULL;
+	hash_for_each_possible(sbi->overlay->nodes, node, hash, ino)
+		if (node->ino == ino)
+			return node;
+	return NULL;
+}
+
+static struct daxfs_dnode *new_node(struct daxfs_sb_info *sbi, u64 ino)
+{
+	struct daxfs_dnode *node = kzalloc(sizeof(*node), GFP_KERNEL);
+
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	node->ino = ino;
+	hash_add(sbi->overlay->nodes, &node->hash, ino);
+	return node;
+}
+
+/* The overlay node of a live inode, made from its base slot on first use. */
+static struct daxfs_dnode *live_node(struct daxfs_sb_info *sbi, u64 ino)
+{
+	struct daxfs_dnode *node = daxfs_dnode(sbi, ino);
+	struct daxfs_base_inode bi;
+
+	if (node)
+		return node->nlink ? node : ERR_PTR(-ENOENT);
+	if (daxfs_read_base_inode(sbi, ino, &bi) || !bi.ino || !le32_to_cpu(bi.nlink))
+		return ERR_PTR(-ENOENT);
+	node = new_node(sbi, ino);
+	if (IS_ERR(node))
+		return node;
+	node->mode = le32_to_cpu(bi.mode);
+	node->uid = le32_to_cpu(bi.uid);
+	node->gid = le32_to_cpu(bi.gid);
+	node->size = le64_to_cpu(bi.size);
+	node->nlink = le32_to_cpu(bi.nlink);
+	node->in_base = true;
+	node->base_data = sbi->base_offset + le64_to_cpu(bi.data_offset);
+	node->base_limit = node->size;
+	if (S_ISLNK(node->mode)) {
+		const char *t = daxfs_mem(sbi, node->base_data, node->size);
+
+		if (!t || node->size >= PATH_MAX)
+			return ERR_PTR(-EUCLEAN);
+		node->target = kmemdup_nul(t, node->size, GFP_KERNEL);
+		if (!node->target)
+			return ERR_PTR(-ENOMEM);
+	}
+	return node;
+}
+
+static int find_name(struct daxfs_dnode *dir, const char *name, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < dir->nr_names; i++)
+		if (dir->names[i]->len == len && !memcmp(dir->names[i]->name, name, len))
+			return i;
+	return -1;
+}
+
+static int add_name(struct daxfs_dnode *dir, u64 ino, umode_t mode,
+		    const char *name, u32 len)
+{
+	struct daxfs_dname *dn;
+
+	if (dir->nr_names == dir->cap_names) {
+		u32 cap = max(16U, dir->cap_names * 2);
+		void *p = krealloc_array(dir->names, cap, sizeof(*dir->names), GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		dir->names = p;
+		dir->cap_names = cap;
+	}
+	dn = kmalloc(struct_size(dn, name, len), GFP_KERNEL);
+	if (!dn)
+		return -ENOMEM;
+	dn->ino = ino;
+	dn->mode = mode & S_IFMT;
+	dn->len = len;
+	memcpy(dn->name, name, len);
+	dir->names[dir->nr_names++] = dn;
+	return 0;
+}
+
+static void remove_name(struct daxfs_dnode *dir, int i)
+{
+	kfree(dir->names[i]);
+	memmove(&dir->names[i], &dir->names[i + 1],
+		(dir->nr_names - i - 1) * sizeof(*dir->names));
+	dir->nr_names--;
+}
+
+/* Copy a base directory's entries into its node before changing them. */
+static int load_dir(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir)
+{
+	struct daxfs_dirent de;
+	u64 count = dir->in_base ? dir->size / DAXFS_DIRENT_SIZE : 0;
+	u64 i;
+	int err;
+
+	if (dir->dir_loaded)
+		return 0;
+	for (i = 0; i < count; i++) {
+		u32 len;
+
+		if (daxfs_read_dirent(sbi, dir->base_data, i, &de))
+			return -EUCLEAN;
+		len = le16_to_cpu(de.name_len);
+		if (!daxfs_name_ok(de.name, len))
+			return -EUCLEAN;
+		err = add_name(dir, le32_to_cpu(de.ino), le32_to_cpu(de.mode), de.name, len);
+		if (err)
+			return err;
+	}
+	dir->dir_loaded = true;
+	return 0;
+}
+
+static struct daxfs_dnode *live_dir(struct daxfs_sb_info *sbi, u64 ino)
+{
+	struct daxfs_dnode *dir = live_node(sbi, ino);
+	int err;
+
+	if (IS_ERR(dir))
+		return dir;
+	if (!S_ISDIR(dir->mode))
+		return ERR_PTR(-ENOTDIR);
+	err = load_dir(sbi, dir);
+	return err ? ERR_PTR(err) : dir;
+}
+
+static void truncate_node(struct daxfs_dnode *node, u64 size)
+{
+	u32 i;
+
+	for (i = 0; i < node->nr_extents; i++) {
+		struct daxfs_extent *e = &node->extents[i];
+
+		if (e->file_off >= size)
+			e->len = 0;
+		else if (e->len > size - e->file_off)
+			e->len = size - e->file_off;
+	}
+	node->base_limit = min(node->base_limit, size);
+	node->size = size;
+}
+
+/* Drop one name of child from dir (DELETE, or the victim of a RENAME). */
+static int unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
+			int index, u64 at)
+{
+	struct daxfs_dnode *child = live_node(sbi, dir->names[index]->ino);
+	int err;
+
+	if (IS_ERR(child))
+		return bad_entry(at, "removes a name of a dead inode");
+	if (S_ISDIR(child->mode)) {
+		err = load_dir(sbi, child);
+		if (err)
+			return err;
+		if (child->nr_names)
+			return bad_entry(at, "removes non-empty directory %llu", child->ino);
+		child->nlink = 0;
+		dir->nlink--;
+	} else {
+		child->nlink--;
+	}
+	remove_name(dir, index);
+	return 0;
+}
+
+struct entry {
+	u64 at;			/* absolute offset of the entry */
+	u32 type, size;
+	u64 ino;
+	union {
+		struct daxfs_delta_write write;
+		struct daxfs_delta_create create;
+		struct daxfs_delta_delete del;
+		struct daxfs_delta_truncate trunc;
+		struct daxfs_delta_rename rename;
+		struct daxfs_delta_setattr setattr;
+		struct daxfs_delta_symlink symlink;
+	} p;
+	const char *tail;	/* bytes after the payload struct */
+	u32 tail_len;
+};
+
+static int apply_write(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	struct daxfs_dnode *node = live_node(sbi, e->ino);
+	u64 off = le64_to_cpu(e->p.write.offset);
+	u32 len = le32_to_cpu(e->p.write.len);
+
+	if (IS_ERR(node) || !S_ISREG(node->mode))
+		return bad_entry(e->at, "WRITE to %llu, not a live regular file", e->ino);
+	if (len > e->tail_len || off > MAX_LFS_FILESIZE - len)
+		return bad_entry(e->at, "WRITE of %u bytes at %llu does not fit", len, off);
+	if (node->nr_extents == node->cap_extents) {
+		u32 cap = max(8U, node->cap_extents * 2);
+		void *p = krealloc_array(node->extents, cap, sizeof(*node->extents),
+					 GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		node->extents = p;
+		node->cap_extents = cap;
+	}
+	node->extents[node->nr_extents++] = (struct daxfs_extent) {
+		.file_off = off, .len = len, .data = e->at + e->size - len,
+	};
+	node->size = max(node->size, off + len);
+	return 0;
+}
+
+static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	bool symlink = e->type == DAXFS_DELTA_SYMLINK;
+	u64 parent_ino = le64_to_cpu(symlink ? e->p.symlink.parent_ino : e->p.create.parent_ino);
+	u64 ino = le64_to_cpu(symlink ? e->p.symlink.new_ino : e->p.create.new_ino);
+	u32 len = le16_to_cpu(symlink ? e->p.symlink.name_len : e->p.create.name_len);
+	umode_t want = symlink ? S_IFLNK : e->type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
+	struct daxfs_dnode *dir = live_dir(sbi, parent_ino), *node;
+	u32 mode = symlink ? S_IFLNK | 0777 : le32_to_cpu(e->p.create.mode);
+	int err;
+
+	if (IS_ERR(dir))
+		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
+	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
+		return bad_entry(e->at, "invalid name");
+	/* Foreign logs may leave the type bits 0; the entry type supplies them. */
+	if (!(mode & S_IFMT))
+		mode |= want;
+	if ((mode & S_IFMT) != want)
+		return bad_entry(e->at, "mode %#o does not match the entry type", mode);
+	if (find_name(dir, e->tail, len) >= 0)
+		return bad_entry(e->at, "name '%.*s' exists in %llu", len, e->tail, parent_ino);
+	if (ino <= sbi->inode_count || daxfs_dnode(sbi, ino))
+		return bad_entry(e->at, "inode number %llu is in use", ino);
+	node = new_node(sbi, ino);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	node->mode = mode;
+	if (symlink) {
+		u32 tlen = le16_to_cpu(e->p.symlink.target_len);
+		const char *target = e->tail + len;
+
+		if (!tlen || tlen >= PATH_MAX || (u64)len + tlen + 1 > e->tail_len ||
+		    memchr(target, 0, tlen) || target[tlen])
+			return bad_entry(e->at, "invalid symlink target");
+		node->target = kmemdup_nul(target, tlen, GFP_KERNEL);
+		if (!node->target)
+			return -ENOMEM;
+		node->size = tlen;
+		node->uid = le32_to_cpu(e->p.symlink.uid);
+		node->gid = le32_to_cpu(e->p.symlink.gid);
+	} else {
+		node->uid = le32_to_cpu(e->p.create.uid);
+		node->gid = le32_to_cpu(e->p.create.gid);
+	}
+	node->nlink = S_ISDIR(mode) ? 2 : 1;
+	node->dir_loaded = true;
+	if (S_ISDIR(mode))
+		dir->nlink++;
+	err = add_name(dir, ino, mode, e->tail, len);
+	return err;
+}
+
+static int apply_delete(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	u64 parent_ino = le64_to_cpu(e->p.del.parent_ino);
+	u32 len = le16_to_cpu(e->p.del.name_len);
+	struct daxfs_dnode *dir = live_dir(sbi, parent_ino);
+	int i;
+
+	if (IS_ERR(dir))
+		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
+	i = len <= e->tail_len ? find_name(dir, e->tail, len) : -1;
+	if (i < 0 || dir->names[i]->ino != e->ino)
+		return bad_entry(e->at, "DELETE of a name that does not name %llu", e->ino);
+	return unlink_child(sbi, dir, i, e->at);
+}
+
+static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	struct daxfs_delta_rename *r = &e->p.rename;
+	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
+	struct daxfs_dnode *from = live_dir(sbi, le64_to_cpu(r->old_parent_ino));
+	struct daxfs_dnode *to = live_dir(sbi, le64_to_cpu(r->new_parent_ino));
+	const char *nname = e->tail + olen;
+	umode_t mode;
+	int i, j, err;
+
+	if (IS_ERR(from) || IS_ERR(to))
+		return bad_entry(e->at, "RENAME between directories that are not live");
+	if ((u64)olen + nlen > e->tail_len || !daxfs_name_ok(nname, nlen))
+		return bad_entry(e->at, "invalid RENAME names");
+	i = find_name(from, e->tail, olen);
+	if (i < 0 || from->names[i]->ino != le64_to_cpu(r->ino))
+		return bad_entry(e->at, "RENAME of a name that does not name %llu",
+				 le64_to_cpu(r->ino));
+	mode = from->names[i]->mode;
+	j = find_name(to, nname, nlen);
+	if (j >= 0 && to->names[j]->ino == le64_to_cpu(r->ino))
+		return 0;	/* two names of one inode: POSIX says do nothing */
+	if (j >= 0) {
+		if (S_ISDIR(mode) != S_ISDIR(to->names[j]->mode))
+			return bad_entry(e->at, "RENAME over a different file type");
+		err = unlink_child(sbi, to, j, e->at);
+		if (err)
+			return err;
+		i = find_name(from, e->tail, olen);	/* the array may have moved */
+	}
+	err = add_name(to, le64_to_cpu(r->ino), mode, nname, nlen);
+	if (err)
+		return err;
+	remove_name(from, i);
+	if (S_ISDIR(mode) && from != to) {
+		from->nlink--;
+		to->nlink++;
+	}
+	return 0;
+}
+
+static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	struct daxfs_dnode *node = live_node(sbi, e->ino);
+	u32 valid;
+
+	if (IS_ERR(node))
+		return bad_entry(e->at, "inode %llu is not live", e->ino);
+	if (e->type == DAXFS_DELTA_TRUNCATE) {
+		if (!S_ISREG(node->mode))
+			return bad_entry(e->at, "TRUNCATE of a non-regular file");
+		truncate_node(node, le64_to_cpu(e->p.trunc.new_size));
+		return 0;
+	}
+	valid = le32_to_cpu(e->p.setattr.valid);
+	if (valid & DAXFS_ATTR_MODE)
+		node->mode = (node->mode & S_IFMT) | (le32_to_cpu(e->p.setattr.mode) & 07777);
+	if (valid & DAXFS_ATTR_UID)
+		node->uid = le32_to_cpu(e->p.setattr.uid);
+	if (valid & DAXFS_ATTR_GID)
+		node->gid = le32_to_cpu(e->p.setattr.gid);
+	if (valid & DAXFS_ATTR_SIZE) {
+		if (!S_ISREG(node->mode))
+			return bad_entry(e->at, "SETATTR size of a non-regular file");
+		truncate_node(node, le64_to_cpu(e->p.setattr.size));
+	}
+	return 0;
+}
+
+/* Payload struct size and minimum entry size of each type (SPEC 1.5.1). */
+static const u8 payload_size[] = {
+	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
+	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
+	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
+};
+
+static int apply_entry(struct daxfs_sb_info *sbi, struct entry *e)
+{
+	switch (e->type) {
+	case DAXFS_DELTA_WRITE:
+		return apply_write(sbi, e);
+	case DAXFS_DELTA_CREATE:
+	case DAXFS_DELTA_MKDIR:
+	case DAXFS_DELTA_SYMLINK:
+		return apply_create(sbi, e);
+	case DAXFS_DELTA_DELETE:
+		return apply_delete(sbi, e);
+	case DAXFS_DELTA_RENAME:
+		return apply_rename(sbi, e);
+	default:
+		return apply_attr(sbi, e);
+	}
+}
+
+/* Replay [log, log + size): entries back to back, stop at total_size 0. */
+static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 size)
+{
+	struct daxfs_delta_hdr hdr;
+	struct entry e;
+	u64 pos = 0;
+	int err;
+
+	while (pos + sizeof(hdr) <= size) {
+		e.at = log + pos;
+		if (daxfs_read(sbi, e.at, &hdr, sizeof(hdr)))
+			return bad_entry(e.at, "outside the image");
+		e.type = le32_to_cpu(hdr.type);
+		e.size = le32_to_cpu(hdr.total_size);
+		e.ino = le64_to_cpu(hdr.ino);
+		if (!e.size)
+			break;
+		if (e.size > size - pos)
+			return bad_entry(e.at, "total_size %u runs past the log", e.size);
+		if (e.type < 1 || e.type >= ARRAY_SIZE(payload_size))
+			return bad_entry(e.at, "unknown type %u", e.type);
+		if (e.size < sizeof(hdr) + payload_size[e.type])
+			return bad_entry(e.at, "total_size %u too small for type %u",
+					 e.size, e.type);
+		daxfs_read(sbi, e.at + sizeof(hdr), &e.p, payload_size[e.type]);
+		e.tail_len = e.size - sizeof(hdr) - payload_size[e.type];
+		e.tail = daxfs_mem(sbi, e.at + e.size - e.tail_len, e.tail_len);
+		err = apply_entry(sbi, &e);
+		if (err)
+			return err == -EINVAL ? err : bad_entry(e.at, "cannot apply (%d)", err);
+		pos += e.size;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Find main's record (SPEC 3.4.1) and replay its log. */
+int daxfs_replay_main(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
+{
+	u64 table = le64_to_cpu(s->branch_table_offset);
+	u64 region = le64_to_cpu(s->delta_region_offset);
+	u64 region_size = le64_to_cpu(s->delta_region_size);
+	u32 entries = le32_to_cpu(s->branch_table_entries), i;
+	struct daxfs_branch br;
+	u64 log, used;
+	int err;
+
+	for (i = 0; i < entries; i++) {
+		if (daxfs_read(sbi, table + (u64)i * sizeof(br), &br, sizeof(br))) {
+			pr_err("branch table slot %u outside the image\n", i);
+			return -EINVAL;
+		}
+		if (le32_to_cpu(br.state) == DAXFS_BRANCH_ACTIVE && !br.parent_id &&
+		    !strncmp(br.name, "main", sizeof(br.name)))
+			break;
+	}
+	if (i == entries)
+		return 0;	/* no main yet: the base alone (a later issue creates it) */
+	log = le64_to_cpu(br.delta_log_offset);
+	used = le64_to_cpu(br.delta_log_size);
+	if (used > le64_to_cpu(br.delta_log_capacity) || log < region ||
+	    log - region > region_size || used > region_size - (log - region) ||
+	    !daxfs_mem(sbi, log, used)) {
+		pr_err("main's log [%#llx, +%llu) is outside the delta region\n", log, used);
+		return -EINVAL;
+	}
+	sbi->overlay = kzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
+	if (!sbi->overlay)
+		return -ENOMEM;
+	hash_init(sbi->overlay->nodes);
+	sbi->main_log = log;
+	sbi->main_log_size = used;
+	err = replay_log(sbi, log, used);
+	if (err)
+		daxfs_free_overlay(sbi);
+	return err;
+}
+
+void daxfs_free_overlay(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_dnode *node;
+	struct hlist_node *tmp;
+	int bkt;
+	u32 i;
+
+	if (!sbi->overlay)
+		return;
+	hash_for_each_safe(sbi->overlay->nodes, bkt, tmp, node, hash) {
+		for (i = 0; i < node->nr_names; i++)
+			kfree(node->names[i]);
+		kfree(node->names);
+		kfree(node->extents);
+		kfree(node->target);
+		kfree(node);
+	}
+	kfree(sbi->overlay);
+	sbi->overlay = NULL;
+}
+
+/*
+ * Where the bytes of a file at pos come from: returns how many (at most len)
+ * share one source and sets *src to their absolute image offset, or to
+ * U64_MAX for a run of zeros (a hole or bytes cut off by a truncation).
+ * The newest extent covering pos wins, up to the start of any newer one.
+ */
+ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src)
+{
+	struct daxfs_inode_info *di = DAXFS_I(inode);
+	struct daxfs_dnode *node = di->dnode;
+	u64 end = pos + len;
+	int i, found = -1;
+
+	if (!node) {
+		if (pos >= di->base_size) {
+			*src = U64_MAX;
+			return len;
+		}
+		*src = di->data + pos;
+		return min(len, di->base_size - pos);
+	}
+	for (i = node->nr_extents - 1; i >= 0; i--) {
+		struct daxfs_extent *x = &node->extents[i];
+
+		if (x->file_off <= pos && pos - x->file_off < x->len) {
+			found = i;
+			end = min(end, x->file_off + x->len);
+			break;
+		}
+	}
+	for (i = node->nr_extents - 1; i > found; i--) {
+		struct daxfs_extent *x = &node->extents[i];
+
+		if (x->len && x->file_off > pos && x->file_off < end)
+			end = x->file_off;
+	}
+	if (found >= 0) {
+		*src = node->extents[found].data + (pos - node->extents[found].file_off);
+	} else if (node->in_base && pos < node->base_limit) {
+		*src = node->base_data + pos;
+		end = min(end, node->base_limit);
+	} else {
+		*src = U64_MAX;
+	}
+	return end - pos;
+}

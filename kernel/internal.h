@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DAXFS: in-memory structures shared by the files of the module.
+ *
+ * The image lives in memory that other kernels may share and that nobody
+ * vouches for, so every read of it goes through daxfs_mem()/daxfs_read()
+ * (memory.c), which bounds-check against the mapped size. Format structures
+ * come from the generated daxfs_format.h only.
+ */
+#ifndef _DAXFS_INTERNAL_H
+#define _DAXFS_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/hashtable.h>
+#include <linux/iosys-map.h>
+#include <linux/version.h>
+#include <linux/xarray.h>
+
+#include "daxfs_format.h"
+
+#undef pr_fmt
+#define pr_fmt(fmt) "daxfs: " fmt
+
+struct dma_buf;
+
+/* Mount options (SPEC 3.1), filled by the fs_context parser. */
+struct daxfs_mount_opts {
+	u64 phys;
+	u64 size;
+	int dmabuf_fd;		/* -1 when not given */
+	char *name;
+	char *branch;
+	char *parent;
+	char *backing;
+	bool validate;
+	bool commit;
+	bool abort;
+};
+
+/* One WRITE entry of a replayed log: file bytes [file_off, +len) at data. */
+struct daxfs_extent {
+	u64 file_off;
+	u64 len;		/* clipped by later truncations */
+	u64 data;		/* absolute image offset of the bytes */
+};
+
+/* One live name of a directory rebuilt from a delta log. */
+struct daxfs_dname {
+	u64 ino;
+	umode_t mode;		/* the child's type bits, for d_type */
+	u16 len;
+	char name[];
+};
+
+/*
+ * An inode as the replayed delta log leaves it. Only inodes that some entry
+ * touched have one; the others are read from the base image directly.
+ */
+struct daxfs_dnode {
+	struct hlist_node hash;
+	u64 ino;
+	umode_t mode;
+	u32 uid, gid;
+	u64 size;
+	u32 nlink;
+	bool in_base;		/* base data below base_limit is still visible */
+	u64 base_data;		/* absolute offset of the base data */
+	u64 base_limit;		/* base bytes not cut off by a truncation */
+	struct daxfs_extent *extents;	/* log order, newest last */
+	u32 nr_extents, cap_extents;
+	char *target;		/* symlink target, NUL-terminated */
+	/* Directories: the live names, in creation order, NULL slots removed. */
+	struct daxfs_dname **names;
+	u32 nr_names, cap_names;
+	bool dir_loaded;	/* names hold the base entries too */
+};
+
+#define DAXFS_OVERLAY_BITS 10
+
+/* The replayed main log: every inode the log touches (SPEC 3.7, NOTES). */
+struct daxfs_overlay {
+	DECLARE_HASHTABLE(nodes, DAXFS_OVERLAY_BITS);
+};
+
+struct daxfs_sb_info {
+	/* The mapped image (memory.c). */
+	void *mem;
+	u64 size;
+	phys_addr_t phys;
+	struct dma_buf *dmabuf;
+	struct iosys_map map;
+
+	struct daxfs_mount_opts opts;
+
+	/* Base image geometry, absolute offsets (SPEC 1.6). */
+	u64 base_offset;
+	u64 base_size;
+	u64 inode_table;
+	u32 inode_count;
+	bool static_image;
+	bool external_data;
+
+	/* Main's log, replayed at mount (delta.c); NULL when there is none. */
+	struct daxfs_overlay *overlay;
+	u64 main_log, main_log_size;
+};
+
+struct daxfs_inode_info {
+	u64 data;		/* absolute offset of base data, dirents, target */
+	u64 base_size;		/* base bytes (dirs: entry count * 272) */
+	u32 dir_count;		/* base directory entries */
+	struct daxfs_dnode *dnode;	/* overlay state, or NULL */
+	struct xarray pages;	/* assembled pages for mmap (file.c) */
+	struct inode vfs_inode;
+};
+
+static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct daxfs_inode_info *DAXFS_I(struct inode *inode)
+{
+	return container_of(inode, struct daxfs_inode_info, vfs_inode);
+}
+
+/* memory.c */
+const void *daxfs_mem(struct daxfs_sb_info *sbi, u64 off, u64 len);
+int daxfs_read(struct daxfs_sb_info *sbi, u64 off, void *dst, size_t len);
+unsigned long daxfs_pfn(struct daxfs_sb_info *sbi, u64 off);
+int daxfs_map(struct fs_context *fc, struct daxfs_sb_info *sbi);
+void daxfs_unmap(struct daxfs_sb_info *sbi);
+long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* validate.c */
+bool daxfs_name_ok(const char *name, u32 len);
+int daxfs_validate_super(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
+int daxfs_validate_base(struct daxfs_sb_info *sbi);
+int daxfs_read_base_inode(struct daxfs_sb_info *sbi, u64 ino,
+			  struct daxfs_base_inode *bi);
+int daxfs_read_dirent(struct daxfs_sb_info *sbi, u64 array, u32 index,
+		      struct daxfs_dirent *de);
+
+/* delta.c */
+int daxfs_replay_main(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
+void daxfs_free_overlay(struct daxfs_sb_info *sbi);
+struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
+ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src);
+
+/* inode.c */
+extern struct kmem_cache *daxfs_inode_cachep;
+struct inode *daxfs_iget(struct super_block *sb, u64 ino);
+struct inode *daxfs_alloc_inode(struct super_block *sb);
+void daxfs_free_inode(struct inode *inode);
+void daxfs_evict_inode(struct inode *inode);
+void daxfs_inode_init_once(void *ptr);
+
+/* namei.c, dir.c, file.c */
+extern const struct inode_operations daxfs_dir_iops;
+extern const struct file_operations daxfs_dir_fops;
+extern const struct inode_operations daxfs_file_iops;
+extern const struct file_operations daxfs_file_fops;
+extern const struct inode_operations daxfs_symlink_iops;
+
+/* Corruption found while serving a request (not at mount): -EUCLEAN. */
+#define daxfs_corrupt(sbi, fmt, ...)					\
+	({ pr_err_ratelimited("corrupt image: " fmt "\n", ##__VA_ARGS__);	\
+	   -EUCLEAN; })
+
+#endif /* _DAXFS_INTERNAL_H */

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: registration, mount options (fs_context, SPEC 3.1), the mount
+ * sequence (SPEC 3.2), statfs and option display (SPEC 3.12).
+ *
+ * This part of the module serves main read-only: its base image and its
+ * delta log. Child branches, writes, commit and abort come later; asking
+ * for them is refused with EOPNOTSUPP and one line naming the option.
+ */
+#include <linux/dma-buf.h>
+#include <linux/fs_parser.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+
+#include "internal.h"
+
+enum { Opt_phys, Opt_size, Opt_dmabuf, Opt_name, Opt_branch, Opt_parent,
+	Opt_commit, Opt_abort, Opt_validate, Opt_backing, Opt_static };
+
+static const struct fs_parameter_spec daxfs_param_spec[] = {
+	fsparam_u64("phys", Opt_phys),
+	fsparam_u64("size", Opt_size),
+	fsparam_fd("dmabuf", Opt_dmabuf),
+	fsparam_string("name", Opt_name),
+	fsparam_string("branch", Opt_branch),
+	fsparam_string("parent", Opt_parent),
+	fsparam_flag("commit", Opt_commit),
+	fsparam_flag("abort", Opt_abort),
+	fsparam_flag("validate", Opt_validate),
+	fsparam_string("backing", Opt_backing),
+	fsparam_flag("static", Opt_static),	/* shown in /proc/mounts */
+	{}
+};
+
+static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct daxfs_mount_opts *opts = fc->fs_private;
+	struct fs_parse_result result;
+	int opt = fs_parse(fc, daxfs_param_spec, param, &result);
+
+	if (opt < 0)
+		return opt;
+	/*
+	 * A remount repeats what /proc/mounts shows (mount(8) does); the
+	 * source and branch of a mount cannot change, so those are ignored.
+	 */
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE && opt != Opt_commit &&
+	    opt != Opt_abort)
+		return 0;
+	switch (opt) {
+	case Opt_phys:
+		opts->phys = result.uint_64;
+		break;
+	case Opt_size:
+		opts->size = result.uint_64;
+		break;
+	case Opt_dmabuf:
+		opts->dmabuf_fd = result.uint_32;
+		break;
+	case Opt_validate:
+		opts->validate = true;
+		break;
+	case Opt_commit:
+		opts->commit = true;
+		break;
+	case Opt_abort:
+		opts->abort = true;
+		break;
+	case Opt_name:
+		kfree(opts->name);
+		opts->name = param->string;
+		param->string = NULL;
+		break;
+	case Opt_branch:
+		if (strcmp(param->string, "main")) {
+			errorfc(fc, "branch: only main is supported by this module version");
+			return -EOPNOTSUPP;
+		}
+		break;
+	case Opt_parent:
+	case Opt_backing:
+		errorfc(fc, "%s: not supported by this module version", param->key);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(dentry->d_sb);
+	const struct daxfs_super *s = daxfs_mem(sbi, 0, sizeof(*s));
+
+	buf->f_type = DAXFS_SUPER_MAGIC;
+	buf->f_bsize = DAXFS_BLOCK_SIZE;
+	buf->f_blocks = sbi->size / DAXFS_BLOCK_SIZE;
+	buf->f_namelen = DAXFS_NAME_MAX;
+	buf->f_files = sbi->inode_count;
+	if (!sbi->static_image && s) {
+		u64 region = le64_to_cpu(s->delta_region_offset);
+		u64 region_size = le64_to_cpu(s->delta_region_size);
+		u64 used = le64_to_cpu(s->delta_alloc_offset) - region;
+
+		/* Read live: other kernels allocate from the same region. */
+		if (used <= region_size)
+			buf->f_bfree = buf->f_bavail = (region_size - used) / DAXFS_BLOCK_SIZE;
+		buf->f_files = le64_to_cpu(s->next_inode_id);
+		buf->f_ffree = U32_MAX;
+	}
+	return 0;
+}
+
+static int daxfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
+
+	if (sbi->opts.name)
+		seq_show_option(m, "name", sbi->opts.name);
+	if (sbi->dmabuf)
+		seq_puts(m, ",source=dmabuf");
+	else
+		seq_printf(m, ",phys=%#llx", sbi->phys);
+	seq_printf(m, ",size=%llu", sbi->size);
+	if (sbi->opts.validate)
+		seq_puts(m, ",validate");
+	seq_puts(m, sbi->static_image ? ",static" : ",branch=/main");
+	return 0;
+}
+
+static const struct super_operations daxfs_sops = {
+	.alloc_inode = daxfs_alloc_inode,
+	.free_inode = daxfs_free_inode,
+	.evict_inode = daxfs_evict_inode,
+	.statfs = daxfs_statfs,
+	.show_options = daxfs_show_options,
+};
+
+/* SPEC 3.2 steps 2-4: superblock, base geometry, validation. */
+static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
+			    const struct daxfs_super *s)
+{
+	const struct daxfs_base_super *bs;
+	int err;
+
+	if (le32_to_cpu(s->magic) != DAXFS_SUPER_MAGIC || le32_to_cpu(s->version) != DAXFS_VERSION)
+		return invalfc(fc, "bad superblock magic %#x or version %u",
+			       le32_to_cpu(s->magic), le32_to_cpu(s->version));
+	if (sbi->opts.validate) {
+		err = daxfs_validate_super(sbi, s);
+		if (err)
+			return err;
+	}
+	sbi->static_image = !le32_to_cpu(s->branch_table_entries);
+	sbi->base_offset = le64_to_cpu(s->base_offset);
+	sbi->base_size = le64_to_cpu(s->base_size);
+	if (!sbi->base_offset)
+		return 0;
+	bs = daxfs_mem(sbi, sbi->base_offset, sizeof(*bs));
+	if (!bs)
+		return invalfc(fc, "base superblock at %#llx is outside the image",
+			       sbi->base_offset);
+	if (le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC || le32_to_cpu(bs->version) != DAXFS_VERSION)
+		return invalfc(fc, "bad base magic %#x or version %u",
+			       le32_to_cpu(bs->magic), le32_to_cpu(bs->version));
+	sbi->inode_table = sbi->base_offset + le64_to_cpu(bs->inode_offset);
+	sbi->inode_count = le32_to_cpu(bs->inode_count);
+	sbi->external_data = le32_to_cpu(bs->flags) & DAXFS_BASE_EXTERNAL_DATA;
+	if (sbi->opts.validate) {
+		err = daxfs_validate_base(sbi);
+		if (err)
+			return err;
+	}
+	if (sbi->external_data || le64_to_cpu(s->pcache_offset)) {
+		errorfc(fc, "split images (backing file, page cache) are not supported yet");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct daxfs_sb_info *sbi;
+	const struct daxfs_super *s;
+	struct inode *root;
+	int err;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sbi->opts = *(struct daxfs_mount_opts *)fc->fs_private;
+	/* The options now belong to the superblock. */
+	memset(fc->fs_private, 0, sizeof(sbi->opts));
+	sb->s_fs_info = sbi;
+
+	sb->s_magic = DAXFS_SUPER_MAGIC;
+	sb->s_op = &daxfs_sops;
+	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	sb->s_blocksize = DAXFS_BLOCK_SIZE;
+	sb->s_blocksize_bits = ilog2(DAXFS_BLOCK_SIZE);
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+
+	err = daxfs_map(fc, sbi);
+	if (err)
+		return err;
+	/* Fields are read in place: the superblock is 4040 bytes. */
+	s = daxfs_mem(sbi, 0, sizeof(*s));
+	if (!s)
+		return invalfc(fc, "image of %llu bytes is smaller than a superblock", sbi->size);
+	err = daxfs_load_super(fc, sbi, s);
+	if (!err && !sbi->static_image)
+		err = daxfs_replay_main(sbi, s);
+	if (err)
+		return err;
+
+	root = daxfs_iget(sb, DAXFS_ROOT_INO);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	if (!S_ISDIR(root->i_mode)) {
+		iput(root);
+		return invalfc(fc, "root inode is not a directory");
+	}
+	sb->s_root = d_make_root(root);
+	return sb->s_root ? 0 : -ENOMEM;
+}
+
+static int daxfs_get_tree(struct fs_context *fc)
+{
+	return get_tree_nodev(fc, daxfs_fill_super);
+}
+
+static int daxfs_reconfigure(struct fs_context *fc)
+{
+	struct daxfs_mount_opts *opts = fc->fs_private;
+
+	if (opts->commit || opts->abort) {
+		errorfc(fc, "%s: main cannot be committed or aborted",
+			opts->commit ? "commit" : "abort");
+		return -EOPNOTSUPP;
+	}
+	if (!(fc->sb_flags & SB_RDONLY))
+		return -EROFS;	/* main stays read-only (SPEC 3.9.4) */
+	sync_filesystem(fc->root->d_sb);
+	return 0;
+}
+
+static void daxfs_free_opts(struct daxfs_mount_opts *opts)
+{
+	kfree(opts->name);
+	kfree(opts->branch);
+	kfree(opts->parent);
+	kfree(opts->backing);
+}
+
+static void daxfs_free_fc(struct fs_context *fc)
+{
+	struct daxfs_mount_opts *opts = fc->fs_private;
+
+	if (opts) {
+		daxfs_free_opts(opts);
+		kfree(opts);
+	}
+}
+
+static const struct fs_context_operations daxfs_context_ops = {
+	.parse_param = daxfs_parse_param,
+	.get_tree = daxfs_get_tree,
+	.reconfigure = daxfs_reconfigure,
+	.free = daxfs_free_fc,
+};
+
+static int daxfs_init_fs_context(struct fs_context *fc)
+{
+	struct daxfs_mount_opts *opts = kzalloc(sizeof(*opts), GFP_KERNEL);
+
+	if (!opts)
+		return -ENOMEM;
+	opts->dmabuf_fd = -1;
+	fc->fs_private = opts;
+	fc->ops = &daxfs_context_ops;
+	return 0;
+}
+
+static void daxfs_kill_sb(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	daxfs_free_overlay(sbi);
+	daxfs_unmap(sbi);
+	daxfs_free_opts(&sbi->opts);
+	kfree(sbi);
+}
+
+static struct file_system_type daxfs_fs_type = {
+	.owner = THIS_MODULE,
+	.name = "daxfs",
+	.init_fs_context = daxfs_init_fs_context,
+	.parameters = daxfs_param_spec,
+	.kill_sb = daxfs_kill_sb,
+};
+MODULE_ALIAS_FS("daxfs");
+
+static int __init daxfs_init(void)
+{
+	int err;
+
+	daxfs_inode_cachep = kmem_cache_create("daxfs_inode",
+					       sizeof(struct daxfs_inode_info), 0,
+					       SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					       daxfs_inode_init_once);
+	if (!daxfs_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&daxfs_fs_type);
+	if (err)
+		kmem_cache_destroy(daxfs_inode_cachep);
+	return err;
+}
+
+static void __exit daxfs_exit(void)
+{
+	unregister_filesystem(&daxfs_fs_type);
+	rcu_barrier();	/* inodes are freed after an RCU grace period */
+	kmem_cache_destroy(daxfs_inode_cachep);
+}
+
+module_init(daxfs_init);
+module_exit(daxfs_exit);
+MODULE_DESCRIPTION("DAXFS: shared-memory filesystem with copy-on-write branches");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

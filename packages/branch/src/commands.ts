@@ -1,0 +1,140 @@
+/**
+ * daxfs-branch list, commit and abort (SPEC.md 2.13), for kernel mounts (remount) and FUSE reference mounts
+ * (control channel). Output lines are the public tool's, so scripts that parse them keep working; failures add
+ * the reason after the public text. Every command returns its exit status: 0 success, 1 failure.
+ */
+import type { BranchEnv } from "./env.js";
+import { FuseControlError, type FuseMountInfo } from "./fuse-control.js";
+import { type DaxfsMount, daxfsMountAt, daxfsMounts, fuseBranchPath, kernelBacking } from "./mounts.js";
+
+/** How a command sees one mount: kernel facts from mountinfo, FUSE facts from its server when it answers. */
+export interface MountView {
+  mount: DaxfsMount;
+  branchPath: string;
+  writable: boolean;
+  backing: { row: string; detail: string };
+  /** The server's info (FUSE mounts that answered). */
+  control?: FuseMountInfo;
+  /** Why a FUSE server did not answer. */
+  unreachable?: string;
+}
+
+export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<MountView> {
+  if (mount.kind === "kernel") {
+    return {
+      mount,
+      branchPath: mount.branchPath,
+      writable: mount.writable,
+      backing: { row: kernelBacking(mount, ","), detail: kernelBacking(mount, ", ") },
+    };
+  }
+  const backing = { row: `fuse:${mount.image}`, detail: `fuse, image=${mount.image}` };
+  try {
+    const control = await env.fuseInfo(mount.mountPoint);
+    return {
+      mount,
+      branchPath: fuseBranchPath(control),
+      writable: control.writable && mount.writable,
+      backing,
+      control,
+    };
+  } catch (err) {
+    return { mount, branchPath: "?", writable: mount.writable, backing, unreachable: (err as Error).message };
+  }
+}
+
+/** The daxfs mount at PATH (after realpath), or undefined; SPEC.md 2.13 matches on the mount directory. */
+export function findDaxfsMount(env: BranchEnv, path: string): DaxfsMount | undefined {
+  let real: string;
+  try {
+    real = env.realpath(path);
+  } catch {
+    return undefined;
+  }
+  return daxfsMountAt(daxfsMounts(env.readMounts()), real);
+}
+
+const row = (mountPoint: string, branchPath: string, mode: string, backing: string) =>
+  `${mountPoint.padEnd(20)}  ${branchPath.padEnd(30)}  ${mode.padEnd(8)}  ${backing}`;
+
+export async function listCommand(env: BranchEnv, mountPath: string | undefined): Promise<number> {
+  if (mountPath !== undefined) {
+    const mount = findDaxfsMount(env, mountPath);
+    if (mount === undefined) {
+      env.err(`Error: no daxfs mount at '${mountPath}'`);
+      return 1;
+    }
+    const view = await viewMount(env, mount);
+    env.out(`Mountpoint:  ${mount.mountPoint}`);
+    env.out(`Branch path: ${view.branchPath}`);
+    env.out(`Mode:        ${view.writable ? "read-write" : "read-only"}`);
+    env.out(`Backing:     ${view.backing.detail}`);
+    if (view.unreachable !== undefined) env.err(`Warning: ${view.unreachable}`);
+    return 0;
+  }
+  const header = row("MOUNTPOINT", "BRANCH PATH", "MODE", "BACKING");
+  env.out(header);
+  env.out("-".repeat(header.length));
+  const mounts = daxfsMounts(env.readMounts());
+  if (mounts.length === 0) env.out("(no daxfs mounts found)");
+  for (const mount of mounts) {
+    const view = await viewMount(env, mount);
+    env.out(row(mount.mountPoint, view.branchPath, view.writable ? "rw" : "ro", view.backing.row));
+  }
+  return 0;
+}
+
+type FinishOp = "commit" | "abort";
+
+const finishText: Record<FinishOp, { start: string; done: string }> = {
+  commit: {
+    start: "Committing branch chain to main...",
+    done: "Branch chain merged to main (all siblings invalidated)",
+  },
+  abort: { start: "Aborting entire branch chain...", done: "Branch chain aborted (back to main)" },
+};
+
+function describeFailure(err: unknown): string {
+  if (err instanceof FuseControlError) return `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** commit -m PATH / abort -m PATH (SPEC.md 2.13, 3.9). */
+export async function finishCommand(
+  env: BranchEnv,
+  op: FinishOp,
+  mountPath: string | undefined,
+): Promise<number> {
+  if (mountPath === undefined) {
+    env.err("Error: -m/--mount is required");
+    return 1;
+  }
+  const mount = findDaxfsMount(env, mountPath);
+  if (mount === undefined) {
+    env.err(`Error: no daxfs mount at '${mountPath}'`);
+    return 1;
+  }
+  const view = await viewMount(env, mount);
+  if (view.unreachable !== undefined) {
+    env.err(`Error: ${view.unreachable}`);
+    return 1;
+  }
+  if (op === "commit" && !view.writable) {
+    env.err("Error: mount is read-only, cannot commit");
+    return 1;
+  }
+  if (view.branchPath === "/main" || view.branchPath === "") {
+    env.err(`Error: cannot ${op} 'main' branch`);
+    return 1;
+  }
+  env.out(finishText[op].start);
+  try {
+    if (mount.kind === "kernel") env.remount(mount.mountPoint, op);
+    else await env.fuseControl(mount.mountPoint, op);
+  } catch (err) {
+    env.err(`Error: ${op} failed: ${describeFailure(err)}`);
+    return 1;
+  }
+  env.out(finishText[op].done);
+  return 0;
+}

@@ -1,0 +1,181 @@
+/**
+ * daxfs-branch create NAME -m MNT -p PARENT (SPEC.md 2.13): mount a new branch of an image that is already
+ * mounted, taking the backing memory (kernel) or image file (FUSE) from one of the existing daxfs mounts.
+ *
+ * Which mount: the public tool takes the first daxfs mount in /proc/mounts, which is wrong as soon as two images
+ * are mounted. We choose, in order (docs/branch.md, "Choosing the source mount"): the mount named by --source;
+ * a mount of the PARENT branch itself; the daxfs mount that contains MNT's parent directory; the first daxfs
+ * mount (with a warning when several are mounted).
+ */
+import { dirname } from "node:path";
+import { findDaxfsMount, type MountView, viewMount } from "./commands.js";
+import type { BranchEnv } from "./env.js";
+import { branchName, daxfsMounts } from "./mounts.js";
+
+export interface CreateArgs {
+  name?: string;
+  mount?: string;
+  parent?: string;
+  /** Take the backing from the daxfs mount at this path. */
+  source?: string;
+  /** FUSE: serve the branch from this image file; no existing mount needed. */
+  image?: string;
+}
+
+/** The public format keeps 31 bytes of name plus a NUL (SPEC.md 1.4). */
+const BRANCH_NAME_MAX = 31;
+
+/** The mount whose tree contains `dir`: the deepest mount point that is `dir` or one of its ancestors. */
+function containingMountPoint(env: BranchEnv, dir: string): string | undefined {
+  let best: string | undefined;
+  for (const mount of env.readMounts()) {
+    const point = mount.mountPoint;
+    const inside = point === "/" || dir === point || dir.startsWith(`${point}/`);
+    if (inside && (best === undefined || point.length >= best.length)) best = point;
+  }
+  return best;
+}
+
+/** What identifies the memory behind a mount, when anything does ("dmabuf" mounts cannot be compared). */
+function backingIdentity(view: MountView): string {
+  return view.mount.kind === "kernel" ? view.backing.detail : `image ${view.mount.image}`;
+}
+
+export async function chooseSource(
+  env: BranchEnv,
+  parent: string,
+  realTarget: string,
+): Promise<MountView | undefined> {
+  const views: MountView[] = [];
+  for (const mount of daxfsMounts(env.readMounts())) views.push(await viewMount(env, mount));
+  if (views.length === 0) return undefined;
+  const containing = containingMountPoint(env, dirname(realTarget));
+  const inTargetTree = (view: MountView) => view.mount.mountPoint === containing;
+
+  const ofParent = views.filter(
+    (view) => view.unreachable === undefined && branchName(view.branchPath) === parent,
+  );
+  if (ofParent.length > 0) {
+    const chosen = ofParent.find(inTargetTree) ?? (ofParent[0] as MountView);
+    const others = new Set(ofParent.map(backingIdentity).filter((d) => d !== "dmabuf"));
+    if (others.size > 1) {
+      env.err(
+        `Warning: branch '${parent}' is mounted from several images; using the mount at '${chosen.mount.mountPoint}' (choose with --source)`,
+      );
+    }
+    return chosen;
+  }
+  const around = views.find(inTargetTree);
+  if (around !== undefined) return around;
+  const first = views[0] as MountView;
+  if (views.length > 1) {
+    env.err(
+      `Warning: several daxfs mounts and none of branch '${parent}'; using the first, at '${first.mount.mountPoint}' (choose with --source)`,
+    );
+  }
+  return first;
+}
+
+export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<number> {
+  const { name, parent, mount: target } = args;
+  if (name === undefined || name === "") {
+    env.err("Error: branch name required");
+    return 1;
+  }
+  if (parent === undefined || parent === "") {
+    env.err("Error: parent branch required (-p)");
+    return 1;
+  }
+  if (target === undefined || target === "") {
+    env.err("Error: mountpoint required (-m)");
+    return 1;
+  }
+  if (new TextEncoder().encode(name).length > BRANCH_NAME_MAX) {
+    env.err(`Error: branch name '${name}' is longer than ${BRANCH_NAME_MAX} bytes`);
+    return 1;
+  }
+  if (name === "main") {
+    env.err("Error: branch name 'main' is reserved");
+    return 1;
+  }
+  let realTarget: string;
+  try {
+    realTarget = env.realpath(target);
+  } catch {
+    env.err(`Error: mountpoint '${target}' does not exist`);
+    return 1;
+  }
+
+  let image = args.image;
+  let source: MountView | undefined;
+  if (image === undefined) {
+    if (args.source !== undefined) {
+      const mount = findDaxfsMount(env, args.source);
+      if (mount === undefined) {
+        env.err(`Error: no daxfs mount at '${args.source}'`);
+        return 1;
+      }
+      source = await viewMount(env, mount);
+    } else {
+      source = await chooseSource(env, parent, realTarget);
+    }
+    if (source === undefined) {
+      env.err("Error: no daxfs mount found (mount an image first, or give --image FILE for a FUSE branch)");
+      return 1;
+    }
+    if (source.mount.kind === "fuse") image = source.control?.image ?? source.mount.image;
+  }
+
+  env.out(`Creating branch '${name}' from parent '${parent}'...`);
+  try {
+    if (image !== undefined) {
+      await env.launchFuseBranch({ image, mountPoint: target, branch: name, parent });
+    } else {
+      mountKernelBranch(env, source as MountView, name, parent, target);
+    }
+  } catch (err) {
+    env.err(
+      `Error: cannot mount branch '${name}' at '${target}': ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return 1;
+  }
+  env.out(`Branch '${name}' mounted at '${target}'`);
+  return 0;
+}
+
+/** The dma-buf of the source mount if it has one (GET_DMABUF), else its phys=/size= (SPEC.md 2.13, 3.13). */
+function mountKernelBranch(
+  env: BranchEnv,
+  source: MountView,
+  name: string,
+  parent: string,
+  target: string,
+): void {
+  if (source.mount.kind !== "kernel") throw new Error("not a kernel mount");
+  let dmabuf: number | undefined;
+  try {
+    dmabuf = env.getDmabufFd(source.mount.mountPoint);
+  } catch {
+    dmabuf = undefined; // ENOENT: a phys= mount; fall back to its options as the public tool does.
+  }
+  try {
+    const { phys, size } = source.mount;
+    if (dmabuf === undefined && (phys === undefined || size === undefined)) {
+      throw new Error(
+        `the mount at '${source.mount.mountPoint}' has neither a dma-buf nor phys=/size= options`,
+      );
+    }
+    env.mountWithFsContext({
+      fstype: "daxfs",
+      ...(dmabuf !== undefined ? { fds: { dmabuf } } : {}),
+      strings: {
+        ...(dmabuf === undefined ? { phys: phys as string, size: size as string } : {}),
+        branch: name,
+        parent,
+      },
+      target,
+    });
+  } finally {
+    if (dmabuf !== undefined) env.closeFd(dmabuf);
+  }
+}

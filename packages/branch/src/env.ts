@@ -1,0 +1,47 @@
+/**
+ * Everything daxfs-branch touches outside its own process, in one object, so the commands can run against the
+ * real system (defaultBranchEnv) or against fakes in tests (the kernel module is rarely loaded where tests run).
+ */
+import { realpathSync } from "node:fs";
+import {
+  closeFd,
+  type FsContextMount,
+  getDmabufFd,
+  type MountInfo,
+  mountWithFsContext,
+  readMounts,
+  remount,
+} from "@daxfs/linux";
+import { type FuseControlOp, type FuseMountInfo, fuseControl, fuseInfo } from "./fuse-control.js";
+import { type FuseBranchLaunch, launchFuseBranch } from "./spawn-fuse.js";
+
+export interface BranchEnv {
+  readMounts(): MountInfo[];
+  /** realpath(3); throws like fs.realpathSync. */
+  realpath(path: string): string;
+  mountWithFsContext(spec: FsContextMount): void;
+  remount(target: string, data: string): void;
+  getDmabufFd(path: string): number;
+  closeFd(fd: number): void;
+  fuseInfo(mountPoint: string): Promise<FuseMountInfo>;
+  fuseControl(mountPoint: string, op: FuseControlOp): Promise<unknown>;
+  /** Starts a daxfs-fuse process for a new branch and resolves once its mount is up. */
+  launchFuseBranch(launch: FuseBranchLaunch): Promise<void>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const defaultBranchEnv: BranchEnv = {
+  readMounts: () => readMounts(),
+  realpath: (path) => realpathSync(path),
+  mountWithFsContext,
+  remount: (target, data) => remount(target, data),
+  getDmabufFd,
+  closeFd,
+  // info is quick (list asks every FUSE mount); commit may wait for the coordination lock held by another process.
+  fuseInfo: (mountPoint) => fuseInfo(mountPoint, { timeoutMs: 3_000 }),
+  fuseControl: (mountPoint, op) => fuseControl(mountPoint, op, { timeoutMs: 60_000 }),
+  launchFuseBranch: (launch) => launchFuseBranch(launch),
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};

@@ -1,0 +1,138 @@
+// End to end with the FUSE reference: a real daxfs-fuse main mount, then daxfs-branch create / commit / abort
+// through the control channel. Needs /dev/fuse and root; reported skipped otherwise.
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildImage, makeDir, makeFile } from "@daxfs/core";
+import { findMount, readMounts, unmount } from "@daxfs/linux";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultBranchEnv } from "./env.js";
+import { fuseInfo } from "./fuse-control.js";
+import { main } from "./main.js";
+import { resolveFuseCommand } from "./spawn-fuse.js";
+
+const fuseRefCli = new URL("../../fuse-ref/src/cli.ts", import.meta.url);
+const canRun = existsSync("/dev/fuse") && process.getuid?.() === 0 && existsSync(fuseRefCli);
+
+let root: string;
+let mainMount: string;
+let mainProcess: ChildProcess | undefined;
+const pids = new Set<number>();
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(args: string[]): Promise<{ status: number; stdout: string[]; stderr: string[] }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const status = await main(args, {
+    ...defaultBranchEnv,
+    out: (l) => stdout.push(l),
+    err: (l) => stderr.push(l),
+  });
+  return { status, stdout, stderr };
+}
+
+async function remember(mountPoint: string): Promise<void> {
+  pids.add((await fuseInfo(mountPoint)).pid);
+}
+
+describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "daxfs-branch-e2e-"));
+    const tree = makeDir();
+    tree.children.set("hello.txt", makeFile("hello\n"));
+    const image = join(root, "image.daxfs");
+    writeFileSync(image, buildImage(tree, { branching: true, deltaSize: 4 << 20 }));
+    mainMount = join(root, "main");
+    for (const dir of ["main", "feat", "b2"]) mkdirSync(join(root, dir));
+    // The daxfs-fuse that daxfs-branch would start, from sources.
+    process.env.DAXFS_FUSE_BIN = "";
+    const fuse = resolveFuseCommand();
+    const [command, ...prefix] = fuse.argv;
+    mainProcess = spawn(command as string, [...prefix, image, mainMount], {
+      stdio: "ignore",
+      env: { ...process.env, ...fuse.env },
+    });
+    if (mainProcess.pid !== undefined) pids.add(mainProcess.pid);
+    await waitFor(() => findMount(mainMount)?.fstype === "fuse.daxfs", "the main mount");
+  });
+
+  afterAll(async () => {
+    for (const mount of readMounts().reverse()) {
+      if (mount.mountPoint.startsWith(`${root}/`)) unmount(mount.mountPoint, { detach: true });
+    }
+    await waitFor(() => [...pids].every((pid) => !alive(pid)), "daxfs-fuse processes to exit", 10_000).catch(
+      () => {
+        for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+      },
+    );
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("creates a branch, commits it into main, and aborts another", async () => {
+    const feat = join(root, "feat");
+    const created = await run(["create", "feat", "-m", feat, "-p", "main", "--source", mainMount]);
+    expect(created).toEqual({
+      status: 0,
+      stdout: ["Creating branch 'feat' from parent 'main'...", `Branch 'feat' mounted at '${feat}'`],
+      stderr: [],
+    });
+    await remember(feat);
+    expect((await run(["list", "-m", feat])).stdout.slice(1, 3)).toEqual([
+      "Branch path: /main/feat",
+      "Mode:        read-write",
+    ]);
+
+    writeFileSync(join(feat, "new.txt"), "from feat\n");
+    expect(readdirSync(mainMount).sort()).toEqual(["hello.txt"]);
+    expect(await run(["commit", "-m", feat])).toEqual({
+      status: 0,
+      stdout: [
+        "Committing branch chain to main...",
+        "Branch chain merged to main (all siblings invalidated)",
+      ],
+      stderr: [],
+    });
+    expect(readFileSync(join(mainMount, "new.txt"), "utf8")).toBe("from feat\n");
+
+    const b2 = join(root, "b2");
+    expect((await run(["create", "b2", "-m", b2, "-p", "main", "--source", mainMount])).status).toBe(0);
+    await remember(b2);
+    writeFileSync(join(b2, "discard.txt"), "x");
+    expect(await run(["abort", "-m", b2])).toEqual({
+      status: 0,
+      stdout: ["Aborting entire branch chain...", "Branch chain aborted (back to main)"],
+      stderr: [],
+    });
+    expect(readdirSync(mainMount).sort()).toEqual(["hello.txt", "new.txt"]);
+    // The aborted mount now shows main, which cannot be aborted.
+    expect(await run(["abort", "-m", b2])).toMatchObject({
+      status: 1,
+      stderr: ["Error: cannot abort 'main' branch"],
+    });
+  });
+});

@@ -1,0 +1,1 @@
+export { BaseImage, type BaseInodeInfo } from "./base-image.js";

@@ -1,0 +1,97 @@
+// Copies a file's bytes into an image sink chunk by chunk, so a 1 GiB file never sits in memory;
+// a host file that changes while it is copied fails the build rather than yielding a torn image.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { DaxfsError, type Errno } from "../errors.js";
+import type { ImageSink } from "./sink.js";
+import { type BuildFile, isHostContent } from "./tree.js";
+
+const CHUNK = 1 << 20;
+/** Files at least this big go through copy_file_range when the sink offers it. */
+const IN_KERNEL_COPY_MIN = 256 << 10;
+
+/** One clean line for a host I/O failure: "PATH: permission denied". */
+export function hostError(error: unknown, path: string): DaxfsError {
+  const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+  const reasons: Record<string, [Errno, string]> = {
+    ENOENT: ["ENOENT", "no such file or directory"],
+    EACCES: ["EPERM", "permission denied"],
+    EPERM: ["EPERM", "operation not permitted"],
+    ENOTDIR: ["ENOTDIR", "not a directory"],
+    EISDIR: ["EISDIR", "is a directory"],
+    ENOSPC: ["ENOSPC", "no space left on device"],
+    ELOOP: ["ELOOP", "too many levels of symbolic links"],
+  };
+  const [errno, reason] = reasons[code] ?? ["EIO", (error as Error).message ?? code];
+  return new DaxfsError(errno, `${path}: ${reason}`);
+}
+
+function changed(path: string): DaxfsError {
+  return new DaxfsError("EIO", `${path}: file changed while being copied`);
+}
+
+/**
+ * Writes bytes [0, length) of `file` to `sink` at `destination` (length defaults to the whole
+ * file; the page-cache pre-warm copies a prefix). `label` names the file in errors.
+ */
+export function copyFileContent(
+  file: BuildFile,
+  sink: ImageSink,
+  destination: number,
+  label: string,
+  length = file.size,
+): void {
+  const content = file.content;
+  const chunk = Math.min(CHUNK, sink.maxSlice);
+  if (content instanceof Uint8Array) {
+    for (let done = 0; done < length; done += chunk) {
+      const n = Math.min(chunk, length - done);
+      sink.slice(destination + done, n).set(content.subarray(done, done + n));
+    }
+    return;
+  }
+  if (!isHostContent(content)) {
+    for (let done = 0; done < length; done += chunk) {
+      const n = Math.min(chunk, length - done);
+      const bytes = content(done, n);
+      if (bytes.length !== n)
+        throw new DaxfsError("EIO", `${label}: content source returned ${bytes.length} bytes, expected ${n}`);
+      sink.slice(destination + done, n).set(bytes);
+    }
+    return;
+  }
+  const path = content.path;
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    throw hostError(error, path);
+  }
+  try {
+    const copied =
+      length >= IN_KERNEL_COPY_MIN && sink.copyFromFd
+        ? sink.copyFromFd(fd, content.offset, destination, length)
+        : -1;
+    if (copied >= 0 && copied < length) throw changed(path);
+    for (let done = copied >= 0 ? length : 0; done < length; ) {
+      const n = Math.min(chunk, length - done);
+      const view = sink.slice(destination + done, n);
+      let filled = 0;
+      while (filled < n) {
+        const got = readSync(fd, view, filled, n - filled, content.offset + done + filled);
+        if (got === 0) throw changed(path);
+        filled += got;
+      }
+      done += n;
+    }
+    const scanned = content.scanned;
+    if (scanned) {
+      const now = fstatSync(fd);
+      if (now.size !== scanned.size || now.ino !== scanned.ino || now.mtimeMs !== scanned.mtimeMs)
+        throw changed(path);
+    }
+  } catch (error) {
+    throw error instanceof DaxfsError ? error : hostError(error, path);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,10 @@
+// The image builder (docs/mkdaxfs.md): an abstract tree in, a DAXFS v5 image out.
+
+export { copyFileContent, hostError } from "./content.js";
+export { type EmitOptions, emitImage, superblockFor } from "./encode.js";
+export { compileGlob } from "./glob.js";
+export * from "./plan.js";
+export * from "./scan.js";
+export * from "./sink.js";
+export * from "./tree.js";
+export * from "./write.js";

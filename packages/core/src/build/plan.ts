@@ -1,0 +1,351 @@
+// Layout of a new image (SPEC 2.2-2.9 with NOTES.md 1-6): inode numbers, data offsets and region
+// offsets, computed before a single byte is written so that every writer (memory, file, mapped
+// dma-buf) emits the same bytes in one ascending pass.
+import {
+  DAXFS_BASE_INODE_SIZE,
+  DAXFS_BLOCK_SIZE,
+  DAXFS_BRANCH_TABLE_OFFSET,
+  DAXFS_BRANCHING_BASE_OFFSET,
+  DAXFS_DEFAULT_DELTA_SIZE,
+  DAXFS_DIRENT_SIZE,
+  DAXFS_DIRENT_STRIDE,
+  DAXFS_MAX_BRANCHES,
+  DAXFS_NAME_MAX,
+  DAXFS_PUBLIC_LOG_CAPACITY,
+  DAXFS_STATIC_BASE_OFFSET,
+  DaxfsBranch,
+  DaxfsPcacheSlot,
+} from "@daxfs/format";
+import { DaxfsError } from "../errors.js";
+import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
+
+export interface BuildOptions {
+  /** Branch table + delta region + the main branch record (SPEC 2.7; our mkdaxfs writes main). */
+  branching?: boolean;
+  /** Delta region bytes (default 64 MiB); must hold main's 1 MiB log. */
+  deltaSize?: number;
+  /** Upper bound for the image (-s); a bigger layout fails with ENOSPC. */
+  size?: number;
+  /** Split mode (SPEC 2.9): file data in a backing file, a page cache in the image. Implies branching. */
+  split?: { pcacheSlots?: number };
+}
+
+export type ImageMode = "static" | "branching" | "split";
+
+export interface PlannedDirent {
+  name: Uint8Array;
+  ino: number;
+  mode: number;
+}
+
+export interface PlannedInode {
+  ino: number;
+  node: BuildNode;
+  /** First path naming it ("/" for root), for messages. */
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** The on-media size field: file bytes, target bytes, or entry_count x 271. */
+  size: number;
+  /** Base-relative (files in split mode: backing-file offset). */
+  dataOffset: number;
+  nlink: number;
+  /** Directory entries, sorted by name bytes. */
+  entries?: PlannedDirent[];
+  /** Symlink target bytes (without the NUL). */
+  target?: Uint8Array;
+}
+
+export interface Region {
+  name: string;
+  offset: number;
+  size: number;
+}
+
+export interface PcachePlan {
+  offset: number;
+  size: number;
+  slotCount: number;
+  hashShift: number;
+  slotMetaOffset: number;
+  slotDataOffset: number;
+  /** Backing pages copied into slots at build time (slot p holds page p, SPEC 2.9 pre-warm). */
+  prewarmedPages: number;
+}
+
+export interface ImagePlan {
+  mode: ImageMode;
+  /** In inode order: inodes[i].ino === i + 1. */
+  inodes: PlannedInode[];
+  /** Directory entries in the tree including the root (the public "Found N files"). */
+  nameCount: number;
+  totalSize: number;
+  baseOffset: number;
+  baseSize: number;
+  /** Base-relative start of the data area. */
+  dataAreaOffset: number;
+  branchTableOffset: number;
+  deltaRegionOffset: number;
+  deltaRegionSize: number;
+  /** The main branch record written at build time (branching and split images). */
+  mainLog: { offset: number; capacity: number } | null;
+  pcache: PcachePlan | null;
+  /** Bytes of the backing file in split mode, else 0. */
+  backingSize: number;
+  regions: Region[];
+}
+
+export const align = (value: number, to = DAXFS_BLOCK_SIZE): number => Math.ceil(value / to) * to;
+
+const DOT = 0x2e;
+const SLASH = 0x2f;
+const PCACHE_MIN_SLOTS = 16;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** Validates one directory entry name (SPEC 1.6.3): 1..255 bytes, no '/', no NUL, not . or .. */
+export function encodeEntryName(name: string, parentPath: string): Uint8Array {
+  const bytes = Buffer.from(name, "utf8");
+  const where = () => joinPath(parentPath, name);
+  // A lone surrogate would be stored as U+FFFD and read back as another name.
+  if (!isWellFormed(name)) throw new DaxfsError("EINVAL", `${where()}: name is not valid Unicode`);
+  if (bytes.length > DAXFS_NAME_MAX) {
+    throw new DaxfsError(
+      "ENAMETOOLONG",
+      `${where()}: name is ${bytes.length} bytes, the limit is ${DAXFS_NAME_MAX}`,
+    );
+  }
+  const isDots =
+    (bytes.length === 1 && bytes[0] === DOT) || (bytes.length === 2 && bytes[0] === DOT && bytes[1] === DOT);
+  if (bytes.length === 0 || isDots || bytes.includes(SLASH) || bytes.includes(0)) {
+    throw new DaxfsError("EINVAL", `${where()}: invalid name ${JSON.stringify(name)}`);
+  }
+  return bytes;
+}
+
+export function joinPath(parent: string, name: string): string {
+  return parent === "/" ? `/${name}` : `${parent}/${name}`;
+}
+
+function checkId(value: number, what: string, path: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new DaxfsError("EINVAL", `${path}: ${what} ${value} is not a u32`);
+}
+
+/** Numbers the tree (sorted pre-order, root 1) and collects names, link counts and entries. */
+function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number } {
+  const inoOf = new Map<BuildNode, PlannedInode>();
+  const inodes: PlannedInode[] = [];
+  const childLists: Array<{
+    dir: PlannedInode;
+    children: Array<{ name: Uint8Array; text: string; node: BuildNode }>;
+  }> = [];
+  let nameCount = 0;
+  // Iterative so that a deep tree cannot exhaust the JS stack; popping in reverse-sorted push
+  // order visits exactly the recursive pre-order.
+  const stack: Array<{ node: BuildNode; path: string }> = [{ node: root, path: "/" }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as { node: BuildNode; path: string };
+    nameCount++;
+    const seen = inoOf.get(node);
+    if (seen) {
+      if (node.kind === "dir")
+        throw new DaxfsError("EINVAL", `${path}: directory ${seen.path} appears under a second name`);
+      seen.nlink++;
+      continue;
+    }
+    checkId(node.uid, "uid", path);
+    checkId(node.gid, "gid", path);
+    checkId(node.mode, "mode", path);
+    const planned: PlannedInode = {
+      ino: inodes.length + 1,
+      node,
+      path,
+      mode: storedMode(node),
+      uid: node.uid,
+      gid: node.gid,
+      size: 0,
+      dataOffset: 0,
+      nlink: node.kind === "dir" ? 2 : 1,
+    };
+    if (planned.ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
+    inodes.push(planned);
+    inoOf.set(node, planned);
+    if (node.kind === "file") checkFile(node.size, node.content, path);
+    if (node.kind === "symlink") planned.target = encodeTarget(node.target, path);
+    if (node.kind !== "dir") continue;
+    const children = [...node.children].map(([text, child]) => ({
+      name: encodeEntryName(text, path),
+      text,
+      node: child,
+    }));
+    children.sort((a, b) => Buffer.compare(a.name, b.name));
+    childLists.push({ dir: planned, children });
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i] as (typeof children)[number];
+      stack.push({ node: child.node, path: joinPath(path, child.text) });
+    }
+  }
+  for (const { dir, children } of childLists) {
+    dir.entries = children.map(({ name, node }) => {
+      const child = inoOf.get(node) as PlannedInode;
+      if (node.kind === "dir") dir.nlink++;
+      return { name, ino: child.ino, mode: child.mode };
+    });
+  }
+  return { inodes, nameCount };
+}
+
+function checkFile(size: number, content: FileContent, path: string): void {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new DaxfsError("EINVAL", `${path}: invalid file size ${size}`);
+  if (content instanceof Uint8Array && content.length !== size) {
+    throw new DaxfsError("EINVAL", `${path}: content is ${content.length} bytes but size says ${size}`);
+  }
+  if (!(content instanceof Uint8Array) && typeof content !== "function" && !isHostContent(content)) {
+    throw new DaxfsError("EINVAL", `${path}: no content source`);
+  }
+}
+
+/** Symlink targets are 1..4095 bytes without NUL (PATH_MAX with the stored terminator). */
+function encodeTarget(target: string, path: string): Uint8Array {
+  const bytes = Buffer.from(target, "utf8");
+  if (bytes.length === 0 || bytes.length >= 4096 || bytes.includes(0) || !isWellFormed(target)) {
+    throw new DaxfsError("EINVAL", `${path}: invalid symlink target (${bytes.length} bytes)`);
+  }
+  return bytes;
+}
+
+/** Slot count for split mode (SPEC 2.9): -C if given (a power of two), else from the backing pages. */
+export function pcacheSlotCount(requested: number | undefined, backingSize: number): number {
+  if (requested !== undefined && requested !== 0) {
+    if (
+      !Number.isInteger(requested) ||
+      requested < 1 ||
+      (requested & (requested - 1)) !== 0 ||
+      requested > 2 ** 30
+    ) {
+      throw new DaxfsError("EINVAL", "--pcache-slots must be a power of 2");
+    }
+    return requested;
+  }
+  const pages = Math.ceil(backingSize / DAXFS_BLOCK_SIZE);
+  let slots = 1;
+  while (slots * 2 <= pages) slots *= 2;
+  return Math.max(slots, PCACHE_MIN_SLOTS);
+}
+
+/** Lays out `root` as an image; throws DaxfsError naming the path for every invalid input. */
+export function planImage(root: BuildDir, options: BuildOptions = {}): ImagePlan {
+  if (root.kind !== "dir") throw new DaxfsError("ENOTDIR", "the root of an image must be a directory");
+  const mode: ImageMode = options.split ? "split" : options.branching ? "branching" : "static";
+  const { inodes, nameCount } = numberTree(root);
+
+  // SPEC 2.6 / NOTES.md 5: data area after the inode table; every item block-aligned; directory
+  // arrays sized by the 272-byte stride (NOTES.md 1), not the public builder's 271.
+  const dataAreaOffset = align(DAXFS_BLOCK_SIZE + inodes.length * DAXFS_BASE_INODE_SIZE);
+  let cursor = dataAreaOffset;
+  let backingCursor = 0;
+  for (const inode of inodes) {
+    const node = inode.node;
+    if (node.kind === "file") {
+      inode.size = node.size;
+      if (mode === "split") {
+        inode.dataOffset = backingCursor;
+        backingCursor += align(node.size);
+      } else {
+        inode.dataOffset = cursor;
+        cursor += align(node.size);
+      }
+    } else if (node.kind === "symlink") {
+      const target = inode.target as Uint8Array;
+      inode.size = target.length;
+      inode.dataOffset = cursor;
+      cursor += align(target.length + 1);
+    } else {
+      const count = inode.entries?.length ?? 0;
+      inode.size = count * DAXFS_DIRENT_SIZE;
+      if (count > 0) {
+        inode.dataOffset = cursor;
+        cursor += align(count * DAXFS_DIRENT_STRIDE);
+      }
+    }
+  }
+  const baseSize = cursor;
+
+  const regions: Region[] = [{ name: "superblock", offset: 0, size: DAXFS_BLOCK_SIZE }];
+  let baseOffset = DAXFS_STATIC_BASE_OFFSET;
+  let branchTableOffset = 0;
+  let deltaRegionOffset = 0;
+  let deltaRegionSize = 0;
+  let mainLog: ImagePlan["mainLog"] = null;
+  let pcache: PcachePlan | null = null;
+  let totalSize: number;
+  if (mode === "static") {
+    totalSize = baseOffset + baseSize;
+    regions.push({ name: "base image", offset: baseOffset, size: baseSize });
+  } else {
+    baseOffset = DAXFS_BRANCHING_BASE_OFFSET;
+    branchTableOffset = DAXFS_BRANCH_TABLE_OFFSET;
+    regions.push({
+      name: "branch table",
+      offset: branchTableOffset,
+      size: DAXFS_MAX_BRANCHES * DaxfsBranch.size,
+    });
+    regions.push({ name: "base image", offset: baseOffset, size: baseSize });
+    let next = align(baseOffset + baseSize);
+    if (mode === "split") {
+      const slotCount = pcacheSlotCount(options.split?.pcacheSlots, backingCursor);
+      const slotMetaOffset = DAXFS_BLOCK_SIZE;
+      const slotDataOffset = DAXFS_BLOCK_SIZE + align(slotCount * DaxfsPcacheSlot.size);
+      const size = slotDataOffset + slotCount * DAXFS_BLOCK_SIZE;
+      const pages = Math.ceil(backingCursor / DAXFS_BLOCK_SIZE);
+      pcache = {
+        offset: next,
+        size,
+        slotCount,
+        hashShift: Math.log2(slotCount),
+        slotMetaOffset,
+        slotDataOffset,
+        prewarmedPages: Math.min(pages, slotCount),
+      };
+      regions.push({ name: "page cache", offset: next, size });
+      next = align(next + size);
+    }
+    deltaRegionOffset = next;
+    deltaRegionSize = options.deltaSize ?? DAXFS_DEFAULT_DELTA_SIZE;
+    if (!Number.isSafeInteger(deltaRegionSize) || deltaRegionSize < DAXFS_PUBLIC_LOG_CAPACITY) {
+      throw new DaxfsError(
+        "EINVAL",
+        `delta region size ${deltaRegionSize} cannot hold the main branch's ${DAXFS_PUBLIC_LOG_CAPACITY}-byte log`,
+      );
+    }
+    mainLog = { offset: deltaRegionOffset, capacity: DAXFS_PUBLIC_LOG_CAPACITY };
+    regions.push({ name: "delta region", offset: deltaRegionOffset, size: deltaRegionSize });
+    totalSize = deltaRegionOffset + deltaRegionSize;
+  }
+  if (options.size !== undefined && totalSize > options.size) {
+    throw new DaxfsError("ENOSPC", `image size ${totalSize} exceeds requested size ${options.size}`);
+  }
+  return {
+    mode,
+    inodes,
+    nameCount,
+    totalSize,
+    baseOffset,
+    baseSize,
+    dataAreaOffset,
+    branchTableOffset,
+    deltaRegionOffset,
+    deltaRegionSize,
+    mainLog,
+    pcache,
+    backingSize: backingCursor,
+    regions,
+  };
+}

@@ -1,0 +1,130 @@
+// Turns a host directory into a BuildDir (SPEC 2.2-2.4, with our fixes): entries examined with
+// lstat, hard links (same st_dev/st_ino) become one BuildFile, special files are skipped with a
+// warning (or refused), and file contents stay on disk until the writer streams them.
+import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from "node:fs";
+import { join } from "node:path";
+import { DaxfsError } from "../errors.js";
+import { hostError } from "./content.js";
+import { compileGlob } from "./glob.js";
+import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "./tree.js";
+
+export interface ScanOptions {
+  /** Store uid and gid 0 for everything (--all-root). */
+  allRoot?: boolean;
+  /** Globs of paths to leave out; one without '/' matches a name at any depth. */
+  exclude?: string[];
+  /** Refuse special files instead of skipping them (--strict). */
+  strict?: boolean;
+  /** One line per skipped entry. */
+  onWarning?: (message: string) => void;
+}
+
+const SPECIAL_KINDS: Array<[(s: Stats) => boolean, string]> = [
+  [(s) => s.isCharacterDevice(), "character device"],
+  [(s) => s.isBlockDevice(), "block device"],
+  [(s) => s.isFIFO(), "FIFO"],
+  [(s) => s.isSocket(), "socket"],
+];
+
+function checkNamesAreUtf8(dirPath: string): void {
+  for (const raw of readdirSync(dirPath, { encoding: "buffer" })) {
+    if (!Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) {
+      throw new DaxfsError("EINVAL", `${join(dirPath, raw.toString("latin1"))}: name is not valid UTF-8`);
+    }
+  }
+}
+
+/** Scans `directory` (followed if it is a symlink, like the public builder) into a build tree. */
+export function scanDirectory(directory: string, options: ScanOptions = {}): BuildDir {
+  let rootStat: Stats;
+  try {
+    rootStat = statSync(directory);
+  } catch (error) {
+    throw hostError(error, directory);
+  }
+  if (!rootStat.isDirectory()) throw new DaxfsError("ENOTDIR", `${directory}: not a directory`);
+  const owner = (s: Stats) => (options.allRoot ? { uid: 0, gid: 0 } : { uid: s.uid, gid: s.gid });
+  const excluded = (options.exclude ?? []).map(compileGlob);
+  const hardLinks = new Map<string, BuildFile | BuildSymlink>();
+  const root: BuildDir = { kind: "dir", mode: rootStat.mode, ...owner(rootStat), children: new Map() };
+
+  // Iterative: a deep source tree must not exhaust the JS stack.
+  const pending: Array<{ hostPath: string; relative: string; dir: BuildDir }> = [
+    { hostPath: directory, relative: "", dir: root },
+  ];
+  while (pending.length > 0) {
+    const { hostPath, relative, dir } = pending.pop() as (typeof pending)[number];
+    let names: string[];
+    try {
+      names = readdirSync(hostPath);
+    } catch (error) {
+      throw hostError(error, hostPath);
+    }
+    // Node decodes names as UTF-8 with U+FFFD for bad bytes; only then look at the raw bytes.
+    if (names.some((name) => name.includes("\ufffd"))) checkNamesAreUtf8(hostPath);
+    names.sort();
+    const prefix = hostPath.endsWith("/") ? hostPath : `${hostPath}/`;
+    for (const name of names) {
+      const path = prefix + name;
+      const childRelative = relative === "" ? name : `${relative}/${name}`;
+      if (excluded.length > 0 && excluded.some((matches) => matches(childRelative))) continue;
+      let stat: Stats;
+      try {
+        stat = lstatSync(path);
+      } catch (error) {
+        throw hostError(error, path);
+      }
+      const node = scanEntry(path, stat, owner(stat), hardLinks, options);
+      if (!node) continue;
+      dir.children.set(name, node);
+      if (node.kind === "dir") pending.push({ hostPath: path, relative: childRelative, dir: node });
+    }
+  }
+  return root;
+}
+
+function scanEntry(
+  path: string,
+  stat: Stats,
+  owner: { uid: number; gid: number },
+  hardLinks: Map<string, BuildFile | BuildSymlink>,
+  options: ScanOptions,
+): BuildNode | null {
+  if (stat.isDirectory()) return { kind: "dir", mode: stat.mode, ...owner, children: new Map() };
+  const linkKey = stat.nlink > 1 ? `${stat.dev}:${stat.ino}` : null;
+  const known = linkKey ? hardLinks.get(linkKey) : undefined;
+  if (known) return known;
+  let node: BuildFile | BuildSymlink;
+  if (stat.isFile()) {
+    node = {
+      kind: "file",
+      mode: stat.mode,
+      ...owner,
+      size: stat.size,
+      content: {
+        kind: "host",
+        path,
+        offset: 0,
+        scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs },
+      },
+    };
+  } else if (stat.isSymbolicLink()) {
+    let raw: Buffer;
+    try {
+      raw = readlinkSync(path, { encoding: "buffer" });
+    } catch (error) {
+      throw hostError(error, path);
+    }
+    const target = raw.toString("utf8");
+    if (!Buffer.from(target, "utf8").equals(raw))
+      throw new DaxfsError("EINVAL", `${path}: symlink target is not valid UTF-8`);
+    node = { kind: "symlink", mode: stat.mode, ...owner, target };
+  } else {
+    const kind = SPECIAL_KINDS.find(([test]) => test(stat))?.[1] ?? "special file";
+    if (options.strict) throw new DaxfsError("EPERM", `${path}: ${kind} cannot be stored in a DAXFS image`);
+    options.onWarning?.(`skipping ${path}: ${kind} (DAXFS stores files, directories and symlinks only)`);
+    return null;
+  }
+  if (linkKey) hardLinks.set(linkKey, node);
+  return node;
+}

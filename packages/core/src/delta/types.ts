@@ -1,0 +1,157 @@
+// Delta log entries (SPEC 1.5, OVERVIEW 4): the decoded form every reader and writer shares, and
+// the per-type facts (payload struct sizes, name rules) decoding and encoding both rely on.
+import {
+  DAXFS_NAME_MAX,
+  DaxfsDeltaCreate,
+  DaxfsDeltaDelete,
+  DaxfsDeltaRename,
+  DaxfsDeltaSetattr,
+  DaxfsDeltaSymlink,
+  DaxfsDeltaTruncate,
+  DaxfsDeltaWrite,
+  DeltaType,
+  SetattrValid,
+} from "@daxfs/format";
+
+/** Longest symlink target a writer may record (Linux PATH_MAX less the NUL; SPEC 3.8.2). */
+export const SYMLINK_TARGET_MAX = 4095;
+
+interface DeltaEntryCommon {
+  /** Absolute image offset of the entry's first byte. */
+  offset: number;
+  totalSize: number;
+  /** `hdr.ino`: the inode the entry is about (per type, SPEC 1.5.2-1.5.8). */
+  ino: number;
+  /** Informational; log order, not time, is authoritative. */
+  timestamp: bigint;
+}
+
+export interface WriteEntry extends DeltaEntryCommon {
+  type: DeltaType.WRITE;
+  fileOffset: number;
+  length: number;
+  flags: number;
+  /** Absolute offset of the data: the last `length` bytes of the entry (NOTES.md item 8). */
+  dataOffset: number;
+}
+
+export interface CreateEntry extends DeltaEntryCommon {
+  type: DeltaType.CREATE | DeltaType.MKDIR;
+  parentIno: number;
+  newIno: number;
+  /** Full st_mode as recorded (type bits may be 0 in foreign logs; replay supplies them). */
+  mode: number;
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+export interface DeleteEntry extends DeltaEntryCommon {
+  type: DeltaType.DELETE;
+  parentIno: number;
+  name: string;
+}
+
+export interface TruncateEntry extends DeltaEntryCommon {
+  type: DeltaType.TRUNCATE;
+  newSize: number;
+}
+
+export interface RenameEntry extends DeltaEntryCommon {
+  type: DeltaType.RENAME;
+  oldParentIno: number;
+  newParentIno: number;
+  renamedIno: number;
+  oldName: string;
+  newName: string;
+}
+
+export interface SetattrEntry extends DeltaEntryCommon {
+  type: DeltaType.SETATTR;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Bit mask of SetattrValid. */
+  valid: number;
+  size: number;
+}
+
+export interface SymlinkEntry extends DeltaEntryCommon {
+  type: DeltaType.SYMLINK;
+  parentIno: number;
+  newIno: number;
+  uid: number;
+  gid: number;
+  name: string;
+  target: string;
+}
+
+export type DeltaEntry =
+  | WriteEntry
+  | CreateEntry
+  | DeleteEntry
+  | TruncateEntry
+  | RenameEntry
+  | SetattrEntry
+  | SymlinkEntry;
+
+/** An entry to be written: no position yet; the timestamp defaults to 0. */
+type Fresh<T> = Omit<T, "offset" | "totalSize" | "timestamp"> & { timestamp?: bigint };
+export type NewWriteEntry = Omit<Fresh<WriteEntry>, "length" | "dataOffset" | "flags"> & {
+  data: Uint8Array;
+  flags?: number;
+};
+export type NewDeltaEntry =
+  | NewWriteEntry
+  | Fresh<CreateEntry>
+  | Fresh<DeleteEntry>
+  | Fresh<TruncateEntry>
+  | Fresh<RenameEntry>
+  | Fresh<SetattrEntry>
+  | Fresh<SymlinkEntry>;
+
+/** Payload struct of each type; trailing bytes start at entry offset 24 + its size. */
+export const PAYLOAD_SIZE: Record<DeltaType, number> = {
+  [DeltaType.WRITE]: DaxfsDeltaWrite.size,
+  [DeltaType.CREATE]: DaxfsDeltaCreate.size,
+  [DeltaType.DELETE]: DaxfsDeltaDelete.size,
+  [DeltaType.TRUNCATE]: DaxfsDeltaTruncate.size,
+  [DeltaType.MKDIR]: DaxfsDeltaCreate.size,
+  [DeltaType.RENAME]: DaxfsDeltaRename.size,
+  [DeltaType.SETATTR]: DaxfsDeltaSetattr.size,
+  [DeltaType.SYMLINK]: DaxfsDeltaSymlink.size,
+};
+
+export const SETATTR_KNOWN_BITS = SetattrValid.MODE | SetattrValid.UID | SetattrValid.GID | SetattrValid.SIZE;
+export const U32_MAX = 0xffff_ffff;
+
+export function deltaTypeName(type: number): string {
+  return DeltaType[type] ?? `type ${type}`;
+}
+
+/** Why a name's bytes are not a valid DAXFS name (OVERVIEW 2), or undefined if they are. */
+export function nameProblem(name: Uint8Array): string | undefined {
+  if (name.length === 0) return "is empty";
+  if (name.length > DAXFS_NAME_MAX) return `is ${name.length} bytes long (at most ${DAXFS_NAME_MAX})`;
+  if (name.includes(0x2f)) return "contains '/'";
+  if (name.includes(0)) return "contains a NUL byte";
+  if ((name.length === 1 || name.length === 2) && name.every((byte) => byte === 0x2e))
+    return "is '.' or '..'";
+  return undefined;
+}
+
+const utf8 = new TextDecoder("utf-8");
+
+/**
+ * Name bytes as a string (UTF-8; invalid sequences become U+FFFD). ASCII, by far the common case,
+ * skips TextDecoder, whose per-call cost dominates decoding a log of short names.
+ */
+export function decodeName(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80) return utf8.decode(bytes);
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}

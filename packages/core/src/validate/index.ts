@@ -1,0 +1,10 @@
+export { fileTypeName } from "./base.js";
+export {
+  DEFAULT_MAX_PROBLEMS,
+  formatProblem,
+  type Problem,
+  type ProblemKind,
+  type ValidationReport,
+  type ValidationStats,
+} from "./problems.js";
+export { type ValidateOptions, validate } from "./validate.js";

@@ -1,0 +1,84 @@
+// One finding of the validator, and the capped list that collects them. The shape follows
+// fsck.erofs (STYLE.md): where, which field, what was expected, what was found; "unsupported"
+// (EOPNOTSUPP: a version or feature we do not know) is told apart from "corrupt" (EUCLEAN).
+
+export type ProblemKind = "corrupt" | "unsupported";
+
+export interface Problem {
+  /** Absolute byte offset of the offending field in the image. */
+  offset: number;
+  /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@40960". */
+  structure: string;
+  /** The C field name (layout-v5.md), or a derived property such as "nlink" or "range". */
+  field: string;
+  expected: string;
+  actual: string;
+  message: string;
+  kind: ProblemKind;
+}
+
+export interface ValidationReport {
+  /** At most `maxProblems` problems, in the order found (regions first, then base, branches, logs). */
+  problems: Problem[];
+  /** Problems found beyond the cap and not listed. */
+  omitted: number;
+  /** What was checked, for summaries and the benchmark. */
+  stats: ValidationStats;
+}
+
+export interface ValidationStats {
+  inodes: number;
+  directoryEntries: number;
+  branches: number;
+  deltaEntries: number;
+}
+
+export const DEFAULT_MAX_PROBLEMS = 1000;
+
+/** Collects problems up to a cap; past it, only counts them, so a hostile image cannot exhaust memory. */
+export class ProblemLog {
+  readonly problems: Problem[] = [];
+  omitted = 0;
+
+  constructor(readonly maxProblems = DEFAULT_MAX_PROBLEMS) {}
+
+  add(problem: Problem): void {
+    if (this.problems.length < this.maxProblems) this.problems.push(problem);
+    else this.omitted++;
+  }
+
+  corrupt(
+    offset: number,
+    structure: string,
+    field: string,
+    expected: string,
+    actual: string,
+    message: string,
+  ): void {
+    this.add({ offset, structure, field, expected, actual, message, kind: "corrupt" });
+  }
+
+  unsupported(
+    offset: number,
+    structure: string,
+    field: string,
+    expected: string,
+    actual: string,
+    message: string,
+  ): void {
+    this.add({ offset, structure, field, expected, actual, message, kind: "unsupported" });
+  }
+
+  get count(): number {
+    return this.problems.length + this.omitted;
+  }
+}
+
+/** "offset structure.field: expected X, got Y (message)", the validator's one line per problem. */
+export function formatProblem(problem: Problem): string {
+  return `${problem.offset} ${problem.structure}.${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+}
+
+export function hex(value: number | bigint): string {
+  return `0x${value.toString(16)}`;
+}

@@ -1,0 +1,103 @@
+// The control channel of a daxfs-fuse mount (docs/fuse.md): FUSE has no remount,commit, so each
+// process listens on a Unix socket named after its mount point and takes newline-delimited JSON
+// requests {"op":"info"|"commit"|"abort"}, answering {"ok":true,...info} or
+// {"ok":false,"errno":"ESTALE","message":"..."}.
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, realpathSync, rmSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { isDaxfsError } from "@daxfs/core";
+import type { BranchFs } from "./branch-fs.js";
+
+const RUN_DIR = "/run/daxfs-fuse";
+
+/** `/run/daxfs-fuse/<first 16 hex of sha256(realpath(MNT))>.sock`, or under $TMPDIR if /run is not writable. */
+export function controlSocketPath(mountpoint: string): string {
+  const id = createHash("sha256").update(canonicalMountpoint(mountpoint)).digest("hex").slice(0, 16);
+  for (const dir of [RUN_DIR, join(process.env.TMPDIR ?? tmpdir(), "daxfs-fuse")]) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      accessSync(dir, constants.W_OK);
+      return join(dir, `${id}.sock`);
+    } catch {}
+  }
+  throw new Error(`cannot create a directory for the control socket of ${mountpoint}`);
+}
+
+/**
+ * realpath(MNT). A mount of an invalidated branch answers ESTALE even to lstat of its root, so
+ * then the parent directory is resolved instead and the last component appended.
+ */
+export function canonicalMountpoint(mountpoint: string): string {
+  try {
+    return realpathSync(mountpoint);
+  } catch {
+    return join(realpathSync(dirname(resolve(mountpoint))), basename(resolve(mountpoint)));
+  }
+}
+
+export interface ControlReply {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export function handleControlRequest(fs: BranchFs, line: string): ControlReply {
+  let op: unknown;
+  try {
+    op = (JSON.parse(line) as { op?: unknown }).op;
+  } catch {
+    return { ok: false, errno: "EINVAL", message: "request is not JSON" };
+  }
+  try {
+    if (op === "commit") fs.commit();
+    else if (op === "abort") fs.abort();
+    else if (op !== "info")
+      return { ok: false, errno: "EINVAL", message: `unknown op ${JSON.stringify(op)}` };
+    return { ok: true, ...fs.info() };
+  } catch (error) {
+    if (isDaxfsError(error)) return { ok: false, errno: error.code, message: error.message };
+    return { ok: false, errno: "EIO", message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Listens on `socketPath`; a stale socket file left by a killed process is replaced. */
+export function startControlServer(fs: BranchFs, socketPath: string): Promise<Server> {
+  rmSync(socketPath, { force: true });
+  const server = createServer((socket: Socket) => {
+    let pending = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      pending += chunk;
+      for (let cut = pending.indexOf("\n"); cut >= 0; cut = pending.indexOf("\n")) {
+        const line = pending.slice(0, cut).trim();
+        pending = pending.slice(cut + 1);
+        if (line) socket.write(`${JSON.stringify(handleControlRequest(fs, line))}\n`);
+      }
+    });
+    socket.on("error", () => socket.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => resolve(server));
+  });
+}
+
+/** Client side (used by tests and tools): one request, one reply. */
+export function controlRequest(socketPath: string, op: "info" | "commit" | "abort"): Promise<ControlReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(`${JSON.stringify({ op })}\n`));
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      const cut = received.indexOf("\n");
+      if (cut >= 0) {
+        socket.end();
+        resolve(JSON.parse(received.slice(0, cut)) as ControlReply);
+      }
+    });
+    socket.on("error", reject);
+  });
+}

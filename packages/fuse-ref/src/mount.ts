@@ -1,0 +1,161 @@
+// One daxfs-fuse mount: open the image (a shared mapping, so several processes and kernels
+// coordinate through coord_lock), serve a BranchFs over FUSE, listen on the control socket, and on
+// unmount drop an uncommitted branch (SPEC 3.9.3).
+import { readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:net";
+import { resolve } from "node:path";
+import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, validate } from "@daxfs/core";
+import { type MappedMemory, mapFile } from "@daxfs/linux";
+import Fuse from "fuse-native";
+import { BranchFs, type BranchFsOptions } from "./branch-fs.js";
+import { controlSocketPath, startControlServer } from "./control.js";
+import { fuseOperations } from "./fuse-ops.js";
+
+export interface MountOptions {
+  image: string;
+  mountpoint: string;
+  branch?: string;
+  parent?: string;
+  /** Run the full validator first and refuse a bad image (SPEC 4). */
+  validate?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface DaxfsMount {
+  fs: BranchFs;
+  socketPath: string;
+  /** Unmounts, drops an uncommitted branch, closes the socket and the image. */
+  close(): Promise<void>;
+  /** Resolves when the mount went away by itself (fusermount -u). */
+  gone: Promise<void>;
+}
+
+/** fuse-native has no way to pass these; its option string is built by this one method. */
+class DaxfsFuse extends Fuse {
+  override _fuseOptions(): string {
+    // No kernel caching of names or attributes: other processes append to the chain and commit.
+    return `${super._fuseOptions()},use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072`;
+  }
+}
+
+interface OpenedImage {
+  source: ImageSource;
+  /** msync for a mapping, fsync for a file. */
+  sync(): void;
+  close(): void;
+}
+
+/**
+ * A shared mapping of the image, so compareExchange32 is a real CAS seen by every process and
+ * kernel. An image that cannot be mapped as one view (over 4 GiB, or on a file system without
+ * shared mmap) is served through pread/pwrite, with the lock-file CAS of docs/coordination.md.
+ */
+function openImage(path: string, writable: boolean, log: (message: string) => void): OpenedImage {
+  let mapping: MappedMemory;
+  try {
+    mapping = mapFile(path, { writable });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== "EFBIG" && code !== "ENODEV" && code !== "EINVAL") throw error;
+    log(`daxfs-fuse: ${path}: cannot be mapped (${code}); using pread/pwrite and a lock file`);
+    const file = FileImage.open(path, { writable });
+    return { source: file, sync: () => file.flush(), close: () => file.close() };
+  }
+  return {
+    source: new MemoryImage(mapping.bytes, writable, path),
+    sync: () => mapping.flush(),
+    close: () => mapping.close(),
+  };
+}
+
+function isMounted(mountpoint: string): boolean {
+  const escaped = mountpoint.replace(
+    /[ \t\n\\]/g,
+    (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`,
+  );
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .some((line) => line.split(" ")[4] === escaped);
+}
+
+export async function mountDaxfs(options: MountOptions): Promise<DaxfsMount> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const image = resolve(options.image);
+  const mountpoint = resolve(options.mountpoint);
+  const wantsWrite = options.branch !== undefined && options.branch !== "main";
+  let opened: OpenedImage;
+  try {
+    opened = openImage(image, true, log);
+  } catch (error) {
+    if (wantsWrite) throw error;
+    opened = openImage(image, false, log); // a read-only file still serves main
+  }
+  const { source } = opened;
+  try {
+    if (options.validate) {
+      const report = validate(source);
+      if (report.problems.length > 0) {
+        throw new DaxfsError(
+          "EINVAL",
+          `${image}: validation failed: ${report.problems.map(formatProblem).join("; ")}`,
+        );
+      }
+    }
+    const fsOptions: BranchFsOptions = {
+      branch: options.branch,
+      parent: options.parent,
+      sync: () => opened.sync(),
+    };
+    const fs = BranchFs.open(source, fsOptions);
+    const socketPath = controlSocketPath(mountpoint);
+    let server: Server;
+    try {
+      server = await startControlServer(fs, socketPath);
+    } catch (error) {
+      fs.close();
+      throw error;
+    }
+    const fuse = new DaxfsFuse(mountpoint, fuseOperations(fs, log), {
+      timeout: false,
+      fsname: image,
+      subtype: "daxfs",
+    });
+    try {
+      await new Promise<void>((ok, fail) => fuse.mount((err) => (err ? fail(err) : ok())));
+    } catch (error) {
+      server.close();
+      rmSync(socketPath, { force: true });
+      fs.close();
+      throw error;
+    }
+    let closed = false;
+    let poll: NodeJS.Timeout | undefined;
+    const finish = () => {
+      if (closed) return false;
+      closed = true;
+      if (poll) clearInterval(poll);
+      server.close();
+      rmSync(socketPath, { force: true });
+      try {
+        fs.close();
+      } finally {
+        opened.close();
+      }
+      return true;
+    };
+    const gone = new Promise<void>((ok) => {
+      poll = setInterval(() => {
+        if (!isMounted(mountpoint) && finish()) ok();
+      }, 250);
+    });
+    const close = async () => {
+      if (closed) return;
+      await new Promise<void>((ok) => fuse.unmount(() => ok()));
+      finish();
+    };
+    return { fs, socketPath, close, gone };
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+}

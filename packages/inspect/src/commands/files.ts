@@ -1,0 +1,179 @@
+// ls, tree, stat, cat and extract: the file tree of one branch, read through BranchView (the same
+// replay every tool uses). Walks are the view's iterative walk, so a deep tree costs no stack.
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { type BranchView, DaxfsError, type Stat } from "@daxfs/core";
+import { emit, modeString, type Output } from "../render.js";
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const CHUNK = 1 << 20;
+
+const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
+const isLink = (mode: number) => (mode & S_IFMT) === S_IFLNK;
+
+function normalize(path: string | undefined): string {
+  const parts = (path ?? "/").split("/").filter((p) => p !== "" && p !== ".");
+  return `/${parts.join("/")}`;
+}
+
+function longLine(view: BranchView, name: string, stat: Stat): string {
+  const target = isLink(stat.mode) ? ` -> ${view.readlink(stat.ino)}` : "";
+  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${name}${target}`;
+}
+
+export function lsCommand(view: BranchView, path: string | undefined, out: Output): void {
+  const where = normalize(path);
+  const ino = view.resolve(where);
+  const stat = view.stat(ino);
+  const rows = isDir(stat.mode)
+    ? view
+        .readdir(ino)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((entry) => ({ name: entry.name, stat: view.stat(entry.ino) }))
+    : [{ name: where.split("/").pop() ?? where, stat }];
+  emit(
+    out,
+    rows.map((r) => ({
+      name: r.name,
+      ...r.stat,
+      target: isLink(r.stat.mode) ? view.readlink(r.stat.ino) : undefined,
+    })),
+    () => rows.map((r) => longLine(view, r.name, r.stat)),
+  );
+}
+
+export function treeCommand(view: BranchView, path: string | undefined, out: Output): void {
+  const where = normalize(path);
+  view.resolve(where);
+  const prefix = where === "/" ? "/" : `${where}/`;
+  const rows: { path: string; stat: Stat }[] = [];
+  const children = new Map<string, number[]>(); // parent path -> row indexes, in walk (name) order
+  for (const { path: p, stat } of view.walk()) {
+    if (p !== where && !p.startsWith(prefix)) continue;
+    rows.push({ path: p, stat });
+    if (p !== where) {
+      const parent = p.slice(0, p.lastIndexOf("/")) || "/";
+      children.set(parent, [...(children.get(parent) ?? []), rows.length - 1]);
+    }
+  }
+  emit(
+    out,
+    rows.map((r) => ({ path: r.path, ...r.stat })),
+    () => {
+      let files = 0;
+      let dirs = 0;
+      const lines: string[] = [];
+      // Explicit stack (the tree's depth is the image's to choose), children in name order.
+      const stack: { row: number; indent: string; last: boolean; top: boolean }[] = [
+        { row: 0, indent: "", last: true, top: true },
+      ];
+      while (stack.length > 0) {
+        const { row, indent, last, top } = stack.pop()!;
+        const { path: p, stat } = rows[row]!;
+        if (isDir(stat.mode)) dirs++;
+        else files++;
+        const name = top ? p : p.slice(p.lastIndexOf("/") + 1);
+        const suffix =
+          isDir(stat.mode) && !top ? "/" : isLink(stat.mode) ? ` -> ${view.readlink(stat.ino)}` : "";
+        lines.push(top ? `${name}${suffix}` : `${indent}${last ? "└── " : "├── "}${name}${suffix}`);
+        const kids = children.get(p) ?? [];
+        const childIndent = top ? "" : `${indent}${last ? "    " : "│   "}`;
+        for (let i = kids.length - 1; i >= 0; i--)
+          stack.push({ row: kids[i]!, indent: childIndent, last: i === kids.length - 1, top: false });
+      }
+      lines.push("", `${dirs} directories, ${files} files`);
+      return lines;
+    },
+  );
+}
+
+export function statCommand(view: BranchView, path: string, out: Output): void {
+  const where = normalize(path);
+  const stat = view.stat(view.resolve(where));
+  const target = isLink(stat.mode) ? view.readlink(stat.ino) : undefined;
+  const type = isDir(stat.mode) ? "directory" : isLink(stat.mode) ? "symbolic link" : "regular file";
+  emit(out, { path: where, type, ...stat, target }, () => [
+    `  File: ${where}${target !== undefined ? ` -> ${target}` : ""}`,
+    `  Size: ${stat.size}\tBlocks: ${stat.blocks}\t${type}`,
+    `Inode: ${stat.ino}\tLinks: ${stat.nlink}`,
+    `Access: (0${(stat.mode & 0o7777).toString(8).padStart(3, "0")}/${modeString(stat.mode)})  Uid: ${stat.uid}  Gid: ${stat.gid}`,
+  ]);
+}
+
+export function catCommand(view: BranchView, path: string, out: Output): void {
+  const ino = view.resolve(normalize(path));
+  const stat = view.stat(ino);
+  if (isDir(stat.mode)) throw new DaxfsError("EISDIR", `${path}: is a directory`);
+  if (isLink(stat.mode))
+    throw new DaxfsError("EINVAL", `${path}: is a symbolic link (to ${view.readlink(ino)})`);
+  if (out.json) {
+    const data = view.read(ino, 0, stat.size);
+    emit(
+      out,
+      { path: normalize(path), size: stat.size, base64: Buffer.from(data).toString("base64") },
+      () => [],
+    );
+    return;
+  }
+  for (let at = 0; at < stat.size; at += CHUNK)
+    out.writeBytes!(view.read(ino, at, Math.min(CHUNK, stat.size - at)));
+}
+
+/** Writes the branch's tree under `target` (created; must be empty if it exists). */
+export function extractCommand(view: BranchView, target: string, out: Output): void {
+  if (existsSync(target) && readdirSync(target).length > 0)
+    throw new DaxfsError("EEXIST", `${target}: directory exists and is not empty`);
+  mkdirSync(target, { recursive: true });
+  const firstPathOf = new Map<number, string>();
+  const dirModes: { path: string; mode: number }[] = [];
+  let files = 0;
+  let bytes = 0;
+  for (const { path, ino, stat } of view.walk()) {
+    // Names come from the image: each is checked by the model (no '/', not '.' or '..').
+    const host = path === "/" ? target : join(target, ...path.split("/").filter(Boolean));
+    if (isDir(stat.mode)) {
+      if (path !== "/") mkdirSync(host);
+      dirModes.push({ path: host, mode: stat.mode & 0o7777 });
+      continue;
+    }
+    files++;
+    if (isLink(stat.mode)) {
+      symlinkSync(view.readlink(ino), host);
+      continue;
+    }
+    const earlier = firstPathOf.get(ino);
+    if (earlier !== undefined) {
+      linkSync(earlier, host); // a hard link: one inode, several names
+      continue;
+    }
+    firstPathOf.set(ino, host);
+    const fd = openSync(host, "w", 0o600);
+    try {
+      for (let at = 0; at < stat.size; at += CHUNK) {
+        const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
+        writeSync(fd, chunk);
+        bytes += chunk.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(host, stat.mode & 0o7777);
+  }
+  // Directory modes last, deepest first, so a read-only directory does not block its own contents.
+  for (let i = dirModes.length - 1; i >= 0; i--) chmodSync(dirModes[i]!.path, dirModes[i]!.mode);
+  emit(out, { target, directories: dirModes.length, files, bytes }, () => [
+    `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${target}`,
+  ]);
+}

@@ -1,0 +1,117 @@
+// `log BRANCH` (every entry of one branch's own log, decoded) and `diff BRANCH` (what the branch
+// changes against its parent: names added, removed and changed, found by walking both views).
+
+import {
+  type BranchView,
+  DaxfsError,
+  type DaxfsImage,
+  type DeltaEntry,
+  deltaTypeName,
+  type Stat,
+} from "@daxfs/core";
+import { BranchState, DeltaType } from "@daxfs/format";
+import { emit, hex, type Output } from "../render.js";
+
+function findNamed(image: DaxfsImage, name: string) {
+  const record = image.findBranch(name);
+  if (!record) throw new DaxfsError("ENOENT", `branch '${name}' not found`);
+  return record;
+}
+
+export function describeEntry(entry: DeltaEntry): string {
+  const head = `${String(entry.offset).padStart(10)}  ${deltaTypeName(entry.type).padEnd(8)} ino ${entry.ino}`;
+  switch (entry.type) {
+    case DeltaType.WRITE:
+      return `${head}  [${entry.fileOffset}, +${entry.length}) data at ${hex(entry.dataOffset)}`;
+    case DeltaType.CREATE:
+    case DeltaType.MKDIR:
+      return `${head}  ${JSON.stringify(entry.name)} in ${entry.parentIno}, mode 0${entry.mode.toString(8)}, uid ${entry.uid}, gid ${entry.gid}`;
+    case DeltaType.DELETE:
+      return `${head}  ${JSON.stringify(entry.name)} from ${entry.parentIno}`;
+    case DeltaType.TRUNCATE:
+      return `${head}  size ${entry.newSize}`;
+    case DeltaType.RENAME:
+      return `${head}  ${entry.oldParentIno}/${JSON.stringify(entry.oldName)} -> ${entry.newParentIno}/${JSON.stringify(entry.newName)}`;
+    case DeltaType.SETATTR: {
+      const parts: string[] = [];
+      if (entry.valid & 1) parts.push(`mode 0${entry.mode.toString(8)}`);
+      if (entry.valid & 2) parts.push(`uid ${entry.uid}`);
+      if (entry.valid & 4) parts.push(`gid ${entry.gid}`);
+      if (entry.valid & 8) parts.push(`size ${entry.size}`);
+      return `${head}  ${parts.join(", ") || "(nothing)"}`;
+    }
+    case DeltaType.SYMLINK:
+      return `${head}  ${JSON.stringify(entry.name)} in ${entry.parentIno} -> ${JSON.stringify(entry.target)}`;
+  }
+}
+
+export function logCommand(image: DaxfsImage, name: string, out: Output): void {
+  const record = findNamed(image, name);
+  const entries = image.readBranchLog(record);
+  emit(out, { branch: record, entries }, () => [
+    `Branch ${name} (id ${record.id}): ${entries.length} entries, ${record.logSize} of ${record.logCapacity} bytes at ${hex(record.logOffset)}`,
+    `${"OFFSET".padStart(10)}  TYPE     DETAILS`,
+    ...entries.map(describeEntry),
+  ]);
+}
+
+interface PathInfo {
+  ino: number;
+  stat: Stat;
+}
+
+function snapshot(view: BranchView): Map<string, PathInfo> {
+  const paths = new Map<string, PathInfo>();
+  for (const { path, ino, stat } of view.walk()) paths.set(path, { ino, stat });
+  return paths;
+}
+
+export interface DiffChange {
+  change: "added" | "removed" | "modified";
+  path: string;
+  details?: string;
+}
+
+export function diffCommand(image: DaxfsImage, name: string, out: Output): void {
+  const record = findNamed(image, name);
+  if (record.state !== BranchState.ACTIVE) throw new DaxfsError("ESTALE", `branch '${name}' is not active`);
+  if (record.parentId === 0) throw new DaxfsError("EINVAL", `branch '${name}' has no parent to compare with`);
+  const parent = image.findBranchById(record.parentId);
+  if (!parent) throw new DaxfsError("ENOENT", `branch '${name}': parent id ${record.parentId} not found`);
+  // Inodes whose contents or attributes the branch's own log touches.
+  const touched = new Set<number>();
+  for (const entry of image.readBranchLog(record)) {
+    if (
+      entry.type === DeltaType.WRITE ||
+      entry.type === DeltaType.TRUNCATE ||
+      entry.type === DeltaType.SETATTR
+    )
+      touched.add(entry.ino);
+  }
+  const mine = snapshot(image.view(name));
+  const theirs = snapshot(image.view(parent.name));
+  const changes: DiffChange[] = [];
+  for (const [path, info] of mine) {
+    const before = theirs.get(path);
+    if (!before) {
+      changes.push({ change: "added", path });
+      continue;
+    }
+    const what: string[] = [];
+    if (before.ino !== info.ino) what.push(`inode ${before.ino} -> ${info.ino}`);
+    if (before.stat.mode !== info.stat.mode)
+      what.push(`mode 0${before.stat.mode.toString(8)} -> 0${info.stat.mode.toString(8)}`);
+    if (before.stat.uid !== info.stat.uid || before.stat.gid !== info.stat.gid)
+      what.push(`owner ${before.stat.uid}:${before.stat.gid} -> ${info.stat.uid}:${info.stat.gid}`);
+    if (before.stat.size !== info.stat.size) what.push(`size ${before.stat.size} -> ${info.stat.size}`);
+    else if (touched.has(info.ino) && (info.stat.mode & 0o170000) === 0o100000) what.push("contents");
+    if (what.length > 0) changes.push({ change: "modified", path, details: what.join(", ") });
+  }
+  for (const path of theirs.keys()) if (!mine.has(path)) changes.push({ change: "removed", path });
+  changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const mark = { added: "+", removed: "-", modified: "M" };
+  emit(out, { branch: name, parent: parent.name, changes }, () => [
+    `Changes in ${name} against ${parent.name === "" ? `id ${parent.id}` : parent.name}: ${changes.length}`,
+    ...changes.map((c) => `${mark[c.change]} ${c.path}${c.details ? `  (${c.details})` : ""}`),
+  ]);
+}

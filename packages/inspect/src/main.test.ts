@@ -1,0 +1,299 @@
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildImage } from "@daxfs/core";
+import { DaxfsBranch, DeltaType } from "@daxfs/format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildTestImage,
+  createEntry,
+  dir,
+  file,
+  renameEntry,
+  sampleTree,
+  symlinkEntry,
+  writeEntry,
+} from "../../core/src/validate/testing.js";
+import { normalizeArgs, run } from "./main.js";
+
+let work: string;
+let staticImage: string;
+let logsImage: string;
+let corruptLog: string;
+let badMagic: string;
+
+async function inspect(...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const chunks: Uint8Array[] = [];
+  const code = await run(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stdoutBytes: (bytes) => {
+      chunks.push(bytes.slice());
+      stdout += Buffer.from(bytes).toString("latin1");
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr, bytes: Buffer.concat(chunks) };
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "daxfs-inspect-"));
+  staticImage = join(work, "static.img");
+  writeFileSync(staticImage, buildImage(sampleTree()));
+  const logs = buildTestImage(dir({ "a.txt": file("abc"), docs: dir({ x: file("x") }) }), {
+    deltaSize: 256 * 1024,
+    branches: [
+      {
+        name: "main",
+        id: 1,
+        parentId: 0,
+        entries: [
+          createEntry(DeltaType.CREATE, 1, 5, "n", 0o100644),
+          writeEntry(5, 0, new TextEncoder().encode("AB\n")),
+        ],
+      },
+      {
+        name: "feature",
+        id: 2,
+        parentId: 1,
+        entries: [
+          createEntry(DeltaType.MKDIR, 3, 6, "sub", 0o040755),
+          symlinkEntry(6, 7, "ln", "../a.txt"),
+          renameEntry(1, 6, 2, "a.txt", "b.txt"),
+          writeEntry(4, 1, new TextEncoder().encode("YY")),
+        ],
+      },
+    ],
+  });
+  logsImage = join(work, "logs.img");
+  writeFileSync(logsImage, logs);
+  const broken = logs.slice();
+  const featureLog = Number(DaxfsBranch.decode(broken, 4096 + DaxfsBranch.size).deltaLogOffset);
+  broken[featureLog] = 0x99; // unknown entry type
+  corruptLog = join(work, "corrupt-log.img");
+  writeFileSync(corruptLog, broken);
+  const magic = logs.slice();
+  magic[0] ^= 0xff;
+  badMagic = join(work, "bad-magic.img");
+  writeFileSync(badMagic, magic);
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("argument forms", () => {
+  it("moves IMAGE after the subcommand and defaults to the summary", () => {
+    expect(normalizeArgs(["x.img"])).toEqual(["summary", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "/a", "--image", "x.img"]);
+    expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
+    expect(() => normalizeArgs(["x.img", "frob"])).toThrow(/unknown subcommand 'frob'/);
+  });
+
+  it("accepts the public forms with an image file", async () => {
+    const list = await inspect("list", logsImage);
+    expect(list.code).toBe(0);
+    const lines = list.stdout.split("\n");
+    expect(lines[0]).toBe(
+      "ID    NAME                  STATE       PARENT      REFCNT    GEN     DELTA_USED    DELTA_CAP",
+    );
+    expect(lines[1]).toMatch(/^-+$/);
+    expect(lines[2]).toMatch(/^1 {5}main {18}active {6}- {11}0 /);
+    expect(lines[3]).toMatch(/^2 {5}feature {15}active {6}main /);
+    expect(list.stdout).toContain("Total: 2 branches, 254 slots available");
+
+    const info = await inspect("info", logsImage, "-b", "feature");
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^Branch: feature\n {2}ID: +2\n {2}State: +active\n/);
+    expect(info.stdout).toMatch(/Parent: +main \(id:1\)/);
+    expect(info.stdout).toMatch(/MKDIR: +1/);
+    expect(info.stdout).not.toMatch(/CREATE:/);
+
+    const missing = await inspect("info", logsImage, "-b", "nope");
+    expect(missing).toMatchObject({ code: 1, stdout: "" });
+    expect(missing.stderr).toBe(`daxfs-inspect: ${logsImage}: branch 'nope' not found\n`);
+
+    const status = await inspect("status", logsImage);
+    expect(status.code).toBe(0);
+    for (const heading of [
+      "DAXFS Memory Status",
+      "Format:",
+      "Base image:",
+      "Branch table:",
+      "Global coordination:",
+      "Delta region:",
+      "Inodes:",
+    ]) {
+      expect(status.stdout).toContain(`${heading}\n`);
+    }
+    expect(status.stdout).toMatch(/Next branch ID: +3/);
+  });
+
+  it("reports usage errors with exit status 2", async () => {
+    for (const args of [
+      ["list"],
+      ["list", "-p", "0x1000"],
+      [logsImage, "frob"],
+      ["list", "-m", "/x", logsImage],
+      [join(work, "missing.img")],
+    ]) {
+      const result = await inspect(...args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr.split("\n").filter(Boolean), args.join(" ")).toHaveLength(1);
+    }
+  });
+});
+
+describe("subcommands on valid images", () => {
+  it("summary: regions and the branch tree", async () => {
+    const { code, stdout } = await inspect(logsImage);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/base image +0x9000 +24576/);
+    expect(stdout).toMatch(/main \[id 1\] active, gen 0, log \d+\/65536 bytes/);
+    expect(stdout).toMatch(/└── feature \[id 2\] active/);
+  });
+
+  it("validate: verdict and exit 0", async () => {
+    const { code, stdout } = await inspect(logsImage, "validate");
+    expect(code).toBe(0);
+    expect(stdout.trim().split("\n").at(-1)).toBe("No errors found");
+  });
+
+  it("tree, ls, stat and cat read through the branch view", async () => {
+    const tree = await inspect(logsImage, "tree", "--branch", "feature");
+    expect(tree.stdout).toBe(
+      [
+        "/",
+        "├── docs/",
+        "│   ├── sub/",
+        "│   │   ├── b.txt",
+        "│   │   └── ln -> ../a.txt",
+        "│   └── x",
+        "└── n",
+        "",
+        "3 directories, 4 files",
+        "",
+      ].join("\n"),
+    );
+    const ls = await inspect(staticImage, "ls", "/docs");
+    expect(
+      ls.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ").at(-1)),
+    ).toEqual(["hard2", "nested", "readme.md"]);
+    expect(ls.stdout).toMatch(/^-rw-r--r-- +2 +0 +0 +13 hard2$/m);
+    const stat = await inspect(staticImage, "stat", "/link");
+    expect(stat.stdout).toContain("File: /link -> hello.txt");
+    const cat = await inspect(logsImage, "cat", "/docs/x", "-b", "feature");
+    expect(cat.bytes.toString()).toBe("xYY");
+    const catMain = await inspect(logsImage, "cat", "/n");
+    expect(catMain.bytes.toString()).toBe("AB\n");
+  });
+
+  it("log decodes every entry; diff lists the branch's changes", async () => {
+    const log = await inspect(logsImage, "log", "feature", "--json");
+    const entries = JSON.parse(log.stdout).entries as { type: number }[];
+    expect(entries.map((e) => e.type)).toEqual([
+      DeltaType.MKDIR,
+      DeltaType.SYMLINK,
+      DeltaType.RENAME,
+      DeltaType.WRITE,
+    ]);
+    const diff = await inspect(logsImage, "diff", "feature");
+    expect(diff.stdout.split("\n").slice(1).filter(Boolean)).toEqual([
+      "- /a.txt",
+      "+ /docs/sub",
+      "+ /docs/sub/b.txt",
+      "+ /docs/sub/ln",
+      "M /docs/x  (size 1 -> 3)",
+    ]);
+  });
+
+  it("extract writes the tree, hard links and symlinks", async () => {
+    const target = join(work, "out");
+    const result = await inspect(staticImage, "extract", target);
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(target, "hello.txt"), "utf8")).toBe("hello, world\n");
+    expect(readlinkSync(join(target, "link"))).toBe("hello.txt");
+    expect(statSync(join(target, "hard1")).ino).toBe(statSync(join(target, "docs", "hard2")).ino);
+    expect(readFileSync(join(target, "docs", "nested", "deep", "leaf.bin"))).toEqual(Buffer.alloc(5000, 7));
+    const again = await inspect(staticImage, "extract", target);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/directory exists and is not empty/);
+  });
+
+  it("--json works on every subcommand", async () => {
+    const runs: string[][] = [
+      [logsImage, "--json"],
+      [logsImage, "info", "--json"],
+      [logsImage, "status", "--json"],
+      [logsImage, "list", "--json"],
+      [logsImage, "branches", "--json"],
+      [logsImage, "ls", "--json"],
+      [logsImage, "tree", "--json"],
+      [logsImage, "stat", "/docs", "--json"],
+      [logsImage, "cat", "/n", "--json"],
+      [logsImage, "log", "main", "--json"],
+      [logsImage, "diff", "feature", "--json"],
+      [logsImage, "validate", "--json"],
+      [logsImage, "extract", join(work, "json-out"), "--json"],
+    ];
+    for (const args of runs) {
+      const { code, stdout } = await inspect(...args);
+      expect(code, args.join(" ")).toBe(0);
+      expect(() => JSON.parse(stdout), args.join(" ")).not.toThrow();
+    }
+  });
+});
+
+describe("corrupt images", () => {
+  it("validate lists problems as 'offset structure.field: expected X, got Y' and exits 1", async () => {
+    const { code, stdout } = await inspect(corruptLog, "validate");
+    expect(code).toBe(1);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^\d+ delta feature@\d+\.entry: expected .+, got .+ \(.*unknown type 153\)$/);
+    expect(lines.at(-1)).toBe("Found some filesystem corruption");
+  });
+
+  it("every subcommand prints one error line and exits 1", async () => {
+    const commands = [
+      [],
+      ["info"],
+      ["status"],
+      ["list"],
+      ["branches"],
+      ["ls"],
+      ["tree"],
+      ["stat", "/"],
+      ["cat", "/n"],
+      ["log", "main"],
+      ["diff", "feature"],
+      ["extract", join(work, "never")],
+    ];
+    for (const image of [badMagic]) {
+      for (const command of commands) {
+        const result = await inspect(image, ...command);
+        expect(result.code, command.join(" ")).toBe(1);
+        expect(result.stderr, command.join(" ")).toMatch(/^daxfs-inspect: .*bad magic.*\n$/);
+      }
+    }
+    for (const command of [
+      ["tree", "-b", "feature"],
+      ["log", "feature"],
+      ["diff", "feature"],
+      ["cat", "/docs/x", "-b", "feature"],
+    ]) {
+      const result = await inspect(corruptLog, ...command);
+      expect(result.code, command.join(" ")).toBe(1);
+      expect(result.stderr, command.join(" ")).toMatch(/^daxfs-inspect: .*unknown type 153.*\n$/);
+    }
+    const validate = await inspect(badMagic, "validate");
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toMatch(/^0 superblock\.magic: expected 0x64617835, got 0x646178ca/);
+  });
+});

@@ -1,0 +1,284 @@
+// daxfs-inspect's command line (SPEC.md 2.12 plus issue 4): `daxfs-inspect IMAGE [SUBCOMMAND]`, and
+// the public `daxfs-inspect list|info|status (-m MNT | -p PHYS -s SIZE) [-b NAME]` with an image
+// file accepted in place of -m/-p. Exit status: 0 success (validate: the image is valid), 1 the
+// image is corrupt or invalid or a path/branch in it was not found, 2 usage or I/O error.
+
+import { DaxfsError, DaxfsImage, FileImage, type ImageSource } from "@daxfs/core";
+import { Command, CommanderError, Option } from "commander";
+import { catCommand, extractCommand, lsCommand, statCommand, treeCommand } from "./commands/files.js";
+import { diffCommand, logCommand } from "./commands/log.js";
+import {
+  branchesCommand,
+  branchInfoCommand,
+  infoCommand,
+  listCommand,
+  statusCommand,
+} from "./commands/summary.js";
+import { validateCommand } from "./commands/validate.js";
+import type { Output } from "./render.js";
+import { openSource, parseSize, type SourceOptions, UsageError } from "./source.js";
+
+export interface InspectIo {
+  stdout(text: string): void;
+  stdoutBytes(bytes: Uint8Array): void;
+  stderr(text: string): void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+const COMMANDS = [
+  "summary",
+  "info",
+  "status",
+  "list",
+  "branches",
+  "ls",
+  "tree",
+  "stat",
+  "cat",
+  "log",
+  "diff",
+  "extract",
+  "validate",
+  "help",
+];
+
+interface CommonOptions extends SourceOptions {
+  json?: boolean;
+  branch?: string;
+  backing?: string;
+}
+
+/** `IMAGE SUBCOMMAND ARGS` -> `SUBCOMMAND ARGS --image IMAGE`; a bare `IMAGE` is the summary. */
+export function normalizeArgs(args: string[]): string[] {
+  const first = args[0];
+  if (first === undefined || first.startsWith("-") || COMMANDS.includes(first)) return args;
+  const rest = args.slice(1);
+  if (rest.length === 0 || rest[0]!.startsWith("-")) return ["summary", ...rest, "--image", first];
+  if (!COMMANDS.includes(rest[0]!))
+    throw new UsageError(`unknown subcommand '${rest[0]}' (see daxfs-inspect --help)`);
+  return [rest[0]!, ...rest.slice(1), "--image", first];
+}
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export async function run(args: string[], io: InspectIo): Promise<number> {
+  const out = (json: boolean | undefined): Output => ({
+    json: json === true,
+    write: io.stdout,
+    writeBytes: io.stdoutBytes,
+  });
+  let sourceName = "";
+
+  /** Opens the source (exit 2 if that fails), runs `body`, closes everything. */
+  const withSource = async (
+    options: CommonOptions,
+    body: (source: ImageSource) => unknown,
+  ): Promise<void> => {
+    let source: ImageSource;
+    try {
+      source = await openSource(options);
+    } catch (error) {
+      if (error instanceof DaxfsError) throw new UsageError(error.message);
+      throw error;
+    }
+    sourceName = source.name;
+    try {
+      const code = body(source);
+      if (typeof code === "number" && code !== 0) throw new ExitCode(code);
+    } finally {
+      source.close();
+    }
+  };
+  const withImage = (options: CommonOptions, body: (image: DaxfsImage) => unknown) =>
+    withSource(options, (source) => {
+      const backing = options.backing === undefined ? undefined : FileImage.open(options.backing);
+      try {
+        return body(DaxfsImage.open(source, backing ? { backing } : {}));
+      } finally {
+        backing?.close();
+      }
+    });
+  const view = (image: DaxfsImage, options: CommonOptions) => image.view(options.branch ?? "main");
+
+  const program = new Command("daxfs-inspect")
+    .description(
+      "Inspect and validate DAXFS images: an image file, a mounted DAXFS (-m) or physical memory (-p/-s)",
+    )
+    .usage("IMAGE [command] [options]  |  list|info|status (-m MNT | -p PHYS -s SIZE | IMAGE) [-b NAME]")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+    .addHelpText(
+      "after",
+      "\nWith no command, IMAGE prints a summary (info + branches).\nExit status: 0 ok (validate: image valid), 1 image invalid or corrupt, or a name not found, 2 usage or I/O error.",
+    );
+
+  const command = (name: string, description: string, options: { image?: boolean } = {}) => {
+    const cmd = program
+      .command(name)
+      .description(description)
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+      .addOption(new Option("--image <file>", "the image file").hideHelp())
+      .option("-m, --mount <path>", "a mounted DAXFS (kernel dma-buf mount or daxfs-fuse)")
+      .option("-p, --phys <addr>", "physical address of the image (through /dev/mem)")
+      .option("-s, --size <size>", "size of the physical range (K/M/G suffixes)")
+      .option("--backing <file>", "backing file of a split image (regular-file data)")
+      .option("--json", "print JSON");
+    if (options.image) cmd.argument("[image]", "image file");
+    return cmd;
+  };
+  const imageFrom = (options: CommonOptions, positional?: string): CommonOptions => {
+    if (positional !== undefined && options.image !== undefined)
+      throw new UsageError(`two image files given: ${options.image} and ${positional}`);
+    return positional === undefined ? options : { ...options, image: positional };
+  };
+
+  command("summary", "superblock, regions and branch tree (the default with only IMAGE)").action(
+    (options: CommonOptions) =>
+      withImage(options, (image) => {
+        if (options.json) {
+          // One JSON document: the info object with the branch list added.
+          const parts: unknown[] = [];
+          const capture: Output = { json: true, write: (text) => parts.push(JSON.parse(text)) };
+          infoCommand(image, capture);
+          branchesCommand(image, capture);
+          io.stdout(`${JSON.stringify({ ...(parts[0] as object), branchTree: parts[1] }, null, 2)}\n`);
+          return;
+        }
+        infoCommand(image, out(false));
+        if (image.branching) {
+          io.stdout("\n");
+          branchesCommand(image, out(false));
+        }
+      }),
+  );
+  command(
+    "info",
+    "image: superblock, regions, usage, page cache; with -b NAME: that branch's record (public form)",
+    { image: true },
+  )
+    .option("-b, --branch <name>", "branch to describe")
+    .action((positional: string | undefined, options: CommonOptions) =>
+      withImage(imageFrom(options, positional), (image) => {
+        if (options.branch !== undefined) branchInfoCommand(image, options.branch, out(options.json));
+        else infoCommand(image, out(options.json));
+        return 0;
+      }),
+    );
+  command("status", "memory usage of the regions (public form)", { image: true }).action(
+    (positional: string | undefined, options: CommonOptions) =>
+      withImage(imageFrom(options, positional), (image) => statusCommand(image, out(options.json))),
+  );
+  command("list", "branch table as a list (public form)", { image: true }).action(
+    (positional: string | undefined, options: CommonOptions) =>
+      withImage(imageFrom(options, positional), (image) => listCommand(image, out(options.json))),
+  );
+  command("branches", "branch tree with states, parents, log sizes and generations").action(
+    (options: CommonOptions) => withImage(options, (image) => branchesCommand(image, out(options.json))),
+  );
+  for (const name of ["ls", "tree"] as const) {
+    command(name, name === "ls" ? "list a directory of a branch" : "the file tree of a branch")
+      .argument("[path]", "path inside the image", "/")
+      .option("-b, --branch <name>", "branch to read", "main")
+      .action((path: string, options: CommonOptions) =>
+        withImage(options, (image) =>
+          (name === "ls" ? lsCommand : treeCommand)(view(image, options), path, out(options.json)),
+        ),
+      );
+  }
+  command("stat", "attributes of one path")
+    .argument("<path>", "path inside the image")
+    .option("-b, --branch <name>", "branch to read", "main")
+    .action((path: string, options: CommonOptions) =>
+      withImage(options, (image) => statCommand(view(image, options), path, out(options.json))),
+    );
+  command("cat", "write a file's contents to standard output")
+    .argument("<path>", "path inside the image")
+    .option("-b, --branch <name>", "branch to read", "main")
+    .action((path: string, options: CommonOptions) =>
+      withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
+    );
+  command("log", "every entry of a branch's own delta log, decoded")
+    .argument("<branch>", "branch name")
+    .action((branch: string, options: CommonOptions) =>
+      withImage(options, (image) => logCommand(image, branch, out(options.json))),
+    );
+  command("diff", "what a branch changes against its parent")
+    .argument("<branch>", "branch name")
+    .action((branch: string, options: CommonOptions) =>
+      withImage(options, (image) => diffCommand(image, branch, out(options.json))),
+    );
+  command("extract", "write a branch's tree to a host directory")
+    .argument("<dir>", "target directory (created; must be empty)")
+    .option("-b, --branch <name>", "branch to read", "main")
+    .action((dir: string, options: CommonOptions) =>
+      withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json))),
+    );
+  command(
+    "validate",
+    "check every structural rule; one line per problem and a verdict (exit 0 valid, 1 invalid)",
+  )
+    .option("--max-problems <n>", "problems to list before only counting them", "1000")
+    .action((options: CommonOptions & { maxProblems: string }) =>
+      withSource(options, (source) => {
+        const maxProblems = Number(options.maxProblems);
+        if (!Number.isInteger(maxProblems) || maxProblems < 1)
+          throw new UsageError(`invalid --max-problems '${options.maxProblems}'`);
+        let backingSize: number | undefined;
+        if (options.backing !== undefined) {
+          const backing = FileImage.open(options.backing);
+          backingSize = backing.size;
+          backing.close();
+        }
+        return validateCommand(source, out(options.json), { backingSize, maxProblems });
+      }),
+    );
+
+  try {
+    const normalized = normalizeArgs(args);
+    if (normalized.length === 0) {
+      io.stderr(program.helpInformation());
+      return EXIT_USAGE;
+    }
+    await program.parseAsync(normalized, { from: "user" });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof ExitCode) return error.code;
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.help" ||
+        error.code === "commander.version"
+      )
+        return EXIT_OK;
+      io.stderr(`daxfs-inspect: ${error.message.replace(/^error: /, "")}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`daxfs-inspect: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof DaxfsError) {
+      io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
+      return EXIT_INVALID;
+    }
+    if (
+      error instanceof RangeError ||
+      (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined)
+    ) {
+      // A host error while extracting (EACCES, ENOSPC...) or a value no reader can address.
+      io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+export { parseSize };

@@ -1,0 +1,124 @@
+// Where the inspected image comes from (SPEC.md 2.12): an image file, a mounted DAXFS (-m: the
+// kernel mount's dma-buf through DAXFS_IOC_GET_DMABUF, or the image file behind a daxfs-fuse
+// mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
+import { closeSync, openSync, realpathSync } from "node:fs";
+import { DaxfsError, FileImage, type ImageSource, MemoryImage } from "@daxfs/core";
+
+// Loaded only for -m and -p, so reading an image file never loads the native syscall layer.
+type Linux = typeof import("@daxfs/linux");
+const loadLinux = (): Promise<Linux> => import("@daxfs/linux");
+
+export interface SourceOptions {
+  image?: string;
+  mount?: string;
+  phys?: string;
+  size?: string;
+}
+
+/** A user error on the command line: printed as one line, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** "64M", "1g", "4096", "0x1000" -> bytes (SPEC.md 2.12: suffixes K/k, M/m, G/g). */
+export function parseSize(text: string, what: string): number {
+  const match = /^(0x[0-9a-f]+|\d+)([kmg]?)$/i.exec(text.trim());
+  if (!match) throw new UsageError(`invalid ${what} '${text}'`);
+  const shift = { "": 0, k: 10, m: 20, g: 30 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  const value = Number(BigInt(match[1]!) << BigInt(shift));
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${what} '${text}' is too large`);
+  return value;
+}
+
+function wrapMapped(bytes: Uint8Array, name: string, close: () => void): ImageSource {
+  const image = new MemoryImage(bytes, false, name);
+  const originalClose = image.close.bind(image);
+  image.close = () => {
+    originalClose();
+    close();
+  };
+  return image;
+}
+
+function syscallMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function openMount(path: string): Promise<ImageSource> {
+  const { closeFd, findMount, getDmabufFd, mapFd, mountOption, SyscallError } = await loadLinux();
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new DaxfsError("ENOENT", `${path}: no such file or directory`);
+  }
+  const mount = findMount(real);
+  if (!mount || mount.mountPoint !== real) throw new DaxfsError("EINVAL", `${path}: not a daxfs mount point`);
+  if (mount.fstype === "fuse.daxfs") return FileImage.open(mount.source);
+  if (mount.fstype !== "daxfs")
+    throw new DaxfsError("EINVAL", `${path}: not a daxfs mount (type ${mount.fstype})`);
+  const sizeOption = mountOption(mount.superOptions, "size");
+  if (!sizeOption) throw new DaxfsError("EINVAL", `${path}: the mount shows no size= option`);
+  let fd: number;
+  try {
+    fd = getDmabufFd(real);
+  } catch (error) {
+    if (error instanceof SyscallError && (error.code === "ENOENT" || error.code === "ENOTTY")) {
+      throw new DaxfsError(
+        "EINVAL",
+        `${path} is not a dma-buf backed mount; use -p/-s for phys-based mounts (requires root)`,
+      );
+    }
+    throw new DaxfsError("EIO", `${path}: ${syscallMessage(error)}`);
+  }
+  try {
+    const mapped = mapFd(fd, parseSize(sizeOption, "size"), { writable: false, path: real });
+    return wrapMapped(mapped.bytes, `${path} (dma-buf)`, () => {
+      mapped.close();
+      closeFd(fd);
+    });
+  } catch (error) {
+    closeFd(fd);
+    throw new DaxfsError("EIO", `${path}: ${syscallMessage(error)}`);
+  }
+}
+
+async function openPhys(phys: string, size: string): Promise<ImageSource> {
+  const { mapFd } = await loadLinux();
+  const offset = parseSize(phys, "physical address");
+  const length = parseSize(size, "size");
+  let fd: number;
+  try {
+    fd = openSync("/dev/mem", "r");
+  } catch (error) {
+    throw new DaxfsError(
+      "EIO",
+      `/dev/mem: ${(error as NodeJS.ErrnoException).code ?? syscallMessage(error)}`,
+    );
+  }
+  try {
+    const mapped = mapFd(fd, length, { writable: false, offset, path: "/dev/mem" });
+    return wrapMapped(mapped.bytes, `/dev/mem@0x${offset.toString(16)}`, () => {
+      mapped.close();
+      closeSync(fd);
+    });
+  } catch (error) {
+    closeSync(fd);
+    throw new DaxfsError("EIO", `/dev/mem at 0x${offset.toString(16)}: ${syscallMessage(error)}`);
+  }
+}
+
+/** Exactly one source (SPEC.md 2.12): an image file, -m, or -p with -s. */
+export async function openSource(options: SourceOptions): Promise<ImageSource> {
+  const given = [options.image !== undefined, options.mount !== undefined, options.phys !== undefined].filter(
+    Boolean,
+  ).length;
+  if (options.size !== undefined && options.phys === undefined)
+    throw new UsageError("-s/--size is only valid with -p/--phys");
+  if (given === 0) throw new UsageError("an image file, -m/--mount or -p/--phys is required");
+  if (given > 1) throw new UsageError("give only one of an image file, -m/--mount and -p/--phys");
+  if (options.image !== undefined) return FileImage.open(options.image);
+  if (options.mount !== undefined) return openMount(options.mount);
+  if (options.size === undefined) throw new UsageError("-s/--size is required with -p/--phys");
+  return openPhys(options.phys!, options.size);
+}

@@ -1,0 +1,140 @@
+// The mkdaxfs service: a source (directory or tar layers) → a build tree → a planned image → one
+// target (SPEC 2.10: a file, a dma-heap buffer that is then mounted, or physical memory). The CLI
+// only parses flags into MkdaxfsOptions and prints what this returns.
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type BuildDir,
+  DaxfsError,
+  type ImagePlan,
+  type PlannedInode,
+  planImage,
+  scanDirectory,
+  writeImageFile,
+} from "@daxfs/core";
+import { loadCopyFileRange } from "./copy-range.js";
+import { TarTreeBuilder } from "./tar.js";
+
+export interface MkdaxfsOptions {
+  directory?: string;
+  tars: string[];
+  output?: string;
+  heap?: string;
+  mountpoint?: string;
+  phys?: bigint;
+  /** -s: requested size (an upper bound for -o; the allocation for -H/-p). */
+  size?: number;
+  deltaSize?: number;
+  branching: boolean;
+  validate: boolean;
+  pcacheSlots?: number;
+  allRoot: boolean;
+  exclude: string[];
+  strict: boolean;
+}
+
+export type Target =
+  | { kind: "file"; path: string }
+  | { kind: "heap"; heap: string; mountpoint: string }
+  | { kind: "phys"; address: bigint };
+
+export interface BuildHooks {
+  onWarning?: (message: string) => void;
+  /** Called once the layout is known, before data is copied. */
+  onPlanned?: (plan: ImagePlan, target: Target) => void;
+  onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
+}
+
+export interface BuildResult {
+  plan: ImagePlan;
+  target: Target;
+  /** Split mode: the backing file (-o). */
+  backingPath: string | null;
+  /** Bytes allocated at the target (-s for -H/-p, else the image size). */
+  allocation: number;
+}
+
+/** SPEC 2.1 mode selection: split iff (-H or -p) and -o and -b; target precedence -H, -p, -o. */
+export function selectTarget(options: MkdaxfsOptions): { target: Target; split: boolean } {
+  const split =
+    (options.heap !== undefined || options.phys !== undefined) &&
+    options.output !== undefined &&
+    options.branching;
+  if (options.heap !== undefined)
+    return { target: { kind: "heap", heap: options.heap, mountpoint: options.mountpoint ?? "" }, split };
+  if (options.phys !== undefined) return { target: { kind: "phys", address: options.phys }, split };
+  return { target: { kind: "file", path: options.output ?? "" }, split };
+}
+
+/** Reads the source into a build tree; `cleanup` removes the tar spool. */
+export async function loadSource(
+  options: MkdaxfsOptions,
+  hooks: BuildHooks = {},
+): Promise<{ root: BuildDir; cleanup: () => void }> {
+  const scanOptions = {
+    allRoot: options.allRoot,
+    exclude: options.exclude,
+    strict: options.strict,
+    onWarning: hooks.onWarning,
+  };
+  if (options.directory !== undefined)
+    return { root: scanDirectory(options.directory, scanOptions), cleanup: () => {} };
+  const spoolDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "mkdaxfs-tar-"));
+  const spool = { path: join(spoolDir, "spool"), fd: -1 };
+  const cleanup = () => {
+    if (spool.fd >= 0) closeSync(spool.fd);
+    spool.fd = -1;
+    rmSync(spoolDir, { recursive: true, force: true });
+  };
+  try {
+    spool.fd = openSync(spool.path, "w+", 0o600);
+    const builder = new TarTreeBuilder(spool, scanOptions);
+    for (const tar of options.tars) await builder.addLayer(tar);
+    return { root: builder.root, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
+
+/** Builds the image at its target. Nothing is left at -o if this throws. */
+export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const { target, split } = selectTarget(options);
+  const { root, cleanup } = await loadSource(options, hooks);
+  try {
+    const plan = planImage(root, {
+      branching: options.branching,
+      deltaSize: options.deltaSize,
+      size: options.size,
+      split: split ? { pcacheSlots: options.pcacheSlots } : undefined,
+    });
+    hooks.onPlanned?.(plan, target);
+    const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
+    if (target.kind === "file") {
+      writeImageFile(plan, target.path, emit);
+      return { plan, target, backingPath: null, allocation: plan.totalSize };
+    }
+    const allocation = options.size ?? plan.totalSize;
+    const backingPath = split ? (options.output as string) : null;
+    const memory = await import("./memory-targets.js");
+    if (target.kind === "heap")
+      memory.writeToHeap(plan, target, allocation, { ...emit, backingPath, validate: options.validate });
+    else memory.writeToPhys(plan, target.address, allocation, { ...emit, backingPath });
+    return { plan, target, backingPath, allocation };
+  } finally {
+    cleanup();
+  }
+}
+
+/** The environment's SOURCE_DATE_EPOCH, checked (DAXFS v5 stores no times; see docs/mkdaxfs.md). */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | null {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === "") return null;
+  if (!/^\d+$/.test(value))
+    throw new DaxfsError(
+      "EINVAL",
+      `SOURCE_DATE_EPOCH=${JSON.stringify(value)} is not a non-negative integer`,
+    );
+  return Number(value);
+}

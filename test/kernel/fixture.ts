@@ -1,0 +1,303 @@
+// Images for the kernel tests, derived from builder output with the generated codecs: a branching
+// image whose main log carries entries (the kernel must replay them), and corrupt images that
+// `validate` must refuse (NOTES.md "Validity", SPEC 4), each with the reason it is corrupt.
+import {
+  buildImage,
+  encodeDeltaEntry,
+  makeDir,
+  makeFile,
+  makeSymlink,
+  type NewDeltaEntry,
+} from "@daxfs/core";
+import {
+  DaxfsBaseInode,
+  DaxfsBaseSuper,
+  DaxfsBranch,
+  DaxfsDirent,
+  DaxfsSuper,
+  DeltaType,
+  SetattrValid,
+} from "@daxfs/format";
+import { patternBytes } from "./tree.js";
+
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+/** Absolute offset of inode `ino`'s slot. */
+function inodeSlot(img: Uint8Array, ino: number): number {
+  const base = Number(DaxfsSuper.decode(img, 0).baseOffset);
+  return base + Number(DaxfsBaseSuper.decode(img, base).inodeOffset) + (ino - 1) * DaxfsBaseInode.size;
+}
+
+/** The inode number and dirent offset of `name` in directory `dirIno`. */
+export function childOf(img: Uint8Array, dirIno: number, name: string): { ino: number; dirent: number } {
+  const base = Number(DaxfsSuper.decode(img, 0).baseOffset);
+  const dir = DaxfsBaseInode.decode(img, inodeSlot(img, dirIno));
+  const count = Number(dir.size) / 271;
+  for (let i = 0; i < count; i++) {
+    const at = base + Number(dir.dataOffset) + i * 272;
+    const de = DaxfsDirent.decode(img, at);
+    if (Buffer.from(de.name.subarray(0, de.nameLen)).toString() === name) return { ino: de.ino, dirent: at };
+  }
+  throw new Error(`fixture: no ${name} in directory ${dirIno}`);
+}
+
+export function resolvePath(img: Uint8Array, path: string): number {
+  let ino = 1;
+  for (const part of path.split("/").filter(Boolean)) ino = childOf(img, ino, part).ino;
+  return ino;
+}
+
+function smallTree() {
+  const root = makeDir();
+  const sub = makeDir({ mode: 0o700 });
+  sub.children.set("inner", makeFile("inner\n"));
+  root.children.set("sub", sub);
+  root.children.set("a", makeFile(patternBytes(10000, 1)));
+  root.children.set("b", makeFile("bee\n"));
+  root.children.set("link", makeSymlink("a"));
+  return root;
+}
+
+/** Absolute offset of main's branch record. */
+function mainSlot(img: Uint8Array): number {
+  const sb = DaxfsSuper.decode(img, 0);
+  const table = Number(sb.branchTableOffset);
+  for (let i = 0; i < sb.branchTableEntries; i++) {
+    if (DaxfsBranch.decode(img, table + i * DaxfsBranch.size).branchId === 1n)
+      return table + i * DaxfsBranch.size;
+  }
+  throw new Error("fixture: the builder wrote no main record");
+}
+
+/** A branching image whose main record's log holds `entries` (mkdaxfs writes main at build). */
+export function imageWithMainLog(entries: (img: Uint8Array) => NewDeltaEntry[]): Uint8Array {
+  const img = buildImage(smallTree(), { branching: true, deltaSize: 4 << 20 });
+  const slot = mainSlot(img);
+  const main = DaxfsBranch.decode(img, slot);
+  let at = Number(main.deltaLogOffset) + Number(main.deltaLogSize);
+  for (const entry of entries(img)) {
+    const bytes = encodeDeltaEntry(entry, { absoluteOffset: at, alignData: entry.type === DeltaType.WRITE });
+    img.set(bytes, at);
+    at += bytes.length;
+  }
+  view(img).setBigUint64(
+    slot + DaxfsBranch.offsets.deltaLogSize,
+    BigInt(at - Number(main.deltaLogOffset)),
+    true,
+  );
+  return img;
+}
+
+/**
+ * The main-log scenario: overwrite inside a base file, extend it, truncate and regrow another,
+ * create files and directories, a symlink, delete, rename, chmod/chown. The expected tree is
+ * asserted literally in the test and compared with @daxfs/core's BranchView.
+ */
+export function mainLogImage(): Uint8Array {
+  return imageWithMainLog((img) => {
+    const a = resolvePath(img, "a");
+    const b = resolvePath(img, "b");
+    const sub = resolvePath(img, "sub");
+    const inner = resolvePath(img, "sub/inner");
+    const next = 100;
+    return [
+      { type: DeltaType.WRITE, ino: a, fileOffset: 5000, data: new TextEncoder().encode("MIDDLE") },
+      { type: DeltaType.WRITE, ino: a, fileOffset: 12000, data: new TextEncoder().encode("TAIL") },
+      { type: DeltaType.TRUNCATE, ino: b, newSize: 2 },
+      { type: DeltaType.TRUNCATE, ino: b, newSize: 6 },
+      {
+        type: DeltaType.MKDIR,
+        ino: next,
+        parentIno: 1,
+        newIno: next,
+        mode: 0o040750,
+        uid: 5,
+        gid: 6,
+        name: "newdir",
+      },
+      {
+        type: DeltaType.CREATE,
+        ino: next + 1,
+        parentIno: next,
+        newIno: next + 1,
+        mode: 0o100600,
+        uid: 5,
+        gid: 6,
+        name: "newfile",
+      },
+      {
+        type: DeltaType.WRITE,
+        ino: next + 1,
+        fileOffset: 0,
+        data: new TextEncoder().encode("hello from the log\n"),
+      },
+      {
+        type: DeltaType.SYMLINK,
+        ino: next + 2,
+        parentIno: next,
+        newIno: next + 2,
+        uid: 0,
+        gid: 0,
+        name: "tob",
+        target: "../b",
+      },
+      {
+        type: DeltaType.RENAME,
+        ino: inner,
+        oldParentIno: sub,
+        newParentIno: next,
+        renamedIno: inner,
+        oldName: "inner",
+        newName: "moved",
+      },
+      { type: DeltaType.DELETE, ino: resolvePath(img, "link"), parentIno: 1, name: "link" },
+      {
+        type: DeltaType.SETATTR,
+        ino: b,
+        mode: 0o600,
+        uid: 42,
+        gid: 43,
+        valid: SetattrValid.MODE | SetattrValid.UID | SetattrValid.GID,
+        size: 0,
+      },
+    ];
+  });
+}
+
+export interface CorruptImage {
+  name: string;
+  why: string;
+  bytes: Uint8Array;
+  /** Refused even without `validate` (checks every mount performs). */
+  always?: boolean;
+}
+
+/** A dozen ways to break a valid image, each naming the rule it breaks. */
+export function corruptImages(): CorruptImage[] {
+  const good = () => buildImage(smallTree());
+  const out: CorruptImage[] = [];
+  const add = (name: string, why: string, edit: (img: Uint8Array, dv: DataView) => void, always = false) => {
+    const img = good();
+    edit(img, view(img));
+    out.push({ name, why, bytes: img, always });
+  };
+  const base = Number(DaxfsSuper.decode(good(), 0).baseOffset);
+  const slot = (img: Uint8Array, ino: number) => inodeSlot(img, ino);
+  add("c_magic", "superblock magic", (_i, dv) => dv.setUint32(0, 0x12345678, true), true);
+  add("c_basemagic", "base magic", (_i, dv) => dv.setUint32(base, 0, true), true);
+  add("c_baseout", "base region outside the image", (img, dv) =>
+    dv.setBigUint64(DaxfsSuper.offsets.baseSize, BigInt(img.length) * 4n, true),
+  );
+  add("c_inodes", "inode table outside the base", (_i, dv) =>
+    dv.setUint32(base + DaxfsBaseSuper.offsets.inodeCount, 0x7fffffff, true),
+  );
+  add("c_rootfile", "root is not a directory", (img, dv) => dv.setUint32(slot(img, 1) + 4, 0o100644, true));
+  add("c_direntino", "dirent names an inode out of range", (img, dv) =>
+    dv.setUint32(childOf(img, 1, "b").dirent, 9999, true),
+  );
+  add("c_slash", "name contains '/'", (img) => {
+    img[childOf(img, 1, "b").dirent + DaxfsDirent.offsets.name] = 0x2f;
+  });
+  add("c_dup", "duplicate name", (img) => {
+    const a = childOf(img, 1, "a").dirent;
+    const b = childOf(img, 1, "b").dirent;
+    img.copyWithin(b + 8, a + 8, a + 272); // same name_len and name, b's ino and mode
+  });
+  add("c_dataout", "file data outside the base", (img, dv) =>
+    dv.setBigUint64(slot(img, resolvePath(img, "a")) + 24, 1n << 40n, true),
+  );
+  add("c_dirsize", "directory size not a multiple of 271", (img, dv) =>
+    dv.setBigUint64(slot(img, 1) + 16, 271n * 4n + 1n, true),
+  );
+  add("c_nlink", "file nlink differs from its names", (img, dv) =>
+    dv.setUint32(slot(img, resolvePath(img, "b")) + 32, 3, true),
+  );
+  add("c_dirnlink", "directory nlink is not 2 + subdirectories", (img, dv) =>
+    dv.setUint32(slot(img, 1) + 32, 7, true),
+  );
+  add("c_nonul", "symlink target without its NUL", (img) => {
+    const ino = resolvePath(img, "link");
+    const bi = DaxfsBaseInode.decode(img, slot(img, ino));
+    img[base + Number(bi.dataOffset) + Number(bi.size)] = 0x41;
+  });
+  add("c_chardev", "unsupported file type", (img, dv) => {
+    const ino = resolvePath(img, "b");
+    dv.setUint32(slot(img, ino) + 4, 0o020644, true);
+    dv.setUint32(childOf(img, 1, "b").dirent + 4, 0o020644, true);
+  });
+  add("c_rootnamed", "a directory entry names the root (cycle)", (img, dv) => {
+    const sub = resolvePath(img, "sub");
+    const inner = childOf(img, sub, "inner").dirent;
+    dv.setUint32(inner, 1, true);
+    dv.setUint32(inner + 4, 0o040755, true);
+  });
+  // A main log whose entry runs past the log's end: every mount replays, so always refused.
+  const badLog = imageWithMainLog((img) => [
+    { type: DeltaType.WRITE, ino: resolvePath(img, "b"), fileOffset: 0, data: new Uint8Array(10) },
+  ]);
+  view(badLog).setUint32(
+    Number(DaxfsBranch.decode(badLog, mainSlot(badLog)).deltaLogOffset) + 4,
+    1 << 30,
+    true,
+  );
+  out.push({ name: "c_log", why: "main log entry runs past the log", bytes: badLog, always: true });
+  return out;
+}
+
+/** Offset ranges of an image's metadata: superblock fields, base superblock, inode table, dirents, main log. */
+function metadataRanges(img: Uint8Array): [number, number][] {
+  const sb = DaxfsSuper.decode(img, 0);
+  const base = Number(sb.baseOffset);
+  const bs = DaxfsBaseSuper.decode(img, base);
+  const table = base + Number(bs.inodeOffset);
+  const ranges: [number, number][] = [
+    [0, 192],
+    [base, base + 48],
+    [table, table + bs.inodeCount * DaxfsBaseInode.size],
+  ];
+  for (let ino = 1; ino <= bs.inodeCount; ino++) {
+    const bi = DaxfsBaseInode.decode(img, table + (ino - 1) * DaxfsBaseInode.size);
+    if ((bi.mode & 0o170000) === 0o040000 && bi.size > 0n) {
+      const start = base + Number(bi.dataOffset);
+      ranges.push([start, start + (Number(bi.size) / 271) * 272]);
+    }
+  }
+  if (sb.branchTableEntries > 0) {
+    const main = DaxfsBranch.decode(img, mainSlot(img));
+    if (main.deltaLogSize > 0n)
+      ranges.push([Number(main.deltaLogOffset), Number(main.deltaLogOffset + main.deltaLogSize)]);
+    ranges.push([mainSlot(img), mainSlot(img) + DaxfsBranch.size]);
+  }
+  return ranges;
+}
+
+/**
+ * Images with a few random metadata bytes or words changed (seeded, so a failure reproduces):
+ * the kernel must refuse them or serve them, never crash, with or without `validate`.
+ */
+export function fuzzedImages(count: number, seed: number): { name: string; bytes: Uint8Array }[] {
+  let x = seed >>> 0 || 1;
+  const rand = (n: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+  const words = [0, 1, 2, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 271, 272, 4096, 4095];
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < count; i++) {
+    const img = i % 2 ? mainLogImage() : buildImage(smallTree());
+    const ranges = metadataRanges(img);
+    const edits = 1 + rand(4);
+    for (let e = 0; e < edits; e++) {
+      const [start, end] = ranges[rand(ranges.length)] as [number, number];
+      const at = start + rand(Math.max(1, end - start - 4));
+      if (rand(2)) img[at] = rand(256);
+      else view(img).setUint32(at, words[rand(words.length)] as number, true);
+    }
+    out.push({ name: `fz${i}`, bytes: img });
+  }
+  return out;
+}

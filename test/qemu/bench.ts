@@ -1,0 +1,132 @@
+// TypeScript front end of the QEMU bench (run.sh): boots a kernel with a pack of images, runs
+// shell scenarios in the guest and returns each scenario's exit status and output. Infrastructure
+// failures (build error, timeout, oops/BUG/WARNING in the console, a guest that did not finish,
+// rmmod failing) throw, with the console tail in the message; scenario failures are data.
+import { execFile } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const benchDir = fileURLToPath(new URL(".", import.meta.url));
+const runScript = join(benchDir, "run.sh");
+
+export interface GuestImage {
+  /** [A-Za-z0-9_]+; guest scenarios mount it with `daxmount NAME MNT [OPTIONS]`. */
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface GuestScenario {
+  /** File-name safe; scenarios run in the order given. */
+  name: string;
+  /** Shell (busybox ash) run with guest/daxlib.sh sourced, cwd /tmp. */
+  script: string;
+}
+
+export interface ScenarioResult {
+  exitCode: number;
+  output: string;
+  lines: string[];
+}
+
+export interface GuestRun {
+  kernel: string;
+  console: string;
+  scenarios: Map<string, ScenarioResult>;
+  wallMs: number;
+}
+
+/** Kernels (by short name) that have both an image in /boot and headers, and QEMU to boot them. */
+export function installedKernels(): string[] {
+  if (!existsSync("/usr/bin/qemu-system-x86_64") || !existsSync("/usr/bin/busybox")) return [];
+  const images = existsSync("/boot") ? readdirSync("/boot").filter((f) => f.startsWith("vmlinuz-")) : [];
+  return ["6.1", "6.12"].filter((short) =>
+    images.some((f) => {
+      const version = f.slice("vmlinuz-".length);
+      return (
+        (version.startsWith(`${short}.`) || version.startsWith(`${short}-`)) &&
+        existsSync(`/usr/src/linux-headers-${version}`)
+      );
+    }),
+  );
+}
+
+function parseResults(text: string): Map<string, ScenarioResult> {
+  const scenarios = new Map<string, ScenarioResult>();
+  let current: { name: string; lines: string[] } | null = null;
+  for (const line of text.replace(/\r/g, "").split("\n")) {
+    const begin = /^@@BEGIN \d+-(.+)$/.exec(line);
+    const end = /^@@END \d+-(.+) (\d+)$/.exec(line);
+    if (begin) current = { name: begin[1] as string, lines: [] };
+    else if (end && current) {
+      scenarios.set(current.name, {
+        exitCode: Number(end[2]),
+        output: current.lines.join("\n"),
+        lines: current.lines,
+      });
+      current = null;
+    } else if (current) current.lines.push(line);
+  }
+  return scenarios;
+}
+
+/** Boots `kernel` ("6.1", "6.12" or a full version) once and runs every scenario in it. */
+export async function runGuest(options: {
+  kernel: string;
+  images: GuestImage[];
+  scenarios: GuestScenario[];
+  timeoutSec?: number;
+  keep?: boolean;
+}): Promise<GuestRun> {
+  const work = mkdtempSync(join(tmpdir(), "daxfs-guest-"));
+  const args = [
+    "--kernel",
+    options.kernel,
+    "--out",
+    join(work, "out"),
+    "--timeout",
+    String(options.timeoutSec ?? 300),
+  ];
+  mkdirSync(join(work, "in"));
+  for (const image of options.images) {
+    const path = join(work, "in", `${image.name}.img`);
+    writeFileSync(path, image.bytes);
+    args.push("--image", `${image.name}=${path}`);
+  }
+  for (const scenario of options.scenarios) {
+    const path = join(work, "in", `${scenario.name}.sh`);
+    writeFileSync(path, scenario.script);
+    args.push("--scenario", path);
+  }
+  const started = Date.now();
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(runScript, args, { maxBuffer: 64 << 20 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr });
+    });
+  });
+  const read = (name: string) =>
+    existsSync(join(work, "out", name)) ? readFileSync(join(work, "out", name), "utf8") : "";
+  try {
+    // Scenario failures also make run.sh exit 1; only its own "qemu bench:" lines are fatal.
+    if (code !== 0 && (code !== 1 || /^qemu bench:/m.test(stderr))) {
+      throw new Error(`QEMU bench failed on ${options.kernel} (exit ${code}):\n${stderr}`);
+    }
+    return {
+      kernel: options.kernel,
+      console: read("console.log"),
+      scenarios: parseResults(read("results.txt")),
+      wallMs: Date.now() - started,
+    };
+  } finally {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+  }
+}

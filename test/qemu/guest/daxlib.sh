@@ -1,0 +1,20 @@
+# Helpers sourced by every guest scenario (see test/qemu/README.md).
+# /pack.env defines IMG_<name>_OFF and IMG_<name>_SIZE for each image that the
+# host placed in the NVDIMM pack; PMEM_BASE is the pack's physical address.
+. /pack.env
+
+img_off() { eval "echo \$IMG_${1}_OFF"; }
+img_size() { eval "echo \$IMG_${1}_SIZE"; }
+img_phys() { printf '0x%x\n' $((PMEM_BASE + $(img_off "$1"))); }
+
+# daxmount IMAGE MNT [EXTRA_OPTIONS]: mount one image of the pack.
+daxmount() {
+	mkdir -p "$2"
+	mount -t daxfs -o "phys=$(img_phys "$1"),size=$(img_size "$1")${3:+,$3}" none "$2"
+}
+
+# cached_kb: the page cache size (Cached in /proc/meminfo), in KiB.
+cached_kb() { awk '/^Cached:/ { print $2 }' /proc/meminfo; }
+
+# last_kmsg: the last kernel log line (for checking a refusal's message).
+last_kmsg() { dmesg | tail -n 1 | sed 's/^\[[^]]*\] //'; }
