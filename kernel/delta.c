@@ -282,6 +282,8 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 		node->uid = le32_to_cpu(e->p.create.uid);
 		node->gid = le32_to_cpu(e->p.create.gid);
 	}
+	if (node->uid == U32_MAX || node->gid == U32_MAX)
+		return bad_entry(e->at, "uid or gid 4294967295 is not a valid owner");
 	node->nlink = S_ISDIR(mode) ? 2 : 1;
 	node->dir_loaded = true;
 	if (S_ISDIR(mode))
@@ -366,6 +368,8 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
 		node->uid = le32_to_cpu(e->p.setattr.uid);
 	if (valid & DAXFS_ATTR_GID)
 		node->gid = le32_to_cpu(e->p.setattr.gid);
+	if (node->uid == U32_MAX || node->gid == U32_MAX)
+		return bad_entry(e->at, "uid or gid 4294967295 is not a valid owner");
 	if (valid & DAXFS_ATTR_SIZE) {
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "SETATTR size of a non-regular file");

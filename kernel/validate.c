@@ -198,6 +198,9 @@ static int check_inode(struct daxfs_sb_info *sbi, u32 ino, u64 total,
 		return refuse("inode %u: slot says ino %u", ino, le32_to_cpu(bi.ino));
 	if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode))
 		return refuse("inode %u: unsupported file type %#o", ino, mode & S_IFMT);
+	/* (uid_t)-1 is no owner: not even root could use such an inode. */
+	if (le32_to_cpu(bi.uid) == U32_MAX || le32_to_cpu(bi.gid) == U32_MAX)
+		return refuse("inode %u: uid or gid 4294967295 is not a valid owner", ino);
 	if (S_ISREG(mode) && sbi->external_data)
 		return 0;	/* data lives in the backing file (SPEC 4.5) */
 	if (S_ISDIR(mode)) {

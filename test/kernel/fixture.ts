@@ -220,6 +220,7 @@ export function corruptImages(): CorruptImage[] {
     const bi = DaxfsBaseInode.decode(img, slot(img, ino));
     img[base + Number(bi.dataOffset) + Number(bi.size)] = 0x41;
   });
+  add("c_uid", "owner uid (uid_t)-1", (img, dv) => dv.setUint32(slot(img, resolvePath(img, "b")) + 8, 0xffffffff, true));
   add("c_chardev", "unsupported file type", (img, dv) => {
     const ino = resolvePath(img, "b");
     dv.setUint32(slot(img, ino) + 4, 0o020644, true);

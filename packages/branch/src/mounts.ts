@@ -3,7 +3,7 @@
  * mounts (type "daxfs") describe themselves in their superblock options (phys=, size=, source=dmabuf, branch=);
  * FUSE reference mounts (type "fuse.daxfs", source = image path) answer on their control channel.
  */
-import { ancestry, FileImage, readGeometry, readSlots } from "@daxfs/core";
+import { DaxfsImage } from "@daxfs/core";
 import { isWritableMount, type MountInfo, mountOption } from "@daxfs/linux";
 import type { FuseMountInfo } from "./fuse-control.js";
 
@@ -79,14 +79,18 @@ export function fuseBranchPath(control: FuseMountInfo): string {
   if (control.branchPath !== undefined) return control.branchPath;
   if (control.branch === "main") return "/main";
   try {
-    const image = FileImage.open(control.image);
+    const image = DaxfsImage.openFile(control.image);
     try {
-      const slots = readSlots(image, readGeometry(image));
-      const named = slots.filter((slot) => slot.name === control.branch).sort((a, b) => b.id - a.id)[0];
+      // The newest record with the name is the live one (older ones may be named ABORTED siblings).
+      const named = image
+        .branches()
+        .filter((record) => record.name === control.branch)
+        .sort((a, b) => b.id - a.id)[0];
       if (named !== undefined) {
-        return `/${ancestry(slots, named, control.image)
+        return `/${image
+          .branchChain(named)
+          .map((record) => record.name)
           .reverse()
-          .map((slot) => slot.name)
           .join("/")}`;
       }
     } finally {

@@ -51,6 +51,8 @@ export interface BranchFsInfo {
   parent: string | null;
   writable: boolean;
   pid: number;
+  /** The ancestry as mount options show it (SPEC 3.12): "/main/dev/feature". */
+  branchPath: string;
 }
 
 function isDir(mode: number): boolean {
@@ -136,6 +138,7 @@ export class BranchFs {
       parent: this.parentName,
       writable: this.writable,
       pid: process.pid,
+      branchPath: `/${(this.chain.length > 0 ? this.chain.map((level) => level.name) : [MAIN_BRANCH]).reverse().join("/")}`,
     };
   }
 

@@ -34,7 +34,9 @@ export interface DaxfsMount {
 class DaxfsFuse extends Fuse {
   override _fuseOptions(): string {
     // No kernel caching of names or attributes: other processes append to the chain and commit.
-    return `${super._fuseOptions()},use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072`;
+    const ours = "use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072";
+    const theirs = super._fuseOptions();
+    return theirs === "" ? `-o${ours}` : `${theirs},${ours}`;
   }
 }
 

@@ -75,7 +75,8 @@ describe("branch lifecycle over FUSE", () => {
     expect(fs.readFileSync(join(child.mountpoint, "in-parent"), "utf8")).toBe("P");
     expect(errno(() => fs.statSync(join(parent.mountpoint, "in-child")))).toBe("ENOENT");
     expect(await control(parent.mountpoint, "commit")).toMatchObject({ ok: false, errno: "EBUSY" });
-    expect(await control(child.mountpoint, "commit")).toMatchObject({ ok: true });
+    expect(await control(child.mountpoint, "info")).toMatchObject({ ok: true, branchPath: "/main/p/c" });
+    expect(await control(child.mountpoint, "commit")).toMatchObject({ ok: true, branchPath: "/main" });
     expect(fs.readdirSync(main.mountpoint).sort()).toEqual(["in-child", "in-parent"]);
     expect(errno(() => fs.readdirSync(parent.mountpoint))).toBe("ESTALE");
   });

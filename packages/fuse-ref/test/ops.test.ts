@@ -67,6 +67,12 @@ describe("daxfs-fuse on main (read-only)", () => {
     expect(fs.readFileSync(join(mnt, "hello.txt"), "utf8")).toBe("hello world\n");
   });
 
+  it("statfs: 4096-byte blocks, names up to 255, nothing free on a read-only mount", () => {
+    const stat = fs.statfsSync(mnt);
+    expect(stat).toMatchObject({ bsize: 4096, bfree: 0 });
+    expect(stat.blocks).toBeGreaterThan(0);
+  });
+
   it("answers ENOENT, ENOTDIR and ENAMETOOLONG on lookups", () => {
     expect(errno(() => fs.statSync(join(mnt, "missing")))).toBe("ENOENT");
     expect(errno(() => fs.statSync(join(mnt, "hello.txt/x")))).toBe("ENOTDIR");
@@ -241,6 +247,12 @@ describe("daxfs-fuse on a writable branch", () => {
       },
     );
     expect(xattr.stdout.trim()).toBe("95");
+  });
+
+  it("statfs reports the delta region's free space", () => {
+    const stat = fs.statfsSync(mnt);
+    expect(stat.bfree).toBeGreaterThan(1000);
+    expect(stat.bfree).toBeLessThan((32 * 1024 * 1024) / 4096);
   });
 
   it("works with ordinary shell tools", () => {

@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
@@ -295,5 +304,72 @@ describe("corrupt images", () => {
     const validate = await inspect(badMagic, "validate");
     expect(validate.code).toBe(1);
     expect(validate.stdout).toMatch(/^0 superblock\.magic: expected 0x64617835, got 0x646178ca/);
+  });
+});
+
+// -m on a daxfs-fuse mount: the mount table names the image file, which is read directly. Needs
+// /dev/fuse and root; reported as skipped otherwise.
+const canMount = existsSync("/dev/fuse") && process.getuid?.() === 0;
+describe.skipIf(!canMount)("-m on a daxfs-fuse mount", () => {
+  it("lists branches and reads the tree of the mounted image", async () => {
+    const { mountDaxfs } = await import("@daxfs/fuse-ref");
+    const mountpoint = join(work, "mnt");
+    mkdirSync(mountpoint);
+    const mount = await mountDaxfs({ image: logsImage, mountpoint, log: () => {} });
+    try {
+      const list = await inspect("list", "-m", mountpoint);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/^2 {5}feature /m);
+      const tree = await inspect("tree", "-m", mountpoint, "-b", "feature", "--json");
+      expect((JSON.parse(tree.stdout) as { path: string }[]).map((r) => r.path)).toContain("/docs/sub/ln");
+      const notMount = await inspect("list", "-m", work);
+      expect(notMount.code).toBe(2);
+      expect(notMount.stderr).toMatch(/not a daxfs mount point/);
+    } finally {
+      await mount.close();
+    }
+  });
+});
+
+describe("fuzzing the subcommands", () => {
+  it("on damaged images every subcommand ends with exit 0, or exit 1 and one error line", async () => {
+    const fc = (await import("fast-check")).default;
+    const original = readFileSync(logsImage);
+    const damaged = join(work, "damaged.img");
+    const commands = [
+      [],
+      ["validate"],
+      ["list"],
+      ["status"],
+      ["info", "-b", "feature"],
+      ["tree", "-b", "feature"],
+      ["log", "feature"],
+      ["diff", "feature"],
+      ["cat", "/docs/x", "-b", "feature"],
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ at: fc.nat(64 * 1024 - 1), value: fc.nat(255) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.option(fc.nat(original.length), { nil: undefined }),
+        async (writes, truncateAt) => {
+          const bytes = Buffer.from(original);
+          for (const { at, value } of writes) bytes[at] = value;
+          writeFileSync(damaged, truncateAt === undefined ? bytes : bytes.subarray(0, truncateAt));
+          for (const command of commands) {
+            const result = await inspect(damaged, ...command);
+            const label = `${command.join(" ")}: ${result.stderr}`;
+            if (command[0] === "validate") expect([0, 1], label).toContain(result.code);
+            else if (result.code !== 0) {
+              expect(result.code, label).toBe(1);
+              expect(result.stderr.split("\n").filter(Boolean), label).toHaveLength(1);
+            }
+          }
+        },
+      ),
+      { seed: 4, numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 40) },
+    );
   });
 });

@@ -2,6 +2,7 @@
 // kernel mount's dma-buf through DAXFS_IOC_GET_DMABUF, or the image file behind a daxfs-fuse
 // mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
 import { closeSync, openSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { DaxfsError, FileImage, type ImageSource, MemoryImage } from "@daxfs/core";
 
 // Loaded only for -m and -p, so reading an image file never loads the native syscall layer.
@@ -45,15 +46,21 @@ function syscallMessage(error: unknown): string {
 }
 
 async function openMount(path: string): Promise<ImageSource> {
-  const { closeFd, findMount, getDmabufFd, mapFd, mountOption, SyscallError } = await loadLinux();
+  const { closeFd, getDmabufFd, mapFd, mountOption, readMounts, SyscallError } = await loadLinux();
+  // Resolve the parent only: touching the mount root itself would ask the filesystem (a hung or
+  // same-process FUSE server would block us); the mount table is all we need.
+  const absolute = resolve(path);
   let real: string;
   try {
-    real = realpathSync(path);
+    real = absolute === "/" ? "/" : join(realpathSync(dirname(absolute)), basename(absolute));
   } catch {
     throw new DaxfsError("ENOENT", `${path}: no such file or directory`);
   }
-  const mount = findMount(real);
-  if (!mount || mount.mountPoint !== real) throw new DaxfsError("EINVAL", `${path}: not a daxfs mount point`);
+  // The last entry for a mount point is the one on top (findMount would realpath the root itself).
+  const mount = readMounts()
+    .filter((m) => m.mountPoint === real)
+    .at(-1);
+  if (!mount) throw new DaxfsError("EINVAL", `${path}: not a daxfs mount point`);
   if (mount.fstype === "fuse.daxfs") return FileImage.open(mount.source);
   if (mount.fstype !== "daxfs")
     throw new DaxfsError("EINVAL", `${path}: not a daxfs mount (type ${mount.fstype})`);

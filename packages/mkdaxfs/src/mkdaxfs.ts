@@ -14,7 +14,6 @@ import {
   writeImageFile,
 } from "@daxfs/core";
 import { loadCopyFileRange } from "./copy-range.js";
-import { TarTreeBuilder } from "./tar.js";
 
 export interface MkdaxfsOptions {
   directory?: string;
@@ -89,6 +88,8 @@ export async function loadSource(
   };
   try {
     spool.fd = openSync(spool.path, "w+", 0o600);
+    // Loaded only for tar input, so directory builds do not pay for the tar parser.
+    const { TarTreeBuilder } = await import("./tar.js");
     const builder = new TarTreeBuilder(spool, scanOptions);
     for (const tar of options.tars) await builder.addLayer(tar);
     return { root: builder.root, cleanup };

@@ -86,7 +86,7 @@ describe("CoordinationLock", () => {
     const dir = mkdtempSync(join(tmpdir(), "daxfs-lock-"));
     try {
       const path = join(dir, "image");
-      writeFileSync(path, makeBranchingImage({ deltaSize: 1024 * 1024 }));
+      writeFileSync(path, makeBranchingImage({ deltaSize: 4 * 1024 * 1024 }));
       const source = FileImage.open(path, { writable: true });
       expect(source.compareExchange32).toBeUndefined();
       const child = createBranch(branchContext(source), "dev", "main");

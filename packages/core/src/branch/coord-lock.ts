@@ -113,6 +113,14 @@ function breakStaleLockFile(lockPath: string): void {
   }
 }
 
+let cachedStart: { pid: number; start: number } | undefined;
+/** This process's starttime, read once (it never changes; a fork gets a new pid). */
+function ownStartTime(): number {
+  if (cachedStart?.pid !== process.pid)
+    cachedStart = { pid: process.pid, start: Math.max(0, processStartTime(process.pid)) };
+  return cachedStart.start;
+}
+
 const heldDepth = new WeakMap<ImageSource, number>();
 
 export interface CoordinationLockOptions {
@@ -239,7 +247,7 @@ export class CoordinationLock {
   }
 
   private recordOwner(): void {
-    writeU64(this.source, COORD_OWNER_START_OFFSET, Math.max(0, processStartTime(process.pid)));
+    writeU64(this.source, COORD_OWNER_START_OFFSET, ownStartTime());
     writeU32(this.source, COORD_OWNER_BOOT_OFFSET, localBootId());
     writeU32(this.source, COORD_OWNER_PID_OFFSET, process.pid);
     this.source.flush();

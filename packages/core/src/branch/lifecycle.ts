@@ -2,7 +2,7 @@
 // and the drop of an uncommitted branch at unmount. Every change to shared records happens under the
 // coordination lock and re-reads the table first, so several processes and kernels can share one
 // image. Each step writes single fields in an order that leaves the table valid after a crash.
-import { BranchState, DAXFS_BRANCH_NAME_MAX, DaxfsBranch } from "@daxfs/format";
+import { BranchState, DAXFS_BRANCH_NAME_MAX, DAXFS_PUBLIC_LOG_CAPACITY, DaxfsBranch } from "@daxfs/format";
 import { DaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
 import type { ImageSource } from "../image-source.js";
@@ -24,9 +24,10 @@ import {
   writeU32,
   writeU64,
 } from "./records.js";
-import { allocateExtent, ensureLogCapacity, INITIAL_LOG_CAPACITY } from "./space.js";
+import { allocateExtent, deltaSpaceLeft, ensureLogCapacity, INITIAL_LOG_CAPACITY } from "./space.js";
 
 export const MAIN_BRANCH = "main";
+const MAIN_LOG_CAPACITY = DAXFS_PUBLIC_LOG_CAPACITY;
 
 function findSlotById(slots: BranchSlot[], id: number): BranchSlot | undefined {
   return slots.find((s) => s.id === id);
@@ -124,14 +125,20 @@ export function ensureMain(ctx: BranchContext): BranchSlot {
     const existing = ctx.image.findBranch(MAIN_BRANCH);
     if (existing) return existing;
     const slot = firstFreeSlot(ctx);
-    const logOffset = allocateExtent(ctx.source, ctx.geometry, INITIAL_LOG_CAPACITY);
+    // Main gets the public 1 MiB (when the region has it): a public module sharing the image merges
+    // commits into main but cannot grow a log (docs/space.md).
+    const capacity =
+      deltaSpaceLeft(ctx.source, ctx.geometry) >= MAIN_LOG_CAPACITY
+        ? MAIN_LOG_CAPACITY
+        : INITIAL_LOG_CAPACITY;
+    const logOffset = allocateExtent(ctx.source, ctx.geometry, capacity);
     const nextInodeId = readU64(ctx.source, SUPER.nextInodeId, "next_inode_id");
     writeNewRecord(ctx, slot, {
       id: 1,
       parentId: 0,
       name: MAIN_BRANCH,
       logOffset,
-      capacity: INITIAL_LOG_CAPACITY,
+      capacity,
       nextLocalIno: nextInodeId,
     });
     if (readU64(ctx.source, SUPER.nextBranchId, "next_branch_id") < 2)
