@@ -307,6 +307,77 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct entry *e)
 	return unlink_child(sbi, dir, i, e->at);
 }
 
+/* Append ino to a growing queue of directories. */
+static int queue_push(u64 **queue, u64 *cap, u64 *tail, u64 ino)
+{
+	if (*tail == *cap) {
+		u64 *bigger = krealloc_array(*queue, *cap * 2, sizeof(**queue), GFP_KERNEL);
+
+		if (!bigger)
+			return -ENOMEM;
+		*queue = bigger;
+		*cap *= 2;
+	}
+	(*queue)[(*tail)++] = ino;
+	return 0;
+}
+
+/*
+ * Whether directory target lies in the tree under directory top (top
+ * included): a RENAME of top into target would cut that tree off the root
+ * in a cycle. Breadth first over an explicit queue; a walk longer than the
+ * number of inodes can only be a cycle already present, refused as well.
+ */
+static int subtree_has(struct daxfs_sb_info *sbi, u64 top, u64 target)
+{
+	u64 *queue, limit = (u64)sbi->inode_count + 1, head = 0, tail = 0, cap = 64;
+	struct daxfs_base_inode bi;
+	struct daxfs_dnode *node;
+	struct daxfs_dirent de;
+	int err = 0;
+	u64 i;
+
+	hash_for_each(sbi->overlay->nodes, i, node, hash)
+		limit++;
+	queue = kmalloc_array(cap, sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return -ENOMEM;
+	queue[tail++] = top;
+	while (head < tail && !err) {
+		u64 dir = queue[head++], array = 0, count = 0;
+
+		if (dir == target) {
+			err = 1;
+			break;
+		}
+		if (head > limit) {
+			err = -ELOOP;
+			break;
+		}
+		node = daxfs_dnode(sbi, dir);
+		if (node && node->dir_loaded) {
+			for (i = 0; i < node->nr_names && !err; i++)
+				if (S_ISDIR(node->names[i]->mode))
+					err = queue_push(&queue, &cap, &tail, node->names[i]->ino);
+			continue;
+		}
+		/* A directory the log has not changed: its base entries. */
+		if (!daxfs_read_base_inode(sbi, dir, &bi) && S_ISDIR(le32_to_cpu(bi.mode))) {
+			count = le64_to_cpu(bi.size) / DAXFS_DIRENT_SIZE;
+			array = sbi->base_offset + le64_to_cpu(bi.data_offset);
+		}
+		for (i = 0; i < count && !err; i++) {
+			if (daxfs_read_dirent(sbi, array, i, &de))
+				err = -EUCLEAN;
+			else if (S_ISDIR(le32_to_cpu(de.mode)))
+				err = queue_push(&queue, &cap, &tail, le32_to_cpu(de.ino));
+		}
+		cond_resched();
+	}
+	kfree(queue);
+	return err;
+}
+
 static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
 {
 	struct daxfs_delta_rename *r = &e->p.rename;
@@ -336,6 +407,12 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
 		if (err)
 			return err;
 		i = find_name(from, e->tail, olen);	/* the array may have moved */
+	}
+	if (S_ISDIR(mode) && from != to) {
+		err = subtree_has(sbi, le64_to_cpu(r->ino), to->ino);
+		if (err)
+			return err < 0 ? err : bad_entry(e->at, "RENAME moves directory %llu into itself",
+							 le64_to_cpu(r->ino));
 	}
 	err = add_name(to, le64_to_cpu(r->ino), mode, nname, nlen);
 	if (err)

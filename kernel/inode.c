@@ -28,6 +28,7 @@ struct inode *daxfs_alloc_inode(struct super_block *sb)
 	di->base_size = 0;
 	di->dir_count = 0;
 	di->dnode = NULL;
+	di->name_index = NULL;
 	xa_init(&di->pages);
 	return &di->vfs_inode;
 }
@@ -36,6 +37,7 @@ void daxfs_free_inode(struct inode *inode)
 {
 	if (S_ISLNK(inode->i_mode))
 		kfree(inode->i_link);
+	kvfree(DAXFS_I(inode)->name_index);
 	kmem_cache_free(daxfs_inode_cachep, DAXFS_I(inode));
 }
 

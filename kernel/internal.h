@@ -112,7 +112,14 @@ struct daxfs_inode_info {
 	u32 dir_count;		/* base directory entries */
 	struct daxfs_dnode *dnode;	/* overlay state, or NULL */
 	struct xarray pages;	/* assembled pages for mmap (file.c) */
+	struct daxfs_name_key *name_index;	/* base directories (namei.c) */
 	struct inode vfs_inode;
+};
+
+/* A name's hash and its entry index: sorted, a directory's lookup index. */
+struct daxfs_name_key {
+	u32 hash;
+	u32 index;
 };
 
 static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)
@@ -157,6 +164,7 @@ void daxfs_evict_inode(struct inode *inode);
 void daxfs_inode_init_once(void *ptr);
 
 /* namei.c, dir.c, file.c */
+int daxfs_cmp_name_key(const void *a, const void *b);
 extern const struct inode_operations daxfs_dir_iops;
 extern const struct file_operations daxfs_dir_fops;
 extern const struct inode_operations daxfs_file_iops;

@@ -99,27 +99,13 @@ struct base_census {
 	u32 *parent;		/* the directory naming each directory */
 };
 
-struct name_key {
-	u32 hash;
-	u32 index;
-};
-
-static int cmp_name_key(const void *a, const void *b)
-{
-	const struct name_key *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->index < y->index ? -1 : (x->index > y->index);
-}
-
 /* SPEC 4.3 step 6 for one directory: entries, names, duplicates. */
 static int check_dir(struct daxfs_sb_info *sbi, u32 ino, u64 array, u32 count,
 		     struct base_census *c)
 {
 	struct daxfs_dirent de, other;
 	struct daxfs_base_inode child;
-	struct name_key *keys;
+	struct daxfs_name_key *keys;
 	u32 i;
 	int err = 0;
 
@@ -158,7 +144,7 @@ static int check_dir(struct daxfs_sb_info *sbi, u32 ino, u64 array, u32 count,
 		keys[i].index = i;
 	}
 	/* Duplicates: sort by name hash, compare neighbours in full. */
-	sort(keys, count, sizeof(*keys), cmp_name_key, NULL);
+	sort(keys, count, sizeof(*keys), daxfs_cmp_name_key, NULL);
 	for (i = 1; i < count && !err; i++) {
 		u32 j = i;
 

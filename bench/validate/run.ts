@@ -8,7 +8,14 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BuildDir, type BuildNode, buildImage, FileImage, MemoryImage, validate } from "../../packages/core/src/index.js";
+import {
+  type BuildDir,
+  type BuildNode,
+  buildImage,
+  FileImage,
+  MemoryImage,
+  validate,
+} from "../../packages/core/src/index.js";
 
 const inodeTarget = Number(process.env.BENCH_INODES ?? 100_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
@@ -26,7 +33,14 @@ function makeTree(): BuildDir {
     made++;
     for (let f = 0; f < perDir && made < inodeTarget; f++, made++) {
       const content = f % 100 === 0 ? new Uint8Array(100).fill(f & 0xff) : new Uint8Array(0);
-      children.set(`file-${f}.txt`, { kind: "file", mode: 0o100644, uid: 1000, gid: 1000, size: content.length, content });
+      children.set(`file-${f}.txt`, {
+        kind: "file",
+        mode: 0o100644,
+        uid: 1000,
+        gid: 1000,
+        size: content.length,
+        content,
+      });
     }
   }
   return root;
@@ -69,7 +83,8 @@ try {
   const path = join(work, "bench.img");
   writeFileSync(path, bytes);
   const check = validate(new MemoryImage(bytes, false));
-  if (check.problems.length > 0) throw new Error(`benchmark image is not valid: ${check.problems[0]!.message}`);
+  if (check.problems.length > 0)
+    throw new Error(`benchmark image is not valid: ${check.problems[0]!.message}`);
   const inodes = check.stats.inodes;
 
   const readMs = timed(() => sequentialRead(path));
@@ -84,10 +99,16 @@ try {
   const memoryMs = timed(() => validate(new MemoryImage(bytes, false)));
 
   const rate = (ms: number) => Math.round(inodes / (ms / 1000));
-  console.log(`image: ${inodes} inodes, ${check.stats.directoryEntries} directory entries, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; ${repeats} runs, medians`);
+  console.log(
+    `image: ${inodes} inodes, ${check.stats.directoryEntries} directory entries, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; ${repeats} runs, medians`,
+  );
   console.log(`reference: sequential read of the image file      ${readMs.toFixed(1)} ms`);
-  console.log(`validate (image file, pread)                      ${fileMs.toFixed(1)} ms  ${rate(fileMs)} inodes/s  ratio ${(fileMs / readMs).toFixed(2)}x the read`);
-  console.log(`validate (image in memory)                        ${memoryMs.toFixed(1)} ms  ${rate(memoryMs)} inodes/s  ratio ${(memoryMs / readMs).toFixed(2)}x the read`);
+  console.log(
+    `validate (image file, pread)                      ${fileMs.toFixed(1)} ms  ${rate(fileMs)} inodes/s  ratio ${(fileMs / readMs).toFixed(2)}x the read`,
+  );
+  console.log(
+    `validate (image in memory)                        ${memoryMs.toFixed(1)} ms  ${rate(memoryMs)} inodes/s  ratio ${(memoryMs / readMs).toFixed(2)}x the read`,
+  );
   console.log(`target >= 500000 inodes/s from the file: ${rate(fileMs) >= 500_000 ? "met" : "NOT met"}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -220,7 +220,9 @@ export function corruptImages(): CorruptImage[] {
     const bi = DaxfsBaseInode.decode(img, slot(img, ino));
     img[base + Number(bi.dataOffset) + Number(bi.size)] = 0x41;
   });
-  add("c_uid", "owner uid (uid_t)-1", (img, dv) => dv.setUint32(slot(img, resolvePath(img, "b")) + 8, 0xffffffff, true));
+  add("c_uid", "owner uid (uid_t)-1", (img, dv) =>
+    dv.setUint32(slot(img, resolvePath(img, "b")) + 8, 0xffffffff, true),
+  );
   add("c_chardev", "unsupported file type", (img, dv) => {
     const ino = resolvePath(img, "b");
     dv.setUint32(slot(img, ino) + 4, 0o020644, true);
@@ -242,6 +244,36 @@ export function corruptImages(): CorruptImage[] {
     true,
   );
   out.push({ name: "c_log", why: "main log entry runs past the log", bytes: badLog, always: true });
+  const cycle = imageWithMainLog((img) => {
+    const sub = resolvePath(img, "sub");
+    return [
+      {
+        type: DeltaType.MKDIR,
+        ino: 100,
+        parentIno: sub,
+        newIno: 100,
+        mode: 0o040755,
+        uid: 0,
+        gid: 0,
+        name: "deeper",
+      },
+      {
+        type: DeltaType.RENAME,
+        ino: sub,
+        oldParentIno: 1,
+        newParentIno: 100,
+        renamedIno: sub,
+        oldName: "sub",
+        newName: "loop",
+      },
+    ];
+  });
+  out.push({
+    name: "c_cycle",
+    why: "main log moves a directory into its own subtree",
+    bytes: cycle,
+    always: true,
+  });
   return out;
 }
 

@@ -36,7 +36,11 @@ echo "CACHED $before $after"`,
       script: `stat -f -c 'STATFS %t %S %b %l' /mnt/t
 touch /mnt/t/new 2>&1 | sed 's/^/TOUCH /'
 mount -o remount,rw /mnt/t 2>&1 | sed 's/^/REMOUNT /'
-grep ' /mnt/t ' /proc/mounts | sed 's/^/MOUNTS /'`,
+grep ' /mnt/t ' /proc/mounts | sed 's/^/MOUNTS /'
+daxmount tree /mnt/t2 && cmp /mnt/t/files/big /mnt/t2/files/big && echo "SECOND-MOUNT ok"
+umount /mnt/t2
+daxmount mainlog /mnt/m2 && stat -f -c 'BRANCHING %t %c' /mnt/m2 && grep ' /mnt/m2 ' /proc/mounts | sed 's/^/MOUNTS2 /'
+umount /mnt/m2`,
     },
     {
       name: "options",
@@ -88,6 +92,8 @@ done`,
       name: "dmabuf",
       script: `mkdir -p /mnt/d; dmabuf-mount $(img_phys tree) $(img_size tree) /mnt/d
 cmp /mnt/d/files/big /mnt/t/files/big && echo "SAME big"
+find /mnt/d -type f -size +0 -exec mmapcheck {} + | grep -c '^OK ' | sed 's/^/MMAP-OK /'
+find /mnt/d -type f -size +0 -exec mmapcheck {} + | grep '^FAIL'
 umount /mnt/d && echo "UMOUNT ok"`,
     });
   }
@@ -142,6 +148,11 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
         [0o120000, 10],
       ]).get(mode & S_IFMT);
     const lines = r.lines.filter((l) => l.startsWith("/mnt/t/"));
+    // Hard links: one inode under three names.
+    const inoOf = (path: string) => lines.find((l) => l.startsWith(`${path}|`))?.split("|")[2];
+    expect(inoOf("/mnt/t/hard-a")).toBeDefined();
+    expect(inoOf("/mnt/t/links/hard-b")).toBe(inoOf("/mnt/t/hard-a"));
+    expect(inoOf("/mnt/t/many/hard-c")).toBe(inoOf("/mnt/t/hard-a"));
     expect(lines.length).toBe(expected.size - 1);
     for (const line of lines) {
       const [path, type] = line.split("|") as [string, string];
@@ -170,6 +181,10 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     expect(out).toMatch(/TOUCH .*Read-only file system/);
     expect(out).toMatch(/REMOUNT /);
     expect(out).toMatch(/MOUNTS none \/mnt\/t daxfs ro,.*phys=0x[0-9a-f]+,size=\d+,validate,static/);
+    expect(out).toContain("SECOND-MOUNT ok");
+    // A branching image: f_files is next_inode_id; the mount shows main.
+    expect(out).toMatch(/BRANCHING 64617835 \d+/);
+    expect(out).toMatch(/MOUNTS2 none \/mnt\/m2 daxfs ro,.*branch=\/main/);
   });
 
   it("refuses bad options with EINVAL and one kernel line naming the option", () => {
@@ -247,6 +262,9 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
       expect(out).toContain("mounted");
       expect(out).toContain("get-dmabuf ok");
       expect(out).toContain("SAME big");
+      // mmap of dma-buf pages (vmalloc_to_pfn) equals read(), as on the NVDIMM.
+      expect(Number(/MMAP-OK (\d+)/.exec(out)?.[1])).toBeGreaterThan(300);
+      expect(out).not.toMatch(/^FAIL/m);
       expect(out).toContain("UMOUNT ok");
     },
   );

@@ -213,6 +213,8 @@ describe("subcommands on valid images", () => {
       DeltaType.RENAME,
       DeltaType.WRITE,
     ]);
+    const byId = await inspect(logsImage, "log", "id:2", "--json");
+    expect(JSON.parse(byId.stdout).entries).toHaveLength(4);
     const diff = await inspect(logsImage, "diff", "feature");
     expect(diff.stdout.split("\n").slice(1).filter(Boolean)).toEqual([
       "- /a.txt",

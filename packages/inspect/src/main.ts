@@ -206,12 +206,12 @@ export async function run(args: string[], io: InspectIo): Promise<number> {
       withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
     );
   command("log", "every entry of a branch's own delta log, decoded")
-    .argument("<branch>", "branch name")
+    .argument("<branch>", "branch name, or id:N")
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => logCommand(image, branch, out(options.json))),
     );
   command("diff", "what a branch changes against its parent")
-    .argument("<branch>", "branch name")
+    .argument("<branch>", "branch name, or id:N")
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => diffCommand(image, branch, out(options.json))),
     );
@@ -269,12 +269,14 @@ export async function run(args: string[], io: InspectIo): Promise<number> {
       io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
       return EXIT_INVALID;
     }
-    if (
-      error instanceof RangeError ||
-      (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined)
-    ) {
-      // A host error while extracting (EACCES, ENOSPC...) or a value no reader can address.
+    if (error instanceof RangeError) {
+      // A structure that does not fit where the image says it is: the image is corrupt.
       io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
+      return EXIT_INVALID;
+    }
+    if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
+      // A host error while extracting (EACCES, ENOSPC...).
+      io.stderr(`daxfs-inspect: ${error.message}\n`);
       return EXIT_USAGE;
     }
     throw error;

@@ -30,7 +30,11 @@ function checkNamesAreUtf8(dirPath: string): void {
   for (const raw of readdirSync(dirPath, { encoding: "buffer" })) {
     if (!Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) {
       // Printable ASCII as is, every other byte as \xNN, so the line shows which bytes are wrong.
-      const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`)).join("");
+      const shown = [...raw]
+        .map((b) =>
+          b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`,
+        )
+        .join("");
       throw new DaxfsError("EINVAL", `${join(dirPath, shown)}: name is not valid UTF-8`);
     }
   }

@@ -1,4 +1,4 @@
-export { fileTypeName } from "./base.js";
+export { fileTypeName } from "./common.js";
 export {
   DEFAULT_MAX_PROBLEMS,
   formatProblem,

@@ -21,6 +21,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildImage, buildSplitImage } from "../build/index.js";
+import { encodeDeltaEntry } from "../delta/entry.js";
 import { MemoryImage } from "../image-source.js";
 import {
   buildTestImage,
@@ -164,7 +165,31 @@ function seeds(): Seed[] {
               renameEntry(1, 6, 2, "a.txt", "b.txt"),
             ],
           },
-          { name: "other", id: 3, parentId: 1, entries: [deleteEntry(1, 5, "n")] },
+          {
+            name: "other",
+            id: 3,
+            parentId: 1,
+            // Encoded by the library's own writer, to fuzz what it writes too.
+            entries: [
+              encodeDeltaEntry({ type: DeltaType.TRUNCATE, ino: 5, newSize: 9000 }),
+              encodeDeltaEntry({
+                type: DeltaType.SETATTR,
+                ino: 4,
+                mode: 0o100600,
+                uid: 7,
+                gid: 8,
+                valid: 7,
+                size: 0,
+              }),
+              encodeDeltaEntry({
+                type: DeltaType.WRITE,
+                ino: 5,
+                fileOffset: 5000,
+                data: new Uint8Array([1, 2, 3]),
+              }),
+              deleteEntry(1, 5, "n"),
+            ],
+          },
           { name: "", id: 4, parentId: 2, state: 3 },
         ],
       }),

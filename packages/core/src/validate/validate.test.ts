@@ -96,6 +96,24 @@ describe("validate: images that are valid", () => {
   });
 });
 
+describe("validate: directory arrays across block boundaries (NOTES.md 1)", () => {
+  it("accepts 300 entries in one directory and flags an array allocated with the 271 stride", () => {
+    const children: Record<string, ReturnType<typeof file>> = {};
+    for (let i = 0; i < 300; i++) children[`entry-${String(i).padStart(3, "0")}`] = file(`${i}`);
+    const bytes = buildTestImage(dir(children));
+    expect(problemsOf(bytes)).toEqual([]);
+    // The public mkdaxfs reserves ALIGN(count x 271, 4096); with 136 entries that is 36864 bytes,
+    // but the array read with the 272 stride is 36992 bytes long and overruns the next item.
+    const overrun: Record<string, ReturnType<typeof file>> = {};
+    for (let i = 0; i < 136; i++) overrun[`e${String(i).padStart(3, "0")}`] = file("x");
+    const image = buildTestImage(dir(overrun));
+    // Move file 2's data to where ALIGN(136 x 271, 4096) would put it: 36864 bytes after the array.
+    const root = inode(image, 1);
+    view(image).setBigUint64(inodeField(2, "dataOffset"), root.dataOffset + 36864n, true);
+    expect(fields(image)).toContain("inode 2.data_offset");
+  });
+});
+
 describe("validate: superblock and regions", () => {
   it("rejects a bad magic and stops", () => {
     const bytes = buildTestImage(sampleTree());

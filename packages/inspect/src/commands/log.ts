@@ -12,8 +12,10 @@ import {
 import { BranchState, DeltaType } from "@daxfs/format";
 import { emit, hex, type Output } from "../render.js";
 
+/** A branch by name, or by id as "id:N" (committed and aborted branches may have lost their names). */
 function findNamed(image: DaxfsImage, name: string) {
-  const record = image.findBranch(name);
+  const byId = /^id:(\d+)$/.exec(name);
+  const record = byId ? image.findBranchById(Number(byId[1])) : image.findBranch(name);
   if (!record) throw new DaxfsError("ENOENT", `branch '${name}' not found`);
   return record;
 }
