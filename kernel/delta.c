@@ -259,7 +259,11 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 		return bad_entry(e->at, "mode %#o does not match the entry type", mode);
 	if (find_name(dir, e->tail, len) >= 0)
 		return bad_entry(e->at, "name '%.*s' exists in %llu", len, e->tail, parent_ino);
-	if (ino <= sbi->inode_count || daxfs_dnode(sbi, ino))
+	/* New numbers lie above the base and below next_inode_id (SPEC 3.8.2). */
+	if (ino <= sbi->inode_count || ino >= sbi->next_inode_id)
+		return bad_entry(e->at, "new inode number %llu out of range %u..%llu", ino,
+				 sbi->inode_count + 1, sbi->next_inode_id - 1);
+	if (daxfs_dnode(sbi, ino))
 		return bad_entry(e->at, "inode number %llu is in use", ino);
 	node = new_node(sbi, ino);
 	if (IS_ERR(node))
@@ -488,8 +492,11 @@ static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 size)
 	u64 pos = 0;
 	int err;
 
-	while (pos + sizeof(hdr) <= size) {
+	while (pos < size) {
 		e.at = log + pos;
+		if (size - pos < sizeof(hdr))
+			return bad_entry(e.at, "%llu bytes at the log end are too short for a header",
+					 size - pos);
 		if (daxfs_read(sbi, e.at, &hdr, sizeof(hdr)))
 			return bad_entry(e.at, "outside the image");
 		e.type = le32_to_cpu(hdr.type);
@@ -550,6 +557,7 @@ int daxfs_replay_main(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
 	if (!sbi->overlay)
 		return -ENOMEM;
 	hash_init(sbi->overlay->nodes);
+	sbi->next_inode_id = le64_to_cpu(s->next_inode_id);
 	sbi->main_log = log;
 	sbi->main_log_size = used;
 	err = replay_log(sbi, log, used);

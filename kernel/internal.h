@@ -104,6 +104,7 @@ struct daxfs_sb_info {
 	/* Main's log, replayed at mount (delta.c); NULL when there is none. */
 	struct daxfs_overlay *overlay;
 	u64 main_log, main_log_size;
+	u64 next_inode_id;	/* as of mount: bounds new inode numbers */
 };
 
 struct daxfs_inode_info {

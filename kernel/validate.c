@@ -71,6 +71,15 @@ int daxfs_validate_super(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
 	u32 slots = le32_to_cpu(s->pcache_slot_count);
 	int i, j;
 
+	if (le32_to_cpu(s->block_size) != DAXFS_BLOCK_SIZE)
+		return refuse("block_size %u: only 4096-byte blocks exist in v5",
+			      le32_to_cpu(s->block_size));
+	if (le32_to_cpu(s->flags))
+		return refuse("unknown superblock flags %#x", le32_to_cpu(s->flags));
+	if (le64_to_cpu(s->total_size) > sbi->size)
+		return refuse("image is truncated: total_size %llu, mapped %llu",
+			      le64_to_cpu(s->total_size), sbi->size);
+
 	for (i = 1; i < ARRAY_SIZE(r); i++) {
 		if (!r[i].off)
 			r[i].len = 0;
@@ -97,7 +106,29 @@ struct base_census {
 	u32 *names;		/* directory entries naming each inode */
 	u32 *subdirs;		/* subdirectories of each directory */
 	u32 *parent;		/* the directory naming each directory */
+	u64 data_start, total;	/* the data area, base-relative */
+	struct data_item { u64 start, end; u32 ino; } *items;
+	u32 nr_items;
 };
+
+/* A data item: 4096-aligned, inside the data area, kept for the overlap check. */
+static int check_item(struct base_census *c, u32 ino, const char *what, u64 start, u64 len)
+{
+	if (!IS_ALIGNED(start, DAXFS_BLOCK_SIZE))
+		return refuse("inode %u: %s starts unaligned at %#llx", ino, what, start);
+	if (start < c->data_start || !within(start, len, c->total))
+		return refuse("inode %u: %s [%#llx, +%llu) outside the data area", ino, what,
+			      start, len);
+	c->items[c->nr_items++] = (struct data_item){ start, start + len, ino };
+	return 0;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct data_item *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
 
 /* SPEC 4.3 step 6 for one directory: entries, names, duplicates. */
 static int check_dir(struct daxfs_sb_info *sbi, u32 ino, u64 array, u32 count,
@@ -130,8 +161,8 @@ static int check_dir(struct daxfs_sb_info *sbi, u32 ino, u64 array, u32 count,
 				     ino, len, de.name, cino);
 			goto out;
 		}
-		if ((le32_to_cpu(de.mode) ^ le32_to_cpu(child.mode)) & S_IFMT) {
-			err = refuse("directory %u: entry '%.*s' type differs from inode %u",
+		if (le32_to_cpu(de.mode) != le32_to_cpu(child.mode)) {
+			err = refuse("directory %u: entry '%.*s' mode differs from inode %u",
 				     ino, len, de.name, cino);
 			goto out;
 		}
@@ -165,13 +196,13 @@ out:
 }
 
 /* SPEC 4.3 step 6: one inode slot. */
-static int check_inode(struct daxfs_sb_info *sbi, u32 ino, u64 total,
-		       struct base_census *c)
+static int check_inode(struct daxfs_sb_info *sbi, u32 ino, struct base_census *c)
 {
 	struct daxfs_base_inode bi;
 	u64 size, data;
 	u32 mode;
 	char nul;
+	int err;
 
 	if (daxfs_read_base_inode(sbi, ino, &bi))
 		return refuse("inode %u: slot outside the image", ino);
@@ -189,31 +220,34 @@ static int check_inode(struct daxfs_sb_info *sbi, u32 ino, u64 total,
 		return refuse("inode %u: uid or gid 4294967295 is not a valid owner", ino);
 	if (S_ISREG(mode) && sbi->external_data)
 		return 0;	/* data lives in the backing file (SPEC 4.5) */
+	if (!size) {
+		if (data > c->total)
+			return refuse("inode %u: empty inode's data offset %#llx is outside the base",
+				      ino, data);
+		return 0;
+	}
 	if (S_ISDIR(mode)) {
 		u64 count = size / DAXFS_DIRENT_SIZE;
 
 		if (size % DAXFS_DIRENT_SIZE || count > U32_MAX)
 			return refuse("inode %u: directory size %llu is not a multiple of 271",
 				      ino, size);
-		if (count && !within(data, count * DAXFS_DIRENT_STRIDE, total))
-			return refuse("inode %u: directory entries outside the base image", ino);
-		return count ? check_dir(sbi, ino, sbi->base_offset + data, count, c) : 0;
+		err = check_item(c, ino, "directory entries", data, count * DAXFS_DIRENT_STRIDE);
+		return err ? err : check_dir(sbi, ino, sbi->base_offset + data, count, c);
 	}
 	if (S_ISLNK(mode)) {
-		if (!size || size >= PATH_MAX)
+		if (size >= DAXFS_BLOCK_SIZE)
 			return refuse("inode %u: symlink target length %llu", ino, size);
-		if (!within(data, size + 1, total))
-			return refuse("inode %u: symlink target outside the base image", ino);
+		err = check_item(c, ino, "symlink target", data, size + 1);
+		if (err)
+			return err;
 		daxfs_read(sbi, sbi->base_offset + data + size, &nul, 1);
 		if (nul || memchr(daxfs_mem(sbi, sbi->base_offset + data, size), 0, size))
 			return refuse("inode %u: symlink target is not one NUL-terminated string",
 				      ino);
 		return 0;
 	}
-	if (size && !within(data, size, total))
-		return refuse("inode %u: data [%#llx, +%llu) outside the base image",
-			      ino, data, size);
-	return 0;
+	return check_item(c, ino, "data", data, size);
 }
 
 /*
@@ -260,23 +294,33 @@ int daxfs_validate_base(struct daxfs_sb_info *sbi)
 	const struct daxfs_base_super *bs = daxfs_mem(sbi, sbi->base_offset, sizeof(*bs));
 	struct daxfs_base_inode root_inode;
 	struct base_census c = {};
-	u64 total, inode_off;
-	u32 root, ino;
+	u64 inode_off, table_end;
+	u32 root, ino, i;
 	int err;
 
 	if (!bs)
 		return refuse("base superblock outside the image");
-	total = le64_to_cpu(bs->total_size);
+	c.total = le64_to_cpu(bs->total_size);
+	c.data_start = le64_to_cpu(bs->data_offset);
 	inode_off = le64_to_cpu(bs->inode_offset);
 	root = le32_to_cpu(bs->root_inode);
-	if (total > sbi->base_size)
-		return refuse("base total_size %llu exceeds base_size %llu", total,
+	if (le32_to_cpu(bs->flags) & ~DAXFS_BASE_EXTERNAL_DATA)
+		return refuse("unknown base flags %#x", le32_to_cpu(bs->flags));
+	if (c.total > sbi->base_size)
+		return refuse("base total_size %llu exceeds base_size %llu", c.total,
 			      sbi->base_size);
 	if (!sbi->inode_count)
 		return refuse("base image has no inodes");
-	if (inode_off > sbi->base_size ||
-	    (u64)sbi->inode_count * DAXFS_BASE_INODE_SIZE > sbi->base_size - inode_off)
-		return refuse("inode table outside the base image");
+	if (inode_off < sizeof(*bs) || !IS_ALIGNED(inode_off, DAXFS_BLOCK_SIZE))
+		return refuse("inode_offset %#llx overlaps the base superblock or is unaligned",
+			      inode_off);
+	table_end = inode_off + (u64)sbi->inode_count * DAXFS_BASE_INODE_SIZE;
+	if (table_end > c.total)
+		return refuse("inode table runs past the base image");
+	if (c.data_start < table_end || c.data_start > c.total ||
+	    !IS_ALIGNED(c.data_start, DAXFS_BLOCK_SIZE))
+		return refuse("data_offset %#llx overlaps the inode table or lies outside the base",
+			      c.data_start);
 	if (root != DAXFS_ROOT_INO)
 		return refuse("root inode is %u, not 1", root);
 	daxfs_read_base_inode(sbi, root, &root_inode);
@@ -286,19 +330,30 @@ int daxfs_validate_base(struct daxfs_sb_info *sbi)
 	c.names = kvcalloc(sbi->inode_count, sizeof(u32), GFP_KERNEL);
 	c.subdirs = kvcalloc(sbi->inode_count, sizeof(u32), GFP_KERNEL);
 	c.parent = kvcalloc(sbi->inode_count, sizeof(u32), GFP_KERNEL);
+	c.items = kvmalloc_array(sbi->inode_count, sizeof(*c.items), GFP_KERNEL);
 	err = -ENOMEM;
-	if (!c.names || !c.subdirs || !c.parent)
+	if (!c.names || !c.subdirs || !c.parent || !c.items)
 		goto out;
 	for (ino = 1; ino <= sbi->inode_count; ino++) {
-		err = check_inode(sbi, ino, total, &c);
+		err = check_inode(sbi, ino, &c);
 		if (err)
 			goto out;
 		cond_resched();
+	}
+	/* No two data items share a byte: sorted by start, neighbours compared. */
+	sort(c.items, c.nr_items, sizeof(*c.items), cmp_item, NULL);
+	for (i = 1; i < c.nr_items; i++) {
+		if (c.items[i].start < c.items[i - 1].end) {
+			err = refuse("inode %u: data overlaps inode %u's", c.items[i].ino,
+				     c.items[i - 1].ino);
+			goto out;
+		}
 	}
 	err = check_links(sbi, root, &c);
 out:
 	kvfree(c.names);
 	kvfree(c.subdirs);
 	kvfree(c.parent);
+	kvfree(c.items);
 	return err;
 }

@@ -35,7 +35,12 @@ const idArb = fc.constantFrom(-1, 0, 7, 1000, 65534);
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("write" as const), path: pathArb, data: dataArb }), weight: 3 },
   {
-    arbitrary: fc.record({ kind: fc.constant("pwrite" as const), path: pathArb, offset: offsetArb, data: dataArb }),
+    arbitrary: fc.record({
+      kind: fc.constant("pwrite" as const),
+      path: pathArb,
+      offset: offsetArb,
+      data: dataArb,
+    }),
     weight: 4,
   },
   { arbitrary: fc.record({ kind: fc.constant("append" as const), path: pathArb, data: dataArb }), weight: 2 },

@@ -90,7 +90,10 @@ describe("one built image read three ways", () => {
   for (const kernel of kernels.run) {
     describe(`kernel module on Linux ${kernel}`, () => {
       const guest = new GuestSession(kernel);
-      beforeAll(() => guest.boot([{ name: "tree", bytes: image }], [walkScenario("tree", walkScript)]), 300_000);
+      beforeAll(
+        () => guest.boot([{ name: "tree", bytes: image }], [walkScenario("tree", walkScript)]),
+        300_000,
+      );
 
       it("walks the same tree as the image model (validate accepts the image)", () => {
         expectSameWalk("image model", modelWalk(image), `daxfs.ko ${kernel}`, guest.walk("tree"));

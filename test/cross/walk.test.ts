@@ -8,7 +8,15 @@ import { buildImage, makeDir, makeFile, makeSymlink } from "@daxfs/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { GuestSession } from "./guest.js";
 import { materialize } from "./ops.js";
-import { diffWalks, expectSameWalk, fsWalk, guestWalk, hostComparable, modelWalk, type WalkEntry } from "./walk.js";
+import {
+  diffWalks,
+  expectSameWalk,
+  fsWalk,
+  guestWalk,
+  hostComparable,
+  modelWalk,
+  type WalkEntry,
+} from "./walk.js";
 
 const file = (path: string, extra: Partial<WalkEntry> = {}): WalkEntry => ({
   path,

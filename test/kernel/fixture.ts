@@ -85,6 +85,9 @@ export function imageWithMainLog(entries: (img: Uint8Array) => NewDeltaEntry[]):
     BigInt(at - Number(main.deltaLogOffset)),
     true,
   );
+  // The fixtures number new inodes from 100: the counters must lie past them (SPEC 3.8.2).
+  view(img).setBigUint64(DaxfsSuper.offsets.nextInodeId, 200n, true);
+  view(img).setBigUint64(slot + DaxfsBranch.offsets.nextLocalIno, 200n, true);
   return img;
 }
 

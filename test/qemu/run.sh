@@ -86,7 +86,7 @@ timeout --kill-after=5 "$timeout" qemu-system-x86_64 \
 	-object "memory-backend-file,id=m1,share=on,mem-path=$pack,size=$offset" \
 	-device nvdimm,id=nv1,memdev=m1 \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$run_dir/initramfs.cpio" \
-	-append "console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=5 quiet" \
+	-append "console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=5" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial "file:$results"
 qemu_rc=$?

@@ -78,6 +78,7 @@ export function isDaxfsError(error: unknown, code?: Errno): error is DaxfsError 
 
 /** u64 fields decode as bigint; offsets and sizes must also be exact JS numbers to be used. */
 export function toSafeNumber(value: bigint, what: string, offset?: number): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new CorruptImageError(`${what} ${value} is too large`, offset);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new CorruptImageError(`${what} ${value} is too large`, offset);
   return Number(value);
 }

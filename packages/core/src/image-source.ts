@@ -30,7 +30,10 @@ function checkRange(source: ImageSource, offset: number, length: number): void {
     throw new CorruptImageError(`${source.name}: invalid range ${offset}+${length}`);
   }
   if (offset + length > source.size) {
-    throw new CorruptImageError(`${source.name}: ${length} bytes at ${offset} run past the image end ${source.size}`, offset);
+    throw new CorruptImageError(
+      `${source.name}: ${length} bytes at ${offset} run past the image end ${source.size}`,
+      offset,
+    );
   }
 }
 

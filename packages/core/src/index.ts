@@ -1,10 +1,11 @@
 // @daxfs/core: the one DAXFS image model every tool uses (see docs/architecture.md).
-export * from "./errors.js";
-export * from "./image-source.js";
+
+export * from "./base/index.js";
 export * from "./branch/index.js";
 export * from "./build/index.js";
 export * from "./delta/entry.js";
-export * from "./validate/index.js";
-export * from "./base/index.js";
+export * from "./errors.js";
 export * from "./image.js";
+export * from "./image-source.js";
+export * from "./validate/index.js";
 export * from "./view.js";

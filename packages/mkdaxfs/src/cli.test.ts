@@ -153,10 +153,11 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
   }
 
   it("a tree bigger than -s", async () => {
+    const source = exampleTree();
     await expectFailure(
-      ["-d", exampleTree(), "-s", "16K"],
+      ["-d", source, "-s", "16K"],
       fresh("img"),
-      /^Error: image size 32768 exceeds requested size 16384\n$/,
+      new RegExp(`^Error: ${source}: image size 32768 exceeds requested size 16384\n$`),
     );
   });
 
@@ -239,6 +240,25 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     await expect(
       buildToTarget(options, { onPlanned: () => appendFileSync(join(source, "hello.txt"), "more") }),
     ).rejects.toThrow(`${join(source, "hello.txt")}: file changed while being copied`);
+    expect(existsSync(output)).toBe(false);
+  });
+  it("an uncompressed tar that changes while its members are copied in place", async () => {
+    const source = exampleTree();
+    const tar = fresh("src.tar");
+    expect(spawnSync("tar", ["-C", source, "-cf", tar, "."]).status).toBe(0);
+    const output = fresh("img");
+    const options = {
+      tars: [tar],
+      output,
+      branching: false,
+      validate: false,
+      allRoot: false,
+      exclude: [],
+      strict: false,
+    };
+    await expect(
+      buildToTarget(options, { onPlanned: () => appendFileSync(tar, Buffer.alloc(512)) }),
+    ).rejects.toThrow(`${tar}: file changed while being copied`);
     expect(existsSync(output)).toBe(false);
   });
 });

@@ -99,17 +99,28 @@ export async function loadSource(
   }
 }
 
-/** Builds the image at its target. Nothing is left at -o if this throws. */
-export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
-  const { target, split } = selectTarget(options);
-  const { root, cleanup } = await loadSource(options, hooks);
+/** Lays out the tree; a layout over -s names the source it came from. */
+function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): ImagePlan {
   try {
-    const plan = planImage(root, {
+    return planImage(root, {
       branching: options.branching,
       deltaSize: options.deltaSize,
       size: options.size,
       split: split ? { pcacheSlots: options.pcacheSlots } : undefined,
     });
+  } catch (error) {
+    if (!(error instanceof DaxfsError) || error.code !== "ENOSPC") throw error;
+    const source = options.directory ?? options.tars.join(", ");
+    throw new DaxfsError("ENOSPC", `${source}: ${error.message}`);
+  }
+}
+
+/** Builds the image at its target. Nothing is left at -o if this throws. */
+export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const { target, split } = selectTarget(options);
+  const { root, cleanup } = await loadSource(options, hooks);
+  try {
+    const plan = planSource(root, options, split);
     hooks.onPlanned?.(plan, target);
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
     if (target.kind === "file") {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { pack } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { readBaseTree } from "../../core/src/build/testing/read-tree.js";
@@ -138,6 +139,43 @@ describe("tar sources", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(readBaseTree(readFileSync(output))).toEqual(fromGzip.tree);
+  });
+});
+
+describe("garbage as tar input", () => {
+  it("gives exit 0 or one 'Error:' line, never an internal error", async () => {
+    const valid = readFileSync(
+      await tarFile("seed.tar", [
+        { name: "a/b", body: "hello" },
+        { name: "c", type: "symlink", linkname: "a/b" },
+      ]),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 3000 }),
+          // A valid archive with a few bytes flipped: reaches the header and body parsers.
+          fc
+            .array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+              maxLength: 6,
+            })
+            .map((flips) => {
+              const bytes = Buffer.from(valid);
+              for (const [at, value] of flips) bytes[at] = value;
+              return bytes;
+            }),
+        ),
+        async (bytes) => {
+          const path = join(scratch, `garbage-${n++}.tar`);
+          writeFileSync(path, bytes);
+          const result = await build(["--tar", path]);
+          if (result.code !== 0) expect(result.stderr).toMatch(/^Error: (?!internal)[^\n]*\n$/);
+          else expect(result.stderr).not.toContain("Error");
+        },
+      ),
+      { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 60) },
+    );
   });
 });
 

@@ -1,9 +1,10 @@
 // --tar input: one or more tar streams (e.g. `docker export`, or OCI image layers in order) merged
-// into one build tree. File bodies are spooled to a temporary file so the tree can be laid out
-// before any data is written and a multi-GiB layer never sits in memory. Layers after the first
+// into one build tree. The tree is laid out before any data is written and a multi-GiB layer never
+// sits in memory: file bodies of an uncompressed tar file are referenced where they lie in it, those
+// of stdin or a gzip stream are spooled to a temporary file. Layers after the first
 // apply OCI whiteouts: `.wh.NAME` deletes NAME from the layers below, `.wh..wh..opq` empties the
 // directory of everything the layers below put there.
-import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
   type BuildDir,
@@ -36,8 +37,14 @@ function splitMemberPath(name: string, label: string): string[] {
   return parts;
 }
 
-function openInput(source: string): NodeJS.ReadableStream {
-  if (source === "-") return process.stdin;
+/** Where entry bodies can be read back from without a spool: an uncompressed tar file. */
+interface DirectSource {
+  path: string;
+  scanned: { ino: number; size: number; mtimeMs: number };
+}
+
+function openInput(source: string): { stream: NodeJS.ReadableStream; direct: DirectSource | null } {
+  if (source === "-") return { stream: process.stdin, direct: null };
   let fd: number;
   try {
     fd = openSync(source, "r");
@@ -50,8 +57,13 @@ function openInput(source: string): NodeJS.ReadableStream {
   }
   const magic = Buffer.alloc(2);
   readSync(fd, magic, 0, 2, 0);
+  const stat = fstatSync(fd);
   const stream = createReadStream(source, { fd });
-  return magic[0] === 0x1f && magic[1] === 0x8b ? stream.pipe(createGunzip()) : stream;
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return { stream: stream.pipe(createGunzip()), direct: null };
+  const direct = stat.isFile()
+    ? { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } }
+    : null;
+  return { stream, direct };
 }
 
 export class TarTreeBuilder {
@@ -59,6 +71,7 @@ export class TarTreeBuilder {
   private readonly layerOf = new Map<BuildNode, number>();
   private readonly excluded: Array<(path: string) => boolean>;
   private spoolEnd = 0;
+  private direct: DirectSource | null = null;
   private layer = -1;
 
   constructor(
@@ -73,7 +86,8 @@ export class TarTreeBuilder {
   async addLayer(source: string): Promise<void> {
     this.layer++;
     const label = source === "-" ? "(stdin)" : source;
-    const input = openInput(source);
+    const { stream: input, direct } = openInput(source);
+    this.direct = direct;
     const parser = extract();
     const done = new Promise<void>((resolve, reject) => {
       parser.on("entry", (header, body, next) => {
@@ -140,7 +154,7 @@ export class TarTreeBuilder {
           mode,
           ...owner,
           size: header.size ?? 0,
-          content: await this.spoolBody(body, header.size ?? 0, where),
+          content: await this.keepBody(header, body, where),
         };
         break;
       case "symlink":
@@ -194,6 +208,20 @@ export class TarTreeBuilder {
     let node: BuildNode | undefined = this.root;
     for (const part of parts) node = node?.kind === "dir" ? node.children.get(part) : undefined;
     return node;
+  }
+
+  /**
+   * A regular file's bytes: referenced in place in an uncompressed tar file (tar-stream's
+   * `byteOffset` is where the body starts), else copied to the spool.
+   */
+  private async keepBody(header: Header, body: Source, where: string): Promise<BuildFile["content"]> {
+    const size = header.size ?? 0;
+    const byteOffset = (header as Header & { byteOffset?: number }).byteOffset;
+    if (!this.direct || typeof byteOffset !== "number") return this.spoolBody(body, size, where);
+    let seen = 0;
+    for await (const chunk of body) seen += (chunk as Buffer).length;
+    if (seen !== size) throw new DaxfsError("EIO", `${where}: truncated archive (${seen} of ${size} bytes)`);
+    return { kind: "host", path: this.direct.path, offset: byteOffset, scanned: this.direct.scanned };
   }
 
   private async spoolBody(body: Source, size: number, where: string): Promise<BuildFile["content"]> {

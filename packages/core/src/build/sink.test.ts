@@ -35,7 +35,7 @@ function treeWithHostFile(bytes: Buffer): { root: BuildDir; memory: BuildDir } {
 }
 
 describe("in-kernel copies of large host files", () => {
-  const bytes = Buffer.alloc(700_000).map((_, i) => (i * 7) % 256);
+  const bytes = Buffer.from(Buffer.alloc(700_000).map((_, i) => (i * 7) % 256));
 
   it("use the provided copy_file_range at the right offsets", () => {
     const { root, memory } = treeWithHostFile(bytes);
