@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=12.21.0
 TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates)
 TEST_PACKAGES=(
-  gcc make
+  gcc make python3 tar
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
@@ -40,6 +40,11 @@ if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null 2>&1
 fi
 
-pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' | tail -n 3
+install_log=$(mktemp)
+if ! pnpm install --frozen-lockfile --reporter=append-only >"$install_log" 2>&1; then
+  cat "$install_log" >&2
+  exit 1
+fi
+rm -f "$install_log"
 pnpm run -s build
 echo "setup: done"
