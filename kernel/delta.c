@@ -169,28 +169,35 @@ static void truncate_node(struct daxfs_dnode *node, u64 size)
 	node->size = size;
 }
 
-/* Drop one name of child from dir (DELETE, or the victim of a RENAME). */
-static int unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
-			int index, u64 at)
+/*
+ * Drop name index of dir and the link it held (DELETE, the victim of a
+ * RENAME or CREATE). As in @daxfs/core's replay, a directory's removal ends
+ * it and whatever was below it becomes unreachable; emptiness is the
+ * writer's check (SPEC 3.8.3), not the log's.
+ */
+static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index)
 {
 	struct daxfs_dnode *child = live_node(sbi, dir->names[index]->ino);
-	int err;
 
-	if (IS_ERR(child))
-		return bad_entry(at, "removes a name of a dead inode");
-	if (S_ISDIR(child->mode)) {
-		err = load_dir(sbi, child);
-		if (err)
-			return err;
-		if (child->nr_names)
-			return bad_entry(at, "removes non-empty directory %llu", child->ino);
-		child->nlink = 0;
-		dir->nlink--;
-	} else {
-		child->nlink--;
+	if (!IS_ERR(child)) {
+		if (S_ISDIR(child->mode)) {
+			child->nlink = 0;
+			dir->nlink--;
+		} else {
+			child->nlink--;
+		}
 	}
 	remove_name(dir, index);
-	return 0;
+}
+
+/* Remove name from dir if it is there (the log may repeat a removal). */
+static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
+			      const char *name, u32 len)
+{
+	int i = find_name(dir, name, len);
+
+	if (i >= 0)
+		unlink_child(sbi, dir, i);
 }
 
 struct entry {
@@ -246,7 +253,6 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 	umode_t want = symlink ? S_IFLNK : e->type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
 	struct daxfs_dnode *dir = live_dir(sbi, parent_ino), *node;
 	u32 mode = symlink ? S_IFLNK | 0777 : le32_to_cpu(e->p.create.mode);
-	int err;
 
 	if (IS_ERR(dir))
 		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
@@ -257,8 +263,6 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 		mode |= want;
 	if ((mode & S_IFMT) != want)
 		return bad_entry(e->at, "mode %#o does not match the entry type", mode);
-	if (find_name(dir, e->tail, len) >= 0)
-		return bad_entry(e->at, "name '%.*s' exists in %llu", len, e->tail, parent_ino);
 	/* New numbers lie above the base and below next_inode_id (SPEC 3.8.2). */
 	if (ino <= sbi->inode_count || ino >= sbi->next_inode_id)
 		return bad_entry(e->at, "new inode number %llu out of range %u..%llu", ino,
@@ -286,147 +290,86 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 		node->uid = le32_to_cpu(e->p.create.uid);
 		node->gid = le32_to_cpu(e->p.create.gid);
 	}
-	if (node->uid == U32_MAX || node->gid == U32_MAX)
-		return bad_entry(e->at, "uid or gid 4294967295 is not a valid owner");
 	node->nlink = S_ISDIR(mode) ? 2 : 1;
 	node->dir_loaded = true;
 	if (S_ISDIR(mode))
 		dir->nlink++;
-	err = add_name(dir, ino, mode, e->tail, len);
-	return err;
+	/* A name the entry reuses goes first (replay semantics of @daxfs/core). */
+	remove_if_present(sbi, dir, e->tail, len);
+	return add_name(dir, ino, mode, e->tail, len);
 }
 
+/* DELETE: the name goes, whatever it names now; absent, nothing happens. */
 static int apply_delete(struct daxfs_sb_info *sbi, struct entry *e)
 {
-	u64 parent_ino = le64_to_cpu(e->p.del.parent_ino);
 	u32 len = le16_to_cpu(e->p.del.name_len);
-	struct daxfs_dnode *dir = live_dir(sbi, parent_ino);
-	int i;
+	struct daxfs_dnode *dir;
 
+	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
+		return bad_entry(e->at, "invalid name");
+	dir = live_dir(sbi, le64_to_cpu(e->p.del.parent_ino));
 	if (IS_ERR(dir))
-		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
-	i = len <= e->tail_len ? find_name(dir, e->tail, len) : -1;
-	if (i < 0 || dir->names[i]->ino != e->ino)
-		return bad_entry(e->at, "DELETE of a name that does not name %llu", e->ino);
-	return unlink_child(sbi, dir, i, e->at);
-}
-
-/* Append ino to a growing queue of directories. */
-static int queue_push(u64 **queue, u64 *cap, u64 *tail, u64 ino)
-{
-	if (*tail == *cap) {
-		u64 *bigger = krealloc_array(*queue, *cap * 2, sizeof(**queue), GFP_KERNEL);
-
-		if (!bigger)
-			return -ENOMEM;
-		*queue = bigger;
-		*cap *= 2;
-	}
-	(*queue)[(*tail)++] = ino;
+		return PTR_ERR(dir) == -ENOMEM ? -ENOMEM : 0;
+	remove_if_present(sbi, dir, e->tail, len);
 	return 0;
 }
 
 /*
- * Whether directory target lies in the tree under directory top (top
- * included): a RENAME of top into target would cut that tree off the root
- * in a cycle. Breadth first over an explicit queue; a walk longer than the
- * number of inodes can only be a cycle already present, refused as well.
+ * RENAME, as @daxfs/core replays it: the renamed inode must exist and the
+ * new parent be a directory. When the old name no longer names the inode
+ * (its parent changed it after the child branch wrote the entry), the old
+ * name still goes and the new name still names the inode.
  */
-static int subtree_has(struct daxfs_sb_info *sbi, u64 top, u64 target)
-{
-	u64 *queue, limit = (u64)sbi->inode_count + 1, head = 0, tail = 0, cap = 64;
-	struct daxfs_base_inode bi;
-	struct daxfs_dnode *node;
-	struct daxfs_dirent de;
-	int err = 0;
-	u64 i;
-
-	hash_for_each(sbi->overlay->nodes, i, node, hash)
-		limit++;
-	queue = kmalloc_array(cap, sizeof(*queue), GFP_KERNEL);
-	if (!queue)
-		return -ENOMEM;
-	queue[tail++] = top;
-	while (head < tail && !err) {
-		u64 dir = queue[head++], array = 0, count = 0;
-
-		if (dir == target) {
-			err = 1;
-			break;
-		}
-		if (head > limit) {
-			err = -ELOOP;
-			break;
-		}
-		node = daxfs_dnode(sbi, dir);
-		if (node && node->dir_loaded) {
-			for (i = 0; i < node->nr_names && !err; i++)
-				if (S_ISDIR(node->names[i]->mode))
-					err = queue_push(&queue, &cap, &tail, node->names[i]->ino);
-			continue;
-		}
-		/* A directory the log has not changed: its base entries. */
-		if (!daxfs_read_base_inode(sbi, dir, &bi) && S_ISDIR(le32_to_cpu(bi.mode))) {
-			count = le64_to_cpu(bi.size) / DAXFS_DIRENT_SIZE;
-			array = sbi->base_offset + le64_to_cpu(bi.data_offset);
-		}
-		for (i = 0; i < count && !err; i++) {
-			if (daxfs_read_dirent(sbi, array, i, &de))
-				err = -EUCLEAN;
-			else if (S_ISDIR(le32_to_cpu(de.mode)))
-				err = queue_push(&queue, &cap, &tail, le32_to_cpu(de.ino));
-		}
-		cond_resched();
-	}
-	kfree(queue);
-	return err;
-}
-
 static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
 {
 	struct daxfs_delta_rename *r = &e->p.rename;
 	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
-	struct daxfs_dnode *from = live_dir(sbi, le64_to_cpu(r->old_parent_ino));
-	struct daxfs_dnode *to = live_dir(sbi, le64_to_cpu(r->new_parent_ino));
+	u64 moved = le64_to_cpu(r->ino);
 	const char *nname = e->tail + olen;
-	umode_t mode;
-	int i, j, err;
+	struct daxfs_dnode *node, *from, *to;
+	int i, j;
 
-	if (IS_ERR(from) || IS_ERR(to))
-		return bad_entry(e->at, "RENAME between directories that are not live");
-	if ((u64)olen + nlen > e->tail_len || !daxfs_name_ok(nname, nlen))
+	if ((u64)olen + nlen > e->tail_len || !daxfs_name_ok(e->tail, olen) ||
+	    !daxfs_name_ok(nname, nlen))
 		return bad_entry(e->at, "invalid RENAME names");
-	i = find_name(from, e->tail, olen);
-	if (i < 0 || from->names[i]->ino != le64_to_cpu(r->ino))
-		return bad_entry(e->at, "RENAME of a name that does not name %llu",
-				 le64_to_cpu(r->ino));
-	mode = from->names[i]->mode;
+	node = live_node(sbi, moved);
+	if (IS_ERR(node))
+		return bad_entry(e->at, "renamed inode %llu does not exist", moved);
+	to = live_dir(sbi, le64_to_cpu(r->new_parent_ino));
+	if (IS_ERR(to))
+		return bad_entry(e->at, "new parent %llu is not a directory",
+				 le64_to_cpu(r->new_parent_ino));
+	from = live_dir(sbi, le64_to_cpu(r->old_parent_ino));
+	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
+		return -ENOMEM;
+	if (from == to && olen == nlen && !memcmp(e->tail, nname, olen))
+		return 0;
+	i = IS_ERR(from) ? -1 : find_name(from, e->tail, olen);
 	j = find_name(to, nname, nlen);
-	if (j >= 0 && to->names[j]->ino == le64_to_cpu(r->ino))
-		return 0;	/* two names of one inode: POSIX says do nothing */
-	if (j >= 0) {
-		if (S_ISDIR(mode) != S_ISDIR(to->names[j]->mode))
-			return bad_entry(e->at, "RENAME over a different file type");
-		err = unlink_child(sbi, to, j, e->at);
-		if (err)
-			return err;
-		i = find_name(from, e->tail, olen);	/* the array may have moved */
+	if (i >= 0 && from->names[i]->ino == moved) {
+		if (j >= 0 && to->names[j]->ino == moved)
+			return 0;	/* two names of one inode: POSIX does nothing */
+		remove_name(from, i);
+		if (j >= 0)
+			unlink_child(sbi, to, find_name(to, nname, nlen));
+		if (S_ISDIR(node->mode) && from != to) {
+			from->nlink--;
+			to->nlink++;
+		}
+		return add_name(to, moved, node->mode, nname, nlen);
 	}
-	if (S_ISDIR(mode) && from != to) {
-		err = subtree_has(sbi, le64_to_cpu(r->ino), to->ino);
-		if (err)
-			return err < 0 ? err : bad_entry(e->at, "RENAME moves directory %llu into itself",
-							 le64_to_cpu(r->ino));
-	}
-	err = add_name(to, le64_to_cpu(r->ino), mode, nname, nlen);
-	if (err)
-		return err;
-	remove_name(from, i);
-	if (S_ISDIR(mode) && from != to) {
-		from->nlink--;
+	if (i >= 0)
+		unlink_child(sbi, from, i);
+	j = find_name(to, nname, nlen);
+	if (j >= 0 && to->names[j]->ino == moved)
+		return 0;
+	if (j >= 0)
+		unlink_child(sbi, to, j);
+	if (S_ISDIR(node->mode))
 		to->nlink++;
-	}
-	return 0;
+	else
+		node->nlink++;
+	return add_name(to, moved, node->mode, nname, nlen);
 }
 
 static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
@@ -449,8 +392,6 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
 		node->uid = le32_to_cpu(e->p.setattr.uid);
 	if (valid & DAXFS_ATTR_GID)
 		node->gid = le32_to_cpu(e->p.setattr.gid);
-	if (node->uid == U32_MAX || node->gid == U32_MAX)
-		return bad_entry(e->at, "uid or gid 4294967295 is not a valid owner");
 	if (valid & DAXFS_ATTR_SIZE) {
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "SETATTR size of a non-regular file");

@@ -2,6 +2,9 @@
 // failure (build error, timeout, oops, a scenario that did not finish) fails the tests instead of
 // skipping them. Skipping is only allowed when QEMU or the kernel images are not installed at
 // all, and never under CI=true (test/qemu/README.md lists the packages).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type GuestImage,
   type GuestRun,
@@ -31,6 +34,47 @@ export function planKernels(wanted: string[]): KernelPlan {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * One guest at a time from these test files (vitest runs files in parallel): run.sh rebuilds
+ * the kernel's base initramfs (rm -rf, cpio) and runs make in one shared directory per kernel on
+ * every run, so two concurrent runs for the same kernel can race; one TCG guest also keeps the
+ * 2-core host from starving the other. A lock left by a dead process is taken over.
+ */
+async function withBenchLock<T>(body: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), "daxfs-cross-qemu.lock");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(join(lock, "pid"), "utf8"));
+      } catch {}
+      if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+      else await sleep(500);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** One boot's outcome: the run, or the error the bench threw (rethrown by every test that needs it). */
 export class GuestSession {
   private run: GuestRun | null = null;
@@ -46,7 +90,9 @@ export class GuestSession {
   async boot(images: GuestImage[], scenarios: GuestScenario[], timeoutSec = 240): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        this.run = await runGuest({ kernel: this.kernel, images, scenarios, timeoutSec });
+        this.run = await withBenchLock(() =>
+          runGuest({ kernel: this.kernel, images, scenarios, timeoutSec }),
+        );
         this.error = null;
         return;
       } catch (error) {

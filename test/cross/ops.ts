@@ -9,8 +9,24 @@ import fc from "fast-check";
 import { errno } from "../../packages/fuse-ref/test/harness.js";
 import { patternBytes } from "../kernel/tree.js";
 
+/** 255 bytes of UTF-8 (NAME_MAX) in 128 characters: lengths are counted in bytes. */
+export const LONG_NAME = `${"ÿ".repeat(127)}x`;
+
 /** A small name space, so operations keep hitting existing entries (and each other). */
-export const PATHS = ["a", "big", "ü", "d", "d/a", "d/日本", "e", "e/f", "s", "h1", "d/h2"] as const;
+export const PATHS = [
+  "a",
+  "big",
+  "ü",
+  "d",
+  "d/a",
+  "d/日本",
+  "e",
+  "e/f",
+  "s",
+  "h1",
+  "d/h2",
+  LONG_NAME,
+] as const;
 
 export type Op =
   | { kind: "write"; path: string; data: Uint8Array }
@@ -25,11 +41,18 @@ export type Op =
   | { kind: "symlink"; target: string; path: string }
   | { kind: "chmod"; path: string; mode: number }
   | { kind: "chown"; path: string; uid: number; gid: number }
-  | { kind: "lchown"; path: string; uid: number; gid: number };
+  | { kind: "lchown"; path: string; uid: number; gid: number }
+  /** Creates `count` small files `NNN` in directory `path`, then unlinks every `step`-th one. */
+  | { kind: "populate"; path: string; count: number; step: number };
 
 const pathArb = fc.constantFrom(...PATHS);
 const dataArb = fc.uint8Array({ minLength: 0, maxLength: 6000 });
-const offsetArb = fc.oneof(fc.integer({ min: 0, max: 9000 }), fc.integer({ min: 9000, max: 70_000 }));
+const offsetArb = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 9000 }), weight: 6 },
+  { arbitrary: fc.integer({ min: 9000, max: 70_000 }), weight: 3 },
+  // Far past the end: a sparse file of megabytes whose log holds only the written bytes.
+  { arbitrary: fc.integer({ min: 1 << 20, max: 3 << 20 }), weight: 1 },
+);
 const idArb = fc.constantFrom(-1, 0, 7, 1000, 65534);
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -97,6 +120,15 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant("lchown" as const), path: pathArb, uid: idArb, gid: idArb }),
     weight: 1,
   },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("populate" as const),
+      path: pathArb,
+      count: fc.integer({ min: 1, max: 300 }),
+      step: fc.integer({ min: 1, max: 5 }),
+    }),
+    weight: 1,
+  },
 );
 
 /** A fixed tour through every kind of operation, so each kind is exercised whatever the seed gives. */
@@ -105,6 +137,12 @@ export function tourOps(): Op[] {
   return [
     { kind: "pwrite", path: "big", offset: 5000, data: text("MIDDLE OF A BASE FILE") },
     { kind: "append", path: "big", data: text("appended") },
+    // Through one name of a hard-linked base file: the other name sees it.
+    { kind: "pwrite", path: "d/h2", offset: 4000, data: text("via the second name") },
+    // A directory created by the log, with more entries than one dirent block and holes in it.
+    { kind: "mkdir", path: "many", mode: 0o755 },
+    { kind: "populate", path: "many", count: 300, step: 7 },
+    { kind: "populate", path: "d", count: 150, step: 2 },
     { kind: "pwrite", path: "ü", offset: 20_000, data: text("sparse: a hole before me") },
     { kind: "write", path: "e", data: text("replaced soon") },
     { kind: "rename", from: "ü", to: "e" },
@@ -189,6 +227,16 @@ export function applyOp(root: string, op: Op): string {
         return fs.chownSync(at(op.path), op.uid, op.gid);
       case "lchown":
         return fs.lchownSync(at(op.path), op.uid, op.gid);
+      case "populate": {
+        const names = Array.from({ length: op.count }, (_, i) =>
+          join(at(op.path), String(i).padStart(3, "0")),
+        );
+        names.forEach((name, i) => fs.writeFileSync(name, `file ${i}\n`, { flag: "wx" }));
+        names.forEach((name, i) => {
+          if (i % op.step === 0) fs.unlinkSync(name);
+        });
+        return;
+      }
     }
   });
   return code === "no error" ? "ok" : code;

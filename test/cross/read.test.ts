@@ -92,7 +92,7 @@ describe("one built image read three ways", () => {
       const guest = new GuestSession(kernel);
       beforeAll(
         () => guest.boot([{ name: "tree", bytes: image }], [walkScenario("tree", walkScript)]),
-        300_000,
+        600_000,
       );
 
       it("walks the same tree as the image model (validate accepts the image)", () => {

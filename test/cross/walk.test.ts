@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, makeDir, makeFile, makeSymlink } from "@daxfs/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { GuestSession } from "./guest.js";
+import { GuestSession, planKernels } from "./guest.js";
 import { materialize } from "./ops.js";
 import {
   diffWalks,
@@ -80,6 +80,17 @@ describe("the host reference", () => {
     const host = hostComparable(fsWalk(join(dir, "tree")));
     expect(host.find((e) => e.path === "./hard")).toMatchObject({ nlink: 2, mode: 0o104755, uid: 1000 });
     expectSameWalk("host", host, "image model", hostComparable(modelWalk(buildImage(root))));
+  });
+});
+
+describe("planKernels", () => {
+  it("lists a kernel that cannot be booted as missing, with the reason, and must run under CI=true", () => {
+    const plan = planKernels(["0.0-no-such-kernel"]);
+    expect(plan.run).toEqual([]);
+    expect(plan.missing).toEqual([
+      { kernel: "0.0-no-such-kernel", reason: expect.stringMatching(/cannot be booted here: needs qemu/) },
+    ]);
+    expect(plan.mustRun).toBe(process.env.CI === "true");
   });
 });
 

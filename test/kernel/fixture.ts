@@ -247,36 +247,6 @@ export function corruptImages(): CorruptImage[] {
     true,
   );
   out.push({ name: "c_log", why: "main log entry runs past the log", bytes: badLog, always: true });
-  const cycle = imageWithMainLog((img) => {
-    const sub = resolvePath(img, "sub");
-    return [
-      {
-        type: DeltaType.MKDIR,
-        ino: 100,
-        parentIno: sub,
-        newIno: 100,
-        mode: 0o040755,
-        uid: 0,
-        gid: 0,
-        name: "deeper",
-      },
-      {
-        type: DeltaType.RENAME,
-        ino: sub,
-        oldParentIno: 1,
-        newParentIno: 100,
-        renamedIno: sub,
-        oldName: "sub",
-        newName: "loop",
-      },
-    ];
-  });
-  out.push({
-    name: "c_cycle",
-    why: "main log moves a directory into its own subtree",
-    bytes: cycle,
-    always: true,
-  });
   return out;
 }
 
@@ -336,4 +306,53 @@ export function fuzzedImages(count: number, seed: number): { name: string; bytes
     out.push({ name: `fz${i}`, bytes: img });
   }
   return out;
+}
+
+/**
+ * Entries as a merged child log can leave them (names the parent changed since): a DELETE of a
+ * name already gone, a CREATE over an existing name, a RENAME whose old name no longer names the
+ * inode. The kernel must replay them as @daxfs/core does.
+ */
+export function mergedLogImage(): Uint8Array {
+  return imageWithMainLog((img) => {
+    const b = resolvePath(img, "b");
+    const link = resolvePath(img, "link");
+    const sub = resolvePath(img, "sub");
+    return [
+      { type: DeltaType.DELETE, ino: b, parentIno: 1, name: "b" },
+      { type: DeltaType.DELETE, ino: b, parentIno: 1, name: "b" },
+      {
+        type: DeltaType.CREATE,
+        ino: 100,
+        parentIno: 1,
+        newIno: 100,
+        mode: 0o100644,
+        uid: 1,
+        gid: 1,
+        name: "a",
+      },
+      { type: DeltaType.WRITE, ino: 100, fileOffset: 0, data: new TextEncoder().encode("new a\n") },
+      // The old name "b" is gone: the rename still gives the link its new name (a second one).
+      {
+        type: DeltaType.RENAME,
+        ino: link,
+        oldParentIno: 1,
+        newParentIno: sub,
+        renamedIno: link,
+        oldName: "b",
+        newName: "l2",
+      },
+      {
+        type: DeltaType.MKDIR,
+        ino: 101,
+        parentIno: sub,
+        newIno: 101,
+        mode: 0o040700,
+        uid: 0,
+        gid: 0,
+        name: "gone",
+      },
+      { type: DeltaType.DELETE, ino: 101, parentIno: sub, name: "gone" },
+    ];
+  });
 }

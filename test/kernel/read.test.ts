@@ -1,10 +1,10 @@
 // Kernel module, read path (issue 5): one QEMU boot per kernel runs every scenario; each `it`
 // checks one scenario's output. Needs qemu-system-x86, busybox-static and the kernel images and
 // headers (test/qemu/README.md); without them the suite is reported as skipped, not passed.
-import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
+import { buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
-import { corruptImages, fuzzedImages, mainLogImage } from "./fixture.js";
+import { corruptImages, fuzzedImages, mainLogImage, mergedLogImage } from "./fixture.js";
 import { expectedWalk, sourceTree } from "./tree.js";
 import { parseWalk, walkScript } from "./walk.js";
 
@@ -13,10 +13,27 @@ const BIG = 24 << 20;
 const tree = sourceTree({ bigFileBytes: BIG });
 const corrupt = corruptImages();
 const mainLog = mainLogImage();
+const mergedLog = mergedLogImage();
 const fuzzed = fuzzedImages(
   Number(process.env.DAXFS_KERNEL_FUZZ ?? 40),
   Number(process.env.DAXFS_KERNEL_FUZZ_SEED ?? 20261123),
 );
+
+/** The tree as @daxfs/core's BranchView of main reads it, in the walk's shape. */
+function coreWalk(image: Uint8Array) {
+  const view = DaxfsImage.open(new MemoryImage(image, false)).view();
+  return [...view.walk()]
+    .map(({ path, stat }) => ({
+      path: path === "/" ? "." : `.${path.startsWith("/") ? path : `/${path}`}`,
+      mode: stat.mode,
+      uid: stat.uid,
+      gid: stat.gid,
+      size: stat.size,
+      nlink: stat.nlink,
+      ...((stat.mode & 0o170000) === 0o120000 ? { target: view.readlink(stat.ino) } : {}),
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
 
 function scenarios(kernel: string) {
   const list = [
@@ -87,6 +104,10 @@ for f in ${fuzzed.map((f) => f.name).join(" ")}; do
   if daxmount $f /mnt/$f 2>/dev/null; then exercise /mnt/$f; echo "TRUSTED-DONE $f"; umount /mnt/$f; else echo "TRUSTED-REFUSED $f"; fi
 done`,
   });
+  list.push({
+    name: "mergedlog",
+    script: `daxmount mergedlog /mnt/g validate\n${walkScript("/mnt/g")}\numount /mnt/g`,
+  });
   if (kernel === "6.12") {
     list.push({
       name: "dmabuf",
@@ -109,6 +130,7 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
       images: [
         { name: "tree", bytes: buildImage(tree) },
         { name: "mainlog", bytes: mainLog },
+        { name: "mergedlog", bytes: mergedLog },
         ...corrupt.map((c) => ({ name: c.name, bytes: c.bytes })),
         ...fuzzed,
       ],
@@ -201,19 +223,7 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     const r = result("mainlog");
     expect(r.exitCode, r.output.slice(-2000)).toBe(0);
     const walked = parseWalk(r.lines).map(({ blocks, sha256, ...rest }) => rest);
-    const view = DaxfsImage.open(new MemoryImage(mainLog, false)).view();
-    const fromCore = [...view.walk()]
-      .map(({ path, stat }) => ({
-        path: path === "/" ? "." : `.${path.startsWith("/") ? path : `/${path}`}`,
-        mode: stat.mode,
-        uid: stat.uid,
-        gid: stat.gid,
-        size: stat.size,
-        nlink: stat.nlink,
-        ...((stat.mode & 0o170000) === 0o120000 ? { target: view.readlink(stat.ino) } : {}),
-      }))
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    expect(walked).toEqual(fromCore);
+    expect(walked).toEqual(coreWalk(mainLog));
     const paths = walked.map((e) => e.path);
     expect(paths).toContain("./newdir/moved");
     expect(paths).not.toContain("./sub/inner");
@@ -225,6 +235,15 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     // mmap of log-changed files (assembled pages) equals read(), and copy on write still holds.
     expect(r.lines.filter((l) => l.startsWith("MMAP OK ")).length).toBe(4);
     expect(r.output).not.toContain("MMAP FAIL");
+  });
+
+  it("replays entries of a merged child log (stale names) as @daxfs/core does", () => {
+    const r = result("mergedlog");
+    expect(r.exitCode, r.output.slice(-2000)).toBe(0);
+    const walked = parseWalk(r.lines).map(({ blocks, sha256, ...rest }) => rest);
+    expect(walked).toEqual(coreWalk(mergedLog));
+    expect(walked.map((e) => e.path)).toEqual([".", "./a", "./link", "./sub", "./sub/inner", "./sub/l2"]);
+    expect(walked.find((e) => e.path === "./a")).toMatchObject({ size: 6, uid: 1 });
   });
 
   it("refuses every corrupt image under validate, with a message, and never oopses", () => {
@@ -253,6 +272,14 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
         `${f.name}: ${about}`,
       ).toBe(true);
     }
+  });
+
+  it("accepts under validate every fuzzed image that @daxfs/core's validator finds clean", () => {
+    const lines = result("fuzz").lines;
+    const clean = fuzzed.filter((f) => validate(new MemoryImage(f.bytes, false)).problems.length === 0);
+    expect(clean.length).toBeGreaterThan(0);
+    for (const f of clean)
+      expect(lines, `${f.name} is valid for @daxfs/core`).toContain(`VALID-OK ${f.name}`);
   });
 
   it.runIf(kernel === "6.12")(

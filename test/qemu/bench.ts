@@ -45,8 +45,20 @@ export interface GuestRun {
   wallMs: number;
 }
 
-/** Kernels (by short name) that have both an image in /boot and headers, and QEMU to boot them. */
+/**
+ * Kernels (by short name) that have both an image in /boot and headers, and QEMU to boot them.
+ * Under CI (CI=true) both kernels must be there: .ci/run installs them, so a missing one is a
+ * broken setup, and the kernel suites must fail rather than report themselves skipped.
+ */
 export function installedKernels(): string[] {
+  const found = findKernels();
+  if (process.env.CI === "true" && found.length < 2) {
+    throw new Error(`CI=true but only [${found.join(", ")}] of 6.1, 6.12 can be booted: run scripts/setup.sh --all`);
+  }
+  return found;
+}
+
+function findKernels(): string[] {
   if (!existsSync("/usr/bin/qemu-system-x86_64") || !existsSync("/usr/bin/busybox")) return [];
   const images = existsSync("/boot") ? readdirSync("/boot").filter((f) => f.startsWith("vmlinuz-")) : [];
   return ["6.1", "6.12"].filter((short) =>

@@ -4,9 +4,10 @@
 // with ESTALE, and entries appended to any level since (by a writer, a commit into main, another
 // process) are indexed, so a child sees what its parent appended after the child was opened.
 import { BranchState, DAXFS_NAME_MAX, DAXFS_ROOT_INO, DaxfsSuper, FileType } from "@daxfs/format";
-import { type DirEntry, fileTypeOf } from "./base/base-image.js";
+import type { DirEntry } from "./base/base-image.js";
 import { type DeltaEntry, decodeDeltaRange } from "./delta/entry.js";
 import { CorruptImageError, DaxfsError } from "./errors.js";
+import { fileTypeOf } from "./file-type.js";
 import type { BranchRecord, DaxfsImage } from "./image.js";
 import { ChainIndex, LevelIndex } from "./replay/chain-index.js";
 

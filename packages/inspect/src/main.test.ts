@@ -14,15 +14,15 @@ import { buildImage } from "@daxfs/core";
 import { DaxfsBranch, DeltaType } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildTestImage,
+  buildTestImageWithLogs as buildTestImage,
   createEntry,
-  dir,
-  file,
+  testDir as dir,
+  testFile as file,
   renameEntry,
   sampleTree,
   symlinkEntry,
   writeEntry,
-} from "../../core/src/validate/testing.js";
+} from "../../core/src/testing/index.js";
 import { normalizeArgs, run } from "./main.js";
 
 let work: string;

@@ -16,11 +16,9 @@ import {
 } from "@daxfs/format";
 import { decodeName, nameProblem, SYMLINK_TARGET_MAX } from "../delta/entry.js";
 import { CorruptImageError, DaxfsError, toSafeNumber } from "../errors.js";
+import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import type { PageCacheReader } from "./page-cache.js";
-
-/** The file-type bits of st_mode. */
-export const S_IFMT = 0o170000;
 
 /** One directory entry as a reader sees it. `mode` is the child's full st_mode. */
 export interface DirEntry {
@@ -40,10 +38,6 @@ export interface BaseInodeInfo {
   /** Base-relative (split images, regular files: backing-file) offset of the data. */
   dataOffset: number;
   nlink: number;
-}
-
-export function fileTypeOf(mode: number): number {
-  return mode & S_IFMT;
 }
 
 export class BaseImage {

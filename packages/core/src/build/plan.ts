@@ -16,6 +16,7 @@ import {
   DaxfsBranch,
   DaxfsPcacheSlot,
 } from "@daxfs/format";
+import type { BaseInodeInfo } from "../base/base-image.js";
 import { DaxfsError } from "../errors.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
@@ -38,19 +39,11 @@ export interface PlannedDirent {
   mode: number;
 }
 
-export interface PlannedInode {
-  ino: number;
+/** An inode slot as it will be written (the fields a reader gets back), plus what the writers need. */
+export interface PlannedInode extends BaseInodeInfo {
   node: BuildNode;
   /** First path naming it ("/" for root), for messages. */
   path: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** The on-media size field: file bytes, target bytes, or entry_count x 271. */
-  size: number;
-  /** Base-relative (files in split mode: backing-file offset). */
-  dataOffset: number;
-  nlink: number;
   /** Directory entries, sorted by name bytes. */
   entries?: PlannedDirent[];
   /** Symlink target bytes (without the NUL). */

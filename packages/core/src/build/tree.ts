@@ -2,6 +2,8 @@
 // layers, a test's fast-check tree) are turned into this shape first, so the layout code never
 // touches a file system and every source gets the same numbering, sorting and validity rules.
 
+import { S_IFDIR, S_IFLNK, S_IFREG } from "../file-type.js";
+
 /** A directory; `mode` is the full st_mode (the type bits are forced to S_IFDIR). */
 export interface BuildDir {
   kind: "dir";
@@ -57,10 +59,7 @@ export function isHostContent(content: FileContent): content is HostFileContent 
   return typeof content === "object" && !(content instanceof Uint8Array);
 }
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
+export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
 
 /** The st_mode stored for a node: its permission bits with the type bits its kind implies. */
 export function storedMode(node: BuildNode): number {

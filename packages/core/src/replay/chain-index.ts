@@ -18,9 +18,10 @@
 //   the type bits. WRITE, TRUNCATE and SETATTR of an inode never known in the chain are corrupt.
 // - nlink = base nlink + changes: +1 per name a file gains, directories 2 + subdirectories.
 import { DeltaType, FileType, SetattrValid } from "@daxfs/format";
-import { type BaseImage, type DirEntry, fileTypeOf, S_IFMT } from "../base/base-image.js";
+import type { BaseImage, DirEntry } from "../base/base-image.js";
 import { type DeltaEntry, deltaTypeName } from "../delta/entry.js";
 import { CorruptImageError } from "../errors.js";
+import { fileTypeOf, S_IFMT } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { FileLayer } from "./file-layer.js";
 

@@ -1,6 +1,8 @@
 // A tiny image builder for tests, written straight from the layout (SPEC 1.2-1.6, 2.5-2.9) with
-// the generated codecs, independent of the real builder so each can check the other. Not part of
-// the library's public API: tests import it by relative path (packages/core/src/testing/index.ts).
+// the generated codecs, independent of the real builder so each can check the other, and able to
+// make what the real builder refuses (zero inode slots, small logs, no main branch, extra
+// branches and live logs). Not part of the library's public API: tests import it by relative path
+// (packages/core/src/testing/index.ts). Trees are the builder's own (testing/tree.ts).
 import {
   BaseFlags,
   BranchState,
@@ -24,47 +26,11 @@ import {
   DaxfsPcacheSlot,
   DaxfsSuper,
   DeltaType,
-  FileType,
   PcacheState,
 } from "@daxfs/format";
+import { align } from "../build/plan.js";
+import { type BuildDir, type BuildNode, storedMode } from "../build/tree.js";
 import { encodeDeltaEntry, type NewDeltaEntry } from "../delta/entry.js";
-
-export interface TestAttrs {
-  /** Permission bits (the type bits are added). */
-  perm?: number;
-  uid?: number;
-  gid?: number;
-}
-export interface TestDir extends TestAttrs {
-  kind: "dir";
-  children: Record<string, TestNode>;
-}
-export interface TestFile extends TestAttrs {
-  kind: "file";
-  data: Uint8Array;
-}
-export interface TestSymlink extends TestAttrs {
-  kind: "symlink";
-  target: string;
-}
-export type TestNode = TestDir | TestFile | TestSymlink;
-
-export const testDir = (children: Record<string, TestNode> = {}, attrs: TestAttrs = {}): TestDir => ({
-  kind: "dir",
-  children,
-  ...attrs,
-});
-/** A file; put the same object under several names for a hard link. */
-export const testFile = (data: Uint8Array | string, attrs: TestAttrs = {}): TestFile => ({
-  kind: "file",
-  data: typeof data === "string" ? new TextEncoder().encode(data) : data,
-  ...attrs,
-});
-export const testSymlink = (target: string, attrs: TestAttrs = {}): TestSymlink => ({
-  kind: "symlink",
-  target,
-  ...attrs,
-});
 
 export interface TestImageOptions {
   /** Branch table and delta region (default true). */
@@ -93,38 +59,45 @@ export interface TestImage {
   nextInodeId: number;
 }
 
-const align = (value: number) => Math.ceil(value / DAXFS_BLOCK_SIZE) * DAXFS_BLOCK_SIZE;
-const typeOf = (node: TestNode) =>
-  node.kind === "dir" ? FileType.DIR : node.kind === "file" ? FileType.REGULAR : FileType.SYMLINK;
-const defaultPerm = (node: TestNode) => (node.kind === "dir" ? 0o755 : node.kind === "file" ? 0o644 : 0o777);
 const encoder = new TextEncoder();
 
 interface Slot {
-  node: TestNode;
+  node: BuildNode;
   ino: number;
   names: number;
   dataOffset: number;
   size: number;
-  children: [string, TestNode][];
+  children: [string, BuildNode][];
 }
 
-export function buildTestImage(root: TestDir, options: TestImageOptions = {}): TestImage {
+/** A file's bytes; test trees hold them in memory. */
+function contentOf(node: BuildNode & { kind: "file" }): Uint8Array {
+  if (!(node.content instanceof Uint8Array)) throw new Error("test image: file content must be a Uint8Array");
+  return node.content;
+}
+
+/** A branch name as the 32-byte NUL-padded field of the branch record (SPEC 1.4). */
+export function branchNameField(name: string): Uint8Array {
+  const field = new Uint8Array(32);
+  field.set(encoder.encode(name));
+  return field;
+}
+
+export function buildTestImage(root: BuildDir, options: TestImageOptions = {}): TestImage {
   const branching = options.branching ?? true;
   const logCapacity = options.logCapacity ?? 256 * 1024;
   const deltaSize = options.deltaSize ?? 4 * 1024 * 1024;
-  const slots = new Map<TestNode, Slot>();
+  const slots = new Map<BuildNode, Slot>();
   const order: Slot[] = [];
   const inodes = new Map<string, number>();
   // Pre-order, names sorted; a node seen again is a hard link.
-  const pending: [string, TestNode][] = [["/", root]];
+  const pending: [string, BuildNode][] = [["/", root]];
   while (pending.length > 0) {
-    const [path, node] = pending.pop() as [string, TestNode];
+    const [path, node] = pending.pop() as [string, BuildNode];
     let slot = slots.get(node);
     if (!slot) {
       const children =
-        node.kind === "dir"
-          ? Object.entries(node.children).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          : [];
+        node.kind === "dir" ? [...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
       slot = { node, ino: order.length + 1, names: 0, dataOffset: 0, size: 0, children };
       slots.set(node, slot);
       order.push(slot);
@@ -141,7 +114,7 @@ export function buildTestImage(root: TestDir, options: TestImageOptions = {}): T
   for (const slot of order) {
     const { node } = slot;
     if (node.kind === "file") {
-      slot.size = node.data.length;
+      slot.size = contentOf(node).length;
       if (options.split) {
         slot.dataOffset = backingCursor;
         backingCursor += align(slot.size);
@@ -213,14 +186,15 @@ export function buildTestImage(root: TestDir, options: TestImageOptions = {}): T
     DaxfsBaseInode.encode(bytes, baseOffset + DAXFS_BLOCK_SIZE + (slot.ino - 1) * DaxfsBaseInode.size, {
       ...DaxfsBaseInode.zero(),
       ino: slot.ino,
-      mode: typeOf(node) | (node.perm ?? defaultPerm(node)),
-      uid: node.uid ?? 0,
-      gid: node.gid ?? 0,
+      mode: storedMode(node),
+      uid: node.uid,
+      gid: node.gid,
       size: BigInt(slot.size),
       dataOffset: BigInt(slot.dataOffset),
       nlink: node.kind === "dir" ? 2 + subdirs : slot.names,
     });
-    if (node.kind === "file") (backing ?? bytes).set(node.data, (backing ? 0 : baseOffset) + slot.dataOffset);
+    if (node.kind === "file")
+      (backing ?? bytes).set(contentOf(node), (backing ? 0 : baseOffset) + slot.dataOffset);
     if (node.kind === "symlink") bytes.set(encoder.encode(node.target), baseOffset + slot.dataOffset);
     slot.children.forEach(([name, child], i) => {
       const nameBytes = new Uint8Array(255);
@@ -229,7 +203,7 @@ export function buildTestImage(root: TestDir, options: TestImageOptions = {}): T
       DaxfsDirent.encode(bytes, baseOffset + slot.dataOffset + i * DAXFS_DIRENT_STRIDE, {
         ...DaxfsDirent.zero(),
         ino: childSlot.ino,
-        mode: typeOf(child) | (child.perm ?? defaultPerm(child)),
+        mode: storedMode(child),
         nameLen: encoder.encode(name).length,
         name: nameBytes,
       });
@@ -304,8 +278,6 @@ export function addTestBranch(
     slot++;
   const parentId = options.parent === undefined ? 0n : findSlot(bytes, options.parent).record.branchId;
   const id = sb.nextBranchId === 0n ? 1n : sb.nextBranchId;
-  const name = new Uint8Array(32);
-  name.set(encoder.encode(options.name));
   writeSlot(bytes, slot, {
     ...DaxfsBranch.zero(),
     branchId: id,
@@ -315,7 +287,7 @@ export function addTestBranch(
     state: BranchState.ACTIVE,
     refcount: 1,
     nextLocalIno: sb.nextInodeId,
-    name,
+    name: branchNameField(options.name),
   });
   DaxfsSuper.encode(bytes, 0, {
     ...sb,

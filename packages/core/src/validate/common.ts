@@ -8,11 +8,11 @@ import {
   DAXFS_ROOT_INO,
   DaxfsBaseInode,
   DaxfsDirent,
-  FileType,
 } from "@daxfs/format";
+import * as fileType from "../file-type.js";
 import { hex } from "./problems.js";
 
-export const S_IFMT = 0o170000;
+export const S_IFMT = fileType.S_IFMT;
 // Hot-loop constants as plain locals: under module interop (tsx, CJS) every imported binding read
 // is a getter call, which cost a third of the validation time on 100,000 inodes.
 export const INODE_SIZE = DAXFS_BASE_INODE_SIZE;
@@ -20,9 +20,9 @@ export const DIRENT_SIZE = DAXFS_DIRENT_SIZE;
 export const DIRENT_STRIDE = DAXFS_DIRENT_STRIDE;
 export const NAME_MAX = DAXFS_NAME_MAX;
 export const ROOT_INO = DAXFS_ROOT_INO;
-export const S_IFREG: number = FileType.REGULAR;
-export const S_IFDIR: number = FileType.DIR;
-export const S_IFLNK: number = FileType.SYMLINK;
+export const S_IFREG = fileType.S_IFREG;
+export const S_IFDIR = fileType.S_IFDIR;
+export const S_IFLNK = fileType.S_IFLNK;
 export const INODE_FIELDS = DaxfsBaseInode.offsets;
 export const DIRENT_FIELDS = DaxfsDirent.offsets;
 

@@ -9,10 +9,12 @@ import { CorruptImageError } from "../errors.js";
 import type { ImageSource } from "../image-source.js";
 import type { BaseFacts } from "./base.js";
 import type { CheckedBranch } from "./branches.js";
+import * as common from "./common.js";
 import type { ProblemLog } from "./problems.js";
 import type { ImageLayout } from "./regions.js";
 
-const S_IFMT = 0o170000;
+// A module local: under CJS interop (tsx) each read of an imported binding is a getter call.
+const { S_IFMT } = common;
 
 /** Checks the logs of every live branch; returns the number of entries decoded. */
 export function checkDeltaLogs(

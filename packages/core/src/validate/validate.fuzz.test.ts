@@ -24,16 +24,16 @@ import { buildImage, buildSplitImage } from "../build/index.js";
 import { encodeDeltaEntry } from "../delta/entry.js";
 import { MemoryImage } from "../image-source.js";
 import {
-  buildTestImage,
+  buildTestImageWithLogs as buildTestImage,
   createEntry,
   deleteEntry,
-  dir,
-  file,
+  testDir as dir,
+  testFile as file,
   renameEntry,
   sampleTree,
   symlinkEntry,
   writeEntry,
-} from "./testing.js";
+} from "../testing/index.js";
 import { validate } from "./validate.js";
 import { walkAndReadAll } from "./walk-check.js";
 

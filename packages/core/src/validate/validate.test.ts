@@ -14,18 +14,18 @@ import {
 } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
 import { MemoryImage } from "../image-source.js";
-import { formatProblem } from "./problems.js";
 import {
-  buildTestImage,
+  buildTestImageWithLogs as buildTestImage,
   createEntry,
   deleteEntry,
-  dir,
-  file,
+  testDir as dir,
+  testFile as file,
   renameEntry,
   sampleTree,
   symlinkEntry,
   writeEntry,
-} from "./testing.js";
+} from "../testing/index.js";
+import { formatProblem } from "./problems.js";
 import { validate } from "./validate.js";
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

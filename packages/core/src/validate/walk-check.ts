@@ -2,10 +2,10 @@
 // accepts can be opened, every live branch walked, and every file, symlink and directory read
 // through the image model without an error.
 import { BranchState, FileType } from "@daxfs/format";
+import { S_IFMT } from "../file-type.js";
 import { DaxfsImage } from "../image.js";
 import type { ImageSource } from "../image-source.js";
 
-const S_IFMT = 0o170000;
 /** Files are read in full up to this size; past it, the head and the tail (sparse sizes are legal). */
 const READ_IN_FULL = 16 << 20;
 const CHUNK = 1 << 20;
