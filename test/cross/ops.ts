@@ -231,10 +231,8 @@ export function applyOp(root: string, op: Op): string {
         const names = Array.from({ length: op.count }, (_, i) =>
           join(at(op.path), String(i).padStart(3, "0")),
         );
-        names.forEach((name, i) => fs.writeFileSync(name, `file ${i}\n`, { flag: "wx" }));
-        names.forEach((name, i) => {
-          if (i % op.step === 0) fs.unlinkSync(name);
-        });
+        for (const [i, name] of names.entries()) fs.writeFileSync(name, `file ${i}\n`, { flag: "wx" });
+        for (const [i, name] of names.entries()) if (i % op.step === 0) fs.unlinkSync(name);
         return;
       }
     }

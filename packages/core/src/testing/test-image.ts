@@ -1,7 +1,8 @@
 // A tiny image builder for tests, written straight from the layout (SPEC 1.2-1.6, 2.5-2.9) with
-// the generated codecs, independent of the real builder so each can check the other, and able to
-// make what the real builder refuses (zero inode slots, small logs, no main branch, extra
-// branches and live logs). Not part of the library's public API: tests import it by relative path
+// the generated codecs, independent of the real builder's layout code (it shares only the tree
+// types, storedMode and align) so each can check the other, and able to make what the real
+// builder refuses: zero inode slots, small logs, no main branch, extra branches and live logs.
+// Not part of the library's public API: tests import it by relative path
 // (packages/core/src/testing/index.ts). Trees are the builder's own (testing/tree.ts).
 import {
   BaseFlags,

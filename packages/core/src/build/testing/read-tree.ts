@@ -11,6 +11,7 @@ import {
   DaxfsDirent,
   DaxfsSuper,
 } from "@daxfs/format";
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../../file-type.js";
 import type { BranchView } from "../../view.js";
 import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../tree.js";
 
@@ -46,13 +47,13 @@ export function readBaseTree(image: Uint8Array, backing?: Uint8Array): TreeDescr
       nlink: slot.nlink,
       linkGroup: "",
     };
-    const type = slot.mode & 0o170000;
-    if (type === 0o100000) {
+    const type = slot.mode & S_IFMT;
+    if (type === S_IFREG) {
       out.linkGroup = `ino${ino}`;
       const source = backing ?? image;
       const start = backing ? Number(slot.dataOffset) : at;
       out.data = hex(source.subarray(start, start + size));
-    } else if (type === 0o120000) {
+    } else if (type === S_IFLNK) {
       out.linkGroup = `ino${ino}`;
       if (image[at + size] !== 0) throw new Error(`symlink ${ino} target not NUL-terminated`);
       out.data = Buffer.from(image.subarray(at, at + size)).toString("utf8");
@@ -139,14 +140,14 @@ export function describeView(view: BranchView): TreeDescription {
       nlink: stat.nlink,
       linkGroup: "",
     };
-    const type = stat.mode & 0o170000;
-    if (type === 0o040000) {
+    const type = stat.mode & S_IFMT;
+    if (type === S_IFDIR) {
       out.children = {};
       for (const entry of view.readdir(ino)) out.children[entry.name] = describe(entry.ino);
     } else {
       out.linkGroup = `ino${ino}`;
       out.data =
-        type === 0o120000
+        type === S_IFLNK
           ? view.readlink(ino)
           : Buffer.from(view.read(ino, 0, stat.size + 10)).toString("hex");
     }
