@@ -9,5 +9,7 @@ echo "== lint"
 pnpm run -s lint
 echo "== build"
 pnpm run -s build
+echo "== typecheck (tests and scripts included)"
+pnpm run -s typecheck
 echo "== tests"
 pnpm exec vitest run "$@"

@@ -23,7 +23,7 @@ export async function compileKsyToJavaScript(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the compiled parser is untyped JavaScript.
-export type KaitaiModule = Record<string, any>;
+export type KaitaiModule = any;
 
 /** Compiles and loads the parser; `Daxfs` is the root class, its nested types hang off it. */
 export async function loadKaitaiParser(): Promise<{ Daxfs: KaitaiModule; KaitaiStream: KaitaiModule }> {

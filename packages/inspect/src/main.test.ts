@@ -87,7 +87,7 @@ beforeAll(() => {
   corruptLog = join(work, "corrupt-log.img");
   writeFileSync(corruptLog, broken);
   const magic = logs.slice();
-  magic[0] ^= 0xff;
+  magic[0] = magic[0]! ^ 0xff;
   badMagic = join(work, "bad-magic.img");
   writeFileSync(badMagic, magic);
 });

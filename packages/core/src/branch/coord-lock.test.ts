@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FileImage, MemoryImage } from "../image-source.js";
+import { FileImage, type ImageSource, MemoryImage } from "../image-source.js";
 import {
   COORD_EPOCH_OFFSET,
   COORD_LOCK_OFFSET,
@@ -88,7 +88,7 @@ describe("CoordinationLock", () => {
       const path = join(dir, "image");
       writeFileSync(path, makeBranchingImage({ deltaSize: 4 * 1024 * 1024 }));
       const source = FileImage.open(path, { writable: true });
-      expect(source.compareExchange32).toBeUndefined();
+      expect((source as ImageSource).compareExchange32).toBeUndefined();
       const child = createBranch(branchContext(source), "dev", "main");
       expect(child.id).toBe(2);
       expect(readU32(source, COORD_LOCK_OFFSET)).toBe(0);

@@ -117,7 +117,7 @@ describe("validate: directory arrays across block boundaries (NOTES.md 1)", () =
 describe("validate: superblock and regions", () => {
   it("rejects a bad magic and stops", () => {
     const bytes = buildTestImage(sampleTree());
-    bytes[0] ^= 0xff;
+    bytes[0] = bytes[0]! ^ 0xff;
     expect(fields(bytes)).toEqual(["superblock.magic"]);
   });
 
