@@ -53,7 +53,9 @@ export interface GuestRun {
 export function installedKernels(): string[] {
   const found = findKernels();
   if (process.env.CI === "true" && found.length < 2) {
-    throw new Error(`CI=true but only [${found.join(", ")}] of 6.1, 6.12 can be booted: run scripts/setup.sh --all`);
+    throw new Error(
+      `CI=true but only [${found.join(", ")}] of 6.1, 6.12 can be booted: run scripts/setup.sh --all`,
+    );
   }
   return found;
 }
