@@ -82,27 +82,13 @@ export class GuestSession {
 
   constructor(readonly kernel: string) {}
 
-  /**
-   * Boots once; boots a second time only when the guest kernel died before any module was loaded
-   * ("Modules linked in:" empty: seen once as an int3 oops in the idle loop under TCG on a busy
-   * host), which cannot be daxfs.ko's doing. Any other bench error is kept and fails the checks.
-   */
+  /** Boots once (runGuest itself retries a guest that died before loading any module). */
   async boot(images: GuestImage[], scenarios: GuestScenario[], timeoutSec = 240): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.run = await withBenchLock(() =>
-          runGuest({ kernel: this.kernel, images, scenarios, timeoutSec }),
-        );
-        this.error = null;
-        return;
-      } catch (error) {
-        this.error = error;
-        const text = error instanceof Error ? error.message : String(error);
-        if (attempt > 1 || !/Modules linked in:[ \t]*$/m.test(text)) return;
-        console.warn(
-          `Linux ${this.kernel}: the guest kernel crashed before loading any module; booting again`,
-        );
-      }
+    try {
+      this.run = await withBenchLock(() => runGuest({ kernel: this.kernel, images, scenarios, timeoutSec }));
+      this.error = null;
+    } catch (error) {
+      this.error = error;
     }
   }
 

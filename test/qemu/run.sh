@@ -39,12 +39,21 @@ done
 # shellcheck source=build.sh
 . "$here/build.sh"
 kver=$(resolve_kernel "$kernel") || die "no kernel image and headers for '$kernel' under /boot and /usr/src"
+[ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/daxfs-qemu.XXXXXX")
+mkdir -p "$out" "$cache/$kver"
+
+# Test files run in parallel and share the build cache of a kernel: build under an exclusive
+# lock and take private copies of the module and base initramfs before letting go.
+exec 9>"$cache/$kver/build.lock"
+flock 9
 module=$(build_module "$kver") || die "module build failed for $kver"
 base_cpio=$(build_base_initramfs "$kver") || die "initramfs build failed for $kver"
+cp "$module" "$out/daxfs.ko" && cp "$base_cpio" "$out/base.cpio" || die "cannot copy the build to $out"
+flock -u 9
+exec 9>&-
 [ -z "${build_only:-}" ] || { echo "$module"; exit 0; }
+module="$out/daxfs.ko" base_cpio="$out/base.cpio"
 
-[ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/daxfs-qemu.XXXXXX")
-mkdir -p "$out"
 run_dir="$out/run"
 rm -rf "$run_dir" && mkdir -p "$run_dir/root/scenarios"
 
