@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BuildNode, DaxfsImage } from "@daxfs/core";
+import { type BuildNode, DaxfsImage, FileImage, validate } from "@daxfs/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { controlRequest, controlSocketPath } from "../src/control.js";
@@ -173,6 +173,16 @@ function seedHost(root: string): void {
   fs.symlinkSync("a", join(root, "s"));
 }
 
+/** The image file, as the mount left it, passes the validator (issue 6: after every operation). */
+function expectImageValid(after: string): void {
+  const source = FileImage.open(image);
+  try {
+    expect(validate(source).problems, `validate after ${after}`).toEqual([]);
+  } finally {
+    source.close();
+  }
+}
+
 const harness = new FuseHarness();
 const hostRoot = mkdtempSync(join(tmpdir(), "daxfs-model-host-"));
 let mount: RunningMount;
@@ -198,7 +208,10 @@ it("random operation sequences: mount = POSIX host directory = image model", () 
       const host = join(hostRoot, name);
       seedHost(host);
       const mounted = join(mount.mountpoint, name);
-      for (const op of ops) expect(apply(mounted, op), JSON.stringify(op)).toEqual(apply(host, op));
+      for (const op of ops) {
+        expect(apply(mounted, op), JSON.stringify(op)).toEqual(apply(host, op));
+        expectImageValid(JSON.stringify(op));
+      }
       const seen = snapshot(mounted);
       expect(seen).toEqual(snapshot(host));
       expect(modelSnapshot(image, "model", `/${name}`)).toEqual(seen);

@@ -17,6 +17,7 @@ const {
   fileTypeName,
   INODE_FIELDS,
   INODE_SIZE,
+  NO_OWNER,
   ROOT_INO,
   readU64,
   S_IFDIR,
@@ -36,6 +37,8 @@ function readInodeSlot(view: DataView, at: number) {
   return {
     ino: view.getUint32(at + o.ino, true),
     mode: view.getUint32(at + o.mode, true),
+    uid: view.getUint32(at + o.uid, true),
+    gid: view.getUint32(at + o.gid, true),
     size: readU64(view, at + o.size),
     dataOffset: readU64(view, at + o.dataOffset),
     nlink: view.getUint32(at + o.nlink, true),
@@ -245,6 +248,20 @@ export function checkBase(
         "unsupported file type",
       );
       continue;
+    }
+    // (uid_t)-1 / (gid_t)-1 is no owner: the kernel maps it to INVALID_UID and not even root could
+    // use such an inode (NOTES.md "Validity"; kernel/validate.c refuses it too). Independent of the
+    // checks below, so they still run.
+    for (const field of ["uid", "gid"] as const) {
+      if (inode[field] === NO_OWNER)
+        log.corrupt(
+          inodeAt(ino, field),
+          `inode ${ino}`,
+          field,
+          "an owner other than 4294967295",
+          String(NO_OWNER),
+          `${field} 4294967295 ((${field}_t)-1) is not a valid owner`,
+        );
     }
     // Offsets and sizes must be exact numbers for any reader, even where they are not used.
     if (inode.size === TOO_LARGE || inode.dataOffset === TOO_LARGE) {

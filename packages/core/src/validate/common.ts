@@ -27,6 +27,8 @@ export const INODE_FIELDS = DaxfsBaseInode.offsets;
 export const DIRENT_FIELDS = DaxfsDirent.offsets;
 
 export const BLOCK = DAXFS_BLOCK_SIZE;
+/** (uid_t)-1 / (gid_t)-1: chown(2)'s "unchanged", the kernel's INVALID_UID; never a stored owner. */
+export const NO_OWNER = 0xffffffff;
 /** A u64 above 2^53: no reader can address it. */
 export const TOO_LARGE = Number.POSITIVE_INFINITY;
 

@@ -178,6 +178,28 @@ describe("validate: base image", () => {
     expect(fields(bytes)).toContain("inode 3.mode");
   });
 
+  it("rejects uid or gid 4294967295 ((uid_t)-1) on a file, a directory and a symlink", () => {
+    const tree = dir({ f: file("x"), d: dir(), l: { kind: "symlink", mode: 0o120777, uid: 0, gid: 0, target: "f" } });
+    // Sorted pre-order from root 1: d = 2, f = 3, l = 4.
+    const clean = buildTestImage(tree);
+    view(clean).setUint32(inodeField(2, "uid"), 0xfffffffe, true);
+    view(clean).setUint32(inodeField(3, "gid"), 0xfffffffe, true);
+    expect(problemsOf(clean)).toEqual([]);
+
+    const bytes = buildTestImage(tree);
+    view(bytes).setUint32(inodeField(2, "gid"), 0xffffffff, true);
+    view(bytes).setUint32(inodeField(3, "uid"), 0xffffffff, true);
+    view(bytes).setUint32(inodeField(4, "uid"), 0xffffffff, true);
+    view(bytes).setUint32(inodeField(4, "gid"), 0xffffffff, true);
+    expect(fields(bytes)).toEqual(["inode 2.gid", "inode 3.uid", "inode 4.uid", "inode 4.gid"]);
+    expect(problemsOf(bytes)[1]).toMatchObject({
+      offset: inodeField(3, "uid"),
+      actual: "4294967295",
+      kind: "corrupt",
+      message: "uid 4294967295 ((uid_t)-1) is not a valid owner",
+    });
+  });
+
   it("rejects a file whose data runs past the base", () => {
     const bytes = buildTestImage(sampleTree());
     const target = [...Array(11).keys()]
