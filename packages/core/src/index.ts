@@ -5,6 +5,7 @@ export * from "./branch/index.js";
 export * from "./build/index.js";
 export * from "./delta/entry.js";
 export * from "./errors.js";
+export * from "./file-type.js";
 export * from "./image.js";
 export * from "./image-source.js";
 export * from "./validate/index.js";

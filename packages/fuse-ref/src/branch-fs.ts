@@ -20,15 +20,17 @@ import {
   deltaSpaceLeft,
   dropBranch,
   ensureMain,
+  fileTypeOf,
   findBranch,
   type ImageSource,
   MAIN_BRANCH,
   type NewDeltaEntry,
+  S_IFDIR,
+  S_IFREG,
   type Stat,
 } from "@daxfs/core";
 import { BranchState, DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid } from "@daxfs/format";
 
-const S_IFMT = 0o170000;
 const O_ACCMODE = 3;
 const SYMLINK_TARGET_MAX = 4095;
 const encoder = new TextEncoder();
@@ -56,7 +58,7 @@ export interface BranchFsInfo {
 }
 
 function isDir(mode: number): boolean {
-  return (mode & S_IFMT) === FileType.DIR;
+  return fileTypeOf(mode) === S_IFDIR;
 }
 
 function splitPath(path: string): { parent: string; name: string } {
@@ -294,7 +296,7 @@ export class BranchFs {
 
   mknod(path: string, mode: number): void {
     // Only regular files can be made; devices, FIFOs and sockets cannot (NOTES.md "Semantics").
-    if ((mode & S_IFMT) !== FileType.REGULAR && (mode & S_IFMT) !== 0)
+    if (fileTypeOf(mode) !== S_IFREG && fileTypeOf(mode) !== 0)
       throw new DaxfsError("EPERM", `${path}: special files are not supported`);
     this.release(this.create(path, mode));
   }
@@ -410,7 +412,7 @@ export class BranchFs {
   chmod(path: string, mode: number): void {
     const { view, writer } = this.writableView();
     const ino = view.resolve(path);
-    const type = view.stat(ino).mode & S_IFMT;
+    const type = fileTypeOf(view.stat(ino).mode);
     this.append(writer, {
       type: DeltaType.SETATTR,
       ino,

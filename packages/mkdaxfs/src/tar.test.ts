@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,7 @@ async function tarFile(name: string, members: Member[]): Promise<string> {
   return path;
 }
 
-async function build(args: string[]) {
+async function build(args: string[], output = join(scratch, `img-${Math.random().toString(36).slice(2)}`)) {
   let stderr = "";
   const sink = (into: (s: string) => void) =>
     ({
@@ -43,7 +43,6 @@ async function build(args: string[]) {
         return true;
       },
     }) as unknown as NodeJS.WritableStream;
-  const output = join(scratch, `img-${Math.random().toString(36).slice(2)}`);
   const code = await main([...args, "-o", output], {
     stdout: sink(() => {}),
     stderr: sink((s) => (stderr += s)),
@@ -104,6 +103,35 @@ describe("--tar layers with OCI whiteouts", () => {
     expect((await build(["--tar", dangling])).stderr).toBe(
       `Error: ${dangling}: a: hard link to missing "missing"\n`,
     );
+  });
+
+  it("refuses a member owned by uid 4294967295 ((uid_t)-1), naming it, and writes nothing", async () => {
+    const path = await tarFile("no-owner.tar", [
+      { name: "etc", type: "directory" },
+      { name: "etc/passwd", body: "x" },
+    ]);
+    // tar-stream writes ids in octal and cannot encode 2^32-1; patch a GNU base-256 uid into the
+    // second header and fix its checksum (ustar: header bytes summed with the checksum as spaces).
+    const bytes = readFileSync(path);
+    const header = bytes.subarray(512, 1024);
+    expect(header.subarray(0, 10).toString()).toBe("etc/passwd");
+    header.set([0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], 108);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((total, byte) => total + byte, 0);
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    writeFileSync(path, bytes);
+
+    const output = join(scratch, "no-owner.img");
+    const result = await build(["--tar", path], output);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `Error: ${path}: etc/passwd: uid 4294967295 ((uid_t)-1) is not a valid owner\n`,
+    );
+    expect(existsSync(output)).toBe(false);
+    // The same archive with --all-root stores uid 0 and is accepted.
+    const allRoot = await build(["--tar", path, "--all-root"]);
+    expect(allRoot.stderr).toBe("");
+    expect(allRoot.tree?.children?.etc?.children?.passwd?.uid).toBe(0);
   });
 
   it("reports a truncated archive as one line", async () => {

@@ -13,6 +13,7 @@ import {
   type BuildSymlink,
   compileGlob,
   DaxfsError,
+  NO_OWNER,
 } from "@daxfs/core";
 import { extract, type Header } from "tar-stream";
 
@@ -130,6 +131,14 @@ export class TarTreeBuilder {
         parent.children.delete(name.slice(WHITEOUT_PREFIX.length));
       return drain(body);
     }
+
+    // A tar header can carry (uid_t)-1, which lstat never returns: no one could own such a file and
+    // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
+    // (whiteouts, hard links and skipped device nodes store no owner of their own).
+    const ownsInode = ["file", "contiguous-file", "directory", "symlink"].includes(header.type ?? "");
+    for (const id of ["uid", "gid"] as const)
+      if (ownsInode && owner[id] === NO_OWNER)
+        throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
 
     let node: BuildNode;
     switch (header.type) {

@@ -1,4 +1,4 @@
-import { BranchState, DaxfsSuper } from "@daxfs/format";
+import { BranchState, DaxfsSuper, DeltaType, SetattrValid } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
 import { MemoryImage } from "../image-source.js";
 import {
@@ -90,6 +90,31 @@ describe("BranchWriter", () => {
     expect([writer.allocateIno(), writer.allocateIno()]).toEqual([7, 8]);
     expect(superOf(source).nextInodeId).toBe(9n);
     expect(writer.record().nextLocalIno).toBe(9);
+  });
+
+  it("never stores an owner of (uid_t)-1: SETATTR with its valid bit, CREATE, SYMLINK", () => {
+    const { ctx } = setup({ nextInodeId: 7 });
+    const writer = BranchWriter.forRecord(ctx, createBranch(ctx, "dev", "main"));
+    const setattr = { type: DeltaType.SETATTR, ino: 1, mode: 0, size: 0 } as const;
+    expect(
+      errnoOf(() => writer.append({ ...setattr, uid: 0xffffffff, gid: 5, valid: SetattrValid.UID })),
+    ).toBe("EINVAL");
+    expect(
+      errnoOf(() => writer.append({ ...setattr, uid: 5, gid: 0xffffffff, valid: SetattrValid.GID })),
+    ).toBe("EINVAL");
+    const create = {
+      type: DeltaType.CREATE,
+      ino: 7,
+      parentIno: 1,
+      newIno: 7,
+      mode: 0o100644,
+      name: "f",
+    } as const;
+    expect(errnoOf(() => writer.append({ ...create, uid: 0xffffffff, gid: 0 }))).toBe("EINVAL");
+    expect(writer.record().logSize).toBe(0);
+    // Without the valid bit the stored id is ignored (chown(2)'s "unchanged").
+    writer.append({ ...setattr, uid: 0xffffffff, gid: 5, valid: SetattrValid.GID });
+    expect(writer.record().logSize).toBeGreaterThan(0);
   });
 
   it("never hands a parent the numbers its child already used (SPEC 3.8.2 hazard)", () => {

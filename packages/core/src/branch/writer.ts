@@ -3,10 +3,11 @@
 // and flushed, so a crash or a reader in another process sees each entry whole or not at all.
 // Appends run under the coordination lock and re-read the record each time, because a commit from
 // another process may append to this log (this branch being its parent) or move it.
-import { BranchState } from "@daxfs/format";
+import { BranchState, DeltaType, SetattrValid } from "@daxfs/format";
 import { encodeDeltaEntry, type NewDeltaEntry } from "../delta/entry.js";
 import { DaxfsError } from "../errors.js";
 import type { ImageSource } from "../image-source.js";
+import { NO_OWNER } from "../validate/common.js";
 import { type BranchContext, branchContext } from "./lifecycle.js";
 import { type BranchSlot, RECORD, readU64, recordOffset, SUPER, writeU64 } from "./records.js";
 import { ensureLogCapacity } from "./space.js";
@@ -113,9 +114,34 @@ export class BranchWriter {
 
   /** Encodes and appends `entry` (timestamp filled in); WRITE data may be page-aligned (SPEC 1.5.9). */
   append(entry: NewDeltaEntry, options: { alignData?: boolean } = {}): AppendedEntry {
+    refuseNoOwner(entry);
     const stamped = { ...entry, timestamp: entry.timestamp ?? entryTimestamp() } as NewDeltaEntry;
     return this.appendEncoded((absoluteOffset) =>
       encodeDeltaEntry(stamped, { absoluteOffset, alignData: options.alignData }),
     );
   }
+}
+
+/**
+ * (uid_t)-1 is no owner (NOTES.md "Validity"): to chown(2) it means "leave unchanged", which callers
+ * express by clearing the valid bit; stored, it would name an owner no process can be.
+ */
+function refuseNoOwner(entry: NewDeltaEntry): void {
+  let ids: Array<[string, number]> = [];
+  if (entry.type === DeltaType.SETATTR) {
+    if (entry.valid & SetattrValid.UID) ids.push(["uid", entry.uid]);
+    if (entry.valid & SetattrValid.GID) ids.push(["gid", entry.gid]);
+  } else if (
+    entry.type === DeltaType.CREATE ||
+    entry.type === DeltaType.MKDIR ||
+    entry.type === DeltaType.SYMLINK
+  ) {
+    ids = [
+      ["uid", entry.uid],
+      ["gid", entry.gid],
+    ];
+  }
+  for (const [what, id] of ids)
+    if (id >>> 0 === NO_OWNER)
+      throw new DaxfsError("EINVAL", `${what} ${NO_OWNER} ((${what}_t)-1) is not a valid owner`);
 }

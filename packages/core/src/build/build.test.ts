@@ -204,6 +204,18 @@ describe("bad input: one DaxfsError naming the path", () => {
     ],
     ["a uid over 32 bits", () => withChild("f", makeFile("", { uid: 2 ** 32 })), "EINVAL", "/f: uid"],
     [
+      "uid (uid_t)-1",
+      () => withChild("f", makeFile("", { uid: 0xffffffff })),
+      "EINVAL",
+      "/f: uid 4294967295 ((uid_t)-1) is not a valid owner",
+    ],
+    [
+      "gid (gid_t)-1 on a directory",
+      () => withChild("d", { ...makeDir(), gid: 0xffffffff }),
+      "EINVAL",
+      "/d: gid 4294967295 ((gid_t)-1) is not a valid owner",
+    ],
+    [
       "a directory under two names",
       () => {
         const d = makeDir();

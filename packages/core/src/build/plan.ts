@@ -18,6 +18,7 @@ import {
 } from "@daxfs/format";
 import type { BaseInodeInfo } from "../base/base-image.js";
 import { DaxfsError } from "../errors.js";
+import { NO_OWNER } from "../validate/common.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
 export interface BuildOptions {
@@ -130,6 +131,13 @@ function checkId(value: number, what: string, path: string): void {
     throw new DaxfsError("EINVAL", `${path}: ${what} ${value} is not a u32`);
 }
 
+/** (uid_t)-1 is no owner (NOTES.md "Validity"): the validator and the kernel refuse such an inode. */
+function checkOwner(value: number, what: "uid" | "gid", path: string): void {
+  checkId(value, what, path);
+  if (value === NO_OWNER)
+    throw new DaxfsError("EINVAL", `${path}: ${what} ${NO_OWNER} ((${what}_t)-1) is not a valid owner`);
+}
+
 /** Numbers the tree (sorted pre-order, root 1) and collects names, link counts and entries. */
 function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number } {
   const inoOf = new Map<BuildNode, PlannedInode>();
@@ -152,8 +160,8 @@ function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number
       seen.nlink++;
       continue;
     }
-    checkId(node.uid, "uid", path);
-    checkId(node.gid, "gid", path);
+    checkOwner(node.uid, "uid", path);
+    checkOwner(node.gid, "gid", path);
     checkId(node.mode, "mode", path);
     const planned: PlannedInode = {
       ino: inodes.length + 1,

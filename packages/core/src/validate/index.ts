@@ -1,4 +1,4 @@
-export { fileTypeName } from "./common.js";
+export { fileTypeName, NO_OWNER } from "./common.js";
 export {
   DEFAULT_MAX_PROBLEMS,
   formatProblem,

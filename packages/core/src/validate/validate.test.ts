@@ -179,7 +179,11 @@ describe("validate: base image", () => {
   });
 
   it("rejects uid or gid 4294967295 ((uid_t)-1) on a file, a directory and a symlink", () => {
-    const tree = dir({ f: file("x"), d: dir(), l: { kind: "symlink", mode: 0o120777, uid: 0, gid: 0, target: "f" } });
+    const tree = dir({
+      f: file("x"),
+      d: dir(),
+      l: { kind: "symlink", mode: 0o120777, uid: 0, gid: 0, target: "f" },
+    });
     // Sorted pre-order from root 1: d = 2, f = 3, l = 4.
     const clean = buildTestImage(tree);
     view(clean).setUint32(inodeField(2, "uid"), 0xfffffffe, true);

@@ -12,16 +12,13 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { type BranchView, DaxfsError, type Stat } from "@daxfs/core";
+import { type BranchView, DaxfsError, fileTypeOf, S_IFDIR, S_IFLNK, type Stat } from "@daxfs/core";
 import { emit, modeString, type Output } from "../render.js";
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const CHUNK = 1 << 20;
 
-const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
-const isLink = (mode: number) => (mode & S_IFMT) === S_IFLNK;
+const isDir = (mode: number) => fileTypeOf(mode) === S_IFDIR;
+const isLink = (mode: number) => fileTypeOf(mode) === S_IFLNK;
 
 function normalize(path: string | undefined): string {
   const parts = (path ?? "/").split("/").filter((p) => p !== "" && p !== ".");
