@@ -53,7 +53,7 @@ it("kill -9 mid-writes leaves a log that replays to a prefix of what was written
     const written = text.split("\n").slice(0, -1);
     expect(written.length).toBeGreaterThan(5);
     expect(written).toEqual(written.map((_, i) => `line${i}`));
-    expect(text.endsWith("\n")).toBe(true);
+    expect(text.slice(-40), "the log ends on a whole line").toMatch(/\n$/);
     const blocksIno = view.resolve("/blocks.bin");
     const data = view.read(blocksIno, 0, view.stat(blocksIno).size);
     // Whole 64 KiB blocks may be split into several FUSE writes; each entry is whole, so each
