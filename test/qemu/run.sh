@@ -88,6 +88,13 @@ cat "$base_cpio" "$run_dir/run.cpio" >"$run_dir/initramfs.cpio"
 
 console="$out/console.log" results="$out/results.txt"
 : >"$console"; : >"$results"
+# Several developers (or worktrees) on one 2-core machine: DAXFS_GUEST_LOCK=FILE boots one guest
+# at a time machine-wide (TCG guests starve each other). Off by default: vitest's timeouts would
+# count the wait.
+if [ -n "${DAXFS_GUEST_LOCK:-}" ]; then
+	exec 8>"$DAXFS_GUEST_LOCK"
+	flock 8
+fi
 set +e
 timeout --kill-after=5 "$timeout" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp 2 \
