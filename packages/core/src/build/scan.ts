@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DaxfsError } from "../errors.js";
 import { hostError } from "./content.js";
 import { compileGlob } from "./glob.js";
+import { DirectoryAnchors } from "./long-path.js";
 import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "./tree.js";
 
 export interface ScanOptions {
@@ -54,6 +55,10 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
   const hardLinks = new Map<string, BuildFile | BuildSymlink>();
   const root: BuildDir = { kind: "dir", mode: rootStat.mode, ...owner(rootStat), children: new Map() };
 
+  // Directories deeper than PATH_MAX are reached through open descriptors (long-path.ts). They stay
+  // open for the life of the process: the writer reads the files below them by those names later.
+  // Only trees with paths over 3 KiB open any.
+  const anchors = new DirectoryAnchors();
   // Iterative: a deep source tree must not exhaust the JS stack.
   const pending: Array<{ hostPath: string; relative: string; dir: BuildDir }> = [
     { hostPath: directory, relative: "", dir: root },
@@ -83,7 +88,15 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       const node = scanEntry(path, stat, owner(stat), hardLinks, options);
       if (!node) continue;
       dir.children.set(name, node);
-      if (node.kind === "dir") pending.push({ hostPath: path, relative: childRelative, dir: node });
+      if (node.kind === "dir") {
+        let hostPath: string;
+        try {
+          hostPath = anchors.shorten(path);
+        } catch (error) {
+          throw hostError(error, path);
+        }
+        pending.push({ hostPath, relative: childRelative, dir: node });
+      }
     }
   }
   return root;

@@ -2,8 +2,10 @@
 // replay every tool uses). Walks are the view's iterative walk, so a deep tree costs no stack.
 import {
   chmodSync,
+  chownSync,
   closeSync,
   existsSync,
+  lchownSync,
   linkSync,
   mkdirSync,
   openSync,
@@ -11,8 +13,15 @@ import {
   symlinkSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
-import { type BranchView, DaxfsError, fileTypeOf, S_IFDIR, S_IFLNK, type Stat } from "@daxfs/core";
+import {
+  type BranchView,
+  DaxfsError,
+  DirectoryAnchors,
+  fileTypeOf,
+  S_IFDIR,
+  S_IFLNK,
+  type Stat,
+} from "@daxfs/core";
 import { emit, modeString, type Output } from "../render.js";
 
 const CHUNK = 1 << 20;
@@ -128,48 +137,79 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
     out.writeBytes!(view.read(ino, at, Math.min(CHUNK, stat.size - at)));
 }
 
-/** Writes the branch's tree under `target` (created; must be empty if it exists). */
+/**
+ * Writes the branch's tree under `target` (created; must be empty if it exists). Run as root it
+ * restores owners too, as GNU tar and fsck.erofs --extract do for the superuser; modes are set after
+ * the owner, since chown clears setuid and setgid.
+ */
 export function extractCommand(view: BranchView, target: string, out: Output): void {
   if (existsSync(target) && readdirSync(target).length > 0)
     throw new DaxfsError("EEXIST", `${target}: directory exists and is not empty`);
   mkdirSync(target, { recursive: true });
+  const keepOwners = process.getuid?.() === 0;
+  // lchown for symlinks only: an anchored directory's name is itself a /proc symlink to follow.
+  const setOwner = (host: string, stat: Stat) => {
+    if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(host, stat.uid, stat.gid);
+  };
+  // Host names of the directories made so far, by image path; deep ones via open descriptors, so a
+  // tree whose paths exceed PATH_MAX extracts too (long-path.ts in core).
+  const anchors = new DirectoryAnchors();
+  const hostDirOf = new Map<string, string>([["/", target]]);
   const firstPathOf = new Map<number, string>();
-  const dirModes: { path: string; mode: number }[] = [];
+  const dirModes: { path: string; stat: Stat }[] = [];
   let files = 0;
   let bytes = 0;
-  for (const { path, ino, stat } of view.walk()) {
-    // Names come from the image: each is checked by the model (no '/', not '.' or '..').
-    const host = path === "/" ? target : join(target, ...path.split("/").filter(Boolean));
-    if (isDir(stat.mode)) {
-      if (path !== "/") mkdirSync(host);
-      dirModes.push({ path: host, mode: stat.mode & 0o7777 });
-      continue;
-    }
-    files++;
-    if (isLink(stat.mode)) {
-      symlinkSync(view.readlink(ino), host);
-      continue;
-    }
-    const earlier = firstPathOf.get(ino);
-    if (earlier !== undefined) {
-      linkSync(earlier, host); // a hard link: one inode, several names
-      continue;
-    }
-    firstPathOf.set(ino, host);
-    const fd = openSync(host, "w", 0o600);
-    try {
-      for (let at = 0; at < stat.size; at += CHUNK) {
-        const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
-        writeSync(fd, chunk);
-        bytes += chunk.length;
+  try {
+    for (const { path, ino, stat } of view.walk()) {
+      // Names come from the image: each is checked by the model (no '/', not '.' or '..').
+      const slash = path.lastIndexOf("/");
+      const host =
+        path === "/"
+          ? target
+          : `${hostDirOf.get(slash === 0 ? "/" : path.slice(0, slash))}/${path.slice(slash + 1)}`;
+      if (isDir(stat.mode)) {
+        if (path !== "/") {
+          mkdirSync(host);
+          hostDirOf.set(path, anchors.shorten(host));
+        }
+        dirModes.push({ path: hostDirOf.get(path) as string, stat });
+        continue;
       }
-    } finally {
-      closeSync(fd);
+      files++;
+      if (isLink(stat.mode)) {
+        symlinkSync(view.readlink(ino), host);
+        setOwner(host, stat);
+        continue;
+      }
+      const earlier = firstPathOf.get(ino);
+      if (earlier !== undefined) {
+        linkSync(earlier, host); // a hard link: one inode, several names
+        continue;
+      }
+      firstPathOf.set(ino, host);
+      const fd = openSync(host, "w", 0o600);
+      try {
+        for (let at = 0; at < stat.size; at += CHUNK) {
+          const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
+          writeSync(fd, chunk);
+          bytes += chunk.length;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      setOwner(host, stat);
+      chmodSync(host, stat.mode & 0o7777);
     }
-    chmodSync(host, stat.mode & 0o7777);
+    // Directory owners and modes last, deepest first, so a read-only directory does not block its
+    // own contents.
+    for (let i = dirModes.length - 1; i >= 0; i--) {
+      const { path, stat } = dirModes[i]!;
+      setOwner(path, stat);
+      chmodSync(path, stat.mode & 0o7777);
+    }
+  } finally {
+    anchors.close();
   }
-  // Directory modes last, deepest first, so a read-only directory does not block its own contents.
-  for (let i = dirModes.length - 1; i >= 0; i--) chmodSync(dirModes[i]!.path, dirModes[i]!.mode);
   emit(out, { target, directories: dirModes.length, files, bytes }, () => [
     `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${target}`,
   ]);

@@ -1,0 +1,67 @@
+import { execFileSync } from "node:child_process";
+import { lstatSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildImage } from "@daxfs/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { testDir as dir, testFile as file, testSymlink as symlink } from "../../../core/src/testing/index.js";
+import { run } from "../main.js";
+
+const work = mkdtempSync(join(tmpdir(), "daxfs-extract-"));
+// GNU rm walks with openat; Node's rmSync fails on the deep tree below (paths over PATH_MAX).
+afterAll(() => execFileSync("rm", ["-rf", work]));
+
+async function extract(image: string, target: string) {
+  let stderr = "";
+  const code = await run([image, "extract", target], {
+    stdout: () => {},
+    stdoutBytes: () => {},
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stderr };
+}
+
+function imageOf(name: string, root: ReturnType<typeof dir>): string {
+  const path = join(work, name);
+  writeFileSync(path, buildImage(root));
+  return path;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe("extract", () => {
+  // As GNU tar -x and fsck.erofs --extract do for the superuser; an unprivileged run cannot chown.
+  it.runIf(isRoot)("as root restores owners, then modes (setuid survives the chown)", async () => {
+    const image = imageOf(
+      "owners.img",
+      dir(
+        {
+          d: dir({ f: file("x", { uid: 1234, gid: 5678, perm: 0o4755 }) }, { uid: 42, gid: 43, perm: 0o750 }),
+          l: symlink("d/f", { uid: 7, gid: 8 }),
+        },
+        { uid: 5, gid: 6, perm: 0o711 },
+      ),
+    );
+    const out = join(work, "owners");
+    expect(await extract(image, out)).toEqual({ code: 0, stderr: "" });
+    const owner = (path: string) => {
+      const stat = lstatSync(join(out, path));
+      return [stat.uid, stat.gid, stat.mode & 0o7777];
+    };
+    expect(owner("d/f")).toEqual([1234, 5678, 0o4755]);
+    expect(owner("d")).toEqual([42, 43, 0o750]);
+    expect(owner("l").slice(0, 2)).toEqual([7, 8]);
+    expect(owner("")).toEqual([5, 6, 0o711]);
+  });
+
+  it("writes a tree whose paths exceed PATH_MAX", async () => {
+    let tree = dir({ leaf: file("leaf\n", { perm: 0o640 }) });
+    for (let depth = 0; depth < 30; depth++) tree = dir({ ["d".repeat(200)]: tree });
+    const out = join(work, "deep");
+    expect(await extract(imageOf("deep.img", tree), out)).toEqual({ code: 0, stderr: "" });
+    const leaf = execFileSync("find", [out, "-name", "leaf", "-printf", "%d %m %s"], { encoding: "utf8" });
+    expect(leaf).toBe("31 640 5");
+  });
+});
