@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.21.0
-TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates)
+# zstd, xz-utils, bzip2: mkdaxfs --tar decodes those layers with the programs (docs/mkdaxfs.md).
+TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2)
 TEST_PACKAGES=(
-  gcc make libc6-dev python3 tar
+  gcc make libc6-dev python3 tar libarchive-tools
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64

@@ -1,24 +1,36 @@
 // --tar input: one or more tar streams (e.g. `docker export`, or OCI image layers in order) merged
 // into one build tree. The tree is laid out before any data is written and a multi-GiB layer never
 // sits in memory: file bodies of an uncompressed tar file are referenced where they lie in it, those
-// of stdin or a gzip stream are spooled to a temporary file. Layers after the first
-// apply OCI whiteouts: `.wh.NAME` deletes NAME from the layers below, `.wh..wh..opq` empties the
-// directory of everything the layers below put there.
-import { closeSync, createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
+// of stdin, a compressed stream or a sparse member are spooled to a temporary file (a sparse member
+// expanded there with its holes left as holes). Members are parsed by tar-reader.ts.
+//
+// Layers after the first apply OCI whiteouts (image-spec layer.md) to the layers BELOW only, whatever
+// their position in the layer: `.wh.NAME` deletes NAME of the lower layers, `.wh..wh..opq` empties
+// the directory of everything the lower layers put there. Every directory entry remembers the layer
+// that last set it, so a whiteout listed after the same layer re-created the path still removes
+// only the lower layers' content under it.
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  createReadStream,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
+import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import {
   type BuildDir,
   type BuildFile,
   type BuildNode,
-  type BuildSymlink,
   compileGlob,
   DaxfsError,
   NO_OWNER,
 } from "@daxfs/core";
-import { extract, type Header } from "tar-stream";
-
-// An entry body: tar-stream's (streamx) readable, consumed by async iteration.
-type Source = AsyncIterable<unknown>;
+import { ByteReader } from "./tar-bytes.js";
+import { type TarMember, TarReader } from "./tar-reader.js";
 
 export interface TarOptions {
   allRoot?: boolean;
@@ -44,8 +56,109 @@ interface DirectSource {
   scanned: { ino: number; size: number; mtimeMs: number };
 }
 
-function openInput(source: string): { stream: NodeJS.ReadableStream; direct: DirectSource | null } {
-  if (source === "-") return { stream: process.stdin, direct: null };
+/**
+ * Compressed layers by their magic number. gzip goes through zlib; zstd (Node 20's zlib has none),
+ * xz and bzip2 through the Debian programs, which scripts/setup.sh installs with the tools
+ * (docs/mkdaxfs.md): one streaming decoder each, maintained with the formats, no native addon.
+ */
+const COMPRESSIONS: Array<{ name: string; magic: number[]; program?: string }> = [
+  { name: "gzip", magic: [0x1f, 0x8b] },
+  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd], program: "zstd" },
+  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], program: "xz" },
+  { name: "bzip2", magic: [0x42, 0x5a, 0x68], program: "bzip2" },
+];
+
+function compressionOf(head: Buffer): (typeof COMPRESSIONS)[number] | undefined {
+  return COMPRESSIONS.find(
+    ({ magic }) => head.length >= magic.length && magic.every((byte, i) => head[i] === byte),
+  );
+}
+
+/** The bytes of a compressed stream, decoded; a decoder's failure is one error naming the source. */
+async function* decompress(
+  head: Buffer,
+  rest: AsyncIterable<unknown>,
+  compression: (typeof COMPRESSIONS)[number],
+  label: string,
+): AsyncGenerator<Buffer> {
+  const input = Readable.from(
+    (async function* () {
+      yield head;
+      yield* rest;
+    })(),
+  );
+  if (!compression.program) {
+    const gunzip = createGunzip();
+    input.on("error", (error) => gunzip.destroy(error));
+    try {
+      yield* input.pipe(gunzip) as AsyncIterable<Buffer>;
+    } catch (error) {
+      throw new DaxfsError("EINVAL", `${label}: ${compression.name}: ${(error as Error).message}`);
+    }
+    return;
+  }
+  const child = spawn(compression.program, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.on("error", (error) => resolve({ code: null, error }));
+    child.on("close", (code) => resolve({ code }));
+  });
+  // The decoder may stop reading early (bad data): its stdin's EPIPE is reported through its exit.
+  child.stdin.on("error", () => {});
+  input.on("error", () => child.kill());
+  input.pipe(child.stdin);
+  let failure: unknown = null;
+  try {
+    yield* child.stdout as AsyncIterable<Buffer>;
+  } catch (error) {
+    failure = error;
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+  const { code, error } = await exited;
+  if (error?.code === "ENOENT")
+    throw new DaxfsError(
+      "ENOENT",
+      `${label}: ${compression.name}-compressed, and the ${compression.program} program is not installed (apt-get install ${compression.program === "xz" ? "xz-utils" : compression.program})`,
+    );
+  if (error || code !== 0 || failure) {
+    // The decoder's first line, without its own prefix and its name for stdin.
+    const why = (stderr.trim().split("\n")[0] ?? "")
+      .replace(new RegExp(`^${compression.program}: `), "")
+      .replace(/^(\(stdin\)|\/\*stdin\*\\) ?: /, "")
+      .replace(/;$/, "");
+    throw new DaxfsError(
+      "EINVAL",
+      `${label}: ${compression.name}: ${why || error?.message || `${compression.program} exited with ${code}`}`,
+    );
+  }
+}
+
+/** The source's bytes, decompressed if they start with a known magic number. */
+async function* layerBytes(source: AsyncIterable<unknown>, label: string): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 6) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value as Buffer]);
+  }
+  const rest = { [Symbol.asyncIterator]: () => iterator };
+  const compression = compressionOf(head);
+  if (compression) {
+    yield* decompress(head, rest, compression, label);
+    return;
+  }
+  if (head.length > 0) yield head;
+  for await (const chunk of rest) yield chunk as Buffer;
+}
+
+function openInput(
+  source: string,
+  label: string,
+): { stream: AsyncIterable<Buffer>; direct: DirectSource | null } {
+  if (source === "-") return { stream: layerBytes(process.stdin, label), direct: null };
   let fd: number;
   try {
     fd = openSync(source, "r");
@@ -56,20 +169,22 @@ function openInput(source: string): { stream: NodeJS.ReadableStream; direct: Dir
       `${source}: ${code === "ENOENT" ? "no such file or directory" : code}`,
     );
   }
-  const magic = Buffer.alloc(2);
-  readSync(fd, magic, 0, 2, 0);
+  const magic = Buffer.alloc(6);
+  const got = readSync(fd, magic, 0, 6, 0);
   const stat = fstatSync(fd);
-  const stream = createReadStream(source, { fd });
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return { stream: stream.pipe(createGunzip()), direct: null };
-  const direct = stat.isFile()
-    ? { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } }
-    : null;
+  const compressed = compressionOf(magic.subarray(0, got)) !== undefined;
+  const stream = layerBytes(createReadStream(source, { fd }), label);
+  const direct =
+    stat.isFile() && !compressed
+      ? { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } }
+      : null;
   return { stream, direct };
 }
 
 export class TarTreeBuilder {
   readonly root: BuildDir = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
-  private readonly layerOf = new Map<BuildNode, number>();
+  /** The layer that last set each directory entry (whiteouts remove lower layers' entries only). */
+  private readonly entryLayer = new WeakMap<BuildDir, Map<string, number>>();
   private readonly excluded: Array<(path: string) => boolean>;
   private spoolEnd = 0;
   private direct: DirectSource | null = null;
@@ -87,114 +202,132 @@ export class TarTreeBuilder {
   async addLayer(source: string): Promise<void> {
     this.layer++;
     const label = source === "-" ? "(stdin)" : source;
-    const { stream: input, direct } = openInput(source);
+    const { stream, direct } = openInput(source, label);
     this.direct = direct;
-    const parser = extract();
-    const done = new Promise<void>((resolve, reject) => {
-      parser.on("entry", (header, body, next) => {
-        this.addEntry(header, body, label).then(
-          () => next(),
-          (error) => {
-            reject(error);
-            parser.destroy();
-          },
-        );
-      });
-      parser.on("finish", resolve);
-      parser.on("error", (error) =>
-        reject(error instanceof DaxfsError ? error : new DaxfsError("EINVAL", `${label}: ${error.message}`)),
-      );
-      input.on("error", (error) => reject(new DaxfsError("EIO", `${label}: ${error.message}`)));
-    });
-    input.pipe(parser);
-    await done;
+    const reader = new TarReader(new ByteReader(stream, label), label);
+    try {
+      for (let member = await reader.next(); member; member = await reader.next())
+        await this.addMember(member, reader, label);
+    } catch (error) {
+      if (error instanceof DaxfsError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new DaxfsError("EIO", `${label}: ${code ?? (error as Error).message}`);
+    }
   }
 
-  private async addEntry(header: Header, body: Source, label: string): Promise<void> {
-    const parts = splitMemberPath(header.name, label);
-    const where = `${label}: ${header.name}`;
-    const relative = parts.join("/");
-    if (parts.length > 0 && this.excluded.some((matches) => matches(relative))) return drain(body);
+  private setEntry(parent: BuildDir, name: string, node: BuildNode): void {
+    parent.children.set(name, node);
+    let layers = this.entryLayer.get(parent);
+    if (!layers) {
+      layers = new Map();
+      this.entryLayer.set(parent, layers);
+    }
+    layers.set(name, this.layer);
+  }
+
+  private layerOfEntry(parent: BuildDir, name: string): number {
+    return this.entryLayer.get(parent)?.get(name) ?? -1;
+  }
+
+  /**
+   * Removes from `dir` everything the lower layers put there: their entries go, and a directory this
+   * layer set again keeps only what this layer put in it.
+   */
+  private hideLowerLayers(dir: BuildDir): void {
+    for (const [name, child] of dir.children) {
+      if (this.layerOfEntry(dir, name) < this.layer) dir.children.delete(name);
+      else if (child.kind === "dir") this.hideLowerLayers(child);
+    }
+  }
+
+  /** Whether the member or a directory above it is excluded (its members go with it, as with -d). */
+  private isExcluded(parts: string[]): boolean {
+    if (this.excluded.length === 0) return false;
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const path = parts.slice(0, depth).join("/");
+      if (this.excluded.some((matches) => matches(path))) return true;
+    }
+    return false;
+  }
+
+  private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
+    const parts = splitMemberPath(member.name, label);
+    const where = `${label}: ${member.name}`;
+    if (parts.length > 0 && this.isExcluded(parts)) return;
     const name = parts.at(-1);
     const parent = this.directoryAt(parts.slice(0, -1), where);
-    const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: header.uid ?? 0, gid: header.gid ?? 0 };
-    const mode = (header.mode ?? 0o644) & 0o7777;
+    const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
+    const mode = member.mode & 0o7777;
 
     if (name === OPAQUE_MARKER) {
-      for (const [childName, child] of parent.children)
-        if ((this.layerOf.get(child) ?? -1) < this.layer) parent.children.delete(childName);
-      return drain(body);
+      this.hideLowerLayers(parent);
+      return;
     }
     if (name?.startsWith(WHITEOUT_PREFIX)) {
-      const victim = parent.children.get(name.slice(WHITEOUT_PREFIX.length));
-      if (victim && (this.layerOf.get(victim) ?? -1) < this.layer)
-        parent.children.delete(name.slice(WHITEOUT_PREFIX.length));
-      return drain(body);
+      const victimName = name.slice(WHITEOUT_PREFIX.length);
+      const victim = parent.children.get(victimName);
+      if (!victim) return;
+      if (this.layerOfEntry(parent, victimName) < this.layer) parent.children.delete(victimName);
+      // This layer already re-created the path: the whiteout still removes what lay below it.
+      else if (victim.kind === "dir") this.hideLowerLayers(victim);
+      return;
     }
 
     // A tar header can carry (uid_t)-1, which lstat never returns: no one could own such a file and
     // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
     // (whiteouts, hard links and skipped device nodes store no owner of their own).
-    const ownsInode = ["file", "contiguous-file", "directory", "symlink"].includes(header.type ?? "");
+    const ownsInode = ["file", "directory", "symlink"].includes(member.type);
     for (const id of ["uid", "gid"] as const)
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
 
     let node: BuildNode;
-    switch (header.type) {
+    switch (member.type) {
       case "directory": {
         if (name === undefined) {
           Object.assign(this.root, { mode, ...owner });
-          return drain(body);
+          return;
         }
         const existing = parent.children.get(name);
         if (existing?.kind === "dir") {
           Object.assign(existing, { mode, ...owner });
-          this.layerOf.set(existing, this.layer);
-          return drain(body);
+          this.setEntry(parent, name, existing);
+          return;
         }
         node = { kind: "dir", mode, ...owner, children: new Map() };
         break;
       }
       case "file":
-      case "contiguous-file":
         node = {
           kind: "file",
           mode,
           ...owner,
-          size: header.size ?? 0,
-          content: await this.keepBody(header, body, where),
+          size: member.size,
+          content: await this.keepBody(member, reader),
         };
         break;
       case "symlink":
-        node = {
-          kind: "symlink",
-          mode: 0o777,
-          ...owner,
-          target: header.linkname ?? "",
-        } satisfies BuildSymlink;
+        node = { kind: "symlink", mode: 0o777, ...owner, target: member.linkname };
         break;
       case "link": {
-        const target = this.lookup(splitMemberPath(header.linkname ?? "", label));
+        const target = this.lookup(splitMemberPath(member.linkname, label));
         if (!target || target.kind === "dir")
-          throw new DaxfsError("EINVAL", `${where}: hard link to missing ${JSON.stringify(header.linkname)}`);
+          throw new DaxfsError("EINVAL", `${where}: hard link to missing ${JSON.stringify(member.linkname)}`);
         node = target;
         break;
       }
       default: {
-        const kind = header.type ?? "unknown";
+        const kind = member.type;
         if (this.options.strict)
           throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
         this.options.onWarning?.(
           `skipping ${where}: ${kind} (DAXFS stores files, directories and symlinks only)`,
         );
-        return drain(body);
+        return;
       }
     }
     if (name === undefined) throw new DaxfsError("EINVAL", `${where}: the archive root must be a directory`);
-    parent.children.set(name, node);
-    if (!this.layerOf.has(node) || header.type !== "link") this.layerOf.set(node, this.layer);
-    await drain(body);
+    this.setEntry(parent, name, node);
   }
 
   /** The directory at `parts`, creating missing ones (0755, root-owned) as tar extraction does. */
@@ -204,8 +337,7 @@ export class TarTreeBuilder {
       let next = dir.children.get(part);
       if (!next) {
         next = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
-        dir.children.set(part, next);
-        this.layerOf.set(next, this.layer);
+        this.setEntry(dir, part, next);
       }
       if (next.kind !== "dir") throw new DaxfsError("ENOTDIR", `${where}: ${part} is not a directory`);
       dir = next;
@@ -220,40 +352,44 @@ export class TarTreeBuilder {
   }
 
   /**
-   * A regular file's bytes: referenced in place in an uncompressed tar file (tar-stream's
-   * `byteOffset` is where the body starts), else copied to the spool.
+   * A regular file's bytes: referenced in place in an uncompressed tar file (the reader skips them;
+   * the writer copies them from the file), else copied to the spool, a sparse member expanded with
+   * its holes left as holes of the spool.
    */
-  private async keepBody(header: Header, body: Source, where: string): Promise<BuildFile["content"]> {
-    const size = header.size ?? 0;
-    const byteOffset = (header as Header & { byteOffset?: number }).byteOffset;
-    if (!this.direct || typeof byteOffset !== "number") return this.spoolBody(body, size, where);
-    let seen = 0;
-    for await (const chunk of body) seen += (chunk as Buffer).length;
-    if (seen !== size) throw new DaxfsError("EIO", `${where}: truncated archive (${seen} of ${size} bytes)`);
-    return { kind: "host", path: this.direct.path, offset: byteOffset, scanned: this.direct.scanned };
-  }
-
-  private async spoolBody(body: Source, size: number, where: string): Promise<BuildFile["content"]> {
-    const offset = this.spoolEnd;
-    let written = 0;
-    for await (const chunk of body) {
-      const bytes = chunk as Buffer;
+  private async keepBody(member: TarMember, reader: TarReader): Promise<BuildFile["content"]> {
+    if (this.direct && !member.sparse)
+      return {
+        kind: "host",
+        path: this.direct.path,
+        offset: member.dataOffset,
+        scanned: this.direct.scanned,
+      };
+    const base = this.spoolEnd;
+    const segments = member.sparse ?? [{ offset: 0, length: member.size }];
+    let segment = 0;
+    let within = 0;
+    for await (const chunk of reader.body()) {
       let done = 0;
-      while (done < bytes.length)
-        done += writeSync(this.spool.fd, bytes, done, bytes.length - done, offset + written + done);
-      written += bytes.length;
+      while (done < chunk.length) {
+        // The reader checked that the segments' lengths sum to the stored bytes.
+        while (within === segments[segment]!.length) {
+          segment++;
+          within = 0;
+        }
+        const { offset, length } = segments[segment]!;
+        const n = Math.min(chunk.length - done, length - within);
+        const at = base + offset + within;
+        for (let written = 0; written < n; )
+          written += writeSync(this.spool.fd, chunk, done + written, n - written, at + written);
+        done += n;
+        within += n;
+      }
     }
-    if (written !== size)
-      throw new DaxfsError("EIO", `${where}: truncated archive (${written} of ${size} bytes)`);
-    this.spoolEnd += size;
-    return { kind: "host", path: this.spool.path, offset };
-  }
-}
-
-/** Consumes the rest of an entry's body so the parser moves on. */
-async function drain(body: Source): Promise<void> {
-  for await (const _ of body) {
-    // Discarded: a directory, whiteout or skipped entry has no data we keep.
+    // A trailing hole: the spool must still reach the file's end for the writer to read it.
+    if (member.sparse && fstatSync(this.spool.fd).size < base + member.size)
+      ftruncateSync(this.spool.fd, base + member.size);
+    this.spoolEnd += member.size;
+    return { kind: "host", path: this.spool.path, offset: base };
   }
 }
 
