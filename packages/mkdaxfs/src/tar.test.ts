@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { pack } from "tar-stream";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBaseTree } from "../../core/src/build/testing/read-tree.js";
 import { main } from "./cli.js";
 import { parseAddress, parseSize } from "./size.js";
@@ -229,5 +229,274 @@ describe("SIZE arguments", () => {
     expect(parseAddress("0x100000000")).toBe(0x100000000n);
     expect(parseAddress("4096")).toBe(4096n);
     expect(parseAddress("0x")).toBeNull();
+  });
+});
+
+/** Runs a program, failing the test with its stderr if it fails. */
+function run(program: string, args: string[], options: { cwd?: string; input?: Buffer } = {}): Buffer {
+  const result = spawnSync(program, args, { cwd: options.cwd, input: options.input, maxBuffer: 1 << 30 });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${program} ${args.join(" ")}: ${result.stderr.toString()}`);
+  return result.stdout;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * A tree that needs every header extension: names over 100 and 255 bytes, a symlink target over 100,
+ * a hard link, setuid, a sparse file of 10 data segments with a leading and a trailing hole (GNU 'S'
+ * needs extension blocks past 4), an all-hole file, an empty directory and, as root, ids over
+ * 2097151 (octal overflow: GNU base-256, PAX uid/gid records).
+ */
+function makeFullTree(root: string): void {
+  run("python3", [
+    "-c",
+    `import os, sys
+r = sys.argv[1]; big = sys.argv[2] == "1"
+os.makedirs(r + "/d"); os.makedirs(r + "/empty")
+f = open(r + "/sp", "wb")
+for i in range(10):
+    f.seek(i * 65536 + 1000); f.write(bytes([i + 1]) * 3000)
+f.truncate(2 << 20); f.close()
+f = open(r + "/holes", "wb"); f.truncate(1 << 20); f.close()
+deep = r + "/" + "p" * 150 + "/" + "q" * 150
+os.makedirs(deep); open(deep + "/" + "n" * 120, "w").write("deep\\n")
+os.symlink("t" * 150, r + "/longlink")
+open(r + "/d/f", "w").write("x"); os.link(r + "/d/f", r + "/d/hard"); os.chmod(r + "/d/f", 0o4755)
+if big:
+    os.chown(r + "/d/f", 3000000, 3000001); os.chown(r + "/d", 2097152, 5)`,
+    root,
+    isRoot ? "1" : "0",
+  ]);
+}
+
+describe("archives written by real tools read back as the directory itself (-d)", () => {
+  const full = join(scratch, "full");
+  makeFullTree(full);
+  const plain = join(scratch, "plain");
+  run("sh", [
+    "-c",
+    'mkdir -p "$1/a/b" && echo hi > "$1/a/b/f" && ln -s b/f "$1/a/l" && chmod 2750 "$1/a"',
+    "-",
+    plain,
+  ]);
+  const reference: Record<"full" | "plain", ReturnType<typeof readBaseTree> | null> = {
+    full: null,
+    plain: null,
+  };
+  beforeAll(async () => {
+    reference.full = (await build(["-d", full])).tree;
+    reference.plain = (await build(["-d", plain])).tree;
+    expect(reference.full?.children?.sp).toBeDefined();
+  });
+  const python = (format: string) => (source: string, out: string) =>
+    run("python3", [
+      "-c",
+      `import tarfile, sys; t = tarfile.open(sys.argv[2], "w", format=tarfile.${format}); t.add(sys.argv[1], arcname="."); t.close()`,
+      source,
+      out,
+    ]);
+  const gnuTar =
+    (...flags: string[]) =>
+    (source: string, out: string) =>
+      run("tar", [...flags, "-cf", out, "-C", source, "."]);
+  const bsdtar = (format: string) => (source: string, out: string) =>
+    run("bsdtar", [`--format=${format}`, "-cf", out, "-C", source, "."]);
+  const writers: Array<[string, "full" | "plain", (source: string, out: string) => void]> = [
+    ["GNU tar --format=gnu -S", "full", gnuTar("--format=gnu", "-S")],
+    ["GNU tar --format=oldgnu -S", "full", gnuTar("--format=oldgnu", "-S")],
+    [
+      "GNU tar --format=posix -S --sparse-version=0.0",
+      "full",
+      gnuTar("--format=posix", "-S", "--sparse-version=0.0"),
+    ],
+    [
+      "GNU tar --format=posix -S --sparse-version=0.1",
+      "full",
+      gnuTar("--format=posix", "-S", "--sparse-version=0.1"),
+    ],
+    [
+      "GNU tar --format=posix -S --sparse-version=1.0",
+      "full",
+      gnuTar("--format=posix", "-S", "--sparse-version=1.0"),
+    ],
+    ["GNU tar --format=posix", "full", gnuTar("--format=posix")],
+    ["GNU tar --format=ustar", "plain", gnuTar("--format=ustar")],
+    ["GNU tar --format=v7", "plain", gnuTar("--format=v7")],
+    ["bsdtar --format=pax (sparse 1.0)", "full", bsdtar("pax")],
+    ["bsdtar --format=gnutar", "full", bsdtar("gnutar")],
+    ["bsdtar --format=ustar", "plain", bsdtar("ustar")],
+    ["python3 tarfile GNU_FORMAT", "full", python("GNU_FORMAT")],
+    ["python3 tarfile PAX_FORMAT", "full", python("PAX_FORMAT")],
+    ["python3 tarfile USTAR_FORMAT", "plain", python("USTAR_FORMAT")],
+  ];
+  it.each(writers)("%s", async (_, tree, write) => {
+    const archive = join(scratch, `${Math.random().toString(36).slice(2)}.tar`);
+    write(tree === "full" ? full : plain, archive);
+    const result = await build(["--tar", archive]);
+    expect(result.stderr).toBe("");
+    expect(result.tree).toEqual(reference[tree]);
+  });
+
+  it("the sparse members really are sparse in the archives (GNU 'S' with extension blocks)", () => {
+    const archive = join(scratch, "sparse-only.tar");
+    run("tar", ["--format=gnu", "-S", "-cf", archive, "-C", full, "sp"]);
+    const header = readFileSync(archive).subarray(0, 512);
+    expect(String.fromCharCode(header[156]!)).toBe("S");
+    expect(header[482]).toBe(1); // isextended: the map continues past the header
+    expect(readFileSync(archive).length).toBeLessThan(64 * 1024);
+  });
+
+  it.each([
+    ["gzip", "--gzip"],
+    ["zstd", "--zstd"],
+    ["xz", "--xz"],
+    ["bzip2", "--bzip2"],
+  ])("reads %s layers, from a file and from stdin; a truncated one is one error line", async (name, flag) => {
+    const archive = join(scratch, `layer.tar.${name}`);
+    run("tar", [flag, "-S", "-cf", archive, "-C", full, "."]);
+    expect((await build(["--tar", archive])).tree).toEqual(reference.full);
+    const output = join(scratch, `stdin-${name}.img`);
+    const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
+    const fromStdin = spawnSync(process.execPath, ["--import", "tsx", cli, "--tar", "-", "-o", output], {
+      input: readFileSync(archive),
+      encoding: "utf8",
+    });
+    expect(fromStdin.stderr).toBe("");
+    expect(readBaseTree(readFileSync(output))).toEqual(reference.full);
+
+    const cut = join(scratch, `cut.tar.${name}`);
+    const bytes = readFileSync(archive);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const image = join(scratch, `cut-${name}.img`);
+    const result = await build(["--tar", cut], image);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^Error: ${cut}: (${name}: |truncated archive)[^\\n]+\\n$`));
+    expect(existsSync(image)).toBe(false);
+  });
+});
+
+describe("tars the reader does not understand are errors, never silent changes", () => {
+  /** Rewrites the header at `at` with `edit` and fixes its checksum. */
+  function patchHeader(path: string, at: number, edit: (header: Buffer) => void): void {
+    const bytes = readFileSync(path);
+    const header = bytes.subarray(at, at + 512);
+    edit(header);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((total, byte) => total + byte, 0);
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    writeFileSync(path, bytes);
+  }
+
+  it.each([
+    ["gnu", "--format=gnu"],
+    ["posix", "--format=posix"],
+  ])("member names that are not UTF-8 (%s format), as -d refuses them", async (_, format) => {
+    const source = join(scratch, `bytes-${format.slice(9)}`);
+    run("sh", [
+      "-c",
+      `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')"`,
+      "-",
+      source,
+    ]);
+    const archive = join(scratch, `bytes-${format.slice(9)}.tar`);
+    run("tar", [format, "-cf", archive, "-C", source, "."]);
+    const image = join(scratch, "bytes.img");
+    const result = await build(["--tar", archive], image);
+    expect(result.stderr).toBe(`Error: ${archive}: ./f\\xfe: name is not valid UTF-8\n`);
+    expect(existsSync(image)).toBe(false);
+    const fromDirectory = await build(["-d", source]);
+    expect(fromDirectory.stderr).toMatch(/f\\xfe: name is not valid UTF-8\n$/);
+  });
+
+  it("an unknown member type (GNU multi-volume 'M') names the member", async () => {
+    const archive = await tarFile("volume.tar", [{ name: "part", body: "abc" }]);
+    patchHeader(archive, 0, (header) => header.write("M", 156, "latin1"));
+    expect((await build(["--tar", archive])).stderr).toBe(
+      `Error: ${archive}: part: tar member type 'M' is not supported\n`,
+    );
+  });
+
+  it("a sparse map that does not add up to the stored bytes", async () => {
+    const source = join(scratch, "one-sparse");
+    run("sh", ["-c", 'mkdir -p "$1" && printf ab > "$1/sp" && truncate -s 20000 "$1/sp"', "-", source]);
+    const archive = join(scratch, "bad-map.tar");
+    run("tar", ["--format=gnu", "-S", "-cf", archive, "-C", source, "sp"]);
+    // First map entry's length field (bytes 398..410): claim 3 bytes where 2 are stored... then more.
+    patchHeader(archive, 0, (header) => header.write("00000000777\0", 398, "latin1"));
+    const result = await build(["--tar", archive]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^Error: ${archive}: sp: GNU sparse member: sparse map holds \\d+ bytes but \\d+ are stored\\n$`,
+      ),
+    );
+  });
+
+  it("a bad header checksum says where", async () => {
+    const archive = await tarFile("checksum.tar", [
+      { name: "a", body: "x" },
+      { name: "b", body: "y" },
+    ]);
+    const bytes = readFileSync(archive);
+    bytes[1024] = 0x41; // the second header's name
+    writeFileSync(archive, bytes);
+    expect((await build(["--tar", archive])).stderr).toBe(
+      `Error: ${archive}: header at byte 1024: checksum mismatch (not a tar archive, or corrupt)\n`,
+    );
+  });
+});
+
+describe("OCI whiteouts apply to lower layers whatever their order in the layer", () => {
+  /** GNU tar of `members` (paths under `root`, listed in this order, not recursed). */
+  function layer(name: string, root: string, members: string[]): string {
+    const archive = join(scratch, name);
+    run("tar", ["--no-recursion", "-cf", archive, "-C", root, ...members]);
+    return archive;
+  }
+  const make = (root: string, script: string) =>
+    run("sh", ["-c", `mkdir -p "$1" && cd "$1" && ${script}`, "-", root]);
+
+  it("an opaque marker listed after its siblings; .wh.d after d/ was re-created; a whiteout of a file the same layer wrote", async () => {
+    const l1 = join(scratch, "wl1");
+    make(
+      l1,
+      "mkdir -p a/b/c d && echo bar > a/b/c/bar && echo old > d/old && echo keep > a/keep && echo f > f",
+    );
+    const l2 = join(scratch, "wl2");
+    make(
+      l2,
+      "mkdir -p a/b/c d && echo foo > a/b/c/foo && : > a/.wh..wh..opq && echo new > d/new && : > .wh.d && echo f2 > f && : > .wh.f",
+    );
+    const lower = layer("wl1.tar", l1, ["a", "a/b", "a/b/c", "a/b/c/bar", "a/keep", "d", "d/old", "f"]);
+    const upper = layer("wl2.tar", l2, [
+      "a",
+      "a/b",
+      "a/b/c",
+      "a/b/c/foo",
+      "a/.wh..wh..opq",
+      "d",
+      "d/new",
+      ".wh.d",
+      "f",
+      ".wh.f",
+    ]);
+    const { stderr, tree } = await build(["--tar", lower, "--tar", upper]);
+    expect(stderr).toBe("");
+    expect(Object.keys(tree?.children?.a?.children ?? {})).toEqual(["b"]);
+    expect(Object.keys(tree?.children?.a?.children?.b?.children?.c?.children ?? {})).toEqual(["foo"]);
+    expect(Object.keys(tree?.children?.d?.children ?? {})).toEqual(["new"]);
+    // .wh.f hides the lower f only: the f this layer wrote stays.
+    expect(Buffer.from(tree?.children?.f?.data ?? "", "hex").toString()).toBe("f2\n");
+  });
+
+  it("--exclude of a directory drops its members too, as -d does", async () => {
+    const root = join(scratch, "excl");
+    make(root, "mkdir -p root/.ssh etc && echo k > root/.ssh/key && echo p > etc/passwd && chmod 700 root");
+    const archive = layer("excl.tar", root, ["etc", "etc/passwd", "root", "root/.ssh", "root/.ssh/key"]);
+    const fromTar = await build(["--tar", archive, "--exclude", "root"]);
+    expect(Object.keys(fromTar.tree?.children ?? {})).toEqual(["etc"]);
+    const fromDirectory = await build(["-d", root, "--exclude", "root"]);
+    expect(Object.keys(fromDirectory.tree?.children ?? {})).toEqual(["etc"]);
   });
 });
