@@ -27,6 +27,10 @@ export function toFuseStat(stat: Stat) {
 
 function errnoOf(error: unknown, log: (message: string) => void): number {
   if (isDaxfsError(error)) return -(ERRNO_NUMBER[(error as DaxfsError).code] ?? 5);
+  // A failed system call on the image file (pwrite on a full file system): the writer gets its errno.
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (syscall !== undefined && code !== undefined && code in ERRNO_NUMBER)
+    return -ERRNO_NUMBER[code as keyof typeof ERRNO_NUMBER];
   log(
     `daxfs-fuse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
   );

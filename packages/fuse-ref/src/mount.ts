@@ -1,12 +1,13 @@
 // One daxfs-fuse mount: open the image (a shared mapping, so several processes and kernels
 // coordinate through coord_lock), serve a BranchFs over FUSE, listen on the control socket, and on
 // unmount drop an uncommitted branch (SPEC 3.9.3).
-import { readFileSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, validate } from "@daxfs/core";
-import { type MappedMemory, mapFile } from "@daxfs/linux";
+import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
 import Fuse from "fuse-native";
+import { AllocatingImage } from "./allocating-image.js";
 import { BranchFs, type BranchFsOptions } from "./branch-fs.js";
 import { controlSocketPath, startControlServer } from "./control.js";
 import { fuseOperations } from "./fuse-ops.js";
@@ -63,10 +64,33 @@ function openImage(path: string, writable: boolean, log: (message: string) => vo
     const file = FileImage.open(path, { writable });
     return { source: file, sync: () => file.flush(), close: () => file.close() };
   }
+  const mapped = new MemoryImage(mapping.bytes, writable, path);
+  const opened = { source: mapped, sync: () => mapping.flush(), close: () => mapping.close() };
+  if (!writable) return opened;
+  // A store into a hole of the mapping on a full file system is a SIGBUS: allocate the image's
+  // blocks now, or allocate them write by write (allocating-image.ts, docs/fuse.md).
+  let fd: number;
+  try {
+    fd = openSync(path, "r+");
+  } catch (error) {
+    mapping.close();
+    throw error;
+  }
+  const whyNot = allocateHoles(fd, mapping.size, path);
+  if (whyNot === null) {
+    closeSync(fd);
+    return opened;
+  }
+  log(
+    `daxfs-fuse: ${path}: the image is sparse and cannot be allocated whole (${whyNot}); blocks are allocated as writes reach them, and a write the file system cannot hold fails with ENOSPC`,
+  );
   return {
-    source: new MemoryImage(mapping.bytes, writable, path),
-    sync: () => mapping.flush(),
-    close: () => mapping.close(),
+    source: new AllocatingImage(mapped, fd),
+    sync: opened.sync,
+    close: () => {
+      mapping.close();
+      closeSync(fd);
+    },
   };
 }
 

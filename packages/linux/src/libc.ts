@@ -31,6 +31,7 @@ const openFn = libc.func("int open(const char *path, int flags, ...)");
 const closeFn = libc.func("int close(int fd)");
 const readFn = libc.func("long read(int fd, _Out_ uint8_t *buf, size_t count)");
 const sysconfFn = libc.func("long sysconf(int name)");
+const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, int64_t len)");
 const strerrorFn = libc.func("const char *strerror(int errnum)");
 
 setStrerror((errno) => String(strerrorFn(errno)));
@@ -128,3 +129,8 @@ export function read(fd: number, buffer: Uint8Array): number {
 
 const _SC_PAGESIZE = 30;
 export const pageSize = Number(sysconfFn(_SC_PAGESIZE));
+
+/** posix_fallocate(3): returns 0 or the error number itself (it does not set errno). */
+export function posixFallocate(fd: number, offset: number, length: number): number {
+  return posixFallocateFn(fd, offset, length) as number;
+}

@@ -44,6 +44,7 @@ function makeProgram(io: CliIo): Command {
     .option("--all-root", "store uid and gid 0 for every inode")
     .option("--exclude <GLOB>", "leave out matching paths (repeatable)", collect)
     .option("--strict", "fail on device nodes, FIFOs and sockets instead of skipping them")
+    .option("--sparse", "leave the image file's unwritten blocks as holes (default: allocate them all)")
     .option("--json", "print a JSON summary instead of the text report")
     .option("-h, --help", "show this help")
     .addHelpText(
@@ -105,6 +106,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     allRoot: flags.allRoot === true,
     exclude: (flags.exclude as string[] | undefined) ?? [],
     strict: flags.strict === true,
+    sparse: flags.sparse === true,
     json: flags.json === true,
   };
 }

@@ -3,7 +3,7 @@
 // only parses flags into MkdaxfsOptions and prints what this returns.
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   type BuildDir,
   DaxfsError,
@@ -13,6 +13,7 @@ import {
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
+import { allocateHoles } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
 
 export interface MkdaxfsOptions {
@@ -31,6 +32,8 @@ export interface MkdaxfsOptions {
   allRoot: boolean;
   exclude: string[];
   strict: boolean;
+  /** --sparse: leave the image file's unwritten blocks as holes instead of allocating them. */
+  sparse?: boolean;
 }
 
 export type Target =
@@ -115,6 +118,22 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
   }
 }
 
+/**
+ * Allocates every block of the image file, so that no later writer through a shared mapping (a
+ * daxfs-fuse branch) can die of SIGBUS on a full file system (docs/fuse.md "Full file systems").
+ * Where the file system cannot hold the image whole, the image stays sparse with a warning: it is
+ * still a valid image, and daxfs-fuse allocates such an image's blocks write by write.
+ */
+function allocateImage(path: string, hooks: BuildHooks): (fd: number, length: number) => void {
+  return (fd, length) => {
+    const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
+    if (whyNot !== null)
+      hooks.onWarning?.(
+        `${path}: the image's ${length} bytes cannot be allocated up front (${whyNot}); it is left sparse`,
+      );
+  };
+}
+
 /** Builds the image at its target. Nothing is left at -o if this throws. */
 export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
   const { target, split } = selectTarget(options);
@@ -124,7 +143,8 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     hooks.onPlanned?.(plan, target);
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
     if (target.kind === "file") {
-      writeImageFile(plan, target.path, emit);
+      const allocate = options.sparse ? undefined : allocateImage(target.path, hooks);
+      writeImageFile(plan, target.path, { ...emit, allocate });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
     const allocation = options.size ?? plan.totalSize;

@@ -34,10 +34,23 @@ export function buildSplitImage(
 }
 
 /**
- * Creates `path` with exactly `size` bytes (a sparse file) filled by `fill`, through a temporary
- * file in the same directory that replaces `path` only once `fill` has succeeded.
+ * Allocates the blocks of a file's first `length` bytes (posix_fallocate; core has no native
+ * bindings, so the caller provides it); throws an error with `code` (ENOSPC...).
  */
-export function replaceFileAtomically(path: string, size: number, fill: (fd: number) => void): void {
+export type AllocateFile = (fd: number, length: number) => void;
+
+/**
+ * Creates `path` with exactly `size` bytes filled by `fill`, through a temporary file in the same
+ * directory that replaces `path` only once `fill` has succeeded. With `allocate`, every block is
+ * allocated before the rename (a full file system fails the build, not a later writer through a
+ * mapping); without it, what `fill` skipped stays a sparse hole.
+ */
+export function replaceFileAtomically(
+  path: string,
+  size: number,
+  fill: (fd: number) => void,
+  allocate?: AllocateFile,
+): void {
   const temporary = join(dirname(path), `.${basename(path)}.mkdaxfs-${process.pid}.tmp`);
   let fd: number;
   try {
@@ -51,6 +64,9 @@ export function replaceFileAtomically(path: string, size: number, fill: (fd: num
     fill(fd);
     try {
       ftruncateSync(fd, size);
+      // After the fill, so only the holes it left are allocated (allocating first would put the
+      // writes into unwritten extents, as slow as the pre-sized file above).
+      allocate?.(fd, size);
     } catch (error) {
       throw hostError(error, path);
     }
@@ -72,16 +88,22 @@ export function replaceFileAtomically(path: string, size: number, fill: (fd: num
   }
 }
 
-/** Writes a static or branching image to the file `path` (SPEC 2.10: sized to the computed size). */
+/**
+ * Writes a static or branching image to the file `path` (SPEC 2.10: sized to the computed size),
+ * fully allocated when `allocate` is given (docs/mkdaxfs.md `--sparse`).
+ */
 export function writeImageFile(
   plan: ImagePlan,
   path: string,
-  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange } = {},
+  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange; allocate?: AllocateFile } = {},
 ): void {
   if (plan.mode === "split")
     throw new RangeError("writeImageFile: a split image lives in memory; use writeImageToMemory");
-  replaceFileAtomically(path, plan.totalSize, (fd) =>
-    emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
+  replaceFileAtomically(
+    path,
+    plan.totalSize,
+    (fd) => emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
+    options.allocate,
   );
 }
 

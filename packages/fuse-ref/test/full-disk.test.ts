@@ -1,0 +1,70 @@
+// A branching image whose file system fills up: the writer gets ENOSPC and the daemon lives on
+// (allocating-image.ts). Without it, a store into a hole of the shared mapping is a SIGBUS that
+// kills daxfs-fuse (and, in the unit test below, this test process). Needs root for tmpfs.
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DaxfsError, MemoryImage } from "@daxfs/core";
+import { mapFile } from "@daxfs/linux";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AllocatingImage } from "../src/allocating-image.js";
+import { dir, errno, FuseHarness, file } from "./harness.js";
+
+const canMount = process.getuid?.() === 0 && existsSync("/dev/fuse");
+
+describe.runIf(canMount)("a full file system under a writable image", () => {
+  const harness = new FuseHarness();
+  const small = mkdtempSync(join(tmpdir(), "daxfs-full-"));
+  beforeAll(() => {
+    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", small]);
+    if (mounted.status !== 0) throw new Error(`mount tmpfs: ${mounted.stderr}`);
+  });
+  afterAll(async () => {
+    await harness.cleanup();
+    spawnSync("umount", [small]);
+    rmSync(small, { recursive: true, force: true });
+  });
+
+  it("AllocatingImage turns a write the file system cannot hold into ENOSPC", () => {
+    const path = join(small, "sparse");
+    const fd = openSync(path, "w+");
+    writeFileSync(path, Buffer.alloc(0));
+    spawnSync("truncate", ["-s", "4M", path]);
+    const mapping = mapFile(path, { writable: true });
+    const image = new AllocatingImage(new MemoryImage(mapping.bytes, true, path), fd);
+    const block = Buffer.alloc(64 * 1024, 0x5a);
+    let written = 0;
+    let failure: unknown = null;
+    try {
+      for (; written + block.length <= image.size; written += block.length) image.write(written, block);
+    } catch (error) {
+      failure = error;
+    } finally {
+      image.close();
+      mapping.close();
+      closeSync(fd);
+      rmSync(path);
+    }
+    expect(failure).toBeInstanceOf(DaxfsError);
+    expect((failure as DaxfsError).code).toBe("ENOSPC");
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThanOrEqual(1 << 20);
+  });
+
+  it("daxfs-fuse serves a sparse image on a full file system: ENOSPC for the writer, the mount lives", async () => {
+    const built = harness.image(dir({ a: file("hi\n") }), 8 << 20);
+    const image = join(small, "image.daxfs");
+    // Holes where the image is zero, as `mkdaxfs --sparse` or another tool leaves them.
+    const copied = spawnSync("cp", ["--sparse=always", built, image]);
+    expect(copied.status).toBe(0);
+    const mount = await harness.mount(image, ["--branch", "w", "--parent", "main"]);
+    expect(mount.output()).toMatch(/the image is sparse and cannot be allocated whole/);
+    expect(errno(() => writeFileSync(join(mount.mountpoint, "big"), Buffer.alloc(2 << 20, 1)))).toBe(
+      "ENOSPC",
+    );
+    expect(mount.process.exitCode).toBeNull();
+    expect(mount.process.signalCode).toBeNull();
+    expect(readdirSync(mount.mountpoint)).toContain("a");
+  });
+});

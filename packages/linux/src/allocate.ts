@@ -1,0 +1,38 @@
+// Allocating a file's blocks up front. A shared mapping of a sparse file faults with SIGBUS, which
+// kills the process, when a store into a hole finds the file system full; with every block
+// allocated, a store can no longer fail for want of space (the image of a branching mount is such a
+// mapping: docs/fuse.md "Full file systems").
+import { fstatSync, statfsSync } from "node:fs";
+import { SyscallError } from "./errors.js";
+import { posixFallocate } from "./libc.js";
+
+/**
+ * Allocates every block of the file's bytes [start, end) (posix_fallocate(3); glibc writes a zero
+ * into each hole where the file system has no fallocate). Throws a SyscallError, e.g. ENOSPC.
+ */
+export function allocateFile(fd: number, end: number, path?: string, start = 0): void {
+  if (end <= start) return;
+  const error = posixFallocate(fd, start, end - start);
+  if (error !== 0) throw new SyscallError("posix_fallocate", error, { path });
+}
+
+/**
+ * Allocates the holes of the file's first `length` bytes, if its file system has room for them:
+ * returns null once every block is allocated, else why not (one phrase for a message). A file
+ * system without the room is not tried, so a failed attempt never leaves it full.
+ */
+export function allocateHoles(fd: number, length: number, path: string): string | null {
+  const missing = length - fstatSync(fd).blocks * 512;
+  if (missing > 0) {
+    const { bavail, bsize } = statfsSync(path);
+    if (bavail * bsize < missing) return `no space left on device for its ${missing} unallocated bytes`;
+  }
+  try {
+    // Also when st_blocks suggests no holes: blocks of file-system metadata count there too.
+    allocateFile(fd, length, path);
+    return null;
+  } catch (error) {
+    const { code, message } = error as SyscallError;
+    return code === "ENOSPC" ? "no space left on device" : message;
+  }
+}

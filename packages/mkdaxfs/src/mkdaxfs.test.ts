@@ -1,0 +1,70 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildToTarget, type MkdaxfsOptions } from "./mkdaxfs.js";
+
+const work = mkdtempSync(join(tmpdir(), "mkdaxfs-alloc-"));
+const source = join(work, "src");
+mkdirSync(source);
+writeFileSync(join(source, "a"), "hi\n");
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const options = (output: string, extra: Partial<MkdaxfsOptions> = {}): MkdaxfsOptions => ({
+  directory: source,
+  tars: [],
+  output,
+  branching: true,
+  deltaSize: 8 << 20,
+  validate: false,
+  allRoot: false,
+  exclude: [],
+  strict: false,
+  ...extra,
+});
+
+/** Bytes of the file that are holes (st_blocks counts 512-byte units actually allocated). */
+const holes = (path: string) => {
+  const stat = statSync(path);
+  return Math.max(0, stat.size - stat.blocks * 512);
+};
+
+describe("image files are allocated up front (a mapping of them cannot SIGBUS)", () => {
+  it("every block by default; holes with --sparse", async () => {
+    const full = join(work, "full.img");
+    const warnings: string[] = [];
+    await buildToTarget(options(full), { onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(holes(full)).toBe(0);
+    const sparse = join(work, "sparse.img");
+    await buildToTarget(options(sparse, { sparse: true }));
+    expect(holes(sparse)).toBeGreaterThanOrEqual(7 << 20); // the unwritten delta region
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    "a file system too small for the whole image: a warning, the image stays sparse and nothing fills the disk",
+    async () => {
+      const small = join(work, "small");
+      mkdirSync(small);
+      const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", small]);
+      expect(mounted.status).toBe(0);
+      try {
+        const image = join(small, "img");
+        const warnings: string[] = [];
+        await buildToTarget(options(image), { onWarning: (m) => warnings.push(m) });
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(
+          /img: the image's \d+ bytes cannot be allocated up front \(no space left on device for its \d+ unallocated bytes\); it is left sparse$/,
+        );
+        expect(holes(image)).toBeGreaterThan(7 << 20);
+        // The attempt was not made, so the file system is not left full.
+        expect(spawnSync("df", ["--output=avail", "-B1", small], { encoding: "utf8" }).stdout).toMatch(
+          /\n[1-9]\d*\n$/,
+        );
+      } finally {
+        spawnSync("umount", [small]);
+      }
+    },
+  );
+});
