@@ -500,3 +500,71 @@ describe("OCI whiteouts apply to lower layers whatever their order in the layer"
     expect(Object.keys(fromDirectory.tree?.children ?? {})).toEqual(["etc"]);
   });
 });
+
+describe("real-tool archives with bytes changed, headers re-checksummed", () => {
+  /** Offsets of the blocks that are tar headers (their checksum field matches). */
+  function headerBlocks(bytes: Buffer): number[] {
+    const found: number[] = [];
+    for (let at = 0; at + 512 <= bytes.length; at += 512) {
+      const block = bytes.subarray(at, at + 512);
+      const stored = Number.parseInt(block.toString("latin1", 148, 156).replace(/[\0 ]/g, ""), 8);
+      let sum = 0;
+      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+      if (sum === stored && sum !== 256) found.push(at);
+    }
+    return found;
+  }
+  function resum(block: Buffer): void {
+    block.fill(0x20, 148, 156);
+    const sum = block.reduce((total, byte) => total + byte, 0);
+    block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+  }
+
+  it("give exit 0 or one 'Error:' line for every sparse and PAX format, never an internal error", async () => {
+    const source = join(scratch, "fuzz-src");
+    run("python3", [
+      "-c",
+      `import os, sys
+r = sys.argv[1]; os.makedirs(r + "/" + "l" * 120)
+f = open(r + "/sp", "wb")
+for i in range(6):
+    f.seek(i * 8192 + 100); f.write(b"x" * 700)
+f.truncate(60000); f.close()
+os.symlink("t" * 120, r + "/link")`,
+      source,
+    ]);
+    const seeds = [
+      ["--format=gnu", "-S"],
+      ["--format=posix", "-S", "--sparse-version=0.0"],
+      ["--format=posix", "-S", "--sparse-version=0.1"],
+      ["--format=posix", "-S", "--sparse-version=1.0"],
+    ].map((flags, i) => {
+      const path = join(scratch, `fuzz-seed-${i}.tar`);
+      run("tar", [...flags, "-cf", path, "-C", source, "."]);
+      const bytes = readFileSync(path);
+      return { bytes, headers: headerBlocks(bytes) };
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat({ max: 8191 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (seed, flips) => {
+          const { bytes: valid, headers } = seeds[seed]!;
+          const bytes = Buffer.from(valid);
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          for (const at of headers) resum(bytes.subarray(at, at + 512));
+          const path = join(scratch, `fuzz-${n++}.tar`);
+          writeFileSync(path, bytes);
+          const result = await build(["--tar", path]);
+          if (result.code !== 0) expect(result.stderr).toMatch(/^Error: (?!internal)[^\n]*\n$/);
+          else expect(result.stderr).not.toContain("Error");
+        },
+      ),
+      { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 60) },
+    );
+  });
+});
