@@ -1,9 +1,79 @@
-// A pull reader over a byte stream for the tar parser: exact-length reads of header blocks, and
+// Pull readers of a tar layer's bytes for the tar parser: exact-length reads of header blocks, and
 // bodies handed on chunk by chunk so a multi-GiB member never sits in memory. `position` counts the
-// bytes consumed, so a member of an uncompressed tar file can be referenced where it lies.
+// bytes consumed, so a member of an uncompressed tar file can be referenced where it lies. A stream
+// (stdin, a decompressor) is read through; a plain file is read at positions, so the bodies the
+// writer copies from it later are skipped without being read.
+import { readSync } from "node:fs";
 import { DaxfsError } from "@daxfs/core";
 
-export class ByteReader {
+export interface ByteSource {
+  /** Bytes consumed so far. */
+  readonly position: number;
+  /** Exactly `n` bytes, or null if the input ends with none; fewer is a truncated archive. */
+  read(n: number, what: string): Promise<Buffer | null>;
+  /** Exactly `n` bytes; the end of the input is a truncated archive. */
+  readAll(n: number, what: string): Promise<Buffer>;
+  /** The next `n` bytes as chunks (views valid until the next call). */
+  take(n: number, what: string): AsyncGenerator<Buffer>;
+  /** Discards the next `n` bytes. */
+  skip(n: number, what: string): Promise<void>;
+  /** Reads the input to its end, so a decompressor's or the source's error surfaces. */
+  drainToEnd(): Promise<void>;
+}
+
+function truncated(label: string, what: string): DaxfsError {
+  return new DaxfsError("EIO", `${label}: truncated archive (ends inside ${what})`);
+}
+
+const FILE_CHUNK = 1 << 20;
+
+/** The bytes of a regular file, read at positions. */
+export class FileBytes implements ByteSource {
+  position = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+    private readonly label: string,
+  ) {}
+
+  private readAt(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    for (let done = 0; done < n; ) {
+      const got = readSync(this.fd, out, done, n - done, this.position + done);
+      if (got === 0) throw truncated(this.label, "a file that shrank while being read");
+      done += got;
+    }
+    this.position += n;
+    return out;
+  }
+
+  async read(n: number, what: string): Promise<Buffer | null> {
+    if (this.position >= this.size) return null;
+    if (this.position + n > this.size) throw truncated(this.label, what);
+    return this.readAt(n);
+  }
+
+  async readAll(n: number, what: string): Promise<Buffer> {
+    if (this.position + n > this.size) throw truncated(this.label, what);
+    return this.readAt(n);
+  }
+
+  async *take(n: number, what: string): AsyncGenerator<Buffer> {
+    if (this.position + n > this.size) throw truncated(this.label, what);
+    for (let left = n; left > 0; left -= FILE_CHUNK) yield this.readAt(Math.min(left, FILE_CHUNK));
+  }
+
+  async skip(n: number, what: string): Promise<void> {
+    if (this.position + n > this.size) throw truncated(this.label, what);
+    this.position += n;
+  }
+
+  async drainToEnd(): Promise<void> {}
+}
+
+/** The bytes of a stream, buffered as they arrive. */
+export class StreamBytes implements ByteSource {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
@@ -46,11 +116,10 @@ export class ByteReader {
     return piece;
   }
 
-  /** Exactly `n` bytes, or null if the stream ends with none; fewer is a truncated archive. */
   async read(n: number, what: string): Promise<Buffer | null> {
     if (!(await this.fill(n))) {
       if (this.buffered === 0) return null;
-      throw this.truncated(what);
+      throw truncated(this.label, what);
     }
     if (this.chunks[0]!.length >= n) return this.shiftUpTo(n);
     const out = Buffer.allocUnsafe(n);
@@ -63,41 +132,33 @@ export class ByteReader {
     return out;
   }
 
-  /** Exactly `n` bytes; the end of the stream is a truncated archive. */
   async readAll(n: number, what: string): Promise<Buffer> {
     const bytes = await this.read(n, what);
-    if (bytes === null && n > 0) throw this.truncated(what);
+    if (bytes === null && n > 0) throw truncated(this.label, what);
     return bytes ?? Buffer.alloc(0);
   }
 
-  /** The next `n` bytes as chunks (views valid until the next call). */
   async *take(n: number, what: string): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (this.buffered === 0 && !(await this.fill(1))) throw this.truncated(what);
+      if (this.buffered === 0 && !(await this.fill(1))) throw truncated(this.label, what);
       const piece = this.shiftUpTo(left);
       left -= piece.length;
       yield piece;
     }
   }
 
-  /** Discards the next `n` bytes. */
   async skip(n: number, what: string): Promise<void> {
     for await (const _ of this.take(n, what)) {
       // Discarded.
     }
   }
 
-  /** Reads the stream to its end, so a decompressor's or the source's error surfaces. */
   async drainToEnd(): Promise<void> {
     this.chunks.length = 0;
     this.buffered = 0;
     while (!(await this.iterator.next()).done) {
       // Padding after the end-of-archive blocks.
     }
-  }
-
-  private truncated(what: string): DaxfsError {
-    return new DaxfsError("EIO", `${this.label}: truncated archive (ends inside ${what})`);
   }
 }

@@ -12,7 +12,7 @@
 // control of the stream position, which neither library exposes. Formats: GNU tar manual,
 // "Tar Internals" and "Sparse Formats"; POSIX pax(1) "pax Interchange Format".
 import { DaxfsError } from "@daxfs/core";
-import type { ByteReader } from "./tar-bytes.js";
+import type { ByteSource } from "./tar-bytes.js";
 
 const BLOCK = 512;
 /** Longest PAX or GNU long-name record block we accept (GNU tar's own limit is far lower in practice). */
@@ -174,7 +174,7 @@ export class TarReader {
   private pending = 0;
 
   constructor(
-    private readonly input: ByteReader,
+    private readonly input: ByteSource,
     private readonly label: string,
   ) {}
 

@@ -29,7 +29,7 @@ import {
   DaxfsError,
   NO_OWNER,
 } from "@daxfs/core";
-import { ByteReader } from "./tar-bytes.js";
+import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
 import { type TarMember, TarReader } from "./tar-reader.js";
 
 export interface TarOptions {
@@ -154,11 +154,16 @@ async function* layerBytes(source: AsyncIterable<unknown>, label: string): Async
   for await (const chunk of rest) yield chunk as Buffer;
 }
 
+/**
+ * The layer's bytes: a plain uncompressed file is read at positions (its bodies are referenced in
+ * place, `direct`), anything else as a stream, decompressed by magic number.
+ */
 function openInput(
   source: string,
   label: string,
-): { stream: AsyncIterable<Buffer>; direct: DirectSource | null } {
-  if (source === "-") return { stream: layerBytes(process.stdin, label), direct: null };
+): { bytes: ByteSource; direct: DirectSource | null; close: () => void } {
+  if (source === "-")
+    return { bytes: new StreamBytes(layerBytes(process.stdin, label), label), direct: null, close: () => {} };
   let fd: number;
   try {
     fd = openSync(source, "r");
@@ -172,13 +177,17 @@ function openInput(
   const magic = Buffer.alloc(6);
   const got = readSync(fd, magic, 0, 6, 0);
   const stat = fstatSync(fd);
-  const compressed = compressionOf(magic.subarray(0, got)) !== undefined;
-  const stream = layerBytes(createReadStream(source, { fd }), label);
-  const direct =
-    stat.isFile() && !compressed
-      ? { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } }
-      : null;
-  return { stream, direct };
+  if (stat.isFile() && compressionOf(magic.subarray(0, got)) === undefined) {
+    const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
+    return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
+  }
+  // The stream owns the descriptor from here and closes it at its end.
+  const stream = createReadStream(source, { fd });
+  return {
+    bytes: new StreamBytes(layerBytes(stream, label), label),
+    direct: null,
+    close: () => stream.destroy(),
+  };
 }
 
 export class TarTreeBuilder {
@@ -202,9 +211,9 @@ export class TarTreeBuilder {
   async addLayer(source: string): Promise<void> {
     this.layer++;
     const label = source === "-" ? "(stdin)" : source;
-    const { stream, direct } = openInput(source, label);
+    const { bytes, direct, close } = openInput(source, label);
     this.direct = direct;
-    const reader = new TarReader(new ByteReader(stream, label), label);
+    const reader = new TarReader(bytes, label);
     try {
       for (let member = await reader.next(); member; member = await reader.next())
         await this.addMember(member, reader, label);
@@ -212,6 +221,8 @@ export class TarTreeBuilder {
       if (error instanceof DaxfsError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       throw new DaxfsError("EIO", `${label}: ${code ?? (error as Error).message}`);
+    } finally {
+      close();
     }
   }
 
