@@ -490,6 +490,18 @@ describe("OCI whiteouts apply to lower layers whatever their order in the layer"
     expect(Buffer.from(tree?.children?.f?.data ?? "", "hex").toString()).toBe("f2\n");
   });
 
+  it("a whiteout of a lower directory keeps what the same layer put in it without a member of its own", async () => {
+    const l1 = join(scratch, "implicit1");
+    make(l1, "mkdir -p a && echo old > a/old");
+    const l2 = join(scratch, "implicit2");
+    make(l2, "mkdir -p a && echo new > a/new && : > .wh.a");
+    const lower = layer("implicit1.tar", l1, ["a", "a/old"]);
+    const upper = layer("implicit2.tar", l2, ["a/new", ".wh.a"]);
+    const { stderr, tree } = await build(["--tar", lower, "--tar", upper]);
+    expect(stderr).toBe("");
+    expect(Object.keys(tree?.children?.a?.children ?? {})).toEqual(["new"]);
+  });
+
   it("--exclude of a directory drops its members too, as -d does", async () => {
     const root = join(scratch, "excl");
     make(root, "mkdir -p root/.ssh etc && echo k > root/.ssh/key && echo p > etc/passwd && chmod 700 root");

@@ -341,13 +341,19 @@ export class TarTreeBuilder {
     this.setEntry(parent, name, node);
   }
 
-  /** The directory at `parts`, creating missing ones (0755, root-owned) as tar extraction does. */
+  /**
+   * The directory at `parts`, creating missing ones (0755, root-owned) as tar extraction does. A
+   * lower layer's directory on the way counts as this layer's too (this layer has a member in it),
+   * so a whiteout or opaque marker of this layer keeps what this layer put there.
+   */
   private directoryAt(parts: string[], where: string): BuildDir {
     let dir = this.root;
     for (const part of parts) {
       let next = dir.children.get(part);
       if (!next) {
         next = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
+        this.setEntry(dir, part, next);
+      } else if (this.layer > 0 && next.kind === "dir" && this.layerOfEntry(dir, part) < this.layer) {
         this.setEntry(dir, part, next);
       }
       if (next.kind !== "dir") throw new DaxfsError("ENOTDIR", `${where}: ${part} is not a directory`);
