@@ -1,16 +1,18 @@
 // The tar members of one stream, in every format the tools that make our inputs write: v7, ustar
 // (POSIX.1-1988), GNU (base-256 numbers, 'L'/'K' long names, 'S' sparse members with extension
-// blocks), PAX (POSIX.1-2001 'x'/'g' records for path, linkpath, size, uid, gid, uname, gname,
-// mtime; GNU sparse 0.0, 0.1 and 1.0). Anything else is an error naming the member, never a
-// silent change: unknown type flags, a bad checksum, a malformed record or sparse map.
+// blocks), PAX (POSIX.1-2001 'x'/'g' records: path, linkpath, size, uid and gid applied; uname,
+// gname and times carry nothing a v5 image stores; GNU sparse 0.0, 0.1 and 1.0). Anything else is
+// an error naming the member, never a silent change: unknown type flags, a bad checksum, a
+// malformed record or sparse map.
 //
 // Why our own parser rather than tar-stream (used before) or node-tar: neither decodes sparse
-// members (tar-stream#63, closed unsupported; node-tar lists 'S' as a type and hands over the raw
-// stored bytes), tar-stream applies only the path, linkpath and size PAX records (a PAX uid above
-// 2097151 was lost), and it cannot even skip GNU sparse extension blocks: they are not counted in
-// the header's size, so the stream desynchronises. Sparse decoding needs the raw header block and
-// control of the stream position, which neither library exposes. Formats: GNU tar manual,
-// "Tar Internals" and "Sparse Formats"; POSIX pax(1) "pax Interchange Format".
+// members (tar-stream#63, closed unsupported; node-tar's type table marks 'S' "skip", and PAX
+// sparse members come out as GNUSparseFile.N/ paths holding the raw map). tar-stream also applies
+// only the path, linkpath and size PAX records (a PAX uid above 2097151 was lost) and cannot even
+// skip GNU sparse extension blocks: they are not counted in the header's size, so the stream
+// desynchronises. Sparse decoding needs the raw header block and control of the stream position,
+// which neither library exposes. Formats: GNU tar manual, "Tar Internals" and "Sparse Formats";
+// POSIX pax(1) "pax Interchange Format".
 import { DaxfsError } from "@daxfs/core";
 import type { ByteSource } from "./tar-bytes.js";
 
