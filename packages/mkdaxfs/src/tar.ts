@@ -109,12 +109,16 @@ async function* decompress(
   input.on("error", () => child.kill());
   input.pipe(child.stdin);
   let failure: unknown = null;
+  let complete = false;
   try {
     yield* child.stdout as AsyncIterable<Buffer>;
+    complete = true;
   } catch (error) {
     failure = error;
   } finally {
-    if (child.exitCode === null) child.kill();
+    // Stopped early (the archive ended, or an error): the decoder is not needed any more. After its
+    // whole output it is left to exit by itself; killing it then would turn success into a signal.
+    if (!complete && child.exitCode === null) child.kill();
   }
   const { code, error } = await exited;
   if (error?.code === "ENOENT")
