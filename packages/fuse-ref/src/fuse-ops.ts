@@ -27,10 +27,11 @@ export function toFuseStat(stat: Stat) {
 
 function errnoOf(error: unknown, log: (message: string) => void): number {
   if (isDaxfsError(error)) return -(ERRNO_NUMBER[(error as DaxfsError).code] ?? 5);
-  // A failed system call on the image file (pwrite on a full file system): the writer gets its errno.
+  // The image file's storage failing (pwrite on a full file system, in the plain-file mode): the
+  // writer gets that errno, not EIO for a bug in us.
   const { code, syscall } = error as NodeJS.ErrnoException;
-  if (syscall !== undefined && code !== undefined && code in ERRNO_NUMBER)
-    return -ERRNO_NUMBER[code as keyof typeof ERRNO_NUMBER];
+  if (syscall !== undefined && (code === "ENOSPC" || code === "EFBIG" || code === "EIO" || code === "EROFS"))
+    return -ERRNO_NUMBER[code];
   log(
     `daxfs-fuse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
   );
