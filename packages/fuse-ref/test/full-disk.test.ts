@@ -9,9 +9,40 @@ import { DaxfsError, MemoryImage } from "@daxfs/core";
 import { mapFile } from "@daxfs/linux";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AllocatingImage } from "../src/allocating-image.js";
+import type { BranchFs } from "../src/branch-fs.js";
+import { fuseOperations } from "../src/fuse-ops.js";
 import { dir, errno, FuseHarness, file } from "./harness.js";
 
 const canMount = process.getuid?.() === 0 && existsSync("/dev/fuse");
+
+describe("fuse-ops error mapping", () => {
+  /** The status a write replies with when BranchFs.write throws `error`. */
+  function replyTo(error: Error): { code: number; logged: string[] } {
+    const logged: string[] = [];
+    const fs = {
+      write: () => {
+        throw error;
+      },
+    } as unknown as BranchFs;
+    let code = 0;
+    fuseOperations(fs, (m) => logged.push(m)).write("/f", 3, Buffer.from("x"), 1, 0, (status: number) => {
+      code = status;
+    });
+    return { code, logged };
+  }
+  const systemError = (code: string) => Object.assign(new Error(code), { code, syscall: "write" });
+
+  it("a full file system under the plain-file mode is ENOSPC for the writer, not an internal error", () => {
+    expect(replyTo(systemError("ENOSPC"))).toEqual({ code: -28, logged: [] });
+    expect(replyTo(new DaxfsError("ENOSPC", "img: cannot allocate")).code).toBe(-28);
+  });
+
+  it("other failures stay EIO and are logged as bugs", () => {
+    const { code, logged } = replyTo(systemError("EBADF"));
+    expect(code).toBe(-5);
+    expect(logged[0]).toMatch(/^daxfs-fuse: internal error/);
+  });
+});
 
 describe.runIf(canMount)("a full file system under a writable image", () => {
   const harness = new FuseHarness();
