@@ -203,6 +203,9 @@ export class TarReader {
       const where = `header at byte ${this.input.position}`;
       const block = await this.input.read(BLOCK, "a header");
       // A zero block (or the stream's end) ends the archive; GNU tar writes two.
+      // An empty input is no archive at all (GNU tar and Python's tarfile refuse it too), e.g. a
+      // layer whose download failed: an error, not an empty image.
+      if (block === null && this.input.position === 0) throw this.error("empty input: not a tar archive");
       if (block === null || block.every((byte) => byte === 0)) {
         if (longName || longLink || pax) throw this.error(`${where}: archive ends after an extended header`);
         await this.input.drainToEnd();

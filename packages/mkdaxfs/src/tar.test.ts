@@ -433,6 +433,12 @@ describe("tars the reader does not understand are errors, never silent changes",
     );
   });
 
+  it("an empty file is not an archive (GNU tar and tarfile refuse it too)", async () => {
+    const empty = join(scratch, "empty.tar");
+    writeFileSync(empty, "");
+    expect((await build(["--tar", empty])).stderr).toBe(`Error: ${empty}: empty input: not a tar archive\n`);
+  });
+
   it("a bad header checksum says where", async () => {
     const archive = await tarFile("checksum.tar", [
       { name: "a", body: "x" },
