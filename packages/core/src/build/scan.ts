@@ -27,7 +27,7 @@ const SPECIAL_KINDS: Array<[(s: Stats) => boolean, string]> = [
   [(s) => s.isSocket(), "socket"],
 ];
 
-function checkNamesAreUtf8(dirPath: string): void {
+function checkNamesAreUtf8(dirPath: string, shownPath: string): void {
   for (const raw of readdirSync(dirPath, { encoding: "buffer" })) {
     if (!Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) {
       // Printable ASCII as is, every other byte as \xNN, so the line shows which bytes are wrong.
@@ -36,7 +36,7 @@ function checkNamesAreUtf8(dirPath: string): void {
           b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`,
         )
         .join("");
-      throw new DaxfsError("EINVAL", `${join(dirPath, shown)}: name is not valid UTF-8`);
+      throw new DaxfsError("EINVAL", `${join(shownPath, shown)}: name is not valid UTF-8`);
     }
   }
 }
@@ -60,32 +60,36 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
   // Only trees with paths over 3 KiB open any.
   const anchors = new DirectoryAnchors();
   // Iterative: a deep source tree must not exhaust the JS stack.
-  const pending: Array<{ hostPath: string; relative: string; dir: BuildDir }> = [
-    { hostPath: directory, relative: "", dir: root },
+  // hostPath: the name system calls get; shownPath: the real path, for messages (they differ below
+  // an anchor).
+  const pending: Array<{ hostPath: string; shownPath: string; relative: string; dir: BuildDir }> = [
+    { hostPath: directory, shownPath: directory, relative: "", dir: root },
   ];
   while (pending.length > 0) {
-    const { hostPath, relative, dir } = pending.pop() as (typeof pending)[number];
+    const { hostPath, shownPath, relative, dir } = pending.pop() as (typeof pending)[number];
     let names: string[];
     try {
       names = readdirSync(hostPath);
     } catch (error) {
-      throw hostError(error, hostPath);
+      throw hostError(error, shownPath);
     }
     // Node decodes names as UTF-8 with U+FFFD for bad bytes; only then look at the raw bytes.
-    if (names.some((name) => name.includes("\ufffd"))) checkNamesAreUtf8(hostPath);
+    if (names.some((name) => name.includes("\ufffd"))) checkNamesAreUtf8(hostPath, shownPath);
     names.sort();
     const prefix = hostPath.endsWith("/") ? hostPath : `${hostPath}/`;
+    const shownPrefix = shownPath.endsWith("/") ? shownPath : `${shownPath}/`;
     for (const name of names) {
       const path = prefix + name;
+      const shown = shownPrefix + name;
       const childRelative = relative === "" ? name : `${relative}/${name}`;
       if (excluded.length > 0 && excluded.some((matches) => matches(childRelative))) continue;
       let stat: Stats;
       try {
         stat = lstatSync(path);
       } catch (error) {
-        throw hostError(error, path);
+        throw hostError(error, shown);
       }
-      const node = scanEntry(path, stat, owner(stat), hardLinks, options);
+      const node = scanEntry(path, shown, stat, owner(stat), hardLinks, options);
       if (!node) continue;
       dir.children.set(name, node);
       if (node.kind === "dir") {
@@ -93,17 +97,19 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
         try {
           hostPath = anchors.shorten(path);
         } catch (error) {
-          throw hostError(error, path);
+          throw hostError(error, shown);
         }
-        pending.push({ hostPath, relative: childRelative, dir: node });
+        pending.push({ hostPath, shownPath: shown, relative: childRelative, dir: node });
       }
     }
   }
   return root;
 }
 
+/** `path` is the name for system calls and the file's content; `shown` the real path, for messages. */
 function scanEntry(
   path: string,
+  shown: string,
   stat: Stats,
   owner: { uid: number; gid: number },
   hardLinks: Map<string, BuildFile | BuildSymlink>,
@@ -132,16 +138,16 @@ function scanEntry(
     try {
       raw = readlinkSync(path, { encoding: "buffer" });
     } catch (error) {
-      throw hostError(error, path);
+      throw hostError(error, shown);
     }
     const target = raw.toString("utf8");
     if (!Buffer.from(target, "utf8").equals(raw))
-      throw new DaxfsError("EINVAL", `${path}: symlink target is not valid UTF-8`);
+      throw new DaxfsError("EINVAL", `${shown}: symlink target is not valid UTF-8`);
     node = { kind: "symlink", mode: stat.mode, ...owner, target };
   } else {
     const kind = SPECIAL_KINDS.find(([test]) => test(stat))?.[1] ?? "special file";
-    if (options.strict) throw new DaxfsError("EPERM", `${path}: ${kind} cannot be stored in a DAXFS image`);
-    options.onWarning?.(`skipping ${path}: ${kind} (DAXFS stores files, directories and symlinks only)`);
+    if (options.strict) throw new DaxfsError("EPERM", `${shown}: ${kind} cannot be stored in a DAXFS image`);
+    options.onWarning?.(`skipping ${shown}: ${kind} (DAXFS stores files, directories and symlinks only)`);
     return null;
   }
   if (linkKey) hardLinks.set(linkKey, node);
