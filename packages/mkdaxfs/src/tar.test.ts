@@ -103,6 +103,13 @@ describe("--tar layers with OCI whiteouts", () => {
     expect((await build(["--tar", dangling])).stderr).toBe(
       `Error: ${dangling}: a: hard link to missing "missing"\n`,
     );
+    const toDirectory = await tarFile("link-dir.tar", [
+      { name: "d", type: "directory" },
+      { name: "a", type: "link", linkname: "d" },
+    ]);
+    expect((await build(["--tar", toDirectory])).stderr).toBe(
+      `Error: ${toDirectory}: a: hard link to directory "d" (directories cannot be hard-linked)\n`,
+    );
   });
 
   it("refuses a member owned by uid 4294967295 ((uid_t)-1), naming it, and writes nothing", async () => {

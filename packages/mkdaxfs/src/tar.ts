@@ -326,8 +326,13 @@ export class TarTreeBuilder {
         break;
       case "link": {
         const target = this.lookup(splitMemberPath(member.linkname, label));
-        if (!target || target.kind === "dir")
+        if (!target)
           throw new DaxfsError("EINVAL", `${where}: hard link to missing ${JSON.stringify(member.linkname)}`);
+        if (target.kind === "dir")
+          throw new DaxfsError(
+            "EINVAL",
+            `${where}: hard link to directory ${JSON.stringify(member.linkname)} (directories cannot be hard-linked)`,
+          );
         node = target;
         break;
       }
