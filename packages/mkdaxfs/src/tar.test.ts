@@ -383,6 +383,26 @@ describe("archives written by real tools read back as the directory itself (-d)"
   });
 });
 
+describe("a compressed layer whose decoder is not installed", () => {
+  it("is one line naming the Debian package", () => {
+    const plain = join(scratch, "nodecoder");
+    run("sh", ["-c", 'mkdir -p "$1" && echo x > "$1/f"', "-", plain]);
+    const archive = join(scratch, "nodecoder.tar.zst");
+    run("tar", ["--zstd", "-cf", archive, "-C", plain, "."]);
+    const output = join(scratch, "nodecoder.img");
+    const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
+    const result = spawnSync(process.execPath, ["--import", "tsx", cli, "--tar", archive, "-o", output], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/nonexistent" },
+    });
+    expect(result.stderr).toBe(
+      `Error: ${archive}: zstd-compressed, and the zstd program is not installed (apt-get install zstd)\n`,
+    );
+    expect(result.status).toBe(1);
+    expect(existsSync(output)).toBe(false);
+  });
+});
+
 describe("tars the reader does not understand are errors, never silent changes", () => {
   /** Rewrites the header at `at` with `edit` and fixes its checksum. */
   function patchHeader(path: string, at: number, edit: (header: Buffer) => void): void {

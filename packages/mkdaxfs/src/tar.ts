@@ -9,7 +9,6 @@
 // the directory of everything the lower layers put there. Every directory entry remembers the layer
 // that last set it, so a whiteout listed after the same layer re-created the path still removes
 // only the lower layers' content under it.
-import { spawn } from "node:child_process";
 import {
   closeSync,
   createReadStream,
@@ -19,8 +18,6 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
-import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import {
   type BuildDir,
   type BuildFile,
@@ -30,6 +27,7 @@ import {
   NO_OWNER,
 } from "@daxfs/core";
 import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
+import { compressionOf, layerBytes } from "./tar-decompress.js";
 import { type TarMember, TarReader } from "./tar-reader.js";
 
 export interface TarOptions {
@@ -54,108 +52,6 @@ function splitMemberPath(name: string, label: string): string[] {
 interface DirectSource {
   path: string;
   scanned: { ino: number; size: number; mtimeMs: number };
-}
-
-/**
- * Compressed layers by their magic number. gzip goes through zlib; zstd (Node 20's zlib has none),
- * xz and bzip2 through the Debian programs, which scripts/setup.sh installs with the tools
- * (docs/mkdaxfs.md): one streaming decoder each, maintained with the formats, no native addon.
- */
-const COMPRESSIONS: Array<{ name: string; magic: number[]; program?: string }> = [
-  { name: "gzip", magic: [0x1f, 0x8b] },
-  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd], program: "zstd" },
-  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], program: "xz" },
-  { name: "bzip2", magic: [0x42, 0x5a, 0x68], program: "bzip2" },
-];
-
-function compressionOf(head: Buffer): (typeof COMPRESSIONS)[number] | undefined {
-  return COMPRESSIONS.find(
-    ({ magic }) => head.length >= magic.length && magic.every((byte, i) => head[i] === byte),
-  );
-}
-
-/** The bytes of a compressed stream, decoded; a decoder's failure is one error naming the source. */
-async function* decompress(
-  head: Buffer,
-  rest: AsyncIterable<unknown>,
-  compression: (typeof COMPRESSIONS)[number],
-  label: string,
-): AsyncGenerator<Buffer> {
-  const input = Readable.from(
-    (async function* () {
-      yield head;
-      yield* rest;
-    })(),
-  );
-  if (!compression.program) {
-    const gunzip = createGunzip();
-    input.on("error", (error) => gunzip.destroy(error));
-    try {
-      yield* input.pipe(gunzip) as AsyncIterable<Buffer>;
-    } catch (error) {
-      throw new DaxfsError("EINVAL", `${label}: ${compression.name}: ${(error as Error).message}`);
-    }
-    return;
-  }
-  const child = spawn(compression.program, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
-    child.on("error", (error) => resolve({ code: null, error }));
-    child.on("close", (code) => resolve({ code }));
-  });
-  // The decoder may stop reading early (bad data): its stdin's EPIPE is reported through its exit.
-  child.stdin.on("error", () => {});
-  input.on("error", () => child.kill());
-  input.pipe(child.stdin);
-  let failure: unknown = null;
-  let complete = false;
-  try {
-    yield* child.stdout as AsyncIterable<Buffer>;
-    complete = true;
-  } catch (error) {
-    failure = error;
-  } finally {
-    // Stopped early (the archive ended, or an error): the decoder is not needed any more. After its
-    // whole output it is left to exit by itself; killing it then would turn success into a signal.
-    if (!complete && child.exitCode === null) child.kill();
-  }
-  const { code, error } = await exited;
-  if (error?.code === "ENOENT")
-    throw new DaxfsError(
-      "ENOENT",
-      `${label}: ${compression.name}-compressed, and the ${compression.program} program is not installed (apt-get install ${compression.program === "xz" ? "xz-utils" : compression.program})`,
-    );
-  if (error || code !== 0 || failure) {
-    // The decoder's first line, without its own prefix and its name for stdin.
-    const why = (stderr.trim().split("\n")[0] ?? "")
-      .replace(new RegExp(`^${compression.program}: `), "")
-      .replace(/^(\(stdin\)|\/\*stdin\*\\) ?: /, "")
-      .replace(/;$/, "");
-    throw new DaxfsError(
-      "EINVAL",
-      `${label}: ${compression.name}: ${why || error?.message || `${compression.program} exited with ${code}`}`,
-    );
-  }
-}
-
-/** The source's bytes, decompressed if they start with a known magic number. */
-async function* layerBytes(source: AsyncIterable<unknown>, label: string): AsyncGenerator<Buffer> {
-  const iterator = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  while (head.length < 6) {
-    const next = await iterator.next();
-    if (next.done) break;
-    head = Buffer.concat([head, next.value as Buffer]);
-  }
-  const rest = { [Symbol.asyncIterator]: () => iterator };
-  const compression = compressionOf(head);
-  if (compression) {
-    yield* decompress(head, rest, compression, label);
-    return;
-  }
-  if (head.length > 0) yield head;
-  for await (const chunk of rest) yield chunk as Buffer;
 }
 
 /**
