@@ -36,7 +36,6 @@ export function checkBranchTable(
   layout: ImageLayout,
   table: Region & { entries: number },
   log: ProblemLog,
-  inodeCount: number | null,
 ): CheckedBranch[] {
   const sb: DaxfsSuper = layout.superblock;
   const bytes = source.read(table.offset, table.size);
