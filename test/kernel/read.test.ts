@@ -1,12 +1,12 @@
 // Kernel module, read path (issue 5): one QEMU boot per kernel runs every scenario; each `it`
 // checks one scenario's output. Needs qemu-system-x86, busybox-static and the kernel images and
 // headers (test/qemu/README.md); without them the suite is reported as skipped, not passed.
-import { buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
+import { buildImage, MemoryImage, validate } from "@daxfs/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
 import { corruptImages, fuzzedImages, mainLogImage, mergedLogImage } from "./fixture.js";
 import { expectedWalk, sourceTree } from "./tree.js";
-import { parseWalk, walkScript } from "./walk.js";
+import { coreWalk, parseWalk, walkScript } from "./walk.js";
 
 const kernels = installedKernels();
 const BIG = 24 << 20;
@@ -18,22 +18,6 @@ const fuzzed = fuzzedImages(
   Number(process.env.DAXFS_KERNEL_FUZZ ?? 40),
   Number(process.env.DAXFS_KERNEL_FUZZ_SEED ?? 20261123),
 );
-
-/** The tree as @daxfs/core's BranchView of main reads it, in the walk's shape. */
-function coreWalk(image: Uint8Array) {
-  const view = DaxfsImage.open(new MemoryImage(image, false)).view();
-  return [...view.walk()]
-    .map(({ path, stat }) => ({
-      path: path === "/" ? "." : `.${path.startsWith("/") ? path : `/${path}`}`,
-      mode: stat.mode,
-      uid: stat.uid,
-      gid: stat.gid,
-      size: stat.size,
-      nlink: stat.nlink,
-      ...((stat.mode & 0o170000) === 0o120000 ? { target: view.readlink(stat.ino) } : {}),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
 
 function scenarios(kernel: string) {
   const list = [
