@@ -45,7 +45,7 @@ umount /mnt/m2`,
     },
     {
       name: "options",
-      script: `for o in "bogus=1" "phys=zz,size=4096" "phys=$(img_phys tree)"; do
+      script: `for o in "bogus=1" "phys=zz,size=4096" "phys=$(img_phys tree)" "phys=0x1000000,size=4194304"; do
   mkdir -p /mnt/o
   if err=$(mount -t daxfs -o "$o" none /mnt/o 2>&1); then echo "ACCEPTED $o"; umount /mnt/o; else echo "REFUSED $o|$(last_kmsg)|$err"; fi
 done`,
@@ -193,14 +193,19 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     expect(out).toMatch(/MOUNTS2 none \/mnt\/m2 daxfs ro,.*branch=\/main/);
   });
 
-  it("refuses bad options with EINVAL and one kernel line naming the option", () => {
+  it("refuses bad options and a phys= range in System RAM with EINVAL and one kernel line naming it", () => {
     const lines = result("options").lines;
     for (const l of lines) expect(l).toMatch(/^REFUSED .*Invalid argument/);
     expect(lines.find((l) => l.startsWith("REFUSED bogus=1"))).toMatch(/bogus/);
     expect(lines.find((l) => l.startsWith("REFUSED phys=zz"))).toMatch(/phys/);
-    expect(lines.find((l) => l.includes("REFUSED phys=0x") && !l.includes("zz"))).toMatch(
+    expect(lines.find((l) => l.startsWith("REFUSED phys=0x") && !l.includes("size="))).toMatch(
       /need dmabuf fd or phys\/size/,
     );
+    // Guest RAM (16 MiB in) is System RAM of the kernel: never mapped, whatever the image there.
+    expect(lines.find((l) => l.startsWith("REFUSED phys=0x1000000,"))).toMatch(
+      /\|daxfs: phys=0x1000000,size=4194304: range is System RAM of this kernel\|.*Invalid argument/,
+    );
+    expect(lines).toHaveLength(4);
   });
 
   it("replays main's delta log: writes, truncates, creates, symlinks, renames, deletes, setattr", () => {
