@@ -261,12 +261,28 @@ static int check_dir(struct daxfs_sb_info *sbi, u32 ino, u64 array, u32 count,
 		u32 j = i;
 
 		while (j-- > 0 && keys[j].hash == keys[i].hash) {
-			daxfs_read_dirent(sbi, array, keys[i].index, &de);
-			daxfs_read_dirent(sbi, array, keys[j].index, &other);
-			if (de.name_len == other.name_len &&
-			    !memcmp(de.name, other.name, le16_to_cpu(de.name_len))) {
-				err = refuse("directory %u: name '%.*s' appears twice", ino,
-					     le16_to_cpu(de.name_len), de.name);
+			u32 len, olen;
+
+			/*
+			 * Names are compared on fresh copies; a copy whose hash is not
+			 * the one sorted on changed under us, and is refused.
+			 */
+			if (daxfs_read_dirent(sbi, array, keys[i].index, &de) ||
+			    daxfs_read_dirent(sbi, array, keys[j].index, &other)) {
+				err = refuse("directory %u: entries outside the image", ino);
+				break;
+			}
+			len = le16_to_cpu(de.name_len);
+			olen = le16_to_cpu(other.name_len);
+			if (!daxfs_name_ok(de.name, len) || !daxfs_name_ok(other.name, olen) ||
+			    full_name_hash(NULL, de.name, len) != keys[i].hash ||
+			    full_name_hash(NULL, other.name, olen) != keys[j].hash) {
+				err = refuse("directory %u: entries changed while they were checked", ino);
+				break;
+			}
+			if (len == olen && !memcmp(de.name, other.name, len)) {
+				err = refuse("directory %u: name '%.*s' appears twice", ino, len,
+					     de.name);
 				break;
 			}
 		}
@@ -623,11 +639,18 @@ static int cmp_log(const void *a, const void *b)
 	return x->log < y->log ? -1 : x->log > y->log;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	const struct vbranch *x = *(const struct vbranch **)a, *y = *(const struct vbranch **)b;
+
+	return strcmp(x->name, y->name);
+}
+
 /* Table-wide rules: unique ids and live names, chains to main, disjoint live logs. */
 static int check_table(struct vtable *t)
 {
 	struct vbranch **live, *prev = NULL;
-	u32 i, j, nr_live = 0;
+	u32 i, nr_live = 0;
 	int err = 0;
 
 	for (i = 0; i < t->nr; i++) {
@@ -642,17 +665,22 @@ static int check_table(struct vtable *t)
 			return refuse("branch %u: branch_id %llu: duplicate branch id, also in slot %u",
 				      max(a->slot, b->slot), b->id, min(a->slot, b->slot));
 		}
-	/* Lookup by name must be unambiguous among live branches (SPEC 1.4). */
-	for (i = 0; i < t->nr; i++) {
-		if (t->b[i].state != DAXFS_BRANCH_ACTIVE)
-			continue;
-		for (j = 0; j < i; j++)
-			if (t->b[j].state == DAXFS_BRANCH_ACTIVE &&
-			    !strcmp(t->b[i].name, t->b[j].name))
-				return refuse("branch %u: name \"%s\": duplicate branch name, also slot %u",
-					      t->b[i].slot, t->b[i].name, t->b[j].slot);
-		cond_resched();
-	}
+	/* Lookup by name must be unambiguous among live branches (SPEC 1.4): sorted, neighbours compared. */
+	live = kvmalloc_array(t->nr, sizeof(*live), GFP_KERNEL);
+	if (!live)
+		return -ENOMEM;
+	for (i = 0; i < t->nr; i++)
+		if (t->b[i].state == DAXFS_BRANCH_ACTIVE)
+			live[nr_live++] = &t->b[i];
+	sort(live, nr_live, sizeof(*live), cmp_name, NULL);
+	for (i = 1; i < nr_live && !err; i++)
+		if (!strcmp(live[i]->name, live[i - 1]->name))
+			err = refuse("branch %u: name \"%s\": duplicate branch name, also slot %u",
+				     max(live[i]->slot, live[i - 1]->slot), live[i]->name,
+				     min(live[i]->slot, live[i - 1]->slot));
+	kvfree(live);
+	if (err)
+		return err;
 	for (i = 0; i < t->nr; i++) {
 		struct vbranch *b = &t->b[i], *up = b, *parent;
 		u32 steps = 1;
@@ -677,6 +705,7 @@ static int check_table(struct vtable *t)
 	live = kvmalloc_array(t->nr, sizeof(*live), GFP_KERNEL);
 	if (!live)
 		return -ENOMEM;
+	nr_live = 0;
 	for (i = 0; i < t->nr; i++)
 		if (t->b[i].state == DAXFS_BRANCH_ACTIVE && t->b[i].capacity)
 			live[nr_live++] = &t->b[i];

@@ -251,6 +251,26 @@ export function corruptImages(): CorruptImage[] {
     true,
   );
   out.push({ name: "c_log", why: "main log entry runs past the log", bytes: badLog, always: true });
+  // A damaged main record: serving the base alone would drop main's committed changes, so every
+  // mount refuses it (docs/kernel.md "Main's record, at every mount").
+  const mainEdit = (name: string, why: string, edit: (img: Uint8Array, dv: DataView, at: number) => void) => {
+    const img = mainLogImage(1 << 20);
+    edit(img, view(img), mainSlot(img));
+    out.push({ name, why, bytes: img, always: true });
+  };
+  mainEdit("c_mainfree", "main's record FREE while next_branch_id is 2", (_i, dv, at) =>
+    dv.setUint32(at + DaxfsBranch.offsets.state, 0, true),
+  );
+  mainEdit("c_mainparent", "main's record has a parent", (_i, dv, at) =>
+    dv.setBigUint64(at + DaxfsBranch.offsets.parentId, 1n << 32n, true),
+  );
+  mainEdit("c_mainname", "main's record renamed", (img, _dv, at) => {
+    img[at + DaxfsBranch.offsets.name] = 0x4d; // "Main"
+  });
+  mainEdit("c_mainlog", "main's log past delta_alloc_offset", (_i, dv, at) => {
+    const sb = DaxfsSuper.decode(_i, 0);
+    dv.setBigUint64(at + DaxfsBranch.offsets.deltaLogOffset, sb.deltaAllocOffset, true);
+  });
   return out;
 }
 
