@@ -73,10 +73,11 @@ if daxmount ${c.name} /mnt/${c.name} 2>/dev/null; then echo "MOUNTED ${c.name}";
   list.push({
     name: "fuzz",
     script: `exercise() {
-  find "$1" -type f -exec cat {} + >/dev/null 2>&1 || return 1
+  # The first MiB of each file: a damaged log may leave a sparse file of terabytes.
+  find "$1" -type f -exec head -c 1048576 {} + >/dev/null 2>&1 || return 1
   ls -lR "$1" >/dev/null 2>&1 || return 1
-  find "$1" -type l -exec readlink {} + >/dev/null 2>&1 || return 1
-  find "$1" -type f -size +0 -exec mmapcheck {} + >/dev/null 2>&1 || return 1
+  find "$1" -type l -exec readlink {} ';' >/dev/null 2>&1 || return 1
+  find "$1" -type f -size +0 -size -65536k -exec mmapcheck {} + >/dev/null 2>&1 || return 1
 }
 for f in ${fuzzed.map((f) => f.name).join(" ")}; do
   if daxmount $f /mnt/$f validate 2>/dev/null; then

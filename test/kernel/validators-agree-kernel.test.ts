@@ -51,7 +51,8 @@ const tsProblems = new Map(
 /** Mount each image with and without `validate`; print the verdict and the kernel's line. */
 function verdictScript(names: string[], exercise: boolean): string {
   return `exercise() {
-  find "$1" -type f -exec cat {} + >/dev/null 2>&1 || return 1
+  # The first MiB of each file: a damaged log may leave a sparse file of terabytes.
+  find "$1" -type f -exec head -c 1048576 {} + >/dev/null 2>&1 || return 1
   ls -lR "$1" >/dev/null 2>&1 || return 1
   find "$1" -type l -exec readlink {} ';' >/dev/null 2>&1 || return 1
 }
