@@ -551,6 +551,8 @@ int daxfs_check_main_record(struct daxfs_sb_info *sbi, const struct daxfs_super 
 
 		if (daxfs_read(sbi, table + (u64)i * sizeof(br), &br, sizeof(br)))
 			return refuse("branch %u: record outside the image", i);
+		if (!(i % 4096))
+			cond_resched();
 		if (le32_to_cpu(br.state) == DAXFS_BRANCH_FREE)
 			continue;
 		id = le64_to_cpu(br.branch_id);
@@ -741,7 +743,8 @@ struct vlogs {
 	u64 at;			/* the entry being checked */
 };
 
-#define bad(v, fmt, ...)						\
+/* A refusal naming the log entry being checked, as the TS validator names it. */
+#define refuse_entry(v, fmt, ...)					\
 	refuse("delta %s@%llu: " fmt, (v)->where, (v)->at, ##__VA_ARGS__)
 
 /* Type bits of ino as seen from the branch being checked; 0 if unknown there. */
@@ -775,26 +778,26 @@ static int needs(struct vlogs *v, const char *type, const char *field, u64 ino, 
 	umode_t actual = type_of(v, ino);
 
 	if (!actual)
-		return bad(v, "%s: %s: unknown inode %llu", field, type, ino);
+		return refuse_entry(v, "%s: %s: unknown inode %llu", field, type, ino);
 	if (want && actual != want)
-		return bad(v, "%s: %s: inode %llu is a %s, not a %s", field, type, ino,
-			   type_name(actual), type_name(want));
+		return refuse_entry(v, "%s: %s: inode %llu is a %s, not a %s", field, type, ino,
+				    type_name(actual), type_name(want));
 	return 0;
 }
 
 static int name_ok(struct vlogs *v, const char *type, const char *label, const char *name, u32 len)
 {
 	if (!daxfs_name_ok(name, len))
-		return bad(v, "entry: %s %s is not a valid name", type, label);
+		return refuse_entry(v, "entry: %s %s is not a valid name", type, label);
 	return 0;
 }
 
 static int inode_ok(struct vlogs *v, const char *type, const char *label, u64 ino)
 {
 	if (!ino)
-		return bad(v, "entry: %s %s is 0", type, label);
+		return refuse_entry(v, "entry: %s %s is 0", type, label);
 	if (ino > DAXFS_SAFE_MAX)
-		return bad(v, "entry: %s %s %llu is too large", type, label, ino);
+		return refuse_entry(v, "entry: %s %s %llu is too large", type, label, ino);
 	return 0;
 }
 
@@ -857,24 +860,24 @@ static int check_create(struct vlogs *v, const struct vbranch *b, u32 type, u64 
 	if (err)
 		return err;
 	if (new_ino != ino)
-		return bad(v, "entry: %s header inode %llu differs from new inode %llu", t, ino,
-			   new_ino);
+		return refuse_entry(v, "entry: %s header inode %llu differs from new inode %llu", t, ino,
+				    new_ino);
 	if (symlink) {
 		u32 tlen = le16_to_cpu(p->symlink.target_len);
 
 		if ((u64)len + tlen + 1 > room)
-			return bad(v, "entry: %s name and target do not fit", t);
+			return refuse_entry(v, "entry: %s name and target do not fit", t);
 		err = name_ok(v, t, "name", tail, len);
 		if (err)
 			return err;
 		if (!tlen || tlen > DAXFS_SYMLINK_MAX)
-			return bad(v, "entry: %s target length %u is outside 1..%u", t, tlen,
-				   DAXFS_SYMLINK_MAX);
+			return refuse_entry(v, "entry: %s target length %u is outside 1..%u", t, tlen,
+					    DAXFS_SYMLINK_MAX);
 		if (memchr(tail + len, 0, tlen) || tail[len + tlen])
-			return bad(v, "entry: %s target is not a NUL-terminated string", t);
+			return refuse_entry(v, "entry: %s target is not a NUL-terminated string", t);
 	} else {
 		if (len > room)
-			return bad(v, "entry: %s name does not fit", t);
+			return refuse_entry(v, "entry: %s name does not fit", t);
 		err = name_ok(v, t, "name", tail, len);
 		if (err)
 			return err;
@@ -889,13 +892,13 @@ static int check_create(struct vlogs *v, const struct vbranch *b, u32 type, u64 
 		umode_t recorded = le32_to_cpu(p->create.mode) & S_IFMT;
 
 		if (recorded && recorded != want)
-			return bad(v, "mode: %s: mode type disagrees with the entry type", t);
+			return refuse_entry(v, "mode: %s: mode type disagrees with the entry type", t);
 	}
 	if (new_ino <= v->sbi->inode_count || new_ino >= v->next_inode_id)
-		return bad(v, "new_ino: %s: new inode number %llu out of range %u..%llu", t,
-			   new_ino, v->sbi->inode_count + 1, v->next_inode_id - 1);
+		return refuse_entry(v, "new_ino: %s: new inode number %llu out of range %u..%llu", t,
+				    new_ino, v->sbi->inode_count + 1, v->next_inode_id - 1);
 	if (type_of(v, new_ino))
-		return bad(v, "new_ino: %s: inode number %llu created twice", t, new_ino);
+		return refuse_entry(v, "new_ino: %s: inode number %llu created twice", t, new_ino);
 	return record_create(v, b->id, new_ino, want);
 }
 
@@ -916,22 +919,22 @@ static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 t
 		return err;
 	if (daxfs_read(sbi, payload_at, &p, payload_bytes[type]) ||
 	    daxfs_read(sbi, payload_at + payload_bytes[type], tail, min_t(u32, room, TAIL_MAX)))
-		return bad(v, "entry: outside the image");
+		return refuse_entry(v, "entry: outside the image");
 	switch (type) {
 	case DAXFS_DELTA_WRITE: {
 		u64 off = le64_to_cpu(p.write.offset);
 		u32 len = le32_to_cpu(p.write.len);
 
 		if (len > room)
-			return bad(v, "entry: %s %u data bytes do not fit in total_size %u", t,
-				   len, total);
+			return refuse_entry(v, "entry: %s %u data bytes do not fit in total_size %u", t,
+					    len, total);
 		if (off > DAXFS_SAFE_MAX || off + len > DAXFS_SAFE_MAX)
-			return bad(v, "entry: %s file offset too large", t);
+			return refuse_entry(v, "entry: %s file offset too large", t);
 		return needs(v, t, "ino", ino, S_IFREG);
 	}
 	case DAXFS_DELTA_TRUNCATE:
 		if (le64_to_cpu(p.trunc.new_size) > DAXFS_SAFE_MAX)
-			return bad(v, "entry: %s new size too large", t);
+			return refuse_entry(v, "entry: %s new size too large", t);
 		return needs(v, t, "ino", ino, S_IFREG);
 	case DAXFS_DELTA_CREATE:
 	case DAXFS_DELTA_MKDIR:
@@ -940,7 +943,7 @@ static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 t
 	case DAXFS_DELTA_DELETE:
 		nlen = le16_to_cpu(p.del.name_len);
 		if (nlen > room)
-			return bad(v, "entry: %s name does not fit", t);
+			return refuse_entry(v, "entry: %s name does not fit", t);
 		err = name_ok(v, t, "name", tail, nlen);
 		if (!err)
 			err = inode_ok(v, t, "parent inode", le64_to_cpu(p.del.parent_ino));
@@ -954,10 +957,10 @@ static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 t
 		if (err)
 			return err;
 		if (le64_to_cpu(p.rename.ino) != ino)
-			return bad(v, "entry: %s header inode %llu differs from renamed inode %llu",
-				   t, ino, le64_to_cpu(p.rename.ino));
+			return refuse_entry(v, "entry: %s header inode %llu differs from renamed inode %llu",
+					    t, ino, le64_to_cpu(p.rename.ino));
 		if (olen + nlen > room)
-			return bad(v, "entry: %s names do not fit", t);
+			return refuse_entry(v, "entry: %s names do not fit", t);
 		err = name_ok(v, t, "old name", tail, olen);
 		if (!err)
 			err = name_ok(v, t, "new name", tail + olen, nlen);
@@ -975,15 +978,15 @@ static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 t
 	default: /* SETATTR */
 		valid = le32_to_cpu(p.setattr.valid);
 		if (valid & ~(DAXFS_ATTR_MODE | DAXFS_ATTR_UID | DAXFS_ATTR_GID | DAXFS_ATTR_SIZE))
-			return bad(v, "entry: %s unknown valid bits %#x", t, valid);
+			return refuse_entry(v, "entry: %s unknown valid bits %#x", t, valid);
 		if (le64_to_cpu(p.setattr.size) > DAXFS_SAFE_MAX)
-			return bad(v, "entry: %s size too large", t);
+			return refuse_entry(v, "entry: %s size too large", t);
 		err = needs(v, t, "ino", ino, 0);
 		if (!err && (valid & DAXFS_ATTR_MODE)) {
 			umode_t type_bits = le32_to_cpu(p.setattr.mode) & S_IFMT;
 
 			if (type_bits && type_bits != type_of(v, ino))
-				return bad(v, "mode: %s: mode changes the file type", t);
+				return refuse_entry(v, "mode: %s: mode changes the file type", t);
 		}
 		return err;
 	}
@@ -1009,23 +1012,23 @@ static int check_log(struct vlogs *v, const struct vbranch *b, char *tail)
 
 		v->at = b->log + pos;
 		if (b->size - pos < sizeof(hdr))
-			return bad(v, "entry: %llu bytes at the log end are too short for an entry header",
-				   b->size - pos);
+			return refuse_entry(v, "entry: %llu bytes at the log end are too short for an entry header",
+					    b->size - pos);
 		if (daxfs_read(v->sbi, v->at, &hdr, sizeof(hdr)))
-			return bad(v, "entry: outside the image");
+			return refuse_entry(v, "entry: outside the image");
 		type = le32_to_cpu(hdr.type);
 		total = le32_to_cpu(hdr.total_size);
 		if (!total)
 			break;
 		if (total < sizeof(hdr))
-			return bad(v, "entry: total_size %u is smaller than its header", total);
+			return refuse_entry(v, "entry: total_size %u is smaller than its header", total);
 		if (total > b->size - pos)
-			return bad(v, "entry: total_size %u runs past the log end", total);
+			return refuse_entry(v, "entry: total_size %u runs past the log end", total);
 		if (type < 1 || type >= ARRAY_SIZE(payload_bytes))
-			return bad(v, "entry: unknown type %u", type);
+			return refuse_entry(v, "entry: unknown type %u", type);
 		if (total < sizeof(hdr) + payload_bytes[type])
-			return bad(v, "entry: %s total_size %u is below the minimum %zu",
-				   entry_type[type], total, sizeof(hdr) + payload_bytes[type]);
+			return refuse_entry(v, "entry: %s total_size %u is below the minimum %zu",
+					    entry_type[type], total, sizeof(hdr) + payload_bytes[type]);
 		err = check_entry(v, b, type, total, le64_to_cpu(hdr.ino), tail);
 		if (err)
 			return err;
@@ -1181,6 +1184,8 @@ int daxfs_validate_branching(struct daxfs_sb_info *sbi, const struct daxfs_super
 				err = refuse("branch %u: record outside the image", i);
 				break;
 			}
+			if (!(i % 4096))
+				cond_resched();
 			if (le32_to_cpu(br.state) == DAXFS_BRANCH_FREE)
 				continue;
 			t.b[t.nr] = (struct vbranch){ .slot = i };
