@@ -145,6 +145,8 @@ long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 bool daxfs_name_ok(const char *name, u32 len);
 int daxfs_validate_super(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
 int daxfs_validate_base(struct daxfs_sb_info *sbi);
+int daxfs_validate_branching(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
+int daxfs_check_main_record(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
 int daxfs_read_base_inode(struct daxfs_sb_info *sbi, u64 ino,
 			  struct daxfs_base_inode *bi);
 int daxfs_read_dirent(struct daxfs_sb_info *sbi, u64 array, u32 index,

@@ -7,6 +7,7 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 
@@ -88,6 +89,15 @@ int daxfs_map(struct fs_context *fc, struct daxfs_sb_info *sbi)
 		return invalfc(fc, "need dmabuf fd or phys/size options");
 	if (sbi->opts.phys + sbi->opts.size < sbi->opts.phys)
 		return invalfc(fc, "phys + size overflows");
+	/*
+	 * Only memory this kernel does not own: reserved ranges (memmap=,
+	 * pmem, CXL) are not System RAM. A typo must not map, and later
+	 * write, the kernel's own pages.
+	 */
+	if (region_intersects(sbi->opts.phys, sbi->opts.size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT)
+		return invalfc(fc, "phys=%#llx,size=%llu: range is System RAM of this kernel",
+			       sbi->opts.phys, sbi->opts.size);
 	sbi->mem = memremap(sbi->opts.phys, sbi->opts.size, MEMREMAP_WB);
 	if (!sbi->mem) {
 		errorfc(fc, "phys: cannot map %#llx + %llu", sbi->opts.phys,

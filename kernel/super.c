@@ -140,7 +140,7 @@ static const struct super_operations daxfs_sops = {
 static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			    const struct daxfs_super *s)
 {
-	const struct daxfs_base_super *bs;
+	struct daxfs_base_super *bs;
 	int err;
 
 	if (le32_to_cpu(s->magic) != DAXFS_SUPER_MAGIC || le32_to_cpu(s->version) != DAXFS_VERSION)
@@ -156,18 +156,30 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 	sbi->base_size = le64_to_cpu(s->base_size);
 	if (!sbi->base_offset)
 		return 0;
-	bs = daxfs_mem(sbi, sbi->base_offset, sizeof(*bs));
+	/* A copy of the fields before the reserved tail, checked and used once. */
+	bs = kmalloc(sizeof(*bs), GFP_KERNEL);
 	if (!bs)
-		return invalfc(fc, "base superblock at %#llx is outside the image",
-			       sbi->base_offset);
-	if (le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC || le32_to_cpu(bs->version) != DAXFS_VERSION)
-		return invalfc(fc, "bad base magic %#x or version %u",
-			       le32_to_cpu(bs->magic), le32_to_cpu(bs->version));
+		return -ENOMEM;
+	err = daxfs_read(sbi, sbi->base_offset, bs, offsetof(typeof(*bs), reserved));
+	if (err)
+		errorfc(fc, "base superblock at %#llx is outside the image", sbi->base_offset);
+	else if (le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC ||
+		 le32_to_cpu(bs->version) != DAXFS_VERSION)
+		errorfc(fc, "bad base magic %#x or version %u", le32_to_cpu(bs->magic),
+			le32_to_cpu(bs->version));
 	sbi->inode_table = sbi->base_offset + le64_to_cpu(bs->inode_offset);
 	sbi->inode_count = le32_to_cpu(bs->inode_count);
 	sbi->external_data = le32_to_cpu(bs->flags) & DAXFS_BASE_EXTERNAL_DATA;
+	if (err || le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC ||
+	    le32_to_cpu(bs->version) != DAXFS_VERSION) {
+		kfree(bs);
+		return -EINVAL;
+	}
+	kfree(bs);
 	if (sbi->opts.validate) {
 		err = daxfs_validate_base(sbi);
+		if (!err)
+			err = daxfs_validate_branching(sbi, s);
 		if (err)
 			return err;
 	}
@@ -181,7 +193,7 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct daxfs_sb_info *sbi;
-	const struct daxfs_super *s;
+	struct daxfs_super *s;
 	struct inode *root;
 	int err;
 
@@ -204,13 +216,23 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = daxfs_map(fc, sbi);
 	if (err)
 		return err;
-	/* Fields are read in place: the superblock is 4040 bytes. */
-	s = daxfs_mem(sbi, 0, sizeof(*s));
+	/* One copy, checked and used: other kernels may write the image meanwhile. */
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
+		return -ENOMEM;
+	if (daxfs_read(sbi, 0, s, sizeof(*s))) {
+		kfree(s);
 		return invalfc(fc, "image of %llu bytes is smaller than a superblock", sbi->size);
+	}
 	err = daxfs_load_super(fc, sbi, s);
+	/* A damaged main record refuses the mount: the base alone would lose its commits. */
+	if (!err && !sbi->static_image) {
+		err = daxfs_check_main_record(sbi, s);
+		err = err == -ENOENT || err >= 0 ? 0 : err;
+	}
 	if (!err && !sbi->static_image)
 		err = daxfs_replay_main(sbi, s);
+	kfree(s);
 	if (err)
 		return err;
 

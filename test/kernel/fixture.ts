@@ -18,6 +18,7 @@ import {
   DeltaType,
   SetattrValid,
 } from "@daxfs/format";
+import { damagedImages, damageSeed } from "../../packages/core/src/testing/index.js";
 import { patternBytes } from "./tree.js";
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -70,8 +71,11 @@ function mainSlot(img: Uint8Array): number {
 }
 
 /** A branching image whose main record's log holds `entries` (mkdaxfs writes main at build). */
-export function imageWithMainLog(entries: (img: Uint8Array) => NewDeltaEntry[]): Uint8Array {
-  const img = buildImage(smallTree(), { branching: true, deltaSize: 4 << 20 });
+export function imageWithMainLog(
+  entries: (img: Uint8Array) => NewDeltaEntry[],
+  deltaSize = 4 << 20,
+): Uint8Array {
+  const img = buildImage(smallTree(), { branching: true, deltaSize });
   const slot = mainSlot(img);
   const main = DaxfsBranch.decode(img, slot);
   let at = Number(main.deltaLogOffset) + Number(main.deltaLogSize);
@@ -96,7 +100,7 @@ export function imageWithMainLog(entries: (img: Uint8Array) => NewDeltaEntry[]):
  * create files and directories, a symlink, delete, rename, chmod/chown. The expected tree is
  * asserted literally in the test and compared with @daxfs/core's BranchView.
  */
-export function mainLogImage(): Uint8Array {
+export function mainLogImage(deltaSize?: number): Uint8Array {
   return imageWithMainLog((img) => {
     const a = resolvePath(img, "a");
     const b = resolvePath(img, "b");
@@ -164,7 +168,7 @@ export function mainLogImage(): Uint8Array {
         size: 0,
       },
     ];
-  });
+  }, deltaSize);
 }
 
 export interface CorruptImage {
@@ -247,65 +251,37 @@ export function corruptImages(): CorruptImage[] {
     true,
   );
   out.push({ name: "c_log", why: "main log entry runs past the log", bytes: badLog, always: true });
+  // A damaged main record: serving the base alone would drop main's committed changes, so every
+  // mount refuses it (docs/kernel.md "Main's record, at every mount").
+  const mainEdit = (name: string, why: string, edit: (img: Uint8Array, dv: DataView, at: number) => void) => {
+    const img = mainLogImage(1 << 20);
+    edit(img, view(img), mainSlot(img));
+    out.push({ name, why, bytes: img, always: true });
+  };
+  mainEdit("c_mainfree", "main's record FREE while next_branch_id is 2", (_i, dv, at) =>
+    dv.setUint32(at + DaxfsBranch.offsets.state, 0, true),
+  );
+  mainEdit("c_mainparent", "main's record has a parent", (_i, dv, at) =>
+    dv.setBigUint64(at + DaxfsBranch.offsets.parentId, 1n << 32n, true),
+  );
+  mainEdit("c_mainname", "main's record renamed", (img, _dv, at) => {
+    img[at + DaxfsBranch.offsets.name] = 0x4d; // "Main"
+  });
+  mainEdit("c_mainlog", "main's log past delta_alloc_offset", (_i, dv, at) => {
+    const sb = DaxfsSuper.decode(_i, 0);
+    dv.setBigUint64(at + DaxfsBranch.offsets.deltaLogOffset, sb.deltaAllocOffset, true);
+  });
   return out;
-}
-
-/** Offset ranges of an image's metadata: superblock fields, base superblock, inode table, dirents, main log. */
-function metadataRanges(img: Uint8Array): [number, number][] {
-  const sb = DaxfsSuper.decode(img, 0);
-  const base = Number(sb.baseOffset);
-  const bs = DaxfsBaseSuper.decode(img, base);
-  const table = base + Number(bs.inodeOffset);
-  const ranges: [number, number][] = [
-    [0, 192],
-    [base, base + 48],
-    [table, table + bs.inodeCount * DaxfsBaseInode.size],
-  ];
-  for (let ino = 1; ino <= bs.inodeCount; ino++) {
-    const bi = DaxfsBaseInode.decode(img, table + (ino - 1) * DaxfsBaseInode.size);
-    if ((bi.mode & 0o170000) === 0o040000 && bi.size > 0n) {
-      const start = base + Number(bi.dataOffset);
-      ranges.push([start, start + (Number(bi.size) / 271) * 272]);
-    }
-  }
-  if (sb.branchTableEntries > 0) {
-    const main = DaxfsBranch.decode(img, mainSlot(img));
-    if (main.deltaLogSize > 0n)
-      ranges.push([Number(main.deltaLogOffset), Number(main.deltaLogOffset + main.deltaLogSize)]);
-    ranges.push([mainSlot(img), mainSlot(img) + DaxfsBranch.size]);
-  }
-  return ranges;
 }
 
 /**
- * Images with a few random metadata bytes or words changed (seeded, so a failure reproduces):
- * the kernel must refuse them or serve them, never crash, with or without `validate`.
+ * Images with a few metadata fields, bytes or records damaged (the shared generator of
+ * @daxfs/core's validator fuzzing, seeded, so a failure reproduces): the kernel must refuse them
+ * or serve them, never crash, with or without `validate`.
  */
 export function fuzzedImages(count: number, seed: number): { name: string; bytes: Uint8Array }[] {
-  let x = seed >>> 0 || 1;
-  const rand = (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-  const words = [0, 1, 2, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 271, 272, 4096, 4095];
-  const out: { name: string; bytes: Uint8Array }[] = [];
-  for (let i = 0; i < count; i++) {
-    const img = i % 2 ? mainLogImage() : buildImage(smallTree());
-    const ranges = metadataRanges(img);
-    const edits = 1 + rand(4);
-    for (let e = 0; e < edits; e++) {
-      const [start, end] = ranges[rand(ranges.length)] as [number, number];
-      const at = start + rand(Math.max(1, end - start - 4));
-      if (rand(2)) img[at] = rand(256);
-      else view(img).setUint32(at, words[rand(words.length)] as number, true);
-    }
-    out.push({ name: `fz${i}`, bytes: img });
-  }
-  return out;
+  const seeds = [damageSeed("smalltree", buildImage(smallTree())), damageSeed("mainlog", mainLogImage())];
+  return damagedImages(seeds, count, seed).map((d, i) => ({ name: `fz${i}`, bytes: d.bytes }));
 }
 
 /**

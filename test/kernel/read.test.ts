@@ -1,12 +1,12 @@
 // Kernel module, read path (issue 5): one QEMU boot per kernel runs every scenario; each `it`
 // checks one scenario's output. Needs qemu-system-x86, busybox-static and the kernel images and
 // headers (test/qemu/README.md); without them the suite is reported as skipped, not passed.
-import { buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
+import { buildImage, MemoryImage, validate } from "@daxfs/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
 import { corruptImages, fuzzedImages, mainLogImage, mergedLogImage } from "./fixture.js";
 import { expectedWalk, sourceTree } from "./tree.js";
-import { parseWalk, walkScript } from "./walk.js";
+import { coreWalk, parseWalk, walkScript } from "./walk.js";
 
 const kernels = installedKernels();
 const BIG = 24 << 20;
@@ -18,22 +18,6 @@ const fuzzed = fuzzedImages(
   Number(process.env.DAXFS_KERNEL_FUZZ ?? 40),
   Number(process.env.DAXFS_KERNEL_FUZZ_SEED ?? 20261123),
 );
-
-/** The tree as @daxfs/core's BranchView of main reads it, in the walk's shape. */
-function coreWalk(image: Uint8Array) {
-  const view = DaxfsImage.open(new MemoryImage(image, false)).view();
-  return [...view.walk()]
-    .map(({ path, stat }) => ({
-      path: path === "/" ? "." : `.${path.startsWith("/") ? path : `/${path}`}`,
-      mode: stat.mode,
-      uid: stat.uid,
-      gid: stat.gid,
-      size: stat.size,
-      nlink: stat.nlink,
-      ...((stat.mode & 0o170000) === 0o120000 ? { target: view.readlink(stat.ino) } : {}),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
 
 function scenarios(kernel: string) {
   const list = [
@@ -61,7 +45,7 @@ umount /mnt/m2`,
     },
     {
       name: "options",
-      script: `for o in "bogus=1" "phys=zz,size=4096" "phys=$(img_phys tree)"; do
+      script: `for o in "bogus=1" "phys=zz,size=4096" "phys=$(img_phys tree)" "phys=0x1000000,size=4194304"; do
   mkdir -p /mnt/o
   if err=$(mount -t daxfs -o "$o" none /mnt/o 2>&1); then echo "ACCEPTED $o"; umount /mnt/o; else echo "REFUSED $o|$(last_kmsg)|$err"; fi
 done`,
@@ -89,10 +73,11 @@ if daxmount ${c.name} /mnt/${c.name} 2>/dev/null; then echo "MOUNTED ${c.name}";
   list.push({
     name: "fuzz",
     script: `exercise() {
-  find "$1" -type f -exec cat {} + >/dev/null 2>&1 || return 1
+  # The first MiB of each file: a damaged log may leave a sparse file of terabytes.
+  find "$1" -type f -exec head -c 1048576 {} + >/dev/null 2>&1 || return 1
   ls -lR "$1" >/dev/null 2>&1 || return 1
-  find "$1" -type l -exec readlink {} + >/dev/null 2>&1 || return 1
-  find "$1" -type f -size +0 -exec mmapcheck {} + >/dev/null 2>&1 || return 1
+  find "$1" -type l -exec readlink {} ';' >/dev/null 2>&1 || return 1
+  find "$1" -type f -size +0 -size -65536k -exec mmapcheck {} + >/dev/null 2>&1 || return 1
 }
 for f in ${fuzzed.map((f) => f.name).join(" ")}; do
   if daxmount $f /mnt/$f validate 2>/dev/null; then
@@ -209,14 +194,19 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     expect(out).toMatch(/MOUNTS2 none \/mnt\/m2 daxfs ro,.*branch=\/main/);
   });
 
-  it("refuses bad options with EINVAL and one kernel line naming the option", () => {
+  it("refuses bad options and a phys= range in System RAM with EINVAL and one kernel line naming it", () => {
     const lines = result("options").lines;
     for (const l of lines) expect(l).toMatch(/^REFUSED .*Invalid argument/);
     expect(lines.find((l) => l.startsWith("REFUSED bogus=1"))).toMatch(/bogus/);
     expect(lines.find((l) => l.startsWith("REFUSED phys=zz"))).toMatch(/phys/);
-    expect(lines.find((l) => l.includes("REFUSED phys=0x") && !l.includes("zz"))).toMatch(
+    expect(lines.find((l) => l.startsWith("REFUSED phys=0x") && !l.includes("size="))).toMatch(
       /need dmabuf fd or phys\/size/,
     );
+    // Guest RAM (16 MiB in) is System RAM of the kernel: never mapped, whatever the image there.
+    expect(lines.find((l) => l.startsWith("REFUSED phys=0x1000000,"))).toMatch(
+      /\|daxfs: phys=0x1000000,size=4194304: range is System RAM of this kernel\|.*Invalid argument/,
+    );
+    expect(lines).toHaveLength(4);
   });
 
   it("replays main's delta log: writes, truncates, creates, symlinks, renames, deletes, setattr", () => {

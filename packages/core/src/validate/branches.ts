@@ -2,7 +2,7 @@
 // end at main without cycles, NUL-terminated names, and log extents inside the allocated part of
 // the delta region that do not overlap among live branches. Parent chains are followed with a
 // step bound (the number of records), never by recursion.
-import { BranchState, DAXFS_BRANCH_NAME_MAX, DaxfsBranch, type DaxfsSuper } from "@daxfs/format";
+import { BranchState, DAXFS_BRANCH_NAME_MAX, DaxfsBranch, DaxfsSuper } from "@daxfs/format";
 import type { ImageSource } from "../image-source.js";
 import { hex, type ProblemLog } from "./problems.js";
 import type { ImageLayout, Region } from "./regions.js";
@@ -36,16 +36,17 @@ export function checkBranchTable(
   layout: ImageLayout,
   table: Region & { entries: number },
   log: ProblemLog,
-  inodeCount: number | null,
 ): CheckedBranch[] {
   const sb: DaxfsSuper = layout.superblock;
   const bytes = source.read(table.offset, table.size);
   const records: CheckedBranch[] = [];
   const byId = new Map<bigint, CheckedBranch>();
+  let sawMain = false;
   for (let slot = 0; slot < table.entries; slot++) {
     const record = DaxfsBranch.decode(bytes, slot * DaxfsBranch.size);
     if (record.state === BranchState.FREE) continue;
     const where = `branch ${slot}`;
+    if (record.branchId === 1n || branchName(record.name).name === MAIN) sawMain = true;
     const at = (field: keyof typeof DaxfsBranch.offsets) =>
       table.offset + slot * DaxfsBranch.size + DaxfsBranch.offsets[field];
     if (record.state > BranchState.ABORTED) {
@@ -125,17 +126,18 @@ export function checkBranchTable(
         "branch without a parent",
       );
     }
-    if (
-      inodeCount !== null &&
-      (record.nextLocalIno < BigInt(inodeCount + 1) || record.nextLocalIno > sb.nextInodeId)
-    ) {
+    // Where the branch's counter resumes: writers hand out max(next_local_ino, next_inode_id) and
+    // raise next_inode_id past it (SPEC.md 3.8.2), so it never exceeds next_inode_id. It may lie
+    // below the base inodes (the public module writes 2 into main's, SPEC.md 3.4.1); the numbers
+    // a log actually creates are checked entry by entry (deltas.ts).
+    if (record.nextLocalIno > sb.nextInodeId) {
       log.corrupt(
         at("nextLocalIno"),
         where,
         "next_local_ino",
-        `${inodeCount + 1}..${sb.nextInodeId} (superblock next_inode_id)`,
+        `<= ${sb.nextInodeId} (superblock next_inode_id)`,
         String(record.nextLocalIno),
-        "branch inode counter out of range",
+        "branch inode counter above next_inode_id",
       );
     }
     let logUsable = false;
@@ -180,6 +182,19 @@ export function checkBranchTable(
     byId.set(checked.id, checked);
   }
 
+  // Main is the first branch of every image (SPEC.md 3.4.1): once an id was handed out, its record
+  // exists. Without this a damaged main record would leave readers the base alone, silently
+  // dropping every committed change.
+  if (!sawMain && sb.nextBranchId > 1n) {
+    log.corrupt(
+      DaxfsSuper.offsets.nextBranchId,
+      "superblock",
+      "next_branch_id",
+      "1 while the branch table has no main record",
+      String(sb.nextBranchId),
+      "branch ids were handed out but main's record is missing",
+    );
+  }
   checkNames(records, table, log);
   resolveChains(records, byId, table, log);
   checkLogOverlaps(records, table, log);

@@ -320,6 +320,25 @@ describe("validate: branches and logs", () => {
     expect(fields(bytes)).toContain("branch 1.parent_id");
   });
 
+  it("bounds next_local_ino by next_inode_id only: the public module writes 2 into main's", () => {
+    let bytes = branchingImage();
+    view(bytes).setBigUint64(slot(0, "nextLocalIno"), 2n, true);
+    expect(fields(bytes)).toEqual([]);
+
+    bytes = branchingImage();
+    const next = DaxfsSuper.decode(bytes, 0).nextInodeId;
+    view(bytes).setBigUint64(slot(1, "nextLocalIno"), next, true);
+    expect(fields(bytes)).toEqual([]);
+    view(bytes).setBigUint64(slot(1, "nextLocalIno"), next + 1n, true);
+    expect(fields(bytes)).toEqual(["branch 1.next_local_ino"]);
+  });
+
+  it("refuses an image whose main record is gone while branch ids were handed out", () => {
+    const bytes = branchingImage();
+    view(bytes).setUint32(slot(0, "state"), 0, true); // main FREE: readers would serve the base alone
+    expect(fields(bytes)).toContain("superblock.next_branch_id");
+  });
+
   it("rejects names without NUL, logs outside the region and overlapping logs", () => {
     let bytes = branchingImage();
     bytes.fill(0x41, slot(1, "name"), slot(1, "name") + 32);

@@ -54,7 +54,7 @@ export function validate(source: ImageSource, options: ValidateOptions = {}): Va
       }
       let branches: CheckedBranch[] = [];
       if (layout.branchTable) {
-        branches = checkBranchTable(source, layout, layout.branchTable, log, base ? base.inodeCount : null);
+        branches = checkBranchTable(source, layout, layout.branchTable, log);
         stats.branches = branches.length;
       }
       if (base && branches.length > 0)
