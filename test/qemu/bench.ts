@@ -43,6 +43,8 @@ export interface GuestRun {
   console: string;
   scenarios: Map<string, ScenarioResult>;
   wallMs: number;
+  /** With `returnImages`: each image's bytes as the guest left them in the pack (by name). */
+  images: Map<string, Uint8Array>;
 }
 
 /**
@@ -99,6 +101,20 @@ export interface GuestOptions {
   scenarios: GuestScenario[];
   timeoutSec?: number;
   keep?: boolean;
+  /** Read every image back from the pack after the run (guest writes land there). */
+  returnImages?: boolean;
+}
+
+/** The images as run.sh lays them out in the pack: each at the next 2 MiB boundary. */
+function imagesFromPack(pack: Uint8Array, images: GuestImage[]): Map<string, Uint8Array> {
+  const align = 2 * 1024 * 1024;
+  const out = new Map<string, Uint8Array>();
+  let offset = 0;
+  for (const image of images) {
+    out.set(image.name, pack.slice(offset, offset + image.bytes.length));
+    offset = Math.ceil((offset + image.bytes.length) / align) * align;
+  }
+  return out;
 }
 
 /**
@@ -159,6 +175,9 @@ async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
       console: read("console.log"),
       scenarios: parseResults(read("results.txt")),
       wallMs: Date.now() - started,
+      images: options.returnImages
+        ? imagesFromPack(new Uint8Array(readFileSync(join(work, "out", "pack.img"))), options.images)
+        : new Map(),
     };
   } finally {
     if (!options.keep) rmSync(work, { recursive: true, force: true });
