@@ -512,13 +512,16 @@ out_free:
 	return err;
 }
 
-/* SPEC 3.9.3 (lifecycle.ts dropBranch): unmount ends only this branch. */
+/*
+ * SPEC 3.9.3 (lifecycle.ts dropBranch): unmount of a branch mounted
+ * read-write ends only this branch; a read-only attach leaves it.
+ */
 void daxfs_drop(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_level *me;
 	struct daxfs_branch br;
 
-	if (!sbi->writable || sbi->finished || !sbi->nr_levels)
+	if (!sbi->drop_on_umount || sbi->finished || !sbi->nr_levels)
 		return;
 	me = &sbi->levels[sbi->nr_levels - 1];
 	if (daxfs_coord_lock(sbi))

@@ -138,6 +138,7 @@ struct daxfs_sb_info {
 	u64 own_from, own_to;	/* this mount's last append, in its own log */
 	u64 last_stamp;		/* entry timestamps, strictly increasing */
 	bool writable;		/* a child branch */
+	bool drop_on_umount;	/* mounted read-write: unmount ends the branch */
 	bool stale;		/* committed, aborted or invalidated: ESTALE */
 	bool finished;		/* committed or aborted by this mount */
 };

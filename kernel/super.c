@@ -241,8 +241,10 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 			return err == -ENOMEM || err == -ESTALE ? err : -EINVAL;
 		sb->s_d_op = &daxfs_dops;
 		/* A child branch is writable unless the caller asked for ro (SPEC 3.2). */
-		if (sbi->writable && !(fc->sb_flags & SB_RDONLY))
+		if (sbi->writable && !(fc->sb_flags & SB_RDONLY)) {
 			sb->s_flags &= ~SB_RDONLY;
+			sbi->drop_on_umount = true;
+		}
 	}
 
 	root = daxfs_iget(sb, DAXFS_ROOT_INO);

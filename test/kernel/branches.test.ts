@@ -4,10 +4,14 @@
 // of the branch the guest walked must equal what the kernel showed. Needs qemu-system-x86,
 // busybox-static and the kernel images and headers (test/qemu/README.md); without them the suite
 // is reported as skipped, not passed.
+
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   BranchWriter,
   branchContext,
   buildImage,
+  commitBranch,
   createBranch,
   DaxfsImage,
   MemoryImage,
@@ -16,7 +20,8 @@ import {
   makeSymlink,
   validate,
 } from "@daxfs/core";
-import { DeltaType } from "@daxfs/format";
+import { BranchState, DeltaType } from "@daxfs/format";
+import { mapFile } from "@daxfs/linux";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectSameWalk, guestWalk, modelWalk } from "../cross/walk.js";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
@@ -325,6 +330,81 @@ umount /k
 echo DONE
 `;
 
+/**
+ * The guest mounts sibling `sib` and main of image `live`; meanwhile the host, on the same memory
+ * (the pack is the guest's NVDIMM), creates branch `hostc` with @daxfs/core, writes and commits
+ * it. The guest's sibling must then answer ESTALE and its main mount show the commit.
+ */
+const HOSTCOMMIT = `${PRELUDE}
+ok sib mnt live /s branch=sib,parent=main
+echo s > /s/sfile
+ok main mnt live /w
+no before test -e /w/hostfile
+i=0
+while cat /s/sfile >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+no estale cat /s/sfile
+grep -q 'Stale file handle' /tmp/out && echo "OK estale.errno"
+is main.sees "$(cat /w/hostfile)" host
+umount /s
+umount /w
+echo DONE
+`;
+
+/** Reads [offset, offset + length) of a file. */
+function readRange(path: string, offset: number, length: number): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const out = new Uint8Array(length);
+    readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function hostCommitWhileSiblingMounted(
+  packPath: string,
+  offsets: Map<string, number>,
+  size: number,
+): Promise<void> {
+  const offset = offsets.get("live") as number;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error("host commit: the guest never mounted branch sib");
+    if (existsSync(packPath) && statSync(packPath).size >= offset + size) {
+      try {
+        const image = DaxfsImage.open(new MemoryImage(readRange(packPath, offset, size), false));
+        if (image.findBranch("sib")?.state === BranchState.ACTIVE) break;
+      } catch {
+        // the pack is still being assembled
+      }
+    }
+    await sleep(300);
+  }
+  const mapping = mapFile(packPath, { writable: true });
+  try {
+    const ctx = branchContext(new MemoryImage(mapping.bytes.subarray(offset, offset + size), true, "live"));
+    const record = createBranch(ctx, "hostc", "main");
+    const writer = BranchWriter.forRecord(ctx, record);
+    const ino = writer.allocateIno();
+    writer.append({
+      type: DeltaType.CREATE,
+      ino,
+      parentIno: 1,
+      newIno: ino,
+      mode: 0o100644,
+      uid: 0,
+      gid: 0,
+      name: "hostfile",
+    });
+    writer.append({ type: DeltaType.WRITE, ino, fileOffset: 0, data: new TextEncoder().encode("host\n") });
+    commitBranch(ctx, record.id);
+    mapping.flush();
+  } finally {
+    mapping.close();
+  }
+}
+
 function mainWalk(name: string): string {
   return `mkdir -p /w; mount -t daxfs -o "phys=$(img_phys ${name}),size=$(img_size ${name})" none /w
 ${walkScript("/w")}
@@ -359,6 +439,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
     describe(`Linux ${kernel}`, () => {
       let run: GuestRun;
       const images = {
+        live: buildImage(specTree(), { branching: true, deltaSize: 4 * MiB }),
         rows: image(),
         posix: image(),
         nested: image(),
@@ -371,6 +452,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
           kernel,
           images: Object.entries(images).map(([name, bytes]) => ({ name, bytes })),
           scenarios: [
+            { name: "hostcommit", script: HOSTCOMMIT },
             { name: "rows", script: ROWS },
             { name: "posix", script: POSIX },
             { name: "nested", script: NESTED },
@@ -382,6 +464,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
           ],
           timeoutSec: 900,
           returnImages: true,
+          whileRunning: (pack, offsets) => hostCommitWhileSiblingMounted(pack, offsets, images.live.length),
         });
       }, 1_000_000);
 
@@ -398,6 +481,16 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
 
       it(`nested chain ${DEPTH} deep sees its parents' later appends and commits as a whole; abort discards`, () => {
         finished(run, "nested", NESTED);
+      });
+
+      it("a commit by @daxfs/core on the host, on the same memory, invalidates the guest's sibling (ESTALE) and main shows it", () => {
+        finished(run, "hostcommit", HOSTCOMMIT);
+        expect(oks(run, "hostcommit").map((l) => l.split(/[ :]/)[1])).toContain("estale.errno");
+        const live = run.images.get("live") as Uint8Array;
+        expect(validate(new MemoryImage(live, false)).problems).toEqual([]);
+        expect(DaxfsImage.open(new MemoryImage(live, false)).findBranch("sib")?.state).toBe(
+          BranchState.ABORTED,
+        );
       });
 
       it("every image validates with @daxfs/core and main reads as the kernel showed it", () => {
