@@ -266,6 +266,23 @@ umount /m0
 echo DONE
 `;
 
+/** SPEC 6.2's ten mmap cases in a branch, a shared-mapping write into a base file, then commit. */
+const MMAP = `${PRELUDE}
+mnt mm /m0
+ok mount mnt mm /b branch=mm,parent=main
+mmapshared /b
+cat /b/pattern > /tmp/before
+ok poke mmapshared --poke /b/pattern 4090 MMAPWRITE
+is poked "$(dd if=/b/pattern bs=1 skip=4090 count=9 2>/dev/null)" MMAPWRITE
+is around "$(dd if=/b/pattern bs=1 skip=4080 count=10 2>/dev/null | od -An -tx1)" "$(dd if=/tmp/before bs=1 skip=4080 count=10 2>/dev/null | od -An -tx1)"
+is main.untouched "$(dd if=/m0/pattern bs=1 skip=4090 count=9 2>/dev/null)" "$(dd if=/tmp/before bs=1 skip=4090 count=9 2>/dev/null)"
+ok commit mount -o remount,commit /b
+is main.committed "$(dd if=/m0/pattern bs=1 skip=4090 count=9 2>/dev/null)" MMAPWRITE
+umount /b
+umount /m0
+echo DONE
+`;
+
 const DEPTH = 8;
 /** A chain DEPTH deep under main, each level writing; the deepest commits the whole chain. */
 const NESTED = `${PRELUDE}
@@ -443,6 +460,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
         rows: image(),
         posix: image(),
         nested: image(),
+        mm: image(),
         cross: hostBranchImage(),
       };
       const crossBefore = images.cross.slice();
@@ -456,11 +474,13 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
             { name: "rows", script: ROWS },
             { name: "posix", script: POSIX },
             { name: "nested", script: NESTED },
+            { name: "mmap", script: MMAP },
             { name: "cross", script: CROSS },
             { name: "kbwalk", script: kbWalk },
             { name: "walk-rows", script: mainWalk("rows") },
             { name: "walk-posix", script: mainWalk("posix") },
             { name: "walk-nested", script: mainWalk("nested") },
+            { name: "walk-mm", script: mainWalk("mm") },
           ],
           timeoutSec: 900,
           returnImages: true,
@@ -483,6 +503,13 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
         finished(run, "nested", NESTED);
       });
 
+      it("SPEC 6.2: MAP_SHARED writes coherent with read(2)/write(2), private copy-on-write; logged whole pages commit", () => {
+        finished(run, "mmap", MMAP);
+        const lines = run.scenarios.get("mmap")?.lines ?? [];
+        expect(lines.filter((l) => /^OK \d+ /.test(l)).length).toBe(10);
+        expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([]);
+      });
+
       it("a commit by @daxfs/core on the host, on the same memory, invalidates the guest's sibling (ESTALE) and main shows it", () => {
         finished(run, "hostcommit", HOSTCOMMIT);
         expect(oks(run, "hostcommit").map((l) => l.split(/[ :]/)[1])).toContain("estale.errno");
@@ -494,7 +521,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
       });
 
       it("every image validates with @daxfs/core and main reads as the kernel showed it", () => {
-        for (const name of ["rows", "posix", "nested"]) {
+        for (const name of ["rows", "posix", "nested", "mm"]) {
           const bytes = run.images.get(name) as Uint8Array;
           expect(validate(new MemoryImage(bytes, false)).problems, name).toEqual([]);
           finished(run, `walk-${name}`);
