@@ -214,6 +214,7 @@ void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, 
 int daxfs_build_index(struct daxfs_sb_info *sbi);
 int daxfs_refresh(struct daxfs_sb_info *sbi);
 int daxfs_begin(struct daxfs_sb_info *sbi);
+bool daxfs_index_current(struct daxfs_sb_info *sbi);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
 struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);
