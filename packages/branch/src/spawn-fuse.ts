@@ -16,7 +16,8 @@ export interface FuseBranchLaunch {
   image: string;
   mountPoint: string;
   branch: string;
-  parent: string;
+  /** Creates the branch as a child of this one; absent: attach the existing branch (daxfs-branch switch). */
+  parent?: string;
   /** How long to wait for the mount to appear (default 30 s: a development run compiles TypeScript first). */
   timeoutMs?: number;
 }
@@ -93,8 +94,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
     launch.mountPoint,
     "--branch",
     launch.branch,
-    "--parent",
-    launch.parent,
+    ...(launch.parent !== undefined ? ["--parent", launch.parent] : []),
   ];
   const logPath = fuseLogPath(launch.mountPoint);
   const log = openSync(logPath, "w");
