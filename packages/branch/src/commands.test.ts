@@ -167,6 +167,20 @@ describe("commit and abort on kernel mounts", () => {
     expect(env.stderr[0]).toMatch(/^Error: commit failed: mount \/mnt\/feature: .*\(ESTALE\)/);
   });
 
+  it("finds a mount whose root answers ESTALE (an invalidated sibling) through its parent directory", async () => {
+    const env = fakeEnv([MAIN, FEATURE], {
+      realpath: (path) => {
+        if (path === "/mnt/feature")
+          throw Object.assign(new Error("ESTALE: stale file handle"), { code: "ESTALE" });
+        return path;
+      },
+    });
+    expect(await finishCommand(env, "commit", "/mnt/feature")).toBe(0);
+    expect(env.remounts).toEqual([["/mnt/feature", "commit"]]);
+    expect(await listCommand(env, "/mnt/feature")).toBe(0);
+    expect(env.stdout).toContain("Branch path: /main/feature");
+  });
+
   it("aborts a read-only branch mount (no rw check for abort)", async () => {
     const roBranch = "46 27 0:46 / /mnt/ro ro - daxfs none ro,phys=0x1000,size=4096,branch=/main/x";
     const env = fakeEnv([roBranch]);
