@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DAXFS: replay of main's delta log at mount (SPEC 1.5, 3.7) into an
- * overlay of the base image, with the POSIX semantics of NOTES.md: the newest
- * entry wins at every byte and every name, truncation cuts off older bytes,
- * holes read as zeros, renames move names. WRITE data is the last len bytes
- * of its entry (NOTES.md item 8). Any entry that does not fit the log or the
- * tree refuses the mount with one line naming its offset.
+ * DAXFS: the in-memory index of the mounted chain (SPEC 3.7): main's log,
+ * then each descendant's down to the mounted branch, replayed into an overlay
+ * of the base image with the POSIX semantics of NOTES.md: the newest entry
+ * wins at every byte and every name, truncation cuts off older bytes, holes
+ * read as zeros, renames move names. WRITE data is the last len bytes of its
+ * entry (NOTES.md item 8). Entries come from log.c; this file only applies
+ * them. Any entry that does not fit the log or the tree refuses the mount
+ * with one line naming its offset (EUCLEAN when met later).
+ *
+ * The index follows the records (NOTES.md: a child sees its parent chain's
+ * later appends and commits): every operation first compares the chain's
+ * records with what the index was built from; entries appended to the
+ * mounted branch's own log are applied on top, any other change rebuilds
+ * the index. Callers hold sbi->lock.
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
@@ -13,7 +21,7 @@
 #include "internal.h"
 
 #define bad_entry(at, fmt, ...)						\
-	({ pr_err("main log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
+	({ pr_err("log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
 
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino)
 {
@@ -69,6 +77,18 @@ static struct daxfs_dnode *live_node(struct daxfs_sb_info *sbi, u64 ino)
 			return ERR_PTR(-ENOMEM);
 	}
 	return node;
+}
+
+/*
+ * The node of an inode the chain knows, linked or not: WRITE, TRUNCATE and
+ * SETATTR may reach a file unlinked while open (@daxfs/core's replay: only
+ * an inode never known in the chain is corrupt).
+ */
+static struct daxfs_dnode *known_node(struct daxfs_sb_info *sbi, u64 ino)
+{
+	struct daxfs_dnode *node = daxfs_dnode(sbi, ino);
+
+	return node ? node : live_node(sbi, ino);
 }
 
 static int find_name(struct daxfs_dnode *dir, const char *name, u32 len)
@@ -140,7 +160,7 @@ static int load_dir(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir)
 	return 0;
 }
 
-static struct daxfs_dnode *live_dir(struct daxfs_sb_info *sbi, u64 ino)
+struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino)
 {
 	struct daxfs_dnode *dir = live_node(sbi, ino);
 	int err;
@@ -200,31 +220,14 @@ static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir
 		unlink_child(sbi, dir, i);
 }
 
-struct entry {
-	u64 at;			/* absolute offset of the entry */
-	u32 type, size;
-	u64 ino;
-	union {
-		struct daxfs_delta_write write;
-		struct daxfs_delta_create create;
-		struct daxfs_delta_delete del;
-		struct daxfs_delta_truncate trunc;
-		struct daxfs_delta_rename rename;
-		struct daxfs_delta_setattr setattr;
-		struct daxfs_delta_symlink symlink;
-	} p;
-	const char *tail;	/* bytes after the payload struct */
-	u32 tail_len;
-};
-
-static int apply_write(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
-	struct daxfs_dnode *node = live_node(sbi, e->ino);
+	struct daxfs_dnode *node = known_node(sbi, e->ino);
 	u64 off = le64_to_cpu(e->p.write.offset);
 	u32 len = le32_to_cpu(e->p.write.len);
 
 	if (IS_ERR(node) || !S_ISREG(node->mode))
-		return bad_entry(e->at, "WRITE to %llu, not a live regular file", e->ino);
+		return bad_entry(e->at, "WRITE to %llu, not a known regular file", e->ino);
 	if (len > e->tail_len || off > MAX_LFS_FILESIZE - len)
 		return bad_entry(e->at, "WRITE of %u bytes at %llu does not fit", len, off);
 	if (node->nr_extents == node->cap_extents) {
@@ -244,14 +247,14 @@ static int apply_write(struct daxfs_sb_info *sbi, struct entry *e)
 	return 0;
 }
 
-static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	bool symlink = e->type == DAXFS_DELTA_SYMLINK;
 	u64 parent_ino = le64_to_cpu(symlink ? e->p.symlink.parent_ino : e->p.create.parent_ino);
 	u64 ino = le64_to_cpu(symlink ? e->p.symlink.new_ino : e->p.create.new_ino);
 	u32 len = le16_to_cpu(symlink ? e->p.symlink.name_len : e->p.create.name_len);
 	umode_t want = symlink ? S_IFLNK : e->type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
-	struct daxfs_dnode *dir = live_dir(sbi, parent_ino), *node;
+	struct daxfs_dnode *dir = daxfs_live_dir(sbi, parent_ino), *node;
 	u32 mode = symlink ? S_IFLNK | 0777 : le32_to_cpu(e->p.create.mode);
 
 	if (IS_ERR(dir))
@@ -300,14 +303,14 @@ static int apply_create(struct daxfs_sb_info *sbi, struct entry *e)
 }
 
 /* DELETE: the name goes, whatever it names now; absent, nothing happens. */
-static int apply_delete(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	u32 len = le16_to_cpu(e->p.del.name_len);
 	struct daxfs_dnode *dir;
 
 	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
 		return bad_entry(e->at, "invalid name");
-	dir = live_dir(sbi, le64_to_cpu(e->p.del.parent_ino));
+	dir = daxfs_live_dir(sbi, le64_to_cpu(e->p.del.parent_ino));
 	if (IS_ERR(dir))
 		return PTR_ERR(dir) == -ENOMEM ? -ENOMEM : 0;
 	remove_if_present(sbi, dir, e->tail, len);
@@ -320,7 +323,7 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct entry *e)
  * (its parent changed it after the child branch wrote the entry), the old
  * name still goes and the new name still names the inode.
  */
-static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	struct daxfs_delta_rename *r = &e->p.rename;
 	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
@@ -335,11 +338,11 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
 	node = live_node(sbi, moved);
 	if (IS_ERR(node))
 		return bad_entry(e->at, "renamed inode %llu does not exist", moved);
-	to = live_dir(sbi, le64_to_cpu(r->new_parent_ino));
+	to = daxfs_live_dir(sbi, le64_to_cpu(r->new_parent_ino));
 	if (IS_ERR(to))
 		return bad_entry(e->at, "new parent %llu is not a directory",
 				 le64_to_cpu(r->new_parent_ino));
-	from = live_dir(sbi, le64_to_cpu(r->old_parent_ino));
+	from = daxfs_live_dir(sbi, le64_to_cpu(r->old_parent_ino));
 	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
 		return -ENOMEM;
 	if (from == to && olen == nlen && !memcmp(e->tail, nname, olen))
@@ -372,13 +375,13 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct entry *e)
 	return add_name(to, moved, node->mode, nname, nlen);
 }
 
-static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
-	struct daxfs_dnode *node = live_node(sbi, e->ino);
+	struct daxfs_dnode *node = known_node(sbi, e->ino);
 	u32 valid;
 
 	if (IS_ERR(node))
-		return bad_entry(e->at, "inode %llu is not live", e->ino);
+		return bad_entry(e->at, "inode %llu is not known", e->ino);
 	if (e->type == DAXFS_DELTA_TRUNCATE) {
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "TRUNCATE of a non-regular file");
@@ -400,14 +403,7 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct entry *e)
 	return 0;
 }
 
-/* Payload struct size and minimum entry size of each type (SPEC 1.5.1). */
-static const u8 payload_size[] = {
-	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
-	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
-	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
-};
-
-static int apply_entry(struct daxfs_sb_info *sbi, struct entry *e)
+static int apply_entry(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	switch (e->type) {
 	case DAXFS_DELTA_WRITE:
@@ -425,85 +421,141 @@ static int apply_entry(struct daxfs_sb_info *sbi, struct entry *e)
 	}
 }
 
-/* Replay [log, log + size): entries back to back, stop at total_size 0. */
-static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 size)
+/* Apply the entries of [log + from, log + size). */
+static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 {
-	struct daxfs_delta_hdr hdr;
-	struct entry e;
-	u64 pos = 0;
-	int err;
+	struct daxfs_entry *e = kmalloc(sizeof(*e), GFP_KERNEL);
+	u64 pos = from;
+	int err = 0;
 
-	while (pos < size) {
-		e.at = log + pos;
-		if (size - pos < sizeof(hdr))
-			return bad_entry(e.at, "%llu bytes at the log end are too short for a header",
-					 size - pos);
-		if (daxfs_read(sbi, e.at, &hdr, sizeof(hdr)))
-			return bad_entry(e.at, "outside the image");
-		e.type = le32_to_cpu(hdr.type);
-		e.size = le32_to_cpu(hdr.total_size);
-		e.ino = le64_to_cpu(hdr.ino);
-		if (!e.size)
+	if (!e)
+		return -ENOMEM;
+	while ((err = daxfs_log_entry(sbi, log, size, pos, e)) > 0) {
+		err = apply_entry(sbi, e);
+		if (err) {
+			if (err != -EINVAL)
+				err = bad_entry(e->at, "cannot apply (%d)", err);
 			break;
-		if (e.size > size - pos)
-			return bad_entry(e.at, "total_size %u runs past the log", e.size);
-		if (e.type < 1 || e.type >= ARRAY_SIZE(payload_size))
-			return bad_entry(e.at, "unknown type %u", e.type);
-		if (e.size < sizeof(hdr) + payload_size[e.type])
-			return bad_entry(e.at, "total_size %u too small for type %u",
-					 e.size, e.type);
-		daxfs_read(sbi, e.at + sizeof(hdr), &e.p, payload_size[e.type]);
-		e.tail_len = e.size - sizeof(hdr) - payload_size[e.type];
-		e.tail = daxfs_mem(sbi, e.at + e.size - e.tail_len, e.tail_len);
-		err = apply_entry(sbi, &e);
-		if (err)
-			return err == -EINVAL ? err : bad_entry(e.at, "cannot apply (%d)", err);
-		pos += e.size;
+		}
+		pos += e->size;
 		cond_resched();
+	}
+	kfree(e);
+	return err;
+}
+
+/* A record's log as it is now, checked to lie in the delta region. */
+static int level_log(struct daxfs_sb_info *sbi, struct daxfs_level *lvl, u64 *log, u64 *size)
+{
+	struct daxfs_branch br;
+	u64 cap;
+
+	if (daxfs_read_record(sbi, lvl->slot, &br))
+		return -EUCLEAN;
+	if (le64_to_cpu(br.branch_id) != lvl->id || le32_to_cpu(br.state) != DAXFS_BRANCH_ACTIVE ||
+	    le32_to_cpu(br.generation) != lvl->generation) {
+		sbi->stale = true;
+		return -ESTALE;
+	}
+	*log = le64_to_cpu(br.delta_log_offset);
+	*size = le64_to_cpu(br.delta_log_size);
+	cap = le64_to_cpu(br.delta_log_capacity);
+	if (*size > cap || *log < sbi->region || *log - sbi->region > sbi->region_size ||
+	    cap > sbi->region_size - (*log - sbi->region)) {
+		pr_err_ratelimited("branch %llu: log [%#llx, +%llu) is outside the delta region\n",
+				   lvl->id, *log, cap);
+		return -EUCLEAN;
 	}
 	return 0;
 }
 
-/* Find main's record (SPEC 3.4.1) and replay its log. */
-int daxfs_replay_main(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
+/* Replay every level from scratch (mount, or a parent's log changed). */
+int daxfs_build_index(struct daxfs_sb_info *sbi)
 {
-	u64 table = le64_to_cpu(s->branch_table_offset);
-	u64 region = le64_to_cpu(s->delta_region_offset);
-	u64 region_size = le64_to_cpu(s->delta_region_size);
-	u32 entries = le32_to_cpu(s->branch_table_entries), i;
-	struct daxfs_branch br;
-	u64 log, used;
+	u32 i;
 	int err;
 
-	for (i = 0; i < entries; i++) {
-		if (daxfs_read(sbi, table + (u64)i * sizeof(br), &br, sizeof(br))) {
-			pr_err("branch table slot %u outside the image\n", i);
-			return -EINVAL;
-		}
-		if (le32_to_cpu(br.state) == DAXFS_BRANCH_ACTIVE && !br.parent_id &&
-		    !strncmp(br.name, "main", sizeof(br.name)))
-			break;
-	}
-	if (i == entries)
-		return 0;	/* no main yet: the base alone (a later issue creates it) */
-	log = le64_to_cpu(br.delta_log_offset);
-	used = le64_to_cpu(br.delta_log_size);
-	if (used > le64_to_cpu(br.delta_log_capacity) || log < region ||
-	    log - region > region_size || used > region_size - (log - region) ||
-	    !daxfs_mem(sbi, log, used)) {
-		pr_err("main's log [%#llx, +%llu) is outside the delta region\n", log, used);
-		return -EINVAL;
-	}
+	daxfs_free_overlay(sbi);
 	sbi->overlay = kzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
 	if (!sbi->overlay)
 		return -ENOMEM;
 	hash_init(sbi->overlay->nodes);
-	sbi->next_inode_id = le64_to_cpu(s->next_inode_id);
-	sbi->main_log = log;
-	sbi->main_log_size = used;
-	err = replay_log(sbi, log, used);
+	sbi->next_inode_id = daxfs_get64(sbi, offsetof(struct daxfs_super, next_inode_id));
+	sbi->index_gen++;
+	sbi->need_rebuild = true;
+	for (i = 0; i < sbi->nr_levels; i++) {
+		struct daxfs_level *lvl = &sbi->levels[i];
+
+		err = level_log(sbi, lvl, &lvl->log, &lvl->size);
+		if (!err)
+			err = replay_log(sbi, lvl->log, 0, lvl->size);
+		if (err)
+			return err;
+	}
+	sbi->need_rebuild = false;
+	return 0;
+}
+
+/*
+ * Bring the index up to the records (SPEC 3.10 with NOTES.md): ESTALE when
+ * a level is no longer the ACTIVE branch it was; entries appended to the
+ * mounted branch's own log applied on top; any other change rebuilds.
+ */
+int daxfs_refresh(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_level *me;
+	u64 log, size;
+	u32 i;
+	int err;
+
+	if (sbi->static_image)
+		return 0;
+	if (sbi->stale)
+		return -ESTALE;
+	if (sbi->need_rebuild)
+		goto rebuild;
+	for (i = 0; i < sbi->nr_levels; i++) {
+		err = level_log(sbi, &sbi->levels[i], &log, &size);
+		if (err)
+			return err;
+		if (log != sbi->levels[i].log || size < sbi->levels[i].size ||
+		    (size != sbi->levels[i].size && i + 1 < sbi->nr_levels))
+			goto rebuild;
+	}
+	me = &sbi->levels[sbi->nr_levels - 1];
+	if (size == me->size)
+		return 0;
+	sbi->next_inode_id = daxfs_get64(sbi, offsetof(struct daxfs_super, next_inode_id));
+	err = replay_log(sbi, me->log, me->size, size);
+	if (err) {
+		sbi->need_rebuild = true;
+		return err == -ENOMEM ? err : -EUCLEAN;
+	}
+	/*
+	 * Entries other than this mount's own last append (a child's commit
+	 * merged into this log, another mount's writes): names may have
+	 * changed under cached dentries.
+	 */
+	if (me->size != sbi->own_from || size != sbi->own_to)
+		sbi->index_gen++;
+	me->size = size;
+	return 0;
+rebuild:
+	err = daxfs_build_index(sbi);
+	if (err && err != -ESTALE && err != -ENOMEM)
+		err = -EUCLEAN;
+	return err;
+}
+
+/* Start an operation: take the mount's lock and bring the index up to date. */
+int daxfs_begin(struct daxfs_sb_info *sbi)
+{
+	int err;
+
+	mutex_lock(&sbi->lock);
+	err = daxfs_refresh(sbi);
 	if (err)
-		daxfs_free_overlay(sbi);
+		mutex_unlock(&sbi->lock);
 	return err;
 }
 
@@ -537,7 +589,7 @@ void daxfs_free_overlay(struct daxfs_sb_info *sbi)
 ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src)
 {
 	struct daxfs_inode_info *di = DAXFS_I(inode);
-	struct daxfs_dnode *node = di->dnode;
+	struct daxfs_dnode *node = daxfs_dnode(DAXFS_SB(inode->i_sb), inode->i_ino);
 	u64 end = pos + len;
 	int i, found = -1;
 

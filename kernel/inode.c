@@ -27,7 +27,6 @@ struct inode *daxfs_alloc_inode(struct super_block *sb)
 	di->data = 0;
 	di->base_size = 0;
 	di->dir_count = 0;
-	di->dnode = NULL;
 	di->name_index = NULL;
 	xa_init(&di->pages);
 	return &di->vfs_inode;
@@ -53,19 +52,6 @@ void daxfs_evict_inode(struct inode *inode)
 	xa_for_each(&di->pages, index, page)
 		__free_page(page);
 	xa_destroy(&di->pages);
-}
-
-static void daxfs_set_times(struct inode *inode)
-{
-	struct timespec64 zero = {};
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	inode_set_atime_to_ts(inode, zero);
-	inode_set_mtime_to_ts(inode, zero);
-	inode_set_ctime_to_ts(inode, zero);
-#else
-	inode->i_atime = inode->i_mtime = inode->i_ctime = zero;
-#endif
 }
 
 /* Attributes of an inode untouched by the log, from its base slot. */
@@ -113,7 +99,6 @@ static int daxfs_fill_dnode(struct inode *inode, struct daxfs_dnode *node)
 
 	if (!node->nlink)
 		return -ESTALE;
-	di->dnode = node;
 	inode->i_mode = node->mode;
 	i_uid_write(inode, node->uid);
 	i_gid_write(inode, node->gid);
@@ -135,6 +120,27 @@ static int daxfs_fill_dnode(struct inode *inode, struct daxfs_dnode *node)
 	return 0;
 }
 
+/*
+ * Bring a cached inode's attributes up to the index (sbi->lock held): the
+ * index follows other mounts' appends and commits (delta.c).
+ */
+void daxfs_sync_inode(struct inode *inode)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_dnode *node = daxfs_dnode(sbi, inode->i_ino);
+
+	if (!node)
+		return;
+	inode->i_mode = (inode->i_mode & S_IFMT) | (node->mode & 07777);
+	i_uid_write(inode, node->uid);
+	i_gid_write(inode, node->gid);
+	set_nlink(inode, node->nlink);
+	if (i_size_read(inode) != node->size)
+		i_size_write(inode, node->size);
+	inode->i_blocks = DIV_ROUND_UP_ULL(node->size, DAXFS_BLOCK_SIZE) << 3;
+}
+
+/* The inode ino, instantiated or found in the cache (sbi->lock held). */
 struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
@@ -148,8 +154,10 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 	inode = iget_locked(sb, ino);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	if (!(inode->i_state & I_NEW))
+	if (!(inode->i_state & I_NEW)) {
+		daxfs_sync_inode(inode);
 		return inode;
+	}
 
 	if (node) {
 		err = daxfs_fill_dnode(inode, node);
@@ -161,14 +169,14 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 	if (err)
 		goto fail;
 
-	daxfs_set_times(inode);
+	daxfs_zero_times(inode);
 	switch (inode->i_mode & S_IFMT) {
 	case S_IFREG:
-		inode->i_op = &daxfs_file_iops;
+		inode->i_op = sbi->writable ? &daxfs_file_iops : &daxfs_file_ro_iops;
 		inode->i_fop = &daxfs_file_fops;
 		break;
 	case S_IFDIR:
-		inode->i_op = &daxfs_dir_iops;
+		inode->i_op = sbi->writable ? &daxfs_dir_iops : &daxfs_dir_ro_iops;
 		inode->i_fop = &daxfs_dir_fops;
 		break;
 	case S_IFLNK:
@@ -188,4 +196,93 @@ fail:
 	make_bad_inode(inode);
 	iget_failed(inode);
 	return ERR_PTR(err);
+}
+
+/*
+ * setattr in a branch (SPEC 3.8.9): a size change is a TRUNCATE entry (none
+ * when the size stays, as @daxfs/core writes it); mode, uid and gid one
+ * SETATTR entry; times are accepted and not stored (v5 has none).
+ */
+int daxfs_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct {
+		struct daxfs_delta_hdr hdr;
+		union {
+			struct daxfs_delta_truncate trunc;
+			struct daxfs_delta_setattr set;
+		};
+	} __packed e = {};
+	u32 valid = 0;
+	int err = setattr_prepare(idmap, dentry, attr);
+
+	if (err)
+		return err;
+	if ((attr->ia_valid & ATTR_SIZE) && !S_ISREG(inode->i_mode))
+		return -EISDIR;
+	err = daxfs_begin(sbi);
+	if (err)
+		return err;
+	daxfs_sync_inode(inode);
+	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != i_size_read(inode)) {
+		e.trunc.new_size = cpu_to_le64(attr->ia_size);
+		daxfs_fill_hdr(sbi, &e, DAXFS_DELTA_TRUNCATE, sizeof(e.hdr) + sizeof(e.trunc),
+			       inode->i_ino);
+		err = daxfs_coord_lock(sbi);
+		if (!err) {
+			err = daxfs_append(sbi, &e, sizeof(e.hdr) + sizeof(e.trunc));
+			daxfs_coord_unlock(sbi);
+		}
+		if (!err)
+			err = daxfs_refresh(sbi);
+		if (err)
+			goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	if (attr->ia_valid & ATTR_MODE) {
+		valid |= DAXFS_ATTR_MODE;
+		e.set.mode = cpu_to_le32((inode->i_mode & S_IFMT) | (attr->ia_mode & 07777));
+	}
+	if (attr->ia_valid & ATTR_UID) {
+		valid |= DAXFS_ATTR_UID;
+		e.set.uid = cpu_to_le32(from_kuid(&init_user_ns, attr->ia_uid));
+	}
+	if (attr->ia_valid & ATTR_GID) {
+		valid |= DAXFS_ATTR_GID;
+		e.set.gid = cpu_to_le32(from_kgid(&init_user_ns, attr->ia_gid));
+	}
+	if (valid) {
+		e.set.valid = cpu_to_le32(valid);
+		daxfs_fill_hdr(sbi, &e, DAXFS_DELTA_SETATTR, sizeof(e.hdr) + sizeof(e.set),
+			       inode->i_ino);
+		err = daxfs_coord_lock(sbi);
+		if (!err) {
+			err = daxfs_append(sbi, &e, sizeof(e.hdr) + sizeof(e.set));
+			daxfs_coord_unlock(sbi);
+		}
+		if (!err)
+			err = daxfs_refresh(sbi);
+	}
+out:
+	daxfs_sync_inode(inode);
+	mutex_unlock(&sbi->lock);
+	return err;
+}
+
+/* stat: the attributes as the index has them now (other mounts may have changed them). */
+int daxfs_getattr(daxfs_idmap_t *idmap, const struct path *path, struct kstat *stat,
+		  u32 mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	int err = daxfs_begin(sbi);
+
+	if (err)
+		return err;
+	daxfs_sync_inode(inode);
+	mutex_unlock(&sbi->lock);
+	daxfs_fillattr(idmap, mask, inode, stat);
+	stat->blksize = DAXFS_BLOCK_SIZE;
+	return 0;
 }

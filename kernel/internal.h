@@ -15,8 +15,10 @@
 #include <linux/hashtable.h>
 #include <linux/iosys-map.h>
 #include <linux/version.h>
+#include <linux/mutex.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "daxfs_format.h"
 
 #undef pr_fmt
@@ -83,6 +85,22 @@ struct daxfs_overlay {
 	DECLARE_HASHTABLE(nodes, DAXFS_OVERLAY_BITS);
 };
 
+/*
+ * One level of the mounted chain as the index was built from it: levels[0]
+ * is main, the last one the mounted branch (SPEC 3.5 with NOTES.md: the
+ * view is re-checked against the records on every operation).
+ */
+struct daxfs_level {
+	u32 slot;
+	u32 generation;
+	u64 id;
+	u64 log;		/* delta_log_offset */
+	u64 size;		/* delta_log_size replayed */
+};
+
+/* Branch records are at most this deep (the table has 256 slots). */
+#define DAXFS_MAX_DEPTH DAXFS_MAX_BRANCHES
+
 struct daxfs_sb_info {
 	/* The mapped image (memory.c). */
 	void *mem;
@@ -101,17 +119,34 @@ struct daxfs_sb_info {
 	bool static_image;
 	bool external_data;
 
-	/* Main's log, replayed at mount (delta.c); NULL when there is none. */
+	/* Branching geometry (SPEC 1.3), checked at mount. */
+	u64 table;
+	u32 table_entries;
+	u64 region, region_size;
+
+	/*
+	 * The index of the mounted chain (delta.c) and the levels it was
+	 * built from. lock serialises every operation of this mount on them.
+	 */
+	struct mutex lock;
 	struct daxfs_overlay *overlay;
-	u64 main_log, main_log_size;
-	u64 next_inode_id;	/* as of mount: bounds new inode numbers */
+	struct daxfs_level *levels;
+	u32 nr_levels;
+	u64 next_inode_id;	/* bounds new inode numbers in replay */
+	u64 index_gen;		/* +1 per rebuild: dentries revalidate */
+	bool need_rebuild;	/* the last replay failed half-way */
+	u64 own_from, own_to;	/* this mount's last append, in its own log */
+	u64 last_stamp;		/* entry timestamps, strictly increasing */
+	bool writable;		/* a child branch */
+	bool drop_on_umount;	/* mounted read-write: unmount ends the branch */
+	bool stale;		/* committed, aborted or invalidated: ESTALE */
+	bool finished;		/* committed or aborted by this mount */
 };
 
 struct daxfs_inode_info {
 	u64 data;		/* absolute offset of base data, dirents, target */
 	u64 base_size;		/* base bytes (dirs: entry count * 272) */
 	u32 dir_count;		/* base directory entries */
-	struct daxfs_dnode *dnode;	/* overlay state, or NULL */
 	struct xarray pages;	/* assembled pages for mmap (file.c) */
 	struct daxfs_name_key *name_index;	/* base directories (namei.c) */
 	struct inode vfs_inode;
@@ -150,11 +185,62 @@ int daxfs_read_base_inode(struct daxfs_sb_info *sbi, u64 ino,
 int daxfs_read_dirent(struct daxfs_sb_info *sbi, u64 array, u32 index,
 		      struct daxfs_dirent *de);
 
-/* delta.c */
-int daxfs_replay_main(struct daxfs_sb_info *sbi, const struct daxfs_super *s);
+/* log.c: entries of a delta log, parsed and appended (SPEC 1.5) */
+struct daxfs_entry {
+	u64 at;			/* absolute offset of the entry */
+	u32 type, size;
+	u64 ino;
+	union {
+		struct daxfs_delta_write write;
+		struct daxfs_delta_create create;
+		struct daxfs_delta_delete del;
+		struct daxfs_delta_truncate trunc;
+		struct daxfs_delta_rename rename;
+		struct daxfs_delta_setattr setattr;
+		struct daxfs_delta_symlink symlink;
+	} p;
+	/* Bytes after the payload: copied out for names, not for WRITE data. */
+	u32 tail_len;
+	char tail[DAXFS_NAME_MAX * 2 + PATH_MAX + 1];
+};
+int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
+		    struct daxfs_entry *e);
+u32 daxfs_payload_size(u32 type);
+int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size);
+void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, u64 ino);
+
+/* delta.c: the in-memory index of the mounted chain (SPEC 3.7) */
+int daxfs_build_index(struct daxfs_sb_info *sbi);
+int daxfs_refresh(struct daxfs_sb_info *sbi);
+int daxfs_begin(struct daxfs_sb_info *sbi);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
+struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);
 ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src);
+
+/* coord.c: the coordination lock (docs/coordination.md) */
+int daxfs_coord_lock(struct daxfs_sb_info *sbi);
+void daxfs_coord_unlock(struct daxfs_sb_info *sbi);
+void daxfs_flush(struct daxfs_sb_info *sbi, const void *p, size_t len);
+void daxfs_put32(struct daxfs_sb_info *sbi, u64 off, u32 v);
+void daxfs_put64(struct daxfs_sb_info *sbi, u64 off, u64 v);
+u32 daxfs_get32(struct daxfs_sb_info *sbi, u64 off);
+u64 daxfs_get64(struct daxfs_sb_info *sbi, u64 off);
+
+/* space.c: delta-region extents (docs/space.md) */
+int daxfs_alloc_extent(struct daxfs_sb_info *sbi, u64 capacity, u64 *start);
+int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed);
+
+/* branch.c: records and lifecycle (SPEC 3.4, 3.9; docs/coordination.md) */
+u64 daxfs_record(struct daxfs_sb_info *sbi, u32 slot);
+int daxfs_read_record(struct daxfs_sb_info *sbi, u32 slot, struct daxfs_branch *br);
+int daxfs_select_branch(struct fs_context *fc, struct daxfs_sb_info *sbi);
+int daxfs_own_record(struct daxfs_sb_info *sbi, struct daxfs_branch *br);
+int daxfs_alloc_ino(struct daxfs_sb_info *sbi, u64 *ino);
+int daxfs_commit(struct daxfs_sb_info *sbi);
+int daxfs_abort(struct daxfs_sb_info *sbi);
+void daxfs_drop(struct daxfs_sb_info *sbi);
+void daxfs_recover_merge(struct daxfs_sb_info *sbi);
 
 /* inode.c */
 extern struct kmem_cache *daxfs_inode_cachep;
@@ -163,14 +249,22 @@ struct inode *daxfs_alloc_inode(struct super_block *sb);
 void daxfs_free_inode(struct inode *inode);
 void daxfs_evict_inode(struct inode *inode);
 void daxfs_inode_init_once(void *ptr);
+void daxfs_sync_inode(struct inode *inode);
+int daxfs_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *attr);
+int daxfs_getattr(daxfs_idmap_t *idmap, const struct path *path, struct kstat *stat,
+		  u32 mask, unsigned int flags);
+extern const struct dentry_operations daxfs_dops;
 
 /* namei.c, dir.c, file.c */
+int daxfs_open(struct inode *inode, struct file *file);
 int daxfs_cmp_name_key(const void *a, const void *b);
 extern const struct inode_operations daxfs_dir_iops;
 extern const struct file_operations daxfs_dir_fops;
 extern const struct inode_operations daxfs_file_iops;
 extern const struct file_operations daxfs_file_fops;
 extern const struct inode_operations daxfs_symlink_iops;
+extern const struct inode_operations daxfs_dir_ro_iops;
+extern const struct inode_operations daxfs_file_ro_iops;
 
 /* Corruption found while serving a request (not at mount): -EUCLEAN. */
 #define daxfs_corrupt(sbi, fmt, ...)					\

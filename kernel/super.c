@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * DAXFS: registration, mount options (fs_context, SPEC 3.1), the mount
- * sequence (SPEC 3.2), statfs and option display (SPEC 3.12).
- *
- * This part of the module serves main read-only: its base image and its
- * delta log. Child branches, writes, commit and abort come later; asking
- * for them is refused with EOPNOTSUPP and one line naming the option.
+ * sequence (SPEC 3.2), remount commit/abort (SPEC 3.9), statfs and option
+ * display (SPEC 3.12). Main and static images mount read-only; a child
+ * branch (branch=NAME[,parent=PARENT]) mounts writable. backing= and split
+ * images are refused with EOPNOTSUPP and one line.
  */
 #include <linux/dma-buf.h>
 #include <linux/fs_parser.h>
@@ -74,12 +73,15 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		param->string = NULL;
 		break;
 	case Opt_branch:
-		if (strcmp(param->string, "main")) {
-			errorfc(fc, "branch: only main is supported by this module version");
-			return -EOPNOTSUPP;
-		}
+		kfree(opts->branch);
+		opts->branch = param->string;
+		param->string = NULL;
 		break;
 	case Opt_parent:
+		kfree(opts->parent);
+		opts->parent = param->string;
+		param->string = NULL;
+		break;
 	case Opt_backing:
 		errorfc(fc, "%s: not supported by this module version", param->key);
 		return -EOPNOTSUPP;
@@ -124,7 +126,12 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 	seq_printf(m, ",size=%llu", sbi->size);
 	if (sbi->opts.validate)
 		seq_puts(m, ",validate");
-	seq_puts(m, sbi->static_image ? ",static" : ",branch=/main");
+	if (sbi->static_image)
+		seq_puts(m, ",static");
+	else if (!sbi->writable)
+		seq_puts(m, ",branch=/main");
+	else
+		seq_show_option(m, "branch", sbi->opts.branch);
 	return 0;
 }
 
@@ -152,6 +159,17 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			return err;
 	}
 	sbi->static_image = !le32_to_cpu(s->branch_table_entries);
+	if (!sbi->static_image) {
+		sbi->table = le64_to_cpu(s->branch_table_offset);
+		sbi->table_entries = le32_to_cpu(s->branch_table_entries);
+		sbi->region = le64_to_cpu(s->delta_region_offset);
+		sbi->region_size = le64_to_cpu(s->delta_region_size);
+		if (sbi->table_entries > DAXFS_MAX_BRANCHES ||
+		    !daxfs_mem(sbi, sbi->table, (u64)sbi->table_entries * sizeof(struct daxfs_branch)))
+			return invalfc(fc, "branch table outside the image");
+		if (!sbi->region || !daxfs_mem(sbi, sbi->region, sbi->region_size))
+			return invalfc(fc, "delta region outside the image");
+	}
 	sbi->base_offset = le64_to_cpu(s->base_offset);
 	sbi->base_size = le64_to_cpu(s->base_size);
 	if (!sbi->base_offset)
@@ -191,6 +209,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->opts = *(struct daxfs_mount_opts *)fc->fs_private;
 	/* The options now belong to the superblock. */
 	memset(fc->fs_private, 0, sizeof(sbi->opts));
+	mutex_init(&sbi->lock);
 	sb->s_fs_info = sbi;
 
 	sb->s_magic = DAXFS_SUPER_MAGIC;
@@ -209,10 +228,24 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!s)
 		return invalfc(fc, "image of %llu bytes is smaller than a superblock", sbi->size);
 	err = daxfs_load_super(fc, sbi, s);
-	if (!err && !sbi->static_image)
-		err = daxfs_replay_main(sbi, s);
 	if (err)
 		return err;
+	if (!sbi->static_image) {
+		err = daxfs_select_branch(fc, sbi);
+		if (err)
+			return err;
+		mutex_lock(&sbi->lock);
+		err = daxfs_build_index(sbi);
+		mutex_unlock(&sbi->lock);
+		if (err)
+			return err == -ENOMEM || err == -ESTALE ? err : -EINVAL;
+		sb->s_d_op = &daxfs_dops;
+		/* A child branch is writable unless the caller asked for ro (SPEC 3.2). */
+		if (sbi->writable && !(fc->sb_flags & SB_RDONLY)) {
+			sb->s_flags &= ~SB_RDONLY;
+			sbi->drop_on_umount = true;
+		}
+	}
 
 	root = daxfs_iget(sb, DAXFS_ROOT_INO);
 	if (IS_ERR(root))
@@ -233,16 +266,31 @@ static int daxfs_get_tree(struct fs_context *fc)
 static int daxfs_reconfigure(struct fs_context *fc)
 {
 	struct daxfs_mount_opts *opts = fc->fs_private;
+	struct super_block *sb = fc->root->d_sb;
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	int err;
 
-	if (opts->commit || opts->abort) {
+	if ((opts->commit || opts->abort) && !sbi->writable) {
 		errorfc(fc, "%s: main cannot be committed or aborted",
 			opts->commit ? "commit" : "abort");
 		return -EOPNOTSUPP;
 	}
-	if (!(fc->sb_flags & SB_RDONLY))
+	if (!sbi->writable && !(fc->sb_flags & SB_RDONLY))
 		return -EROFS;	/* main stays read-only (SPEC 3.9.4) */
-	sync_filesystem(fc->root->d_sb);
-	return 0;
+	sync_filesystem(sb);
+	if (!opts->commit && !opts->abort)
+		return 0;
+	/* commit takes precedence over abort (SPEC 3.9.4). */
+	mutex_lock(&sbi->lock);
+	err = sbi->stale ? -ESTALE : opts->commit ? daxfs_commit(sbi) : daxfs_abort(sbi);
+	mutex_unlock(&sbi->lock);
+	if (err == -EBUSY)
+		errorfc(fc, "%s: the branch has active children", opts->commit ? "commit" : "abort");
+	else if (err)
+		errorfc(fc, "%s failed (%d)", opts->commit ? "commit" : "abort", err);
+	else
+		shrink_dcache_sb(sb);	/* every later lookup answers ESTALE */
+	return err;
 }
 
 static void daxfs_free_opts(struct daxfs_mount_opts *opts)
@@ -289,7 +337,9 @@ static void daxfs_kill_sb(struct super_block *sb)
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
+	daxfs_drop(sbi);
 	daxfs_free_overlay(sbi);
+	kfree(sbi->levels);
 	daxfs_unmap(sbi);
 	daxfs_free_opts(&sbi->opts);
 	kfree(sbi);

@@ -43,6 +43,8 @@ export interface GuestRun {
   console: string;
   scenarios: Map<string, ScenarioResult>;
   wallMs: number;
+  /** With `returnImages`: each image's bytes as the guest left them in the pack (by name). */
+  images: Map<string, Uint8Array>;
 }
 
 /**
@@ -104,6 +106,36 @@ export interface GuestOptions {
    * `host_run CMD...` (guest/daxlib.sh; test/qemu/README.md "Running host programs").
    */
   hostRoot?: boolean;
+  /** Read every image back from the pack after the run (guest writes land there). */
+  returnImages?: boolean;
+  /**
+   * Runs on the host while the guest runs, with the pack's path and each image's offset in it
+   * (the pack is shared memory with the guest: host writes are seen by the guest kernel).
+   * It must finish by itself; its error fails the run.
+   */
+  whileRunning?: (packPath: string, offsets: Map<string, number>) => Promise<void>;
+}
+
+/** The images as run.sh lays them out in the pack: each at the next 2 MiB boundary. */
+function packOffsets(images: GuestImage[]): Map<string, number> {
+  const align = 2 * 1024 * 1024;
+  const out = new Map<string, number>();
+  let offset = 0;
+  for (const image of images) {
+    out.set(image.name, offset);
+    offset = Math.ceil((offset + image.bytes.length) / align) * align;
+  }
+  return out;
+}
+
+function imagesFromPack(pack: Uint8Array, images: GuestImage[]): Map<string, Uint8Array> {
+  const offsets = packOffsets(images);
+  return new Map(
+    images.map((image) => {
+      const offset = offsets.get(image.name) as number;
+      return [image.name, pack.slice(offset, offset + image.bytes.length)];
+    }),
+  );
 }
 
 /**
@@ -148,11 +180,19 @@ async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
     args.push("--scenario", path);
   }
   const started = Date.now();
-  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+  const finished = new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(runScript, args, { maxBuffer: 64 << 20 }, (error, _stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr });
     });
   });
+  const side = options.whileRunning
+    ? options.whileRunning(join(work, "out", "pack.img"), packOffsets(options.images)).then(
+        () => null,
+        (error: unknown) => error,
+      )
+    : Promise.resolve(null);
+  const { code, stderr } = await finished;
+  const sideError = await side;
   const read = (name: string) =>
     existsSync(join(work, "out", name)) ? readFileSync(join(work, "out", name), "utf8") : "";
   try {
@@ -160,11 +200,15 @@ async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
     if (code !== 0 && (code !== 1 || /^qemu bench:/m.test(stderr))) {
       throw new Error(`QEMU bench failed on ${options.kernel} (exit ${code}):\n${stderr}`);
     }
+    if (sideError) throw sideError;
     return {
       kernel: options.kernel,
       console: read("console.log"),
       scenarios: parseResults(read("results.txt")),
       wallMs: Date.now() - started,
+      images: options.returnImages
+        ? imagesFromPack(new Uint8Array(readFileSync(join(work, "out", "pack.img"))), options.images)
+        : new Map(),
     };
   } finally {
     if (!options.keep) rmSync(work, { recursive: true, force: true });
