@@ -193,7 +193,8 @@ function flow(kernel: string): Step[] {
     // Our additions: main has it, read by the kernel and by @daxfs/core through the mount.
     { name: "r12-main", cmd: "cat /mnt/main/committed.txt", rc: 0, out: ["committed data"] },
     { name: "r12-inspect", cmd: "inspect cat /committed.txt -m /mnt/main", rc: 0, out: ["committed data"] },
-    { name: "r12-after", cmd: "branch list -m /mnt/ct", rc: 0, out: /^Branch path: \/main$/ },
+    // The committed mount is still found (its root may answer ESTALE: the kernel decides what it serves).
+    { name: "r12-after", cmd: "branch list -m /mnt/ct", rc: 0, out: /^Mountpoint: +\/mnt\/ct$/ },
     // Row 13: the invalidated sibling.
     {
       name: "r13-stale",
@@ -272,7 +273,8 @@ describe.skipIf(kernels.length === 0).each(kernels)(
         ],
         timeoutSec: 540,
       });
-    }, 600_000);
+      // The wait for DAXFS_GUEST_LOCK (other suites' guests) counts too.
+    }, 1_800_000);
 
     it("runs every step with the public script's outcome", (ctx) => {
       const result = run.scenarios.get("flow");

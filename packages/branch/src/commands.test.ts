@@ -84,6 +84,25 @@ describe("list", () => {
     );
   });
 
+  it("asks the image for the path of a kernel mount that shows only the branch's name", async () => {
+    const named = "47 27 0:47 / /mnt/n rw - daxfs none rw,source=dmabuf,size=4096,branch=inner";
+    const asked: string[] = [];
+    const env = fakeEnv([named, MAIN], {
+      kernelBranchPath: (mount) => {
+        asked.push(mount.mountPoint);
+        return "/main/outer/inner";
+      },
+    });
+    expect(await listCommand(env, "/mnt/n")).toBe(0);
+    expect(env.stdout).toContain("Branch path: /main/outer/inner");
+    // A path shown by the kernel is taken as is; an image that cannot be read leaves the name.
+    expect(await listCommand(env, "/mnt/main")).toBe(0);
+    expect(asked).toEqual(["/mnt/n"]);
+    const unreadable = fakeEnv([named]);
+    expect(await listCommand(unreadable, "/mnt/n")).toBe(0);
+    expect(unreadable.stdout).toContain("Branch path: inner");
+  });
+
   it("details one mount with -m, and fails on a path that is not a daxfs mount", async () => {
     const env = fakeEnv([MAIN, DMABUF]);
     expect(await listCommand(env, "/mnt/main/")).toBe(0);

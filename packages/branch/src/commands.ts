@@ -22,9 +22,14 @@ export interface MountView {
 
 export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<MountView> {
   if (mount.kind === "kernel") {
+    // SPEC.md 3.12 has the kernel show the whole path (branch=/main/a/b); a module that shows only the
+    // branch's name gets its path from the image's branch table, read through the mount.
+    const branchPath = mount.branchPath.startsWith("/")
+      ? mount.branchPath
+      : (env.kernelBranchPath(mount) ?? mount.branchPath);
     return {
       mount,
-      branchPath: mount.branchPath,
+      branchPath,
       writable: mount.writable,
       backing: { row: kernelBacking(mount, ","), detail: kernelBacking(mount, ", ") },
     };
