@@ -547,6 +547,33 @@ rebuild:
 	return err;
 }
 
+/*
+ * True when the chain's records still say what the index was built from
+ * (no lock: a torn read of a cached field only answers false). Lets path
+ * walks in RCU mode trust a dentry without taking the mount's lock.
+ */
+bool daxfs_index_current(struct daxfs_sb_info *sbi)
+{
+	u32 i;
+
+	if (sbi->static_image)
+		return true;
+	if (READ_ONCE(sbi->stale) || READ_ONCE(sbi->need_rebuild))
+		return false;
+	for (i = 0; i < sbi->nr_levels; i++) {
+		const struct daxfs_level *lvl = &sbi->levels[i];
+		const struct daxfs_branch *br = daxfs_mem(sbi, daxfs_record(sbi, lvl->slot), sizeof(*br));
+
+		if (!br || le64_to_cpu(READ_ONCE(br->branch_id)) != READ_ONCE(lvl->id) ||
+		    le32_to_cpu(READ_ONCE(br->state)) != DAXFS_BRANCH_ACTIVE ||
+		    le32_to_cpu(READ_ONCE(br->generation)) != READ_ONCE(lvl->generation) ||
+		    le64_to_cpu(READ_ONCE(br->delta_log_offset)) != READ_ONCE(lvl->log) ||
+		    le64_to_cpu(READ_ONCE(br->delta_log_size)) != READ_ONCE(lvl->size))
+			return false;
+	}
+	return true;
+}
+
 /* Start an operation: take the mount's lock and bring the index up to date. */
 int daxfs_begin(struct daxfs_sb_info *sbi)
 {

@@ -5,12 +5,7 @@
  * up in the index under the mount's lock, the copy runs after it (published
  * log bytes never change). write_iter in a branch appends WRITE entries of
  * at most 1 MiB each (SPEC 3.8.8), unpadded as @daxfs/core writes them.
- *
- * mmap maps page-aligned base data directly (DAX style, SPEC 3.11); a file
- * the logs changed is served from pages assembled once per inode, dropped
- * (and unmapped) when this mount writes the file. Mappings are read-only
- * page table entries: MAP_PRIVATE writes get a private copy from the core mm
- * (copy on write), never touching the image; writable MAP_SHARED is refused.
+ * mmap is in mmap.c.
  */
 #include <linux/mm.h>
 #include <linux/pfn_t.h>
@@ -31,6 +26,13 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	u64 size, pos = iocb->ki_pos;
 	ssize_t done = 0;
 
+	/* read(2) sees what shared mappings wrote (SPEC 6.2 case 2). */
+	if (mapping_writably_mapped(inode->i_mapping)) {
+		int err = daxfs_flush_pages(inode);
+
+		if (err)
+			return err;
+	}
 	for (;;) {
 		u64 want, src;
 		ssize_t n;
@@ -80,139 +82,14 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done;
 }
 
-/* Fill buf with the file's bytes [pos, pos + len), zeros past EOF. */
-static int daxfs_read_kernel(struct inode *inode, u64 pos, void *buf, u64 len)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	u64 size;
-	int err = daxfs_begin(sbi);
-
-	if (err)
-		return err;
-	size = i_size_read(inode);
-	memset(buf, 0, len);
-	len = pos < size ? min(len, size - pos) : 0;
-	while (len) {
-		u64 src;
-		ssize_t n = daxfs_resolve(inode, pos, len, &src);
-
-		if (src != U64_MAX) {
-			const void *p = daxfs_mem(sbi, src, n);
-
-			if (!p) {
-				err = -EUCLEAN;
-				break;
-			}
-			memcpy(buf, p, n);
-		}
-		buf += n;
-		pos += n;
-		len -= n;
-	}
-	mutex_unlock(&sbi->lock);
-	return err;
-}
-
-/* Forget the pages assembled for mmap (the file changed): unmap, then free. */
-static void daxfs_drop_pages(struct inode *inode)
-{
-	struct daxfs_inode_info *di = DAXFS_I(inode);
-	struct page *page;
-	unsigned long index;
-
-	if (!mapping_mapped(inode->i_mapping) && xa_empty(&di->pages))
-		return;
-	unmap_mapping_range(inode->i_mapping, 0, 0, 1);
-	xa_for_each(&di->pages, index, page) {
-		xa_erase(&di->pages, index);
-		__free_page(page);
-	}
-}
-
-/* The page for file page index of a file that cannot be mapped in place. */
-static struct page *daxfs_assembled_page(struct inode *inode, pgoff_t index)
-{
-	struct daxfs_inode_info *di = DAXFS_I(inode);
-	struct page *page = xa_load(&di->pages, index), *old;
-	int err;
-
-	if (page)
-		return page;
-	page = alloc_page(GFP_KERNEL);
-	if (!page)
-		return ERR_PTR(-ENOMEM);
-	err = daxfs_read_kernel(inode, (u64)index << PAGE_SHIFT, page_address(page), PAGE_SIZE);
-	if (err) {
-		__free_page(page);
-		return ERR_PTR(err);
-	}
-	old = xa_cmpxchg(&di->pages, index, NULL, page, GFP_KERNEL);
-	if (old) {
-		__free_page(page);
-		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
-	}
-	return page;
-}
-
-static vm_fault_t daxfs_fault(struct vm_fault *vmf)
-{
-	struct inode *inode = file_inode(vmf->vma->vm_file);
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_inode_info *di = DAXFS_I(inode);
-	u64 pos = (u64)vmf->pgoff << PAGE_SHIFT;
-	unsigned long pfn;
-	struct page *page;
-	bool in_base;
-
-	/* An invalidated branch: SIGBUS (SPEC 3.10). */
-	if (daxfs_begin(sbi))
-		return VM_FAULT_SIGBUS;
-	in_base = !daxfs_dnode(sbi, inode->i_ino);
-	mutex_unlock(&sbi->lock);
-	if (pos >= i_size_read(inode))
-		return VM_FAULT_SIGBUS;
-	/*
-	 * Base data that fills the whole page inside the image: map it in
-	 * place. The last partial page is assembled, so the bytes past EOF
-	 * read as zeros whatever the image holds there.
-	 */
-	if (in_base && IS_ALIGNED(sbi->phys + di->data, PAGE_SIZE) &&
-	    pos + PAGE_SIZE <= i_size_read(inode) &&
-	    daxfs_mem(sbi, di->data + pos, PAGE_SIZE)) {
-		pfn = daxfs_pfn(sbi, di->data + pos);
-	} else {
-		page = daxfs_assembled_page(inode, vmf->pgoff);
-		if (IS_ERR(page))
-			return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-		pfn = page_to_pfn(page);
-	}
-	/*
-	 * The entry is read-only (the vma's protection never allows writes to
-	 * the image); a private write then faults again and the core mm copies.
-	 */
-	return vmf_insert_mixed(vmf->vma, vmf->address, __pfn_to_pfn_t(pfn, PFN_DEV));
-}
-
-static const struct vm_operations_struct daxfs_vm_ops = {
-	.fault = daxfs_fault,
-};
-
-static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	/* Read-only mappings only, in main and (for now) in branches (SPEC 3.11). */
-	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
-		return -EACCES;
-	file_accessed(file);
-	daxfs_vm_flags_set(vma, VM_MIXEDMAP);
-	vma->vm_ops = &daxfs_vm_ops;
-	return 0;
-}
-
 /* Bytes of file data per WRITE entry: a large write becomes several entries. */
 #define DAXFS_WRITE_CHUNK (1U << 20)
 
-/* One WRITE entry of the bytes in buf (header and payload filled here). */
-static int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len)
+/*
+ * One WRITE entry of the len bytes at buf + 40 (header and payload filled
+ * here), applied to the index and the inode.
+ */
+int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_delta_write *w = buf + sizeof(struct daxfs_delta_hdr);
@@ -258,6 +135,12 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
+	/* Bytes written through shared mappings are older than this write. */
+	err = daxfs_flush_pages(inode);
+	if (err) {
+		ret = err;
+		goto out;
+	}
 	buf = kvmalloc(hdr + min_t(size_t, iov_iter_count(from), DAXFS_WRITE_CHUNK), GFP_KERNEL);
 	if (!buf) {
 		ret = -ENOMEM;
@@ -282,35 +165,54 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	}
 	ret = done ? done : err;
 	if (done)
-		daxfs_drop_pages(inode);
+		daxfs_update_pages(inode);
 out:
 	inode_unlock(inode);
 	kvfree(buf);
 	return ret;
 }
 
-/* Entries are flushed when appended; fsync only reports an invalidated branch. */
+/*
+ * Entries are flushed when appended; fsync (and msync) logs the bytes
+ * written through shared mappings, and reports an invalidated branch.
+ */
 static int daxfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(file_inode(file)->i_sb);
-	int err = daxfs_begin(sbi);
+	struct inode *inode = file_inode(file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	int err = daxfs_flush_pages(inode);
 
+	if (err)
+		return err;
+	err = daxfs_begin(sbi);
 	if (!err)
 		mutex_unlock(&sbi->lock);
 	return err;
 }
 
+/* The last close (and the last mapping gone): what mappings wrote is logged. */
+static int daxfs_release(struct inode *inode, struct file *file)
+{
+	if (DAXFS_SB(inode->i_sb)->writable)
+		daxfs_flush_pages(inode);
+	return 0;
+}
+
 static int daxfs_file_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *attr)
 {
-	int err = daxfs_setattr(idmap, dentry, attr);
+	struct inode *inode = d_inode(dentry);
+	int err = (attr->ia_valid & ATTR_SIZE) ? daxfs_flush_pages(inode) : 0;
 
+	if (!err)
+		err = daxfs_setattr(idmap, dentry, attr);
 	if (!err && (attr->ia_valid & ATTR_SIZE))
-		daxfs_drop_pages(d_inode(dentry));
+		daxfs_update_pages(inode);
 	return err;
 }
 
 const struct file_operations daxfs_file_fops = {
 	.open = daxfs_open,
+	.release = daxfs_release,
 	.llseek = generic_file_llseek,
 	.read_iter = daxfs_read_iter,
 	.write_iter = daxfs_write_iter,

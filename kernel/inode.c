@@ -16,6 +16,7 @@ void daxfs_inode_init_once(void *ptr)
 	struct daxfs_inode_info *di = ptr;
 
 	inode_init_once(&di->vfs_inode);
+	mutex_init(&di->flush_lock);
 }
 
 struct inode *daxfs_alloc_inode(struct super_block *sb)

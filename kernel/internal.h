@@ -149,6 +149,7 @@ struct daxfs_inode_info {
 	u32 dir_count;		/* base directory entries */
 	struct xarray pages;	/* assembled pages for mmap (file.c) */
 	struct daxfs_name_key *name_index;	/* base directories (namei.c) */
+	struct mutex flush_lock;	/* pages logged or reassembled (mmap.c) */
 	struct inode vfs_inode;
 };
 
@@ -213,6 +214,7 @@ void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, 
 int daxfs_build_index(struct daxfs_sb_info *sbi);
 int daxfs_refresh(struct daxfs_sb_info *sbi);
 int daxfs_begin(struct daxfs_sb_info *sbi);
+bool daxfs_index_current(struct daxfs_sb_info *sbi);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
 struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);
@@ -257,6 +259,10 @@ extern const struct dentry_operations daxfs_dops;
 
 /* namei.c, dir.c, file.c */
 int daxfs_open(struct inode *inode, struct file *file);
+int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len);
+int daxfs_mmap(struct file *file, struct vm_area_struct *vma);
+int daxfs_flush_pages(struct inode *inode);
+void daxfs_update_pages(struct inode *inode);
 int daxfs_cmp_name_key(const void *a, const void *b);
 extern const struct inode_operations daxfs_dir_iops;
 extern const struct file_operations daxfs_dir_fops;

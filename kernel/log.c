@@ -115,7 +115,8 @@ int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
 			return err;
 	}
 	log = le64_to_cpu(br.delta_log_offset);
-	if (log < sbi->region || used + size > sbi->region + sbi->region_size - log)
+	if (log < sbi->region || log - sbi->region > sbi->region_size ||
+	    used + size > sbi->region_size - (log - sbi->region))
 		return daxfs_corrupt(sbi, "branch %llu: log outside the delta region", me->id);
 	dst = (void *)daxfs_mem(sbi, log + used, size);
 	if (!dst)

@@ -164,6 +164,9 @@ static int daxfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	s64 ino;
 	int err;
 
+	/* Nothing changed since the dentry was checked: valid, without the lock. */
+	if (READ_ONCE(dentry->d_time) == READ_ONCE(sbi->index_gen) && daxfs_index_current(sbi))
+		return 1;
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
 	err = daxfs_begin(sbi);

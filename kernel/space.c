@@ -64,6 +64,9 @@ int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
 	used = le64_to_cpu(br.delta_log_size);
 	if (needed <= cap)
 		return 0;
+	if (log < sbi->region || log - sbi->region > sbi->region_size ||
+	    cap > sbi->region_size - (log - sbi->region) || used > cap)
+		return daxfs_corrupt(sbi, "branch slot %u: log outside the delta region", slot);
 	if (needed > end - sbi->region)
 		return -ENOSPC;
 	cursor = daxfs_get64(sbi, SUPER_ALLOC_OFF);
