@@ -107,7 +107,11 @@ echo "@@WALK mnt"; ${walkScript("/mnt/h")}
 echo "@@WALK end"
 step list-m inspect list -m /mnt/h
 step validate-m inspect validate -m /mnt/h
-step blist-m branch list -m /mnt/h`
+step blist-m branch list -m /mnt/h
+mkdir -p /mnt/hs
+step heap-static mkdaxfs -d $src -V -H /dev/dma_heap/system -m /mnt/hs
+grep ' /mnt/hs ' /proc/mounts | sed 's/^/MOUNT /'
+step write-static touch /mnt/hs/new`
     : ""
 }`,
     },
@@ -264,6 +268,15 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
       expect(ok(s, "list-m")).toContainEqual(expect.stringMatching(/^1 +main +active/));
       expect(ok(s, "validate-m").at(-1)).toBe("No errors found");
       expect(ok(s, "blist-m")).toContain("Backing:     dmabuf");
+      // A static image (no -b) with -V: mounted read-only (MOUNT_ATTR_RDONLY) with validate.
+      expect(ok(s, "heap-static").at(-2)).toBe("Done. Mounted daxfs on /mnt/hs");
+      expect(s.lines).toContainEqual(
+        expect.stringMatching(/^MOUNT none \/mnt\/hs daxfs ro,.*source=dmabuf,size=\d+,validate,static /),
+      );
+      expect(step(s, "write-static")).toMatchObject({
+        rc: 1,
+        lines: [expect.stringMatching(/Read-only file system/)],
+      });
     },
   );
 
