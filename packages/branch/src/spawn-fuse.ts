@@ -71,8 +71,13 @@ export function fuseLogPath(mountPoint: string): string {
   return join(tmpdir(), `daxfs-fuse-${controlSocketName(mountPoint).replace(/\.sock$/, "")}.log`);
 }
 
-function isFuseMounted(realMountPoint: string): boolean {
-  return readMounts().some((m) => m.mountPoint === realMountPoint && m.fstype === FUSE_FSTYPE);
+/** Mount ids of the FUSE daxfs mounts at `realMountPoint`. */
+function fuseMountIds(realMountPoint: string): Set<number> {
+  return new Set(
+    readMounts()
+      .filter((m) => m.mountPoint === realMountPoint && m.fstype === FUSE_FSTYPE)
+      .map((m) => m.mountId),
+  );
 }
 
 function logTail(path: string): string {
@@ -86,6 +91,9 @@ function logTail(path: string): string {
 
 export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> {
   const realMountPoint = realpathSync(launch.mountPoint);
+  // A daxfs-fuse mount already there (stacked mounts are allowed) is not the one this process makes.
+  const before = fuseMountIds(realMountPoint);
+  const mounted = () => [...fuseMountIds(realMountPoint)].some((id) => !before.has(id));
   const fuse = resolveFuseCommand();
   const [command, ...prefix] = fuse.argv;
   const args = [
@@ -116,7 +124,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
 
     const deadline = Date.now() + (launch.timeoutMs ?? 30_000);
     for (;;) {
-      if (isFuseMounted(realMountPoint)) return;
+      if (mounted()) return;
       if (spawnError !== undefined) throw new Error(`cannot start ${command}: ${spawnError.message}`);
       if (exitStatus !== undefined) {
         const tail = logTail(logPath);
