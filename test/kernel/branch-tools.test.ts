@@ -203,6 +203,15 @@ function flow(kernel: string): Step[] {
       out: STALE,
     },
     { name: "r13-commit", cmd: "branch commit -m /mnt/sib", rc: 1, out: STALE },
+    // A chain two deep committed from its tip: main gets both levels.
+    {
+      name: "nest-create",
+      cmd: `branch create x1 -m /mnt/x1 -p main && ${w("/mnt/x1/one.txt", "one")} && branch create x2 -m /mnt/x2 -p x1 && ${w("/mnt/x2/two.txt", "two")}`,
+      rc: 0,
+    },
+    { name: "nest-list", cmd: "branch list -m /mnt/x2", rc: 0, out: /^Branch path: \/main\/x1\/x2$/ },
+    { name: "nest-commit", cmd: "branch commit -m /mnt/x2", rc: 0 },
+    { name: "nest-main", cmd: "cat /mnt/main/one.txt /mnt/main/two.txt", rc: 0, out: ["one", "two"] },
     {
       name: "list-records",
       cmd: "inspect list -m /mnt/main",
@@ -232,7 +241,7 @@ step() {
 export BP=$(img_phys area)
 echo "@@BP $BP"
 export src=/tmp/src
-mkdir -p $src/subdir /mnt/main /mnt/b1 /mnt/b2 /mnt/n /mnt/n2 /mnt/b1again /mnt/ab /mnt/ct /mnt/sib
+mkdir -p $src/subdir /mnt/main /mnt/b1 /mnt/b2 /mnt/n /mnt/n2 /mnt/b1again /mnt/ab /mnt/ct /mnt/sib /mnt/x1 /mnt/x2
 echo "Hello from base image" > $src/hello.txt
 echo "Original content" > $src/modify_me.txt
 echo "File in subdir" > $src/subdir/nested.txt
