@@ -482,6 +482,7 @@ int daxfs_build_index(struct daxfs_sb_info *sbi)
 	hash_init(sbi->overlay->nodes);
 	sbi->next_inode_id = daxfs_get64(sbi, offsetof(struct daxfs_super, next_inode_id));
 	sbi->index_gen++;
+	sbi->index_seq++;
 	sbi->need_rebuild = true;
 	for (i = 0; i < sbi->nr_levels; i++) {
 		struct daxfs_level *lvl = &sbi->levels[i];
@@ -538,6 +539,7 @@ int daxfs_refresh(struct daxfs_sb_info *sbi)
 	 */
 	if (me->size != sbi->own_from || size != sbi->own_to)
 		sbi->index_gen++;
+	sbi->index_seq++;
 	me->size = size;
 	return 0;
 rebuild:

@@ -100,8 +100,11 @@ out:
 int daxfs_open(struct inode *inode, struct file *file)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	int err = daxfs_begin(sbi);
+	int err;
 
+	if (daxfs_index_current(sbi))
+		return 0;
+	err = daxfs_begin(sbi);
 	if (err)
 		return err;
 	daxfs_sync_inode(inode);

@@ -28,6 +28,7 @@ struct inode *daxfs_alloc_inode(struct super_block *sb)
 	di->data = 0;
 	di->base_size = 0;
 	di->dir_count = 0;
+	di->seq = 0;
 	di->name_index = NULL;
 	xa_init(&di->pages);
 	return &di->vfs_inode;
@@ -130,6 +131,7 @@ void daxfs_sync_inode(struct inode *inode)
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_dnode *node = daxfs_dnode(sbi, inode->i_ino);
 
+	WRITE_ONCE(DAXFS_I(inode)->seq, sbi->index_seq);
 	if (!node)
 		return;
 	inode->i_mode = (inode->i_mode & S_IFMT) | (node->mode & 07777);
@@ -190,6 +192,7 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 	}
 	/* Whole 4096-byte blocks of the size, as the userspace view reports. */
 	inode->i_blocks = DIV_ROUND_UP_ULL(i_size_read(inode), DAXFS_BLOCK_SIZE) << 3;
+	DAXFS_I(inode)->seq = sbi->index_seq;
 	unlock_new_inode(inode);
 	return inode;
 fail:
@@ -277,12 +280,17 @@ int daxfs_getattr(daxfs_idmap_t *idmap, const struct path *path, struct kstat *s
 {
 	struct inode *inode = d_inode(path->dentry);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	int err = daxfs_begin(sbi);
+	int err;
 
-	if (err)
-		return err;
-	daxfs_sync_inode(inode);
-	mutex_unlock(&sbi->lock);
+	/* Synced since the index last changed, and the records did not move. */
+	if (READ_ONCE(DAXFS_I(inode)->seq) != READ_ONCE(sbi->index_seq) ||
+	    !daxfs_index_current(sbi)) {
+		err = daxfs_begin(sbi);
+		if (err)
+			return err;
+		daxfs_sync_inode(inode);
+		mutex_unlock(&sbi->lock);
+	}
 	daxfs_fillattr(idmap, mask, inode, stat);
 	stat->blksize = DAXFS_BLOCK_SIZE;
 	return 0;

@@ -134,6 +134,7 @@ struct daxfs_sb_info {
 	u32 nr_levels;
 	u64 next_inode_id;	/* bounds new inode numbers in replay */
 	u64 index_gen;		/* +1 per rebuild: dentries revalidate */
+	u64 index_seq;		/* +1 per change of the index: inodes resync */
 	bool need_rebuild;	/* the last replay failed half-way */
 	u64 own_from, own_to;	/* this mount's last append, in its own log */
 	u64 last_stamp;		/* entry timestamps, strictly increasing */
@@ -150,6 +151,7 @@ struct daxfs_inode_info {
 	struct xarray pages;	/* assembled pages for mmap (file.c) */
 	struct daxfs_name_key *name_index;	/* base directories (namei.c) */
 	struct mutex flush_lock;	/* pages logged or reassembled (mmap.c) */
+	u64 seq;		/* the index_seq the attributes were synced at */
 	struct inode vfs_inode;
 };
 

@@ -234,6 +234,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		err = daxfs_select_branch(fc, sbi);
 		if (err)
 			return err;
+		/* From here a failed mount drops the branch it made (SPEC 3.2 step 8). */
+		sbi->drop_on_umount = sbi->writable && !(fc->sb_flags & SB_RDONLY);
 		mutex_lock(&sbi->lock);
 		err = daxfs_build_index(sbi);
 		mutex_unlock(&sbi->lock);
@@ -241,10 +243,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 			return err == -ENOMEM || err == -ESTALE ? err : -EINVAL;
 		sb->s_d_op = &daxfs_dops;
 		/* A child branch is writable unless the caller asked for ro (SPEC 3.2). */
-		if (sbi->writable && !(fc->sb_flags & SB_RDONLY)) {
+		if (sbi->drop_on_umount)
 			sb->s_flags &= ~SB_RDONLY;
-			sbi->drop_on_umount = true;
-		}
 	}
 
 	root = daxfs_iget(sb, DAXFS_ROOT_INO);

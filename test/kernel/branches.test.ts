@@ -446,11 +446,13 @@ ok sib mnt live /s branch=sib,parent=main
 echo s > /s/sfile
 ok main mnt live /w
 no before test -e /w/hostfile
+is before.hello "$(stat -c %s /w/hello.txt) $(cat /w/hello.txt)" "21 Hello from base image"
 i=0
 while cat /s/sfile >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
 no estale cat /s/sfile
 grep -q 'Stale file handle' /tmp/out && echo "OK estale.errno"
 is main.sees "$(cat /w/hostfile)" host
+is main.resized "$(stat -c %s /w/hello.txt) $(cat /w/hello.txt)" "3 Hel"
 umount /s
 umount /w
 echo DONE
@@ -504,6 +506,8 @@ async function hostCommitWhileSiblingMounted(
       name: "hostfile",
     });
     writer.append({ type: DeltaType.WRITE, ino, fileOffset: 0, data: new TextEncoder().encode("host\n") });
+    const hello = DaxfsImage.open(ctx.source).view("hostc").lookup(1, "hello.txt");
+    writer.append({ type: DeltaType.TRUNCATE, ino: hello, newSize: 3 });
     commitBranch(ctx, record.id);
     mapping.flush();
   } finally {
