@@ -139,6 +139,8 @@ step create-phys branch create c1 -m /mnt/c1 -p main --source /mnt/w
 step create-dmabuf ${heap ? "branch create c2 -m /mnt/c2 -p main --source /mnt/h" : "true"}
 step blist-c1 branch list -m /mnt/c1
 step blist-c2 ${heap ? "branch list -m /mnt/c2" : "true"}
+step ilist-c1 inspect list -m /mnt/c1
+step ilist-c2 ${heap ? "inspect list -m /mnt/c2" : "true"}
 step blist branch list
 step nosuch branch create c3 -m /mnt/none -p main
 grep -E ' /mnt/(c[12]|w) ' /proc/mounts | sed 's/^/MOUNT /'`,
@@ -332,11 +334,14 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
     // Backed like the source: the same phys= and size=.
     expect(c1?.match(/phys=\S+?,size=\d+/)?.[0]).toBe(w?.match(/phys=\S+?,size=\d+/)?.[0]);
     expect(ok(s, "blist-c1").slice(1, 3)).toEqual(["Branch path: /main/c1", "Mode:        read-write"]);
+    // daxfs-inspect -m on the branch mount reads the same image: the new record is there, ACTIVE, child of main.
+    expect(ok(s, "ilist-c1")).toContainEqual(expect.stringMatching(/^\d+ +c1 +active +main /));
     if (kernel === "6.12") {
       expect(ok(s, "create-dmabuf")).toContain("Branch 'c2' mounted at '/mnt/c2'");
       expect(s.lines).toContainEqual(
         expect.stringMatching(/^MOUNT none \/mnt\/c2 daxfs rw,.*source=dmabuf.*branch=(\/main\/)?c2 /),
       );
+      expect(ok(s, "ilist-c2")).toContainEqual(expect.stringMatching(/^\d+ +c2 +active +main /));
       expect(ok(s, "blist-c2").slice(1)).toEqual([
         "Branch path: /main/c2",
         "Mode:        read-write",
