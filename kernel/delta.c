@@ -588,6 +588,49 @@ int daxfs_begin(struct daxfs_sb_info *sbi)
 	return err;
 }
 
+/* daxfs_begin for system calls: an invalidated branch also loses its mappings. */
+int daxfs_begin_op(struct daxfs_sb_info *sbi)
+{
+	int err = daxfs_begin(sbi);
+
+	if (err == -ESTALE)
+		daxfs_zap_mappings(sbi->sb);
+	return err;
+}
+
+/*
+ * The mount found its branch invalidated: tear down every mapping of its
+ * files once (SPEC 3.10), so later accesses fault and get SIGBUS. Not from
+ * a page fault (the caller's own page tables are being walked there).
+ */
+void daxfs_zap_mappings(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct inode *inode, *done = NULL;
+
+	if (!sbi->stale || xchg(&sbi->zapped, true))
+		return;
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
+		    !mapping_mapped(inode->i_mapping)) {
+			spin_unlock(&inode->i_lock);
+			continue;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+		iput(done);
+		done = inode;
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(done);
+}
+
 void daxfs_free_overlay(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_dnode *node;

@@ -28,7 +28,7 @@ static int daxfs_rd_batch(struct inode *dir, loff_t pos, struct daxfs_rd_name *o
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(dir->i_sb);
 	struct daxfs_dnode *node;
-	int n = 0, err = daxfs_begin(sbi);
+	int n = 0, err = daxfs_begin_op(sbi);
 
 	if (err)
 		return err;
@@ -104,7 +104,7 @@ int daxfs_open(struct inode *inode, struct file *file)
 
 	if (daxfs_index_current(sbi))
 		return 0;
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		return err;
 	daxfs_sync_inode(inode);

@@ -37,7 +37,7 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		u64 want, src;
 		ssize_t n;
 		size_t copied;
-		int err = daxfs_begin(sbi);
+		int err = daxfs_begin_op(sbi);
 
 		if (err) {
 			if (!done)
@@ -94,7 +94,7 @@ int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len)
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_delta_write *w = buf + sizeof(struct daxfs_delta_hdr);
 	u32 size = sizeof(struct daxfs_delta_hdr) + sizeof(*w) + len;
-	int err = daxfs_begin(sbi);
+	int err = daxfs_begin_op(sbi);
 
 	if (err)
 		return err;
@@ -125,7 +125,7 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	int err;
 
 	inode_lock(inode);
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err) {
 		ret = err;
 		goto out;
@@ -184,7 +184,7 @@ static int daxfs_fsync(struct file *file, loff_t start, loff_t end, int datasync
 
 	if (err)
 		return err;
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (!err)
 		mutex_unlock(&sbi->lock);
 	return err;

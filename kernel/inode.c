@@ -225,7 +225,7 @@ int daxfs_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *att
 		return err;
 	if ((attr->ia_valid & ATTR_SIZE) && !S_ISREG(inode->i_mode))
 		return -EISDIR;
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		return err;
 	daxfs_sync_inode(inode);
@@ -285,7 +285,7 @@ int daxfs_getattr(daxfs_idmap_t *idmap, const struct path *path, struct kstat *s
 	/* Synced since the index last changed, and the records did not move. */
 	if (READ_ONCE(DAXFS_I(inode)->seq) != READ_ONCE(sbi->index_seq) ||
 	    !daxfs_index_current(sbi)) {
-		err = daxfs_begin(sbi);
+		err = daxfs_begin_op(sbi);
 		if (err)
 			return err;
 		daxfs_sync_inode(inode);

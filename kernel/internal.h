@@ -110,6 +110,7 @@ struct daxfs_sb_info {
 	struct iosys_map map;
 
 	struct daxfs_mount_opts opts;
+	struct super_block *sb;
 
 	/* Base image geometry, absolute offsets (SPEC 1.6). */
 	u64 base_offset;
@@ -142,6 +143,7 @@ struct daxfs_sb_info {
 	bool drop_on_umount;	/* mounted read-write: unmount ends the branch */
 	bool stale;		/* committed, aborted or invalidated: ESTALE */
 	bool finished;		/* committed or aborted by this mount */
+	bool zapped;		/* mappings torn down after invalidation */
 };
 
 struct daxfs_inode_info {
@@ -216,7 +218,9 @@ void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, 
 int daxfs_build_index(struct daxfs_sb_info *sbi);
 int daxfs_refresh(struct daxfs_sb_info *sbi);
 int daxfs_begin(struct daxfs_sb_info *sbi);
+int daxfs_begin_op(struct daxfs_sb_info *sbi);
 bool daxfs_index_current(struct daxfs_sb_info *sbi);
+void daxfs_zap_mappings(struct super_block *sb);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
 struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);

@@ -138,7 +138,7 @@ static struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
 
 	if (dentry->d_name.len > DAXFS_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		return ERR_PTR(err);
 	ino = daxfs_find(dir, &dentry->d_name);
@@ -169,7 +169,7 @@ static int daxfs_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return 1;
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		return err;
 	if (dentry->d_time == sbi->index_gen) {
@@ -268,7 +268,7 @@ static int daxfs_new(struct inode *dir, struct dentry *dentry, umode_t mode,
 		c->name_len = cpu_to_le16(nlen);
 	}
 	memcpy(p + daxfs_payload_size(type), dentry->d_name.name, nlen);
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		goto out;
 	daxfs_fill_hdr(sbi, entry, type, size, 0);
@@ -334,7 +334,7 @@ static int daxfs_remove(struct inode *dir, struct dentry *dentry, bool isdir)
 	d->parent_ino = cpu_to_le64(dir->i_ino);
 	d->name_len = cpu_to_le16(nlen);
 	memcpy(d + 1, dentry->d_name.name, nlen);
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		goto out;
 	if (isdir)
@@ -392,7 +392,7 @@ static int daxfs_rename(daxfs_idmap_t *idmap, struct inode *old_dir, struct dent
 	r->new_name_len = cpu_to_le16(nlen);
 	memcpy((void *)(r + 1), old_dentry->d_name.name, olen);
 	memcpy((void *)(r + 1) + olen, new_dentry->d_name.name, nlen);
-	err = daxfs_begin(sbi);
+	err = daxfs_begin_op(sbi);
 	if (err)
 		goto out;
 	if (target && S_ISDIR(target->i_mode))

@@ -210,6 +210,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* The options now belong to the superblock. */
 	memset(fc->fs_private, 0, sizeof(sbi->opts));
 	mutex_init(&sbi->lock);
+	sbi->sb = sb;
 	sb->s_fs_info = sbi;
 
 	sb->s_magic = DAXFS_SUPER_MAGIC;
@@ -288,8 +289,10 @@ static int daxfs_reconfigure(struct fs_context *fc)
 		errorfc(fc, "%s: the branch has active children", opts->commit ? "commit" : "abort");
 	else if (err)
 		errorfc(fc, "%s failed (%d)", opts->commit ? "commit" : "abort", err);
-	else
+	if (!err) {
 		shrink_dcache_sb(sb);	/* every later lookup answers ESTALE */
+		daxfs_zap_mappings(sb);	/* and every mapping SIGBUS */
+	}
 	return err;
 }
 

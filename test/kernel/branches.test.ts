@@ -437,9 +437,10 @@ echo DONE
 `;
 
 /**
- * The guest mounts sibling `sib` and main of image `live`; meanwhile the host, on the same memory
- * (the pack is the guest's NVDIMM), creates branch `hostc` with @daxfs/core, writes and commits
- * it. The guest's sibling must then answer ESTALE and its main mount show the commit.
+ * The guest mounts sibling `sib` and main of image `live`, maps a file of `sib`, then mounts branch
+ * `ready` as a signal; the host, on the same memory (the pack is the guest's NVDIMM), then creates
+ * branch `hostc` with @daxfs/core, writes and commits it. The guest's sibling must then answer
+ * ESTALE, its mapping SIGBUS, and its main mount show the commit.
  */
 const HOSTCOMMIT = `${PRELUDE}
 ok sib mnt live /s branch=sib,parent=main
@@ -447,14 +448,18 @@ echo s > /s/sfile
 ok main mnt live /w
 no before test -e /w/hostfile
 is before.hello "$(stat -c %s /w/hello.txt) $(cat /w/hello.txt)" "21 Hello from base image"
-i=0
-while cat /s/sfile >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+mmapshared --sigbus /s/sfile > /tmp/sigbus 2>&1 &
+sleep 1
+ok ready mnt live /r branch=ready,parent=main
+wait
+is sigbus "$(cat /tmp/sigbus)" SIGBUS
 no estale cat /s/sfile
 grep -q 'Stale file handle' /tmp/out && echo "OK estale.errno"
 is main.sees "$(cat /w/hostfile)" host
 is main.resized "$(stat -c %s /w/hello.txt) $(cat /w/hello.txt)" "3 Hel"
 umount /s
 umount /w
+umount /r
 echo DONE
 `;
 
@@ -478,11 +483,12 @@ async function hostCommitWhileSiblingMounted(
   const offset = offsets.get("live") as number;
   const deadline = Date.now() + 600_000;
   for (;;) {
-    if (Date.now() > deadline) throw new Error("host commit: the guest never mounted branch sib");
+    if (Date.now() > deadline) throw new Error("host commit: the guest never mounted branch ready");
     if (existsSync(packPath) && statSync(packPath).size >= offset + size) {
       try {
         const image = DaxfsImage.open(new MemoryImage(readRange(packPath, offset, size), false));
-        if (image.findBranch("sib")?.state === BranchState.ACTIVE) break;
+        // The guest mounts "ready" once its sibling is mounted and mapped.
+        if (image.findBranch("ready")?.state === BranchState.ACTIVE) break;
       } catch {
         // the pack is still being assembled
       }
@@ -622,7 +628,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
         expect(lines.filter((l) => l.startsWith("MOUNTED")).length).toBeGreaterThan(hostile.length);
       });
 
-      it("a commit by @daxfs/core on the host, on the same memory, invalidates the guest's sibling (ESTALE) and main shows it", () => {
+      it("a commit by @daxfs/core on the host, on the same memory, invalidates the guest's sibling (ESTALE, SIGBUS) and main shows it", () => {
         finished(run, "hostcommit", HOSTCOMMIT);
         expect(oks(run, "hostcommit").map((l) => l.split(/[ :]/)[1])).toContain("estale.errno");
         const live = run.images.get("live") as Uint8Array;

@@ -6,9 +6,16 @@
  * O_CREAT|O_TRUNC and removes it on success.
  * mmapshared --poke FILE OFFSET TEXT: writes TEXT at OFFSET through a shared
  * mapping of the existing FILE, then unmaps and closes without msync.
+ * mmapshared --sigbus FILE: maps FILE shared, reads it, waits (up to 120 s)
+ * until stat(FILE) fails with ESTALE, then reads the mapping again and
+ * prints "SIGBUS" when that faults (SPEC 3.10), "NO-SIGBUS" otherwise.
  * Guest helper of the DAXFS QEMU bench.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,8 +272,43 @@ static int poke(const char *file, long offset, const char *text)
 	return 0;
 }
 
+static sigjmp_buf bus_jump;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_jump, sig);
+}
+
+static int sigbus(const char *file)
+{
+	volatile char *m;
+	struct stat st;
+	int fd = open(file, O_RDONLY), i;
+
+	if (fd < 0)
+		return fail(12, "sigbus", "open");
+	m = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return fail(12, "sigbus", "mmap");
+	if (m[0] == 0)
+		return fail(12, "sigbus", "mapping reads a zero byte");
+	for (i = 0; i < 1200 && stat(file, &st) == 0; i++)
+		usleep(100000);
+	if (errno != ESTALE)
+		return fail(12, "sigbus", "stat never failed with ESTALE");
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jump, 1)) {
+		printf("SIGBUS\n");
+		return 0;
+	}
+	printf("NO-SIGBUS %d\n", m[0]);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--sigbus"))
+		return sigbus(argv[2]) != 0;
 	if (argc == 5 && !strcmp(argv[1], "--poke"))
 		return poke(argv[2], atol(argv[3]), argv[4]) != 0;
 	if (argc != 2) {
