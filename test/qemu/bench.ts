@@ -101,6 +101,11 @@ export interface GuestOptions {
   scenarios: GuestScenario[];
   timeoutSec?: number;
   keep?: boolean;
+  /**
+   * Share the host's root read-only (virtio-9p) so scenarios can run the host's node and our CLIs with
+   * `host_run CMD...` (guest/daxlib.sh; test/qemu/README.md "Running host programs").
+   */
+  hostRoot?: boolean;
   /** Read every image back from the pack after the run (guest writes land there). */
   returnImages?: boolean;
   /**
@@ -162,6 +167,7 @@ async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
     "--timeout",
     String(options.timeoutSec ?? 300),
   ];
+  if (options.hostRoot) args.push("--host-root");
   mkdirSync(join(work, "in"));
   for (const image of options.images) {
     const path = join(work, "in", `${image.name}.img`);

@@ -42,6 +42,59 @@ build_helper() {
 	echo "$bin"
 }
 
+# copy_module SRC DEST: a module file, decompressed (Debian 6.12 ships .ko.xz).
+copy_module() {
+	case "$1" in
+	*.xz) xz -dc "$1" >"$2" ;;
+	*.zst) zstd -qdc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# module_load_order VER MODULE...: the modules.dep paths of MODULE (a path under
+# kernel/ without .ko) and of everything it needs, dependencies first, each
+# once. A module built into VER (modules.builtin) prints nothing.
+module_load_order() {
+	local kver=$1 dir="/lib/modules/$1"
+	shift
+	awk -v want="$*" '
+		FNR == NR { builtin[$1] = 1; next }
+		{ name = $1; sub(/:$/, "", name); deps[name] = ""; for (i = 2; i <= NF; i++) deps[name] = deps[name] " " $i
+		  key = name; sub(/\.ko(\.xz|\.zst|\.gz)?$/, "", key); path[key] = name }
+		function visit(m,   n, list, i) {
+			if (m in seen) return
+			seen[m] = 1
+			n = split(deps[m], list, " ")
+			# modules.dep lists the closest dependencies first: load from the end.
+			for (i = n; i >= 1; i--) visit(list[i])
+			print m
+		}
+		END {
+			n = split(want, mods, " ")
+			for (i = 1; i <= n; i++) {
+				key = "kernel/" mods[i]
+				if (key in path) visit(path[key])
+				else if (!((key ".ko") in builtin)) { print "missing " mods[i] > "/dev/stderr"; exit 1 }
+			}
+		}' "$dir/modules.builtin" "$dir/modules.dep"
+}
+
+# install_host_root_modules VER DIR: what mounting the host root over
+# virtio-9p needs (run.sh --host-root), decompressed into DIR with an `order`
+# file for insmod. 6.1 builds virtio and virtio-pci as modules, 6.12 builds
+# them in; netfs and fscache come in as dependencies where VER needs them.
+install_host_root_modules() {
+	local kver=$1 dir=$2 rel base list
+	list=$(module_load_order "$kver" drivers/virtio/virtio_pci net/9p/9pnet_virtio fs/9p/9p) || return 1
+	mkdir -p "$dir"
+	: >"$dir/order"
+	for rel in $list; do
+		base=$(basename "$rel") base=${base%%.ko*}
+		copy_module "/lib/modules/$kver/$rel" "$dir/$base.ko" || return 1
+		echo "$base" >>"$dir/order"
+	done
+}
+
 # build_base_initramfs VER: busybox, the NVDIMM drivers of VER, the guest
 # init, daxlib.sh and the helpers; the run's own files are appended as a
 # second cpio archive (the kernel unpacks concatenated archives in order).
@@ -56,12 +109,9 @@ build_base_initramfs() {
 	for m in drivers/nvdimm/libnvdimm drivers/acpi/nfit/nfit; do
 		src=$(ls "/lib/modules/$kver/kernel/$m".ko* 2>/dev/null | head -n1)
 		[ -n "$src" ] || { echo "missing $m for $kver" >&2; return 1; }
-		case "$src" in
-		*.xz) xz -dc "$src" >"$root/modules/$(basename "$m").ko" ;;
-		*.zst) zstd -qdc "$src" >"$root/modules/$(basename "$m").ko" ;;
-		*) cp "$src" "$root/modules/$(basename "$m").ko" ;;
-		esac
+		copy_module "$src" "$root/modules/$(basename "$m").ko" || return 1
 	done
+	install_host_root_modules "$kver" "$root/modules/hostroot" || return 1
 	cp "$here/guest/init" "$root/init" && chmod +x "$root/init"
 	cp "$here/guest/daxlib.sh" "$root/bin/daxlib.sh"
 	for src in "$here"/guest/*.c; do

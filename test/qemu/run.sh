@@ -3,11 +3,13 @@
 # of images as an emulated NVDIMM, run guest scenarios, collect the results.
 #
 #   test/qemu/run.sh --kernel 6.12 --image base=img.bin [--image ...] \
-#       --scenario walk.sh [--scenario ...] [--out DIR] [--timeout SEC]
+#       --scenario walk.sh [--scenario ...] [--out DIR] [--timeout SEC] [--host-root]
 #
 # Each --image NAME=FILE is copied into the pack at a 2 MiB aligned offset; in
 # the guest, daxmount NAME MNT mounts it (guest/daxlib.sh). Scenarios run in
-# file name order, one shell each; their stdout+stderr go to DIR/results.txt
+# file name order, one shell each; --host-root shares the host's root read-only
+# over virtio-9p so that scenarios can run the host's programs (node, our CLIs)
+# with host_run (guest/daxlib.sh); their stdout+stderr go to DIR/results.txt
 # between "@@BEGIN name" and "@@END name RC". DIR/console.log is the serial
 # console. Exit status: 0 when the guest finished, no scenario failed and the
 # console and dmesg show no oops, BUG, WARNING, KASAN report or general
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--build-only) build_only=1; shift ;;
+	--host-root) host_root=1; shift ;;
 	*) die "unknown argument '$1'" ;;
 	esac
 done
@@ -83,6 +86,12 @@ for s in "${scenarios[@]}"; do
 	i=$((i + 1))
 done
 cp "$module" "$run_dir/root/daxfs.ko"
+virtfs=()
+if [ -n "${host_root:-}" ]; then
+	# The guest mounts it on /hostroot; host_run chroots there and starts in the repo (the same path).
+	echo "DAXFS_REPO=$(realpath "$repo")" >"$run_dir/root/hostroot.env"
+	virtfs=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+fi
 (cd "$run_dir/root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$run_dir/run.cpio"
 cat "$base_cpio" "$run_dir/run.cpio" >"$run_dir/initramfs.cpio"
 
@@ -101,6 +110,7 @@ timeout --kill-after=5 "$timeout" qemu-system-x86_64 \
 	-machine pc,nvdimm=on -m "$mem,slots=2,maxmem=4G" \
 	-object "memory-backend-file,id=m1,share=on,mem-path=$pack,size=$offset" \
 	-device nvdimm,id=nv1,memdev=m1 \
+	"${virtfs[@]}" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$run_dir/initramfs.cpio" \
 	-append "console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=5" \
 	-display none -monitor none -no-reboot \
@@ -111,6 +121,10 @@ set -e
 failed=0
 if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
 	echo "qemu bench: guest timed out after ${timeout}s" >&2
+	failed=1
+elif grep -q '^@@BENCH hostroot failed' "$results"; then
+	echo "qemu bench: the guest could not mount the host root (--host-root):" >&2
+	grep '^@@BENCH hostroot' "$results" >&2
 	failed=1
 elif ! grep -q '^@@BENCH done' "$results"; then
 	echo "qemu bench: guest stopped before finishing (qemu exit $qemu_rc)" >&2

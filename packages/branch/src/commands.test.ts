@@ -84,6 +84,25 @@ describe("list", () => {
     );
   });
 
+  it("asks the image for the path of a kernel mount that shows only the branch's name", async () => {
+    const named = "47 27 0:47 / /mnt/n rw - daxfs none rw,source=dmabuf,size=4096,branch=inner";
+    const asked: string[] = [];
+    const env = fakeEnv([named, MAIN], {
+      kernelBranchPath: (mount) => {
+        asked.push(mount.mountPoint);
+        return "/main/outer/inner";
+      },
+    });
+    expect(await listCommand(env, "/mnt/n")).toBe(0);
+    expect(env.stdout).toContain("Branch path: /main/outer/inner");
+    // A path shown by the kernel is taken as is; an image that cannot be read leaves the name.
+    expect(await listCommand(env, "/mnt/main")).toBe(0);
+    expect(asked).toEqual(["/mnt/n"]);
+    const unreadable = fakeEnv([named]);
+    expect(await listCommand(unreadable, "/mnt/n")).toBe(0);
+    expect(unreadable.stdout).toContain("Branch path: inner");
+  });
+
   it("details one mount with -m, and fails on a path that is not a daxfs mount", async () => {
     const env = fakeEnv([MAIN, DMABUF]);
     expect(await listCommand(env, "/mnt/main/")).toBe(0);
@@ -165,6 +184,20 @@ describe("commit and abort on kernel mounts", () => {
     expect(await finishCommand(env, "commit", "/mnt/feature")).toBe(1);
     expect(env.stdout).toEqual(["Committing branch chain to main..."]);
     expect(env.stderr[0]).toMatch(/^Error: commit failed: mount \/mnt\/feature: .*\(ESTALE\)/);
+  });
+
+  it("finds a mount whose root answers ESTALE (an invalidated sibling) through its parent directory", async () => {
+    const env = fakeEnv([MAIN, FEATURE], {
+      realpath: (path) => {
+        if (path === "/mnt/feature")
+          throw Object.assign(new Error("ESTALE: stale file handle"), { code: "ESTALE" });
+        return path;
+      },
+    });
+    expect(await finishCommand(env, "commit", "/mnt/feature")).toBe(0);
+    expect(env.remounts).toEqual([["/mnt/feature", "commit"]]);
+    expect(await listCommand(env, "/mnt/feature")).toBe(0);
+    expect(env.stdout).toContain("Branch path: /main/feature");
   });
 
   it("aborts a read-only branch mount (no rw check for abort)", async () => {

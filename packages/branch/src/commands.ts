@@ -3,6 +3,7 @@
  * (control channel). Output lines are the public tool's, so scripts that parse them keep working; failures add
  * the reason after the public text. Every command returns its exit status: 0 success, 1 failure.
  */
+import { basename, dirname, join, resolve } from "node:path";
 import type { BranchEnv } from "./env.js";
 import { FuseControlError, type FuseMountInfo } from "./fuse-control.js";
 import { type DaxfsMount, daxfsMountAt, daxfsMounts, fuseBranchPath, kernelBacking } from "./mounts.js";
@@ -21,9 +22,14 @@ export interface MountView {
 
 export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<MountView> {
   if (mount.kind === "kernel") {
+    // SPEC.md 3.12 has the kernel show the whole path (branch=/main/a/b); a module that shows only the
+    // branch's name gets its path from the image's branch table, read through the mount.
+    const branchPath = mount.branchPath.startsWith("/")
+      ? mount.branchPath
+      : (env.kernelBranchPath(mount) ?? mount.branchPath);
     return {
       mount,
-      branchPath: mount.branchPath,
+      branchPath,
       writable: mount.writable,
       backing: { row: kernelBacking(mount, ","), detail: kernelBacking(mount, ", ") },
     };
@@ -43,15 +49,29 @@ export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<Moun
   }
 }
 
+/**
+ * PATH after realpath; when the path itself cannot be resolved, its parent directory resolved and the last
+ * component kept: the root of an invalidated or committed-away kernel branch answers stat with ESTALE, and
+ * commit, abort and list must still find that mount.
+ */
+function mountPointOf(env: BranchEnv, path: string): string | undefined {
+  try {
+    return env.realpath(path);
+  } catch {
+    const absolute = resolve(path);
+    if (absolute === "/") return undefined;
+    try {
+      return join(env.realpath(dirname(absolute)), basename(absolute));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 /** The daxfs mount at PATH (after realpath), or undefined; SPEC.md 2.13 matches on the mount directory. */
 export function findDaxfsMount(env: BranchEnv, path: string): DaxfsMount | undefined {
-  let real: string;
-  try {
-    real = env.realpath(path);
-  } catch {
-    return undefined;
-  }
-  return daxfsMountAt(daxfsMounts(env.readMounts()), real);
+  const real = mountPointOf(env, path);
+  return real === undefined ? undefined : daxfsMountAt(daxfsMounts(env.readMounts()), real);
 }
 
 const row = (mountPoint: string, branchPath: string, mode: string, backing: string) =>

@@ -1,6 +1,6 @@
 import { SyscallError } from "@daxfs/linux";
 import { describe, expect, it } from "vitest";
-import { createCommand } from "./create.js";
+import { createCommand, switchCommand } from "./create.js";
 import { fakeEnv } from "./test-support/fake-env.js";
 
 const IMG1_MAIN = "40 27 0:40 / /mnt/one rw - daxfs none ro,phys=0x100000000,size=268435456,branch=/main";
@@ -170,6 +170,63 @@ describe("create on FUSE mounts", () => {
     expect(await createCommand(env, { name: "feat", parent: "main", mount: "/mnt/b", image: "/i" })).toBe(1);
     expect(env.stderr[0]).toBe(
       "Error: cannot mount branch 'feat' at '/mnt/b': daxfs-fuse exited with status 1 before mounting:\nError: branch 'feat' exists",
+    );
+  });
+});
+
+describe("switch: mount an existing branch", () => {
+  it("kernel: passes branch= without parent=, backed like the mount of that branch", async () => {
+    const env = fakeEnv([IMG1_MAIN, IMG2_MAIN, IMG2_FEAT]);
+    expect(await switchCommand(env, { name: "feat", mount: "/mnt/again" })).toBe(0);
+    expect(env.mounted).toEqual([
+      {
+        fstype: "daxfs",
+        strings: { phys: "0x200000000", size: "268435456", branch: "feat" },
+        target: "/mnt/again",
+      },
+    ]);
+    expect(env.stdout).toEqual(["Switching to branch 'feat'...", "Branch 'feat' mounted at '/mnt/again'"]);
+    expect(env.stderr).toEqual([]);
+  });
+
+  it("kernel: a dma-buf source goes with SET_FD and the fd is closed", async () => {
+    const env = fakeEnv([DMA_MAIN], { getDmabufFd: () => 9 });
+    expect(await switchCommand(env, { name: "feat", mount: "/mnt/b" })).toBe(0);
+    expect(env.mounted).toEqual([
+      { fstype: "daxfs", fds: { dmabuf: 9 }, strings: { branch: "feat" }, target: "/mnt/b" },
+    ]);
+    expect(env.closed).toEqual([9]);
+  });
+
+  it("FUSE: starts daxfs-fuse --branch NAME without --parent", async () => {
+    const env = fakeEnv([]);
+    expect(await switchCommand(env, { name: "feat", mount: "/mnt/b", image: "/img/x.daxfs" })).toBe(0);
+    expect(env.launched).toEqual([{ image: "/img/x.daxfs", mountPoint: "/mnt/b", branch: "feat" }]);
+  });
+
+  it("checks its arguments like create, and reports the kernel's refusal", async () => {
+    const env = fakeEnv([IMG1_MAIN], {
+      mountWithFsContext: () => {
+        throw new SyscallError("fsconfig", 2, {
+          path: "/mnt/b",
+          details: [
+            "daxfs: creating the superblock (FSCONFIG_CMD_CREATE)",
+            "kernel: e daxfs: no branch 'gone'",
+          ],
+        });
+      },
+    });
+    expect(await switchCommand(env, { mount: "/mnt/b" })).toBe(1);
+    expect(await switchCommand(env, { name: "feat" })).toBe(1);
+    expect(await switchCommand(env, { name: "main", mount: "/mnt/b" })).toBe(1);
+    expect(await switchCommand(env, { name: "gone", mount: "/mnt/b" })).toBe(1);
+    expect(env.stderr.slice(0, 3)).toEqual([
+      "Error: branch name required",
+      "Error: mountpoint required (-m)",
+      "Error: branch name 'main' is reserved",
+    ]);
+    expect(env.stderr[3]).toMatch(
+      /^Error: cannot mount branch 'gone' at '\/mnt\/b': fsconfig \/mnt\/b: .*no branch 'gone'/s,
     );
   });
 });

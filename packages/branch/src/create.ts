@@ -1,6 +1,7 @@
 /**
  * daxfs-branch create NAME -m MNT -p PARENT (SPEC.md 2.13): mount a new branch of an image that is already
- * mounted, taking the backing memory (kernel) or image file (FUSE) from one of the existing daxfs mounts.
+ * mounted, taking the backing memory (kernel) or image file (FUSE) from one of the existing daxfs mounts; and
+ * daxfs-branch switch NAME -m MNT, which mounts an existing branch the same way.
  *
  * Which mount: the public tool takes the first daxfs mount in /proc/mounts, which is wrong as soon as two images
  * are mounted. We choose, in order (docs/branch.md, "Choosing the source mount"): the mount named by --source;
@@ -77,7 +78,7 @@ export async function chooseSource(
 }
 
 export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<number> {
-  const { name, parent, mount: target } = args;
+  const { name, parent } = args;
   if (name === undefined || name === "") {
     env.err("Error: branch name required");
     return 1;
@@ -86,6 +87,31 @@ export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<n
     env.err("Error: parent branch required (-p)");
     return 1;
   }
+  return mountBranch(env, args, name, parent);
+}
+
+/**
+ * daxfs-branch switch NAME -m MNT: mount the existing ACTIVE branch NAME at MNT (kernel: branch=NAME without
+ * parent=; FUSE: daxfs-fuse --branch NAME), e.g. to work on in another place or after the mount that created it
+ * went away. The source mount is chosen as for create, with NAME in PARENT's place (docs/branch.md).
+ */
+export async function switchCommand(env: BranchEnv, args: Omit<CreateArgs, "parent">): Promise<number> {
+  const { name } = args;
+  if (name === undefined || name === "") {
+    env.err("Error: branch name required");
+    return 1;
+  }
+  return mountBranch(env, args, name, undefined);
+}
+
+/** create (parent given) or switch (parent undefined), after the name checks of each. */
+async function mountBranch(
+  env: BranchEnv,
+  args: CreateArgs,
+  name: string,
+  parent: string | undefined,
+): Promise<number> {
+  const target = args.mount;
   if (target === undefined || target === "") {
     env.err("Error: mountpoint required (-m)");
     return 1;
@@ -117,7 +143,7 @@ export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<n
       }
       source = await viewMount(env, mount);
     } else {
-      source = await chooseSource(env, parent, realTarget);
+      source = await chooseSource(env, parent ?? name, realTarget);
     }
     if (source === undefined) {
       env.err("Error: no daxfs mount found (mount an image first, or give --image FILE for a FUSE branch)");
@@ -126,10 +152,19 @@ export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<n
     if (source.mount.kind === "fuse") image = source.control?.image ?? source.mount.image;
   }
 
-  env.out(`Creating branch '${name}' from parent '${parent}'...`);
+  env.out(
+    parent !== undefined
+      ? `Creating branch '${name}' from parent '${parent}'...`
+      : `Switching to branch '${name}'...`,
+  );
   try {
     if (image !== undefined) {
-      await env.launchFuseBranch({ image, mountPoint: target, branch: name, parent });
+      await env.launchFuseBranch({
+        image,
+        mountPoint: target,
+        branch: name,
+        ...(parent !== undefined ? { parent } : {}),
+      });
     } else {
       mountKernelBranch(env, source as MountView, name, parent, target);
     }
@@ -148,7 +183,7 @@ function mountKernelBranch(
   env: BranchEnv,
   source: MountView,
   name: string,
-  parent: string,
+  parent: string | undefined,
   target: string,
 ): void {
   if (source.mount.kind !== "kernel") throw new Error("not a kernel mount");
@@ -171,7 +206,7 @@ function mountKernelBranch(
       strings: {
         ...(dmabuf === undefined ? { phys: phys as string, size: size as string } : {}),
         branch: name,
-        parent,
+        ...(parent !== undefined ? { parent } : {}),
       },
       target,
     });

@@ -13,6 +13,8 @@ import {
   remount,
 } from "@daxfs/linux";
 import { type FuseControlOp, type FuseMountInfo, fuseControl, fuseInfo } from "./fuse-control.js";
+import { kernelBranchPath } from "./kernel-image.js";
+import type { KernelDaxfsMount } from "./mounts.js";
 import { type FuseBranchLaunch, launchFuseBranch } from "./spawn-fuse.js";
 
 export interface BranchEnv {
@@ -23,6 +25,8 @@ export interface BranchEnv {
   remount(target: string, data: string): void;
   getDmabufFd(path: string): number;
   closeFd(fd: number): void;
+  /** The path of a kernel mount's branch from its image's branch table (see kernel-image.ts); undefined if unknown. */
+  kernelBranchPath(mount: KernelDaxfsMount): string | undefined;
   fuseInfo(mountPoint: string): Promise<FuseMountInfo>;
   fuseControl(mountPoint: string, op: FuseControlOp): Promise<unknown>;
   /** Starts a daxfs-fuse process for a new branch and resolves once its mount is up. */
@@ -38,6 +42,7 @@ export const defaultBranchEnv: BranchEnv = {
   remount: (target, data) => remount(target, data),
   getDmabufFd,
   closeFd,
+  kernelBranchPath,
   // info is quick (list asks every FUSE mount); commit may wait for the coordination lock held by another process.
   fuseInfo: (mountPoint) => fuseInfo(mountPoint, { timeoutMs: 3_000 }),
   fuseControl: (mountPoint, op) => fuseControl(mountPoint, op, { timeoutMs: 60_000 }),

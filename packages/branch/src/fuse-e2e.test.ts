@@ -68,7 +68,7 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     const image = join(root, "image.daxfs");
     writeFileSync(image, buildImage(tree, { branching: true, deltaSize: 4 << 20 }));
     mainMount = join(root, "main");
-    for (const dir of ["main", "feat", "b2"]) mkdirSync(join(root, dir));
+    for (const dir of ["main", "feat", "b2", "sw1", "sw2"]) mkdirSync(join(root, dir));
     // The daxfs-fuse that daxfs-branch would start, from sources.
     process.env.DAXFS_FUSE_BIN = "";
     const fuse = resolveFuseCommand();
@@ -134,5 +134,28 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
       status: 1,
       stderr: ["Error: cannot abort 'main' branch"],
     });
+  });
+
+  it("switches to an existing branch: a second mount of it, served by a daxfs-fuse of its own", async () => {
+    const sw1 = join(root, "sw1");
+    const sw2 = join(root, "sw2");
+    expect((await run(["create", "sw", "-m", sw1, "-p", "main", "--source", mainMount])).status).toBe(0);
+    await remember(sw1);
+    writeFileSync(join(sw1, "sw.txt"), "in sw\n");
+    expect(await run(["switch", "sw", "-m", sw2, "--source", mainMount])).toEqual({
+      status: 0,
+      stdout: ["Switching to branch 'sw'...", `Branch 'sw' mounted at '${sw2}'`],
+      stderr: [],
+    });
+    await remember(sw2);
+    expect(readFileSync(join(sw2, "sw.txt"), "utf8")).toBe("in sw\n");
+    expect((await run(["list", "-m", sw2])).stdout.slice(1, 3)).toEqual([
+      "Branch path: /main/sw",
+      "Mode:        read-write",
+    ]);
+    // No such branch: daxfs-fuse's refusal, with its words.
+    const none = await run(["switch", "nosuch", "-m", join(root, "b2"), "--source", mainMount]);
+    expect(none.status).toBe(1);
+    expect(none.stderr[0]).toMatch(/^Error: cannot mount branch 'nosuch' at '.*': daxfs-fuse exited/);
   });
 });

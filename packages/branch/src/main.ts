@@ -4,12 +4,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { finishCommand, listCommand } from "./commands.js";
-import { createCommand } from "./create.js";
+import { createCommand, switchCommand } from "./create.js";
 import type { BranchEnv } from "./env.js";
 
 function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => void): Command {
   const program = new Command("daxfs-branch")
-    .description("List, create, commit and abort DAXFS branches (kernel daxfs and daxfs-fuse mounts)")
+    .description(
+      "List, create, switch to, commit and abort DAXFS branches (kernel daxfs and daxfs-fuse mounts)",
+    )
     .usage("<command> [NAME] [options]")
     .exitOverride()
     .showHelpAfterError()
@@ -43,6 +45,20 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
         name: string | undefined,
         opts: { mount?: string; parent?: string; source?: string; image?: string },
       ) => setStatus(createCommand(env, { name, ...opts })),
+    );
+
+  program
+    .command("switch")
+    .argument("[name]", "an existing active branch")
+    .description("mount the existing branch NAME at PATH, backed like an existing daxfs mount")
+    .option("-m, --mount <path>", "where to mount the branch")
+    .option(
+      "-s, --source <path>",
+      "take the backing from the daxfs mount at PATH (default: see docs/branch.md)",
+    )
+    .option("--image <file>", "FUSE: serve the branch from this image file with daxfs-fuse")
+    .action((name: string | undefined, opts: { mount?: string; source?: string; image?: string }) =>
+      setStatus(switchCommand(env, { name, ...opts })),
     );
 
   program

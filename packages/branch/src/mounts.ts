@@ -81,18 +81,8 @@ export function fuseBranchPath(control: FuseMountInfo): string {
   try {
     const image = DaxfsImage.openFile(control.image);
     try {
-      // The newest record with the name is the live one (older ones may be named ABORTED siblings).
-      const named = image
-        .branches()
-        .filter((record) => record.name === control.branch)
-        .sort((a, b) => b.id - a.id)[0];
-      if (named !== undefined) {
-        return `/${image
-          .branchChain(named)
-          .map((record) => record.name)
-          .reverse()
-          .join("/")}`;
-      }
+      const path = branchPathIn(image, control.branch);
+      if (path !== undefined) return path;
     } finally {
       image.close();
     }
@@ -101,6 +91,21 @@ export function fuseBranchPath(control: FuseMountInfo): string {
   }
   if (control.parent === null || control.parent === "main") return `/main/${control.branch}`;
   return `/main/.../${control.parent}/${control.branch}`;
+}
+
+/** "/main/a/NAME" from the image's branch table: the newest record named NAME and its ancestors. */
+export function branchPathIn(image: DaxfsImage, name: string): string | undefined {
+  // The newest record with the name is the live one (older ones may be named ABORTED siblings).
+  const named = image
+    .branches()
+    .filter((record) => record.name === name)
+    .sort((a, b) => b.id - a.id)[0];
+  if (named === undefined) return undefined;
+  return `/${image
+    .branchChain(named)
+    .map((record) => record.name)
+    .reverse()
+    .join("/")}`;
 }
 
 /** Last component of a branch path: the mounted branch's name. */

@@ -16,7 +16,8 @@ export interface FuseBranchLaunch {
   image: string;
   mountPoint: string;
   branch: string;
-  parent: string;
+  /** Creates the branch as a child of this one; absent: attach the existing branch (daxfs-branch switch). */
+  parent?: string;
   /** How long to wait for the mount to appear (default 30 s: a development run compiles TypeScript first). */
   timeoutMs?: number;
 }
@@ -70,8 +71,13 @@ export function fuseLogPath(mountPoint: string): string {
   return join(tmpdir(), `daxfs-fuse-${controlSocketName(mountPoint).replace(/\.sock$/, "")}.log`);
 }
 
-function isFuseMounted(realMountPoint: string): boolean {
-  return readMounts().some((m) => m.mountPoint === realMountPoint && m.fstype === FUSE_FSTYPE);
+/** Mount ids of the FUSE daxfs mounts at `realMountPoint`. */
+function fuseMountIds(realMountPoint: string): Set<number> {
+  return new Set(
+    readMounts()
+      .filter((m) => m.mountPoint === realMountPoint && m.fstype === FUSE_FSTYPE)
+      .map((m) => m.mountId),
+  );
 }
 
 function logTail(path: string): string {
@@ -85,6 +91,9 @@ function logTail(path: string): string {
 
 export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> {
   const realMountPoint = realpathSync(launch.mountPoint);
+  // A daxfs-fuse mount already there (stacked mounts are allowed) is not the one this process makes.
+  const before = fuseMountIds(realMountPoint);
+  const mounted = () => [...fuseMountIds(realMountPoint)].some((id) => !before.has(id));
   const fuse = resolveFuseCommand();
   const [command, ...prefix] = fuse.argv;
   const args = [
@@ -93,8 +102,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
     launch.mountPoint,
     "--branch",
     launch.branch,
-    "--parent",
-    launch.parent,
+    ...(launch.parent !== undefined ? ["--parent", launch.parent] : []),
   ];
   const logPath = fuseLogPath(launch.mountPoint);
   const log = openSync(logPath, "w");
@@ -116,7 +124,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
 
     const deadline = Date.now() + (launch.timeoutMs ?? 30_000);
     for (;;) {
-      if (isFuseMounted(realMountPoint)) return;
+      if (mounted()) return;
       if (spawnError !== undefined) throw new Error(`cannot start ${command}: ${spawnError.message}`);
       if (exitStatus !== undefined) {
         const tail = logTail(logPath);

@@ -70,6 +70,17 @@ async function openMount(path: string): Promise<ImageSource> {
   try {
     fd = getDmabufFd(real);
   } catch (error) {
+    // A phys= mount (ENOENT, SPEC.md 3.13) shows its range in the mount table: read it through
+    // /dev/mem as -p/-s would, where the public tool stops with its hint (docs/inspect.md).
+    const phys = mountOption(mount.superOptions, "phys");
+    if (error instanceof SyscallError && error.code === "ENOENT" && phys) {
+      return openPhys(phys, sizeOption).catch((physError: unknown) => {
+        throw new DaxfsError(
+          "EINVAL",
+          `${path} is not a dma-buf backed mount and its phys=${phys} range cannot be read (${syscallMessage(physError)}); -p/-s need root`,
+        );
+      });
+    }
     if (error instanceof SyscallError && (error.code === "ENOENT" || error.code === "ENOTTY")) {
       throw new DaxfsError(
         "EINVAL",

@@ -3,6 +3,7 @@
  * space, \011, \012, \134) decoded in paths and options.
  */
 import { readFileSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { fromNodeError } from "./errors.js";
 
 export interface MountInfo {
@@ -83,14 +84,22 @@ export function isWritableMount(mount: MountInfo): boolean {
 
 /**
  * The mount whose mount point is `path` after resolving symlinks; when several are stacked there, the top one
- * (listed last). Undefined if `path` is not a mount point (or does not exist).
+ * (listed last). Undefined if `path` is not a mount point (or its directory does not exist).
  */
 export function findMount(path: string, mounts: readonly MountInfo[] = readMounts()): MountInfo | undefined {
   let real: string;
   try {
     real = realpathSync(path);
   } catch {
-    return undefined;
+    // A mount root that answers stat with an error (a daxfs branch invalidated by a commit: ESTALE) is still a
+    // mount point: resolve its parent and keep the last component.
+    const absolute = resolve(path);
+    try {
+      if (absolute === "/") return undefined;
+      real = join(realpathSync(dirname(absolute)), basename(absolute));
+    } catch {
+      return undefined;
+    }
   }
   let found: MountInfo | undefined;
   for (const mount of mounts) if (mount.mountPoint === real) found = mount;

@@ -1,6 +1,7 @@
 # Helpers sourced by every guest scenario (see test/qemu/README.md).
 # /pack.env defines IMG_<name>_OFF and IMG_<name>_SIZE for each image that the
-# host placed in the NVDIMM pack; PMEM_BASE is the pack's physical address.
+# host placed in the NVDIMM pack; PMEM_BASE is the pack's physical address;
+# SCRATCH is a writable directory (tmpfs) of the scenario's own.
 . /pack.env
 
 img_off() { eval "echo \$IMG_${1}_OFF"; }
@@ -18,3 +19,16 @@ cached_kb() { awk '/^Cached:/ { print $2 }' /proc/meminfo; }
 
 # last_kmsg: the last kernel log line (for checking a refusal's message).
 last_kmsg() { dmesg | tail -n 1 | sed 's/^\[[^]]*\] //'; }
+
+# host_run CMD [ARG...]: run a program of the host chrooted in its root (run.sh
+# --host-root), in the repository's directory (DAXFS_REPO, the host's path), so
+# `host_run node packages/inspect/dist/cli.js ...` runs our CLIs. The exit status
+# is the program's. /tmp, /mnt, /proc, /sys and /dev are the guest's own.
+host_run() {
+	if [ -z "${DAXFS_REPO:-}" ]; then
+		echo "host_run: the guest was booted without --host-root" >&2
+		return 125
+	fi
+	chroot /hostroot /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/tmp TMPDIR=/tmp /bin/sh -c 'cd "$1" && shift && exec "$@"' host_run "$DAXFS_REPO" "$@"
+}

@@ -39,6 +39,7 @@ export function fakeEnv(mountinfoLines: string[], overrides: Partial<BranchEnv> 
     closeFd: (fd) => {
       env.closed.push(fd);
     },
+    kernelBranchPath: () => undefined,
     fuseInfo: () => Promise.reject(new Error("no daxfs-fuse server in this test")),
     fuseControl: () => Promise.reject(new Error("no daxfs-fuse server in this test")),
     launchFuseBranch: async (launch) => {
