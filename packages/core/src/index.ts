@@ -2,6 +2,7 @@
 
 export * from "./base/index.js";
 export * from "./branch/index.js";
+export type { BranchRecord } from "./branch-record.js";
 export * from "./build/index.js";
 export * from "./delta/entry.js";
 export * from "./errors.js";

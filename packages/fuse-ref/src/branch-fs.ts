@@ -7,7 +7,7 @@
 import {
   abortBranch,
   type BranchContext,
-  type BranchSlot,
+  type BranchRecord,
   type BranchView,
   BranchWriter,
   branchContext,
@@ -73,7 +73,7 @@ export class BranchFs {
   private ctx: BranchContext | null;
   private writer: BranchWriter | null;
   /** Slots of the served branch's chain, the branch first, main last. */
-  private chain: BranchSlot[];
+  private chain: BranchRecord[];
   private view!: BranchView;
   private readonly openFiles = new Map<number, number>();
   private nextHandle = 1;
@@ -84,7 +84,7 @@ export class BranchFs {
   private constructor(
     readonly source: ImageSource,
     /** The served branch; null for main of a static image, or before any main record exists. */
-    record: BranchSlot | null,
+    record: BranchRecord | null,
     private readonly owner: { uid: number; gid: number },
     private readonly sync: () => void,
   ) {
@@ -119,7 +119,7 @@ export class BranchFs {
     }
     const ctx = branchContext(source);
     ensureMain(ctx);
-    let record: BranchSlot;
+    let record: BranchRecord;
     if (options.parent !== undefined) record = createBranch(ctx, name, options.parent);
     else {
       record = findBranch(ctx, name);

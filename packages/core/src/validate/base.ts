@@ -4,9 +4,9 @@
 // metadata.
 import { BaseFlags, DAXFS_BASE_MAGIC, DAXFS_VERSION, DaxfsBaseSuper } from "@daxfs/format";
 import type { ImageSource } from "../image-source.js";
+import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
 import { checkDirectories } from "./directories.js";
-import { hex, type ProblemLog } from "./problems.js";
 import type { Region } from "./regions.js";
 
 // Copied into module locals: under CJS interop (tsx) each read of an imported binding is a getter call.

@@ -10,7 +10,7 @@ import {
   DaxfsDirent,
 } from "@daxfs/format";
 import * as fileType from "../file-type.js";
-import { hex } from "./problems.js";
+import { hex } from "../problems.js";
 
 export const S_IFMT = fileType.S_IFMT;
 // Hot-loop constants as plain locals: under module interop (tsx, CJS) every imported binding read

@@ -3,8 +3,8 @@
 // One read and one pass per array; the reachability walk follows parent links with an explicit
 // stack, marking each directory once, so a deep or cyclic tree costs no more than a flat one.
 import type { ImageSource } from "../image-source.js";
+import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
-import { hex, type ProblemLog } from "./problems.js";
 
 // Copied into module locals: under CJS interop (tsx) each read of an imported binding is a getter call.
 const { DIRENT_FIELDS, DIRENT_STRIDE, fileTypeName, NAME_MAX, ROOT_INO, S_IFDIR, S_IFMT } = common;

@@ -1,4 +1,3 @@
-export { fileTypeName, NO_OWNER } from "./common.js";
 export {
   DEFAULT_MAX_PROBLEMS,
   formatProblem,
@@ -6,5 +5,6 @@ export {
   type ProblemKind,
   type ValidationReport,
   type ValidationStats,
-} from "./problems.js";
+} from "../problems.js";
+export { fileTypeName, NO_OWNER } from "./common.js";
 export { type ValidateOptions, validate } from "./validate.js";

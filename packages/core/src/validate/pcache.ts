@@ -8,7 +8,7 @@ import {
   DaxfsPcacheSlot,
 } from "@daxfs/format";
 import type { ImageSource } from "../image-source.js";
-import { hex, type ProblemLog } from "./problems.js";
+import { hex, type ProblemLog } from "../problems.js";
 import type { Region } from "./regions.js";
 
 export function checkPageCache(
