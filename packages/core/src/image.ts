@@ -39,7 +39,7 @@ export class DaxfsImage {
   ) {
     this.geometry = decodeGeometry(source, this.readSuper(), this.problems());
     const { base, pcache, branchTable, delta } = this.geometry;
-    const pageCache = pcache ? new PageCacheReader(source, pcache.offset, pcache.size) : undefined;
+    const pageCache = pcache ? new PageCacheReader(source, pcache) : undefined;
     this.base = base ? new BaseImage(source, base.offset, base.size, options.backing, pageCache) : null;
     this.branchTableEntries = branchTable?.entries ?? 0;
     this.branchTableOffset = branchTable?.offset ?? 0;

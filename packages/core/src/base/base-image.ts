@@ -2,15 +2,12 @@
 // symlink targets and file data. Every read goes through `readRegion`, which keeps it inside the
 // base region and reports violations as CorruptImageError with the absolute offset.
 import {
-  BaseFlags,
   DAXFS_BASE_INODE_SIZE,
-  DAXFS_BASE_MAGIC,
   DAXFS_BLOCK_SIZE,
   DAXFS_DIRENT_SIZE,
   DAXFS_DIRENT_STRIDE,
-  DAXFS_VERSION,
   DaxfsBaseInode,
-  DaxfsBaseSuper,
+  type DaxfsBaseSuper,
   DaxfsDirent,
   FileType,
 } from "@daxfs/format";
@@ -18,6 +15,8 @@ import { decodeName, nameProblem, SYMLINK_TARGET_MAX } from "../delta/entry.js";
 import { CorruptImageError, DaxfsError, toSafeNumber } from "../errors.js";
 import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
+import { throwOnProblem } from "../problems.js";
+import { type BaseLayout, decodeBaseSuper } from "./base-super.js";
 import type { PageCacheReader } from "./page-cache.js";
 
 /** One directory entry as a reader sees it. `mode` is the child's full st_mode. */
@@ -66,50 +65,23 @@ export class BaseImage {
       !Number.isSafeInteger(baseOffset) ||
       !Number.isSafeInteger(baseSize) ||
       baseOffset < 0 ||
-      baseSize < DaxfsBaseSuper.size
+      baseOffset + baseSize > source.size
     ) {
-      throw new CorruptImageError(
-        `base image: region of ${baseSize} bytes is smaller than its superblock`,
-        baseOffset,
-      );
-    }
-    if (baseOffset + baseSize > source.size) {
       throw new CorruptImageError(
         `base image: region of ${baseSize} bytes runs past the image end ${source.size}`,
         baseOffset,
       );
     }
-    const sb = DaxfsBaseSuper.decode(this.readRegion(0, DaxfsBaseSuper.size, "base superblock"));
-    this.superblock = sb;
-    if (sb.magic !== DAXFS_BASE_MAGIC) {
-      throw new CorruptImageError(
-        `base superblock: bad magic 0x${sb.magic.toString(16)} (expected 0x${DAXFS_BASE_MAGIC.toString(16)})`,
-        baseOffset,
-      );
-    }
-    if (sb.version !== DAXFS_VERSION)
-      throw new CorruptImageError(`base superblock: unsupported version ${sb.version}`, baseOffset);
-    this.inodeCount = sb.inodeCount;
-    this.rootIno = sb.rootInode;
-    this.externalData = (sb.flags & BaseFlags.EXTERNAL_DATA) !== 0;
-    this.inodeOffset = toSafeNumber(sb.inodeOffset, "base superblock: inode_offset", baseOffset);
-    const tableBytes = this.inodeCount * DAXFS_BASE_INODE_SIZE;
-    if (
-      this.inodeCount === 0 ||
-      this.inodeOffset < DaxfsBaseSuper.size ||
-      this.inodeOffset + tableBytes > baseSize
-    ) {
-      throw new CorruptImageError(
-        `base superblock: inode table of ${this.inodeCount} slots at ${this.inodeOffset} does not fit in the ${baseSize}-byte base`,
-        baseOffset,
-      );
-    }
-    if (this.rootIno < 1 || this.rootIno > this.inodeCount) {
-      throw new CorruptImageError(
-        `base superblock: root inode ${this.rootIno} is outside 1..${this.inodeCount}`,
-        baseOffset,
-      );
-    }
+    const layout = decodeBaseSuper(
+      source,
+      { offset: baseOffset, size: baseSize },
+      throwOnProblem(source.name),
+    ) as BaseLayout;
+    this.superblock = layout.superblock;
+    this.inodeCount = layout.inodeCount;
+    this.rootIno = layout.superblock.rootInode;
+    this.externalData = layout.externalData;
+    this.inodeOffset = layout.inodeOffset;
     const root = this.readInode(this.rootIno);
     if (!root || fileTypeOf(root.mode) !== FileType.DIR) {
       throw new CorruptImageError(

@@ -1,8 +1,8 @@
 // Base image checks (SPEC.md 1.6, 4.3; NOTES.md layout facts 1, 5, 6 and "Validity"): the base
-// superblock, one pass over the inode table (types, numbers, data ranges and their overlaps), then
+// superblock through the readers' decoder (base/base-super.ts), one pass over the inode table (types, numbers, data ranges and their overlaps), then
 // the directory arrays and link structure (directories.ts). Time and memory are linear in the
 // metadata.
-import { BaseFlags, DAXFS_BASE_MAGIC, DAXFS_VERSION, DaxfsBaseSuper } from "@daxfs/format";
+import { decodeBaseSuper } from "../base/base-super.js";
 import type { ImageSource } from "../image-source.js";
 import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
@@ -68,115 +68,9 @@ export function checkBase(
   backingSize?: number,
 ): BaseFacts | null {
   const at = (relative: number) => base.offset + relative;
-  if (base.size < DaxfsBaseSuper.size) {
-    log.corrupt(
-      at(0),
-      "base_super",
-      "size",
-      `>= ${DaxfsBaseSuper.size}`,
-      String(base.size),
-      "base region too small for its superblock",
-    );
-    return null;
-  }
-  const bsuper = DaxfsBaseSuper.decode(source.read(base.offset, DaxfsBaseSuper.size), 0);
-  const superProblem = (
-    field: keyof DaxfsBaseSuper,
-    cName: string,
-    expected: string,
-    actual: string,
-    message: string,
-  ) => log.corrupt(at(DaxfsBaseSuper.offsets[field]), "base_super", cName, expected, actual, message);
-  if (bsuper.magic !== DAXFS_BASE_MAGIC) {
-    superProblem("magic", "magic", hex(DAXFS_BASE_MAGIC), hex(bsuper.magic), "bad base image magic");
-    return null;
-  }
-  if (bsuper.version !== DAXFS_VERSION) {
-    log.unsupported(
-      at(DaxfsBaseSuper.offsets.version),
-      "base_super",
-      "version",
-      "5",
-      String(bsuper.version),
-      "unknown base version",
-    );
-    return null;
-  }
-  if ((bsuper.flags & ~BaseFlags.EXTERNAL_DATA) !== 0) {
-    log.unsupported(
-      at(DaxfsBaseSuper.offsets.flags),
-      "base_super",
-      "flags",
-      "0 or 1 (EXTERNAL_DATA)",
-      hex(bsuper.flags),
-      "unknown base flags",
-    );
-  }
-  if (bsuper.totalSize > BigInt(base.size)) {
-    superProblem(
-      "totalSize",
-      "total_size",
-      `<= ${base.size} (superblock base_size)`,
-      String(bsuper.totalSize),
-      "base image larger than its region",
-    );
-    return null;
-  }
-  const totalSize = Number(bsuper.totalSize);
-  if (bsuper.inodeCount === 0) {
-    superProblem("inodeCount", "inode_count", ">= 1", "0", "base image has no inodes");
-    return null;
-  }
-  const tableBytes = BigInt(bsuper.inodeCount) * BigInt(INODE_SIZE);
-  if (bsuper.inodeOffset < BigInt(DaxfsBaseSuper.size) || bsuper.inodeOffset % BigInt(BLOCK) !== 0n) {
-    superProblem(
-      "inodeOffset",
-      "inode_offset",
-      "a multiple of 4096, >= 4096",
-      hex(bsuper.inodeOffset),
-      "inode table overlaps the base superblock or is unaligned",
-    );
-    return null;
-  }
-  if (bsuper.inodeOffset + tableBytes > bsuper.totalSize) {
-    superProblem(
-      "inodeCount",
-      "inode_count",
-      `<= ${(bsuper.totalSize - bsuper.inodeOffset) / 64n}`,
-      String(bsuper.inodeCount),
-      "inode table runs past the base image",
-    );
-    return null;
-  }
-  const inodeOffset = Number(bsuper.inodeOffset);
-  const inodeCount = bsuper.inodeCount;
-  const dataStart = inodeOffset + inodeCount * INODE_SIZE;
-  if (
-    bsuper.dataOffset < BigInt(dataStart) ||
-    bsuper.dataOffset > bsuper.totalSize ||
-    bsuper.dataOffset % BigInt(BLOCK) !== 0n
-  ) {
-    superProblem(
-      "dataOffset",
-      "data_offset",
-      `a multiple of 4096 in [${dataStart}, ${totalSize}]`,
-      String(bsuper.dataOffset),
-      "data area overlaps the inode table or lies outside the base",
-    );
-    return null;
-  }
-  const dataAreaStart = Number(bsuper.dataOffset);
-  if (bsuper.rootInode !== ROOT_INO) {
-    superProblem(
-      "rootInode",
-      "root_inode",
-      String(ROOT_INO),
-      String(bsuper.rootInode),
-      "root must be inode 1 (OVERVIEW.md 2)",
-    );
-    return null;
-  }
-  const externalData = (bsuper.flags & BaseFlags.EXTERNAL_DATA) !== 0;
+  const layout = decodeBaseSuper(source, base, log);
+  if (!layout) return null;
+  const { inodeOffset, inodeCount, totalSize, externalData, dataOffset: dataAreaStart } = layout;
 
   // Inode table: one read, each slot read at the generated codec's field offsets (readInodeSlot).
   const table = source.read(at(inodeOffset), inodeCount * INODE_SIZE);
