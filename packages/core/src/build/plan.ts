@@ -18,7 +18,7 @@ import {
 } from "@daxfs/format";
 import type { BaseInodeInfo } from "../base/base-image.js";
 import { DaxfsError } from "../errors.js";
-import { NO_OWNER } from "../validate/common.js";
+import { NO_OWNER } from "../file-type.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
 export interface BuildOptions {

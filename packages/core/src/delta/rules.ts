@@ -3,7 +3,7 @@
 // validator (validate/deltas.ts) reports every one and adds only what needs the whole image (new
 // inode numbers below next_inode_id, SETATTR modes that would change the type).
 import { DeltaType, FileType, SetattrValid } from "@daxfs/format";
-import { S_IFMT } from "../file-type.js";
+import { fileTypeName, S_IFMT } from "../file-type.js";
 import type { DeltaEntry } from "./types.js";
 
 /** The tree as the entry's branch sees it just before the entry. */
@@ -34,16 +34,6 @@ export function createdFileType(entry: DeltaEntry): number | null {
     default:
       return null;
   }
-}
-
-export function fileTypeName(type: number): string {
-  return type === FileType.REGULAR
-    ? "regular file"
-    : type === FileType.DIR
-      ? "directory"
-      : type === FileType.SYMLINK
-        ? "symlink"
-        : `type 0x${type.toString(16)}`;
 }
 
 /**

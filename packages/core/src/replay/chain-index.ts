@@ -23,12 +23,10 @@ import type { BaseImage, DirEntry } from "../base/base-image.js";
 import { type DeltaEntry, deltaTypeName } from "../delta/entry.js";
 import { checkEntryRules, createdFileType } from "../delta/rules.js";
 import { CorruptImageError } from "../errors.js";
-import { fileTypeOf } from "../file-type.js";
+import { fileTypeOf, PERMISSION_BITS } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { FileLayer } from "./file-layer.js";
 
-/** Permission, set-id and sticky bits: what SETATTR may change (the type bits stay). */
-const PERMISSION_BITS = 0o7777;
 const utf8Encoder = new TextEncoder();
 function utf8Length(text: string): number {
   return utf8Encoder.encode(text).length;

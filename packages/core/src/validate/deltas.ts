@@ -6,8 +6,9 @@
 // Logs are visited parents first, so each entry is checked once.
 import { BranchState, DeltaType, SetattrValid } from "@daxfs/format";
 import { type DeltaEntry, decodeDeltaLog } from "../delta/entry.js";
-import { checkEntryRules, createdFileType, type EntryTree, fileTypeName } from "../delta/rules.js";
+import { checkEntryRules, createdFileType, type EntryTree } from "../delta/rules.js";
 import { CorruptImageError } from "../errors.js";
+import { fileTypeName } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import type { ProblemLog } from "../problems.js";
 import type { BaseFacts } from "./base.js";

@@ -6,5 +6,4 @@ export {
   type ValidationReport,
   type ValidationStats,
 } from "../problems.js";
-export { fileTypeName, NO_OWNER } from "./common.js";
 export { type ValidateOptions, validate } from "./validate.js";
