@@ -11,8 +11,6 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
-import { DaxfsBranch, DeltaType } from "@daxfs/format";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildTestImageWithLogs as buildTestImage,
   createEntry,
@@ -22,7 +20,9 @@ import {
   sampleTree,
   symlinkEntry,
   writeEntry,
-} from "../../core/src/testing/index.js";
+} from "@daxfs/core/testing";
+import { DaxfsBranch, DeltaType } from "@daxfs/format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeArgs, run } from "./main.js";
 
 let work: string;

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { readBaseTree } from "../../core/src/build/testing/read-tree.js";
 import { main } from "./cli.js";
 import { parseAddress, parseSize } from "./size.js";
 
