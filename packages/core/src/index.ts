@@ -46,6 +46,8 @@ export {
   writeImageFile,
   writeImageToMemory,
 } from "./build/index.js";
+// The command-line contract of the tools.
+export { type CliMain, parseAddress, parseSize, requireSize, runCli, UsageError } from "./cli.js";
 // Delta log entries.
 export {
   type DeltaEntry,
@@ -55,6 +57,7 @@ export {
   encodeDeltaEntry,
   type NewDeltaEntry,
 } from "./delta/entry.js";
+
 // Image sources and errors.
 export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
 export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";

@@ -4,13 +4,13 @@
 // with ESTALE, and entries appended to any level since (by a writer, a commit into main, another
 // process) are indexed, so a child sees what its parent appended after the child was opened.
 import { BranchState, DAXFS_NAME_MAX, DAXFS_ROOT_INO, FileType } from "@daxfs/format";
-import type { DirEntry } from "./base/base-image.js";
+import type { BaseImage, DirEntry } from "./base/base-image.js";
 import { readU64Bits, SUPER } from "./branch/records.js";
 import type { BranchRecord } from "./branch-record.js";
-import { type DeltaEntry, decodeDeltaRange } from "./delta/entry.js";
+import { type DeltaEntry, decodeDeltaRange, type LogRegion } from "./delta/entry.js";
 import { CorruptImageError, DaxfsError } from "./errors.js";
 import { fileTypeOf } from "./file-type.js";
-import type { DaxfsImage } from "./image.js";
+import type { ImageSource } from "./image-source.js";
 import { ChainIndex, LevelIndex } from "./replay/chain-index.js";
 
 export type { DirEntry } from "./base/base-image.js";
@@ -25,6 +25,20 @@ export interface Stat {
   nlink: number;
   /** 512-byte units, whole 4096-byte blocks. Times are not stored in v5 (NOTES.md item 7). */
   blocks: number;
+}
+
+/**
+ * What a view reads of its image. DaxfsImage is the one implementation; it creates the views, so
+ * this module names only the members it uses rather than importing it.
+ */
+export interface ViewedImage {
+  readonly source: ImageSource;
+  readonly base: BaseImage | null;
+  readonly branching: boolean;
+  findBranch(name: string): BranchRecord | undefined;
+  branchChain(record: BranchRecord): BranchRecord[];
+  logRegion(record: BranchRecord): LogRegion;
+  readBranchRecord(slot: number): BranchRecord | null;
 }
 
 /** One branch of the chain as indexed. */
@@ -44,7 +58,7 @@ export class BranchView {
   private nextBranchIdSeen = -1n;
 
   constructor(
-    readonly image: DaxfsImage,
+    readonly image: ViewedImage,
     readonly branchName: string,
   ) {
     this.index = new ChainIndex(image.source, image.base);

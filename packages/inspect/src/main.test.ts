@@ -23,7 +23,7 @@ import {
 } from "@daxfs/core/testing";
 import { DaxfsBranch, DeltaType } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { normalizeArgs, run } from "./main.js";
+import { main, normalizeArgs } from "./main.js";
 
 let work: string;
 let staticImage: string;
@@ -35,7 +35,7 @@ async function inspect(...args: string[]) {
   let stdout = "";
   let stderr = "";
   const chunks: Uint8Array[] = [];
-  const code = await run(args, {
+  const code = await main(args, {
     stdout: (text) => {
       stdout += text;
     },

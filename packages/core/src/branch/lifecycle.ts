@@ -48,7 +48,7 @@ export function branchContext(source: ImageSource): BranchContext {
   const ctx: BranchContext = {
     source,
     image,
-    geometry: branchingGeometry(image),
+    geometry: branchingGeometry(image.geometry, source.name),
     lock: new CoordinationLock(source, { onAcquire: () => recoverInterruptedMerge(ctx) }),
   };
   return ctx;

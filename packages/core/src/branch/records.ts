@@ -4,7 +4,7 @@
 // and single fields are written in place so a crash leaves each record valid.
 import { DAXFS_BRANCH_NAME_MAX, DaxfsBranch, DaxfsSuper } from "@daxfs/format";
 import { DaxfsError, toSafeNumber } from "../errors.js";
-import type { DaxfsImage } from "../image.js";
+import type { ImageGeometry } from "../geometry.js";
 import type { ImageSource } from "../image-source.js";
 
 /** The superblock fields the branch layer needs, with the branching geometry checked. */
@@ -47,11 +47,11 @@ export function writeU64(source: ImageSource, offset: number, value: number): vo
 export const SUPER = DaxfsSuper.offsets;
 export const RECORD = DaxfsBranch.offsets;
 
-/** Where the branch table and delta region are; EROFS for a static image. */
-export function branchingGeometry(image: DaxfsImage): BranchingGeometry {
-  const { branchTable, delta } = image.geometry;
+/** Where the branch table and delta region of image `name` are; EROFS for a static image. */
+export function branchingGeometry(geometry: ImageGeometry, name: string): BranchingGeometry {
+  const { branchTable, delta } = geometry;
   if (!branchTable || !delta) {
-    throw new DaxfsError("EROFS", `${image.source.name}: static image (no branch table or delta region)`);
+    throw new DaxfsError("EROFS", `${name}: static image (no branch table or delta region)`);
   }
   return {
     tableOffset: branchTable.offset,
