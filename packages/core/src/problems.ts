@@ -14,7 +14,7 @@ export interface Problem {
   offset: number;
   /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@40960". */
   structure: string;
-  /** The C field name (layout-v5.md), or a derived property such as "nlink" or "range". */
+  /** The C field name (docs/format.md), or a derived property such as "nlink" or "range". */
   field: string;
   expected: string;
   actual: string;
