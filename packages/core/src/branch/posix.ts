@@ -103,32 +103,23 @@ export class BranchFiles {
   create(path: string, mode: number, owner: Owner): number {
     if (fileTypeOf(mode) !== S_IFREG && fileTypeOf(mode) !== 0)
       throw new DaxfsError("EPERM", `${path}: special files are not supported`);
-    const { parentIno, name } = this.newName(path);
-    const ino = this.writer.allocateIno();
-    this.append({
-      type: DeltaType.CREATE,
-      ino,
-      parentIno,
-      newIno: ino,
-      mode: FileType.REGULAR | (mode & PERMISSION_BITS),
-      ...owner,
-      name,
-    });
-    return ino;
+    return this.makeNode(path, DeltaType.CREATE, FileType.REGULAR | (mode & PERMISSION_BITS), owner);
   }
 
   mkdir(path: string, mode: number, owner: Owner): number {
+    return this.makeNode(path, DeltaType.MKDIR, FileType.DIR | (mode & PERMISSION_BITS), owner);
+  }
+
+  /** One CREATE or MKDIR entry for a new name `path`; returns the new inode. */
+  private makeNode(
+    path: string,
+    type: DeltaType.CREATE | DeltaType.MKDIR,
+    mode: number,
+    owner: Owner,
+  ): number {
     const { parentIno, name } = this.newName(path);
     const ino = this.writer.allocateIno();
-    this.append({
-      type: DeltaType.MKDIR,
-      ino,
-      parentIno,
-      newIno: ino,
-      mode: FileType.DIR | (mode & PERMISSION_BITS),
-      ...owner,
-      name,
-    });
+    this.append({ type, ino, parentIno, newIno: ino, mode, ...owner, name });
     return ino;
   }
 
