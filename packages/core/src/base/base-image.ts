@@ -6,16 +6,16 @@ import {
   DAXFS_BLOCK_SIZE,
   DAXFS_DIRENT_SIZE,
   DAXFS_DIRENT_STRIDE,
-  DaxfsBaseInode,
   type DaxfsBaseSuper,
   DaxfsDirent,
   FileType,
 } from "@daxfs/format";
 import { decodeName, nameProblem, SYMLINK_TARGET_MAX } from "../delta/entry.js";
-import { CorruptImageError, DaxfsError, toSafeNumber } from "../errors.js";
+import { CorruptImageError, DaxfsError } from "../errors.js";
 import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { throwOnProblem } from "../problems.js";
+import { checkInodeSlot, readInodeSlot } from "./base-inode.js";
 import { type BaseLayout, decodeBaseSuper } from "./base-super.js";
 import type { PageCacheReader } from "./page-cache.js";
 
@@ -118,26 +118,10 @@ export class BaseImage {
     const cached = this.inodes.get(ino);
     if (cached !== undefined) return cached;
     const at = this.inodeAbsoluteOffset(ino);
-    const slot = DaxfsBaseInode.decode(
-      this.readRegion(at - this.baseOffset, DAXFS_BASE_INODE_SIZE, `base inode ${ino}`),
-    );
-    let info: BaseInodeInfo | null = null;
-    // NOTES.md item 6: the public mkdaxfs leaves all-zero slots for extra hard-link names.
-    if (slot.ino !== 0 || slot.mode !== 0) {
-      if (slot.ino !== ino)
-        throw new CorruptImageError(`base inode slot ${ino - 1}: records inode ${slot.ino}`, at);
-      if (fileTypeOf(slot.mode) === 0)
-        throw new CorruptImageError(`base inode ${ino}: mode 0${slot.mode.toString(8)} has no file type`, at);
-      info = {
-        ino,
-        mode: slot.mode,
-        uid: slot.uid,
-        gid: slot.gid,
-        size: toSafeNumber(slot.size, `base inode ${ino}: size`, at),
-        dataOffset: toSafeNumber(slot.dataOffset, `base inode ${ino}: data_offset`, at),
-        nlink: slot.nlink,
-      };
-    }
+    const bytes = this.readRegion(at - this.baseOffset, DAXFS_BASE_INODE_SIZE, `base inode ${ino}`);
+    const slot = readInodeSlot(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    const usable = checkInodeSlot(slot, ino, at, throwOnProblem(this.source.name));
+    const info: BaseInodeInfo | null = usable ? slot : null;
     this.inodes.set(ino, info);
     return info;
   }

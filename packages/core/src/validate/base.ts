@@ -1,7 +1,9 @@
 // Base image checks (SPEC.md 1.6, 4.3; NOTES.md layout facts 1, 5, 6 and "Validity"): the base
-// superblock through the readers' decoder (base/base-super.ts), one pass over the inode table (types, numbers, data ranges and their overlaps), then
-// the directory arrays and link structure (directories.ts). Time and memory are linear in the
-// metadata.
+// superblock and each inode slot through the readers' decoders (base/base-super.ts,
+// base/base-inode.ts), then what only a whole pass sees (owners, data ranges and their overlaps),
+// then the directory arrays and link structure (directories.ts). Time and memory are linear in
+// the metadata.
+import { checkInodeSlot, readInodeSlot } from "../base/base-inode.js";
 import { decodeBaseSuper } from "../base/base-super.js";
 import type { ImageSource } from "../image-source.js";
 import { hex, type ProblemLog } from "../problems.js";
@@ -19,31 +21,11 @@ const {
   INODE_SIZE,
   NO_OWNER,
   ROOT_INO,
-  readU64,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
-  TOO_LARGE,
 } = common;
-
-/**
- * The fields the checks need from one inode slot, read at the offsets of the generated codec
- * (DaxfsBaseInode.offsets, as INODE_FIELDS) from one DataView over the whole table: decoding 100,000 slots into
- * fresh objects with copied reserved bytes and bigints is what made validation slow.
- */
-function readInodeSlot(view: DataView, at: number) {
-  const o = INODE_FIELDS;
-  return {
-    ino: view.getUint32(at + o.ino, true),
-    mode: view.getUint32(at + o.mode, true),
-    uid: view.getUint32(at + o.uid, true),
-    gid: view.getUint32(at + o.gid, true),
-    size: readU64(view, at + o.size),
-    dataOffset: readU64(view, at + o.dataOffset),
-    nlink: view.getUint32(at + o.nlink, true),
-  };
-}
 
 /** What the delta-log checks need to know about the base. */
 export interface BaseFacts {
@@ -119,30 +101,9 @@ export function checkBase(
 
   for (let ino = 1; ino <= inodeCount; ino++) {
     const inode = readInodeSlot(tableView, (ino - 1) * INODE_SIZE);
-    if (inode.ino === 0 && inode.mode === 0) continue; // an unused slot (NOTES.md layout fact 6)
-    if (inode.ino !== ino) {
-      log.corrupt(
-        inodeAt(ino, "ino"),
-        `inode ${ino}`,
-        "ino",
-        String(ino),
-        String(inode.ino),
-        "inode number does not match its slot",
-      );
-      continue;
-    }
+    // The readers' slot rules (base/base-inode.ts): unused slot, number, type, addressable sizes.
+    if (checkInodeSlot(inode, ino, inodeAt(ino, "ino") - INODE_FIELDS.ino, log) !== true) continue;
     const type = inode.mode & S_IFMT;
-    if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFLNK) {
-      log.corrupt(
-        inodeAt(ino, "mode"),
-        `inode ${ino}`,
-        "mode",
-        "a regular file, directory or symlink",
-        fileTypeName(inode.mode),
-        "unsupported file type",
-      );
-      continue;
-    }
     // (uid_t)-1 / (gid_t)-1 is no owner: the kernel maps it to INVALID_UID and not even root could
     // use such an inode (NOTES.md "Validity"; kernel/validate.c refuses it too). Independent of the
     // checks below, so they still run.
@@ -156,19 +117,6 @@ export function checkBase(
           String(NO_OWNER),
           `${field} 4294967295 ((${field}_t)-1) is not a valid owner`,
         );
-    }
-    // Offsets and sizes must be exact numbers for any reader, even where they are not used.
-    if (inode.size === TOO_LARGE || inode.dataOffset === TOO_LARGE) {
-      const field = inode.size === TOO_LARGE ? "size" : "dataOffset";
-      log.corrupt(
-        inodeAt(ino, field),
-        `inode ${ino}`,
-        field === "size" ? "size" : "data_offset",
-        `<= ${Number.MAX_SAFE_INTEGER}`,
-        String(tableView.getBigUint64((ino - 1) * INODE_SIZE + INODE_FIELDS[field], true)),
-        "value too large to address",
-      );
-      continue;
     }
     const external = externalData && type === S_IFREG;
     const dataLimit = external ? (backingSize ?? Number.MAX_SAFE_INTEGER) : totalSize;

@@ -28,10 +28,3 @@ export const DIRENT_FIELDS = DaxfsDirent.offsets;
 export const BLOCK = DAXFS_BLOCK_SIZE;
 export const NO_OWNER = fileType.NO_OWNER;
 export const fileTypeName = fileType.fileTypeName;
-/** A u64 above 2^53: no reader can address it. */
-export const TOO_LARGE = Number.POSITIVE_INFINITY;
-
-export function readU64(view: DataView, at: number): number {
-  const high = view.getUint32(at + 4, true);
-  return high > 0x1fffff ? TOO_LARGE : high * 2 ** 32 + view.getUint32(at, true);
-}
