@@ -163,9 +163,8 @@ export class BaseImage {
     for (let i = 0; i < count; i++) {
       const direntAt = this.baseOffset + dir.dataOffset + i * DAXFS_DIRENT_STRIDE;
       const dirent = DaxfsDirent.decode(array, i * DAXFS_DIRENT_STRIDE);
-      const nameBytes = dirent.name.subarray(0, Math.min(dirent.nameLen, dirent.name.length));
-      const problem =
-        dirent.nameLen > dirent.name.length ? `length ${dirent.nameLen} exceeds 255` : nameProblem(nameBytes);
+      const problem = nameProblem(dirent.name, 0, dirent.nameLen);
+      const nameBytes = dirent.name.subarray(0, dirent.nameLen);
       if (problem) throw new CorruptImageError(`base directory ${ino}: entry ${i} name ${problem}`, direntAt);
       if (dirent.ino < 1 || dirent.ino > this.inodeCount) {
         throw new CorruptImageError(
