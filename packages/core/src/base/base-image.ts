@@ -15,7 +15,7 @@ import { CorruptImageError, DaxfsError } from "../errors.js";
 import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { throwOnProblem } from "../problems.js";
-import { checkInodeSlot, readInodeSlot } from "./base-inode.js";
+import { type BaseInodeInfo, checkInodeSlot, readInodeSlot } from "./base-inode.js";
 import { type BaseLayout, decodeBaseSuper } from "./base-super.js";
 import type { PageCacheReader } from "./page-cache.js";
 
@@ -26,18 +26,7 @@ export interface DirEntry {
   mode: number;
 }
 
-/** A base inode slot, with u64 fields as exact numbers. */
-export interface BaseInodeInfo {
-  ino: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Bytes of a file, target length of a symlink, entry_count * 271 of a directory. */
-  size: number;
-  /** Base-relative (split images, regular files: backing-file) offset of the data. */
-  dataOffset: number;
-  nlink: number;
-}
+export type { BaseInodeInfo } from "./base-inode.js";
 
 export class BaseImage {
   readonly superblock: DaxfsBaseSuper;

@@ -6,13 +6,18 @@ import { DaxfsBaseInode } from "@daxfs/format";
 import { fileTypeName, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
 import type { ProblemSink } from "../problems.js";
 
-/** The fields of one slot; a u64 no reader can address (above 2^53) reads as TOO_LARGE. */
-export interface InodeSlot {
+/**
+ * A base inode slot, with u64 fields as numbers; one no reader can address (above 2^53) reads as
+ * TOO_LARGE, which checkInodeSlot refuses.
+ */
+export interface BaseInodeInfo {
   ino: number;
   mode: number;
   uid: number;
   gid: number;
+  /** Bytes of a file, target length of a symlink, entry_count * 271 of a directory. */
   size: number;
+  /** Base-relative (split images, regular files: backing-file) offset of the data. */
   dataOffset: number;
   nlink: number;
 }
@@ -37,7 +42,7 @@ function readU64(view: DataView, at: number): number {
  * The slot at byte `at` of `view`, read at the generated codec's field offsets: decoding 100,000
  * slots into fresh objects with copied reserved bytes and bigints is what made validation slow.
  */
-export function readInodeSlot(view: DataView, at: number): InodeSlot {
+export function readInodeSlot(view: DataView, at: number): BaseInodeInfo {
   return {
     ino: view.getUint32(at + FIELDS.ino, true),
     mode: view.getUint32(at + FIELDS.mode, true),
@@ -56,7 +61,7 @@ export function readInodeSlot(view: DataView, at: number): InodeSlot {
  * symlink, or a size or data offset too large to address; true when the slot may be used.
  */
 export function checkInodeSlot(
-  slot: InodeSlot,
+  slot: BaseInodeInfo,
   ino: number,
   slotAt: number,
   sink: ProblemSink,
