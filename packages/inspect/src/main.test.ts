@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
 import {
+  buildTestImage as buildSplitTestImage,
   buildTestImageWithLogs as buildTestImage,
   createEntry,
   testDir as dir,
@@ -164,6 +165,27 @@ describe("subcommands on valid images", () => {
     expect(stdout).toMatch(/base image +0x9000 +24576/);
     expect(stdout).toMatch(/main \[id 1\] active, gen 0, log \d+\/65536 bytes/);
     expect(stdout).toMatch(/└── feature \[id 2\] active/);
+  });
+
+  it("info on a split image: the page cache as core decodes it", async () => {
+    const split = buildSplitTestImage(dir({ "a.txt": file("abc") }), { split: true, pageCacheSlots: 4 });
+    const path = join(work, "split.img");
+    writeFileSync(path, split.bytes);
+    const { code, stdout } = await inspect(path, "info", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      mode: "split",
+      // The test image pre-warms the first backing page into its slot.
+      pageCache: {
+        slots: 4,
+        hashShift: 2,
+        headerValid: true,
+        pending: 0,
+        valid: 1,
+        pendingSlots: 0,
+        free: 3,
+      },
+    });
   });
 
   it("validate: verdict and exit 0", async () => {
