@@ -9,6 +9,7 @@ import {
   makeSymlink,
   type NewDeltaEntry,
 } from "@daxfs/core";
+import { damagedImages, damageSeed } from "@daxfs/core/testing";
 import {
   DaxfsBaseInode,
   DaxfsBaseSuper,
@@ -18,7 +19,6 @@ import {
   DeltaType,
   SetattrValid,
 } from "@daxfs/format";
-import { damagedImages, damageSeed } from "../../packages/core/src/testing/index.js";
 import { patternBytes } from "./tree.js";
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -5,14 +5,9 @@
 // `validate`; every verdict must equal the TS validator's. Needs the QEMU bench
 // (test/qemu/README.md); without it the suite is reported as skipped, not passed.
 import { MemoryImage, validate } from "@daxfs/core";
+import { branchingDamageSeed, damagedImages, damageSeed, fuzzSeedImages } from "@daxfs/core/testing";
 import { DaxfsSuper } from "@daxfs/format";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  branchingDamageSeed,
-  damagedImages,
-  damageSeed,
-  fuzzSeedImages,
-} from "../../packages/core/src/testing/index.js";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
 import { mainLogImage, mergedLogImage } from "./fixture.js";
 import { refusedCases, validatorFixtures } from "./validator-fixtures.js";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AllocatingImage } from "../src/allocating-image.js";
 import type { BranchFs } from "../src/branch-fs.js";
 import { fuseOperations } from "../src/fuse-ops.js";
-import { dir, errno, FuseHarness, file } from "./harness.js";
+import { dir, errno, FuseHarness, file } from "../src/testing/index.js";
 
 const canMount = process.getuid?.() === 0 && existsSync("/dev/fuse");
 

@@ -314,7 +314,3 @@ export class TarTreeBuilder {
     return { kind: "host", path: this.spool.path, offset: base };
   }
 }
-
-export function closeSpool(spool: { fd: number }): void {
-  closeSync(spool.fd);
-}

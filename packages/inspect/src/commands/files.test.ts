@@ -3,9 +3,9 @@ import { lstatSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
+import { testDir as dir, testFile as file, testSymlink as symlink } from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { testDir as dir, testFile as file, testSymlink as symlink } from "../../../core/src/testing/index.js";
-import { run } from "../main.js";
+import { main } from "../main.js";
 
 const work = mkdtempSync(join(tmpdir(), "daxfs-extract-"));
 // GNU rm walks with openat; Node's rmSync fails on the deep tree below (paths over PATH_MAX).
@@ -13,7 +13,7 @@ afterAll(() => execFileSync("rm", ["-rf", work]));
 
 async function extract(image: string, target: string) {
   let stderr = "";
-  const code = await run([image, "extract", target], {
+  const code = await main([image, "extract", target], {
     stdout: () => {},
     stdoutBytes: () => {},
     stderr: (text) => {
