@@ -300,7 +300,7 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
     // Nothing written: the memory still holds zeros.
     expect(step(s, "after-small")).toMatchObject({
       rc: 1,
-      lines: [expect.stringMatching(/bad magic 0x0 /)],
+      lines: [expect.stringMatching(/bad magic 0x0\b/)],
     });
     const address = s.lines.find((l) => l.startsWith("@@BP "))?.slice("@@BP ".length);
     expect(ok(s, "phys")).toContain(`Wrote physical memory at ${address} (${BLANK} bytes)`);
