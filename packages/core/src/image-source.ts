@@ -95,13 +95,20 @@ export class FileImage implements ImageSource {
   /** Opens `path`; errors carry the path and the system's reason. */
   static open(path: string, options: { writable?: boolean } = {}): FileImage {
     const writable = options.writable ?? false;
+    let fd: number;
     try {
-      return new FileImage(path, openSync(path, writable ? "r+" : "r"), writable);
+      fd = openSync(path, writable ? "r+" : "r");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "EIO";
       const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
       throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${path}: ${reason}`);
     }
+    // Reading opens a directory without complaint; its first read would fail with a bare EISDIR.
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new DaxfsError("EISDIR", `${path}: is a directory, not an image`);
+    }
+    return new FileImage(path, fd, writable);
   }
 
   read(offset: number, length: number): Uint8Array {

@@ -1,7 +1,9 @@
 // daxfs-fuse's main runs in-process: the refusals that need no FUSE mount, each one line and exit 1.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildImage } from "@daxfs/core";
+import { testDir, testFile } from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 
@@ -42,5 +44,22 @@ describe("daxfs-fuse main", () => {
     expect(image.status).toBe(1);
     expect(image.stdout).toBe("");
     expect(image.stderr).toMatch(/^daxfs-fuse: .*absent\.img.*\n$/);
+  });
+
+  it("refuses a missing mount point before it touches the image (no branch is created)", async () => {
+    const path = join(work, "branching.img");
+    writeFileSync(path, buildImage(testDir({ a: testFile("a") }), { branching: true }));
+    const before = readFileSync(path);
+    const mountpoint = join(work, "no-such-dir");
+    const result = await run([path, mountpoint, "--branch", "b1", "--parent", "main"]);
+    expect(result).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `daxfs-fuse: ${mountpoint}: mount point does not exist\n`,
+    });
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const notDir = await run([path, path, "--branch", "b1", "--parent", "main"]);
+    expect(notDir.stderr).toBe(`daxfs-fuse: ${path}: mount point is not a directory\n`);
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 });

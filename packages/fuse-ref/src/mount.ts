@@ -1,7 +1,7 @@
 // One daxfs-fuse mount: open the image (a shared mapping, so several processes and kernels
 // coordinate through coord_lock), serve a BranchFs over FUSE, listen on the control socket, and on
 // unmount drop an uncommitted branch (SPEC 3.9.3).
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, type Stats, statSync } from "node:fs";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, validate } from "@daxfs/core";
@@ -105,10 +105,25 @@ function isMounted(mountpoint: string): boolean {
     .some((line) => line.split(" ")[4] === escaped);
 }
 
+function checkMountpoint(mountpoint: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(mountpoint);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    const reason = code === "ENOENT" ? "mount point does not exist" : `cannot use mount point (${code})`;
+    throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${mountpoint}: ${reason}`);
+  }
+  if (!stat.isDirectory()) throw new DaxfsError("ENOTDIR", `${mountpoint}: mount point is not a directory`);
+}
+
 export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const image = resolve(options.image);
   const mountpoint = resolve(options.mountpoint);
+  // Checked before the image is touched: a typo in the mount point must not create (and then
+  // abort) a branch, which would cost a branch slot and log space for nothing.
+  checkMountpoint(mountpoint);
   const wantsWrite = options.branch !== undefined && options.branch !== "main";
   let opened: OpenedImage;
   try {

@@ -407,6 +407,14 @@ describe("corrupt images", () => {
     expect(validate.code).toBe(1);
     expect(validate.stdout).toMatch(/^0 superblock\.magic: expected 0x64617835, got 0x646178ca/);
   });
+
+  it("names the image once in an error line, and refuses a directory as the image", async () => {
+    const tree = await inspect(badMagic, "tree");
+    expect(tree.stderr.split(badMagic)).toHaveLength(2);
+    const directory = await inspect(work, "validate");
+    expect(directory.code).toBe(2); // as a missing image: usage or I/O (docs/inspect.md)
+    expect(directory.stderr).toBe(`daxfs-inspect: ${work}: is a directory, not an image\n`);
+  });
 });
 
 // -m on a daxfs-fuse mount: the mount table names the image file, which is read directly. Needs

@@ -267,12 +267,12 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof DaxfsError) {
-      io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
+      io.stderr(`daxfs-inspect: ${named(sourceName, error.message)}\n`);
       return EXIT_INVALID;
     }
     if (error instanceof RangeError) {
       // A structure that does not fit where the image says it is: the image is corrupt.
-      io.stderr(`daxfs-inspect: ${sourceName ? `${sourceName}: ` : ""}${error.message}\n`);
+      io.stderr(`daxfs-inspect: ${named(sourceName, error.message)}\n`);
       return EXIT_INVALID;
     }
     if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
@@ -282,4 +282,10 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** `NAME: message`, unless the message already starts with the name (core's errors carry it). */
+function named(sourceName: string | undefined, message: string): string {
+  if (!sourceName || message.startsWith(`${sourceName}: `)) return message;
+  return `${sourceName}: ${message}`;
 }
