@@ -28,10 +28,15 @@ let mainMount: string;
 let mainProcess: ChildProcess | undefined;
 const pids = new Set<number>();
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+async function waitFor(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -74,11 +79,21 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     const fuse = resolveFuseCommand();
     const [command, ...prefix] = fuse.argv;
     mainProcess = spawn(command as string, [...prefix, image, mainMount], {
-      stdio: "ignore",
+      stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, ...fuse.env },
     });
+    let mainStderr = "";
+    mainProcess.stderr?.on("data", (chunk: Buffer) => {
+      mainStderr += chunk.toString();
+    });
     if (mainProcess.pid !== undefined) pids.add(mainProcess.pid);
-    await waitFor(() => findMount(mainMount)?.fstype === "fuse.daxfs", "the main mount");
+    // Started from sources through tsx: slow on a loaded 2-core machine, hence the wide bound; what
+    // daxfs-fuse said goes into the failure so a real refusal is told apart from a slow start.
+    await waitFor(
+      () => findMount(mainMount)?.fstype === "fuse.daxfs",
+      () => `the main mount (daxfs-fuse stderr: ${JSON.stringify(mainStderr)})`,
+      90_000,
+    );
   });
 
   afterAll(async () => {
