@@ -1,0 +1,405 @@
+// The TUI: one reducer for the state, derived data memoised per live revision, one input handler
+// that maps keys through the keymap, and the screens laid out for the terminal's size.
+import type { BranchRecord } from "@daxfs/core";
+import { deltaTypeName } from "@daxfs/core";
+import { BranchState, DeltaType } from "@daxfs/format";
+import { branchLabel, stateName } from "@daxfs/inspect";
+import { Box, useApp, useInput, useStdout } from "ink";
+import { useEffect, useMemo, useReducer, useState } from "react";
+import { changeMarks, fileRows, isDir } from "../derive.js";
+import { type Command, commandFor, keyName } from "../keymap.js";
+import { DIFF_READ, lineDiff } from "../line-diff.js";
+import { looksBinary, previewOf } from "../preview.js";
+import { load, type Session } from "../session.js";
+import { initialState, reducer, type Screen } from "../state.js";
+import { BranchPane } from "./BranchPane.js";
+import { DiffScreen } from "./DiffScreen.js";
+import { FilePane } from "./FilePane.js";
+import { Header } from "./Header.js";
+import { HelpOverlay } from "./HelpOverlay.js";
+import { LogScreen } from "./LogScreen.js";
+import { PreviewPane } from "./PreviewPane.js";
+import { StatusBar } from "./StatusBar.js";
+import { ValidateScreen } from "./ValidateScreen.js";
+
+export interface AppProps {
+  session: Session;
+  /** The live refresh's poll interval; 0 turns it off. */
+  pollMs?: number;
+}
+
+const LOG_TYPES = [
+  "",
+  ...Object.values(DeltaType)
+    .filter((v): v is number => typeof v === "number")
+    .map(deltaTypeName),
+];
+
+/** The terminal's size, following resizes (80x24 when the output is not a terminal). */
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  });
+  return size;
+}
+
+/** The branch the file pane views: its name, or why it cannot be viewed. */
+function viewable(record: BranchRecord | undefined, staticImage: boolean): { name?: string; why?: string } {
+  if (staticImage || !record) return { name: "main" };
+  if (record.state !== BranchState.ACTIVE)
+    return {
+      why: `branch ${branchLabel(record)} is ${stateName(record.state)} (ESTALE): its files are no longer viewable`,
+    };
+  return { name: record.name };
+}
+
+export function App({ session, pollMs = 500 }: AppProps) {
+  const { exit } = useApp();
+  const [state, dispatch] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
+  const { columns, rows: termRows } = useTerminalSize();
+  const rev = state.revision;
+
+  // Live refresh (issue 12 item 7): poll the image's fingerprint; a change bumps the revision.
+  useEffect(() => {
+    if (pollMs <= 0 || !session.image) return;
+    let last = session.fingerprint();
+    const timer = setInterval(() => {
+      const now = session.fingerprint();
+      if (now !== last) {
+        last = now;
+        dispatch({ type: "refresh" });
+      }
+    }, pollMs);
+    return () => clearInterval(timer);
+  }, [session, pollMs]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const summary = useMemo(() => session.summary(), [session, rev]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const branchRows = useMemo(() => session.branchRows(), [session, rev]);
+  const branchKeys = branchRows.map((r) => String(r.record.id));
+  const branchKey =
+    state.selected.branches !== undefined && branchKeys.includes(state.selected.branches)
+      ? state.selected.branches
+      : String((branchRows.find((r) => r.record.name === "main") ?? branchRows[0])?.record.id ?? "");
+  const record = branchRows.find((r) => String(r.record.id) === branchKey)?.record;
+  const staticImage = summary?.mode === "static";
+  const target = session.image
+    ? viewable(record, staticImage)
+    : { why: `the image does not open: ${session.openError}` };
+  const branch = target.name;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const files = useMemo(
+    () =>
+      branch === undefined ? undefined : load(() => fileRows(session, branch, state.expanded, state.search)),
+    [session, branch, state.expanded, state.search, rev],
+  );
+  const fileList = files?.ok ? files.value : [];
+  const fileKeys = fileList.map((r) => r.path);
+  const file = fileList.find((r) => r.path === state.selected.files) ?? fileList[0];
+
+  // Marks against the parent, only for a branch that has one.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const marks = useMemo(() => {
+    if (branch === undefined || !record || record.parentId === 0 || state.screen !== "browse")
+      return new Map();
+    const diff = load(() => session.diff(branch));
+    return diff.ok ? changeMarks(diff.value.changes) : new Map();
+  }, [session, branch, record?.parentId, state.screen, rev]);
+
+  const body = Math.max(6, termRows - 2);
+  const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));
+  const lowerHeight = body - (staticImage ? 0 : branchHeight);
+  const filesWidth = Math.max(24, Math.floor(columns * 0.45));
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const preview = useMemo(() => {
+    if (branch === undefined || !file) return undefined;
+    return load(() =>
+      previewOf(session, { branch, ino: file.ino, path: file.path }, state.preview, lowerHeight - 2),
+    );
+  }, [session, branch, file?.ino, file?.path, state.preview, lowerHeight, rev]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const log = useMemo(() => {
+    if (state.screen !== "log" || !record) return undefined;
+    return load(() => session.branchLog(record));
+  }, [session, state.screen, record?.id, record?.logSize, rev]);
+  const logEntries = (log?.ok ? log.value : []).filter(
+    (e) =>
+      (state.logType === "" || deltaTypeName(e.type) === state.logType) &&
+      (state.logIno === null || e.ino === state.logIno),
+  );
+  const logEntry = logEntries.find((e) => String(e.offset) === state.selected.log) ?? logEntries[0];
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const diff = useMemo(() => {
+    if (state.screen !== "diff" || branch === undefined) return undefined;
+    return load(() => session.diff(branch, state.diffAgainst));
+  }, [session, state.screen, branch, state.diffAgainst, rev]);
+  const changes = diff?.ok ? diff.value.changes : [];
+  const change = changes.find((c) => c.path === state.selected.diff) ?? changes[0];
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const diffContent = useMemo(() => {
+    if (!diff?.ok || !change || change.change !== "modified") return [];
+    const text = (name: string) => {
+      const view = session.view(name);
+      const ino = view.resolve(change.path);
+      if (!((view.stat(ino).mode & 0o170000) === 0o100000)) return undefined;
+      return view.read(ino, 0, DIFF_READ);
+    };
+    const got = load(() => [text(diff.value.against.name), text(diff.value.branch.name)] as const);
+    if (!got.ok) return [got.error];
+    const [before, after] = got.value;
+    if (!before || !after) return ["(not a regular file)"];
+    if (looksBinary(before) || looksBinary(after)) return ["binary contents differ"];
+    return lineDiff(new TextDecoder().decode(before), new TextDecoder().decode(after));
+  }, [session, diff, change?.path, rev]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const report = useMemo(
+    () => (state.screen === "validate" ? session.validate() : undefined),
+    [session, state.screen, rev],
+  );
+  const problemKeys = (report?.problems ?? []).map((_, i) => String(i));
+
+  const [message, setMessage] = useState("");
+
+  const move = (delta: number) => {
+    if (state.screen === "log")
+      dispatch({ type: "move", list: "log", keys: logEntries.map((e) => String(e.offset)), delta });
+    else if (state.screen === "diff")
+      dispatch({ type: "move", list: "diff", keys: changes.map((c) => c.path), delta });
+    else if (state.screen === "validate")
+      dispatch({ type: "move", list: "problems", keys: problemKeys, delta });
+    else if (state.focus === "branches")
+      dispatch({ type: "move", list: "branches", keys: branchKeys, delta });
+    else if (state.focus === "files") dispatch({ type: "move", list: "files", keys: fileKeys, delta });
+    else if (delta > 0 && preview?.ok && preview.value.next)
+      dispatch({ type: "previewPage", next: preview.value.next });
+    else if (delta < 0) dispatch({ type: "previewBack" });
+  };
+
+  const jumpToPath = (name: string, path: string, from: Screen) => {
+    const key = branchRows.find((r) => r.record.name === name)?.record.id;
+    dispatch({ type: "jumpToFile", branchKey: key === undefined ? undefined : String(key), path, from });
+  };
+
+  const open = () => {
+    if (state.screen === "browse") {
+      if (state.focus === "branches") dispatch({ type: "focus", pane: "files" });
+      else if (state.focus === "files" && file) {
+        if (isDir(file.mode) && state.search === "") dispatch({ type: "toggleExpand", path: file.path });
+        else dispatch({ type: "focus", pane: "preview" });
+      }
+    } else if (state.screen === "log" && logEntry && branch !== undefined) {
+      const path = load(() => session.pathOf(branch, logEntry.ino));
+      if (path.ok && path.value !== undefined) jumpToPath(branch, path.value, "log");
+      else setMessage(`inode ${logEntry.ino} is not in ${branch}'s tree now`);
+    } else if (state.screen === "diff" && change && branch !== undefined) {
+      const name = change.change === "removed" && diff?.ok ? diff.value.against.name : branch;
+      jumpToPath(name, change.path, "diff");
+    } else if (state.screen === "validate" && report) {
+      const problem = report.problems[Number(state.selected.problems ?? 0)];
+      jumpToProblem(problem?.structure ?? "");
+    }
+  };
+
+  /** "branch N" (a slot), "delta NAME@OFF" and "inode N" name things the other screens show. */
+  const jumpToProblem = (structure: string) => {
+    const slot = /^branch (\d+)/.exec(structure);
+    const delta = /^delta (.+)@(\d+)/.exec(structure);
+    const inode = /^inode (\d+)/.exec(structure);
+    if (slot) {
+      const found = branchRows.find((r) => r.record.slot === Number(slot[1]));
+      if (found) {
+        dispatch({ type: "select", list: "branches", key: String(found.record.id) });
+        dispatch({ type: "screen", screen: "browse" });
+        dispatch({ type: "focus", pane: "branches" });
+        return;
+      }
+    } else if (delta) {
+      const found = branchRows.find((r) => branchLabel(r.record) === delta[1]);
+      if (found) {
+        dispatch({ type: "select", list: "branches", key: String(found.record.id) });
+        dispatch({ type: "select", list: "log", key: delta[2] });
+        dispatch({ type: "screen", screen: "log" });
+        return;
+      }
+    } else if (inode && session.image) {
+      const path = load(() => session.pathOf("main", Number(inode[1])));
+      if (path.ok && path.value !== undefined) return jumpToPath("main", path.value, "validate");
+    }
+    setMessage(structure ? `nothing to show for ${structure}` : "");
+  };
+
+  const run = (command: Command) => {
+    setMessage("");
+    switch (command) {
+      case "quit":
+        return exit();
+      case "help":
+        return dispatch({ type: "toggleHelp" });
+      case "up":
+        return move(-1);
+      case "down":
+        return move(1);
+      case "pageUp":
+        return state.screen === "browse" && state.focus === "preview" ? move(-1) : move(-(lowerHeight - 3));
+      case "pageDown":
+        return state.screen === "browse" && state.focus === "preview" ? move(1) : move(lowerHeight - 3);
+      case "nextPane":
+        return dispatch({ type: "cycleFocus" });
+      case "open":
+        return open();
+      case "collapse":
+        if (state.focus !== "files" || !file) return;
+        if (isDir(file.mode) && file.expanded) return dispatch({ type: "toggleExpand", path: file.path });
+        if (file.depth > 0)
+          return dispatch({ type: "collapse", path: file.path.slice(0, file.path.lastIndexOf("/")) || "/" });
+        return;
+      case "search":
+        dispatch({ type: "focus", pane: "files" });
+        return dispatch({ type: "searchStart" });
+      case "clearSearch":
+        dispatch({ type: "searchStart" });
+        dispatch({ type: "searchType", text: "" });
+        return dispatch({ type: "searchEnd", apply: true });
+      case "browse":
+      case "log":
+      case "diff":
+      case "validate":
+        return dispatch({ type: "screen", screen: command });
+      case "logType":
+        return dispatch({
+          type: "logType",
+          name: LOG_TYPES[(LOG_TYPES.indexOf(state.logType) + 1) % LOG_TYPES.length] ?? "",
+        });
+      case "logIno":
+        return dispatch({ type: "logIno", ino: state.logIno === null && logEntry ? logEntry.ino : null });
+      case "diffAgainst": {
+        const others = [undefined, ...session.activeBranchNames().filter((n) => n !== branch)];
+        return dispatch({
+          type: "diffAgainst",
+          branch: others[(others.indexOf(state.diffAgainst) + 1) % others.length],
+        });
+      }
+      case "back":
+        return dispatch({ type: "jumpBack" });
+    }
+  };
+
+  useInput((input, key) => {
+    if (state.help) return dispatch({ type: "toggleHelp" });
+    if (state.searchInput !== null) {
+      if (key.return) return dispatch({ type: "searchEnd", apply: true });
+      if (key.escape) return dispatch({ type: "searchEnd", apply: false });
+      if (key.backspace || key.delete)
+        return dispatch({ type: "searchType", text: state.searchInput.slice(0, -1) });
+      if (input && !key.ctrl && !key.meta)
+        return dispatch({ type: "searchType", text: state.searchInput + input });
+      return;
+    }
+    const command = commandFor(keyName(input, key), state.screen);
+    if (command) run(command);
+  });
+
+  const staleNote = record && record.state !== BranchState.ACTIVE ? `${branchLabel(record)}: ESTALE` : "";
+  const logFilter = `${state.logType ? `, type ${state.logType}` : ""}${state.logIno !== null ? `, inode ${state.logIno}` : ""}`;
+  const diffTitle = diff?.ok
+    ? `Diff ${branchLabel(diff.value.branch)} against ${branchLabel(diff.value.against)}${state.diffAgainst ? "" : " (parent)"}: ${changes.length} changes`
+    : "Diff";
+
+  let screen: JSX.Element;
+  if (state.help) screen = <HelpOverlay height={body} />;
+  else if (state.screen === "log")
+    screen = (
+      <LogScreen
+        branch={record ? branchLabel(record) : "main"}
+        entries={logEntries}
+        total={log?.ok ? log.value.length : 0}
+        selected={logEntry ? String(logEntry.offset) : undefined}
+        height={body}
+        filter={logFilter}
+        error={
+          !record ? "no branch selected (a static image has no log)" : log && !log.ok ? log.error : undefined
+        }
+      />
+    );
+  else if (state.screen === "diff")
+    screen = (
+      <DiffScreen
+        title={diffTitle}
+        changes={changes}
+        selected={change?.path}
+        content={diffContent}
+        height={body}
+        error={target.why ?? (diff && !diff.ok ? diff.error : undefined)}
+      />
+    );
+  else if (state.screen === "validate" && report)
+    screen = (
+      <ValidateScreen
+        report={report}
+        openError={session.openError}
+        selected={state.selected.problems ?? "0"}
+        height={body}
+      />
+    );
+  else
+    screen = (
+      <Box flexDirection="column" height={body}>
+        {staticImage ? null : (
+          <BranchPane
+            rows={branchRows}
+            selected={branchKey}
+            height={branchHeight}
+            focused={state.focus === "branches"}
+            staticImage={staticImage}
+          />
+        )}
+        <Box flexDirection="row" height={lowerHeight}>
+          <Box width={filesWidth} flexShrink={0}>
+            <FilePane
+              session={session}
+              branch={branch ?? ""}
+              rows={fileList}
+              marks={marks}
+              selected={file?.path}
+              height={lowerHeight}
+              width={filesWidth}
+              focused={state.focus === "files"}
+              search={state.search}
+              searchInput={state.searchInput}
+              error={target.why ?? (files && !files.ok ? files.error : undefined)}
+            />
+          </Box>
+          <Box flexGrow={1} marginLeft={1}>
+            <PreviewPane
+              title={preview?.ok ? preview.value.title : "Preview"}
+              lines={preview ? (preview.ok ? preview.value.lines : [preview.error]) : []}
+              height={lowerHeight}
+              focused={state.focus === "preview"}
+              more={preview?.ok === true && preview.value.next !== undefined}
+            />
+          </Box>
+        </Box>
+      </Box>
+    );
+
+  return (
+    <Box flexDirection="column" width={columns} height={termRows}>
+      <Header summary={summary} openError={session.openError} />
+      {screen}
+      <StatusBar screen={state.screen} message={message || staleNote} />
+    </Box>
+  );
+}

@@ -1,0 +1,88 @@
+// What the panes show, derived from the session and the state: pure functions of both, called
+// through useMemo so each is recomputed only when its inputs (or the live revision) change.
+import { S_IFDIR, S_IFLNK, S_IFMT, type Stat } from "@daxfs/core";
+import { type DiffChange, modeString } from "@daxfs/inspect";
+import type { Session } from "./session.js";
+
+export interface FileRow {
+  path: string;
+  name: string;
+  ino: number;
+  mode: number;
+  depth: number;
+  expanded: boolean;
+}
+
+export const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
+export const isSymlink = (mode: number) => (mode & S_IFMT) === S_IFLNK;
+
+const childPath = (dir: string, name: string) => `${dir === "/" ? "" : dir}/${name}`;
+
+/**
+ * The file pane's rows: the root's entries and, below each expanded directory, its entries; only
+ * expanded directories are read. With a search, the matches over the whole view, flat.
+ */
+export function fileRows(
+  session: Session,
+  branch: string,
+  expanded: ReadonlySet<string>,
+  search: string,
+): FileRow[] {
+  if (search !== "") {
+    return session.search(branch, search).map(({ path, ino }) => ({
+      path,
+      name: path,
+      ino,
+      mode: session.stat(branch, ino).mode,
+      depth: 0,
+      expanded: false,
+    }));
+  }
+  const rows: FileRow[] = [];
+  const view = session.view(branch);
+  const pending: { path: string; ino: number; depth: number }[] = [
+    { path: "/", ino: view.rootIno, depth: 0 },
+  ];
+  while (pending.length > 0) {
+    const dir = pending.pop() as { path: string; ino: number; depth: number };
+    const entries = session.readdir(branch, dir.ino);
+    const inserted: FileRow[] = entries.map((e) => {
+      const path = childPath(dir.path, e.name);
+      return { path, name: e.name, ino: e.ino, mode: e.mode, depth: dir.depth, expanded: expanded.has(path) };
+    });
+    // Children go right after their directory's row (or at the top for the root).
+    const at = dir.path === "/" ? 0 : rows.findIndex((r) => r.path === dir.path) + 1;
+    rows.splice(at, 0, ...inserted);
+    for (const row of inserted)
+      if (row.expanded && isDir(row.mode))
+        pending.push({ path: row.path, ino: row.ino, depth: dir.depth + 1 });
+  }
+  return rows;
+}
+
+const MARKS: Record<DiffChange["change"], string> = { added: "+", removed: "-", modified: "M" };
+
+/** A row's text in `width` columns: change mark, tree indent and name, then size or link target. */
+export function fileText(
+  row: FileRow,
+  stat: Stat | undefined,
+  mark: DiffChange["change"] | undefined,
+  width: number,
+  target?: string,
+): string {
+  const open = isDir(row.mode) ? (row.expanded ? "v " : "> ") : "  ";
+  const name = `${"  ".repeat(row.depth)}${open}${row.name}${isDir(row.mode) ? "/" : ""}`;
+  const tail = target !== undefined ? `-> ${target}` : stat && !isDir(row.mode) ? String(stat.size) : "";
+  const room = Math.max(8, width - 4 - tail.length);
+  return `${mark ? MARKS[mark] : " "} ${name.length > room ? `${name.slice(0, room - 1)}~` : name.padEnd(room)} ${tail}`;
+}
+
+/** `ls -l`'s fields of one inode, for the preview's first line. */
+export function statLine(stat: Stat): string {
+  return `inode ${stat.ino}  ${modeString(stat.mode)}  owner ${stat.uid}:${stat.gid}  size ${stat.size}  nlink ${stat.nlink}`;
+}
+
+/** Path -> change of the selected branch against its parent, for the file pane's marks. */
+export function changeMarks(changes: readonly DiffChange[]): Map<string, DiffChange["change"]> {
+  return new Map(changes.map((c) => [c.path, c.change]));
+}
