@@ -26,15 +26,26 @@ export function looksBinary(bytes: Uint8Array): boolean {
 
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 
-export function hexPage(bytes: Uint8Array, offset: number, rows: number, fileSize: number): PreviewPage {
+/** `perRow` bytes a line (16, or 8 in a narrow pane), hex then ASCII, as `hexdump -C` prints them. */
+export function hexPage(
+  bytes: Uint8Array,
+  offset: number,
+  rows: number,
+  fileSize: number,
+  perRow = 16,
+): PreviewPage {
   const lines: string[] = [];
   let at = 0;
-  for (; lines.length < rows && at < bytes.length; at += 16) {
-    const chunk = bytes.subarray(at, at + 16);
+  for (; lines.length < rows && at < bytes.length; at += perRow) {
+    const chunk = bytes.subarray(at, at + perRow);
     const hexes = [...chunk].map(hex2);
     const left = hexes.slice(0, 8).join(" ");
     const right = hexes.slice(8).join(" ");
     const ascii = [...chunk].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : ".")).join("");
+    if (perRow <= 8) {
+      lines.push(`${(offset + at).toString(16).padStart(8, "0")}  ${left.padEnd(23)}  |${ascii}|`);
+      continue;
+    }
     lines.push(
       `${(offset + at).toString(16).padStart(8, "0")}  ${left.padEnd(23)}  ${right.padEnd(23)}  |${ascii}|`,
     );
@@ -83,6 +94,7 @@ export function previewOf(
   target: PreviewTarget,
   position: { offset: number; line: number },
   rows: number,
+  width = 80,
 ): PreviewPage & { title: string } {
   const stat = session.stat(target.branch, target.ino);
   if (isDir(stat.mode)) {
@@ -106,14 +118,15 @@ export function previewOf(
     };
   const binary = looksBinary(session.read(target.branch, target.ino, 0, 512));
   const pageRows = rows - 1;
+  const perRow = width >= 78 ? 16 : 8;
   const bytes = session.read(
     target.branch,
     target.ino,
     position.offset,
-    binary ? pageRows * 16 : PREVIEW_READ,
+    binary ? pageRows * perRow : PREVIEW_READ,
   );
   const page = binary
-    ? hexPage(bytes, position.offset, pageRows, stat.size)
+    ? hexPage(bytes, position.offset, pageRows, stat.size, perRow)
     : textPage(bytes, position.offset, position.line, pageRows, stat.size);
   const shown = page.next ? page.next.offset : stat.size;
   return {

@@ -60,7 +60,8 @@ export type Action =
   | { type: "focus"; pane: Pane }
   | { type: "cycleFocus" }
   | { type: "toggleHelp" }
-  | { type: "move"; list: List; keys: readonly string[]; delta: number }
+  /** Moves the cursor `delta` rows from `current` (the row shown selected) in `keys`. */
+  | { type: "move"; list: List; keys: readonly string[]; current: string | undefined; delta: number }
   | { type: "select"; list: List; key: string | undefined }
   | { type: "toggleExpand"; path: string }
   | { type: "collapse"; path: string }
@@ -101,9 +102,8 @@ export function reducer(state: State, action: Action): State {
       return { ...state, help: !state.help };
     case "move": {
       if (action.keys.length === 0) return state;
-      const current = action.keys.indexOf(state.selected[action.list] ?? "");
-      const from = Math.max(current, 0);
-      const to = Math.max(0, Math.min(action.keys.length - 1, from + (current < 0 ? 0 : action.delta)));
+      const from = Math.max(action.keys.indexOf(action.current ?? ""), 0);
+      const to = Math.max(0, Math.min(action.keys.length - 1, from + action.delta));
       return select(state, action.list, action.keys[to]);
     }
     case "select":

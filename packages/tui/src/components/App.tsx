@@ -8,8 +8,8 @@ import { Box, useApp, useInput, useStdout } from "ink";
 import { useEffect, useMemo, useReducer, useState } from "react";
 import { changeMarks, fileRows, isDir } from "../derive.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
-import { DIFF_READ, lineDiff } from "../line-diff.js";
-import { looksBinary, previewOf } from "../preview.js";
+import { changeContent } from "../line-diff.js";
+import { previewOf } from "../preview.js";
 import { load, type Session } from "../session.js";
 import { initialState, reducer, type Screen } from "../state.js";
 import { BranchPane } from "./BranchPane.js";
@@ -26,6 +26,8 @@ export interface AppProps {
   session: Session;
   /** The live refresh's poll interval; 0 turns it off. */
   pollMs?: number;
+  /** A fixed screen size instead of the terminal's (tests). */
+  size?: { columns: number; rows: number };
 }
 
 const LOG_TYPES = [
@@ -60,10 +62,11 @@ function viewable(record: BranchRecord | undefined, staticImage: boolean): { nam
   return { name: record.name };
 }
 
-export function App({ session, pollMs = 500 }: AppProps) {
+export function App({ session, pollMs = 500, size }: AppProps) {
   const { exit } = useApp();
   const [state, dispatch] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
-  const { columns, rows: termRows } = useTerminalSize();
+  const terminal = useTerminalSize();
+  const { columns, rows: termRows } = size ?? terminal;
   const rev = state.revision;
 
   // Live refresh (issue 12 item 7): poll the image's fingerprint; a change bumps the revision.
@@ -91,6 +94,8 @@ export function App({ session, pollMs = 500 }: AppProps) {
       : String((branchRows.find((r) => r.record.name === "main") ?? branchRows[0])?.record.id ?? "");
   const record = branchRows.find((r) => String(r.record.id) === branchKey)?.record;
   const staticImage = summary?.mode === "static";
+  // A static image has no branch pane: its files have the focus.
+  const focus = staticImage && state.focus === "branches" ? "files" : state.focus;
   const target = session.image
     ? viewable(record, staticImage)
     : { why: `the image does not open: ${session.openError}` };
@@ -118,15 +123,22 @@ export function App({ session, pollMs = 500 }: AppProps) {
   const body = Math.max(6, termRows - 2);
   const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));
   const lowerHeight = body - (staticImage ? 0 : branchHeight);
-  const filesWidth = Math.max(24, Math.floor(columns * 0.45));
+  const filesWidth = Math.max(24, Math.floor(columns * 0.4));
+  const previewWidth = columns - filesWidth - 1;
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const preview = useMemo(() => {
     if (branch === undefined || !file) return undefined;
     return load(() =>
-      previewOf(session, { branch, ino: file.ino, path: file.path }, state.preview, lowerHeight - 2),
+      previewOf(
+        session,
+        { branch, ino: file.ino, path: file.path },
+        state.preview,
+        lowerHeight - 2,
+        previewWidth,
+      ),
     );
-  }, [session, branch, file?.ino, file?.path, state.preview, lowerHeight, rev]);
+  }, [session, branch, file?.ino, file?.path, state.preview, lowerHeight, previewWidth, rev]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const log = useMemo(() => {
@@ -148,21 +160,10 @@ export function App({ session, pollMs = 500 }: AppProps) {
   const changes = diff?.ok ? diff.value.changes : [];
   const change = changes.find((c) => c.path === state.selected.diff) ?? changes[0];
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const diffContent = useMemo(() => {
-    if (!diff?.ok || !change || change.change !== "modified") return [];
-    const text = (name: string) => {
-      const view = session.view(name);
-      const ino = view.resolve(change.path);
-      if (!((view.stat(ino).mode & 0o170000) === 0o100000)) return undefined;
-      return view.read(ino, 0, DIFF_READ);
-    };
-    const got = load(() => [text(diff.value.against.name), text(diff.value.branch.name)] as const);
-    if (!got.ok) return [got.error];
-    const [before, after] = got.value;
-    if (!before || !after) return ["(not a regular file)"];
-    if (looksBinary(before) || looksBinary(after)) return ["binary contents differ"];
-    return lineDiff(new TextDecoder().decode(before), new TextDecoder().decode(after));
-  }, [session, diff, change?.path, rev]);
+  const diffContent = useMemo(
+    () => (diff?.ok && change ? changeContent(session, diff.value, change) : []),
+    [session, diff, change, rev],
+  );
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const report = useMemo(
@@ -174,15 +175,26 @@ export function App({ session, pollMs = 500 }: AppProps) {
   const [message, setMessage] = useState("");
 
   const move = (delta: number) => {
+    const list = (
+      list: "branches" | "files" | "log" | "diff" | "problems",
+      keys: readonly string[],
+      current: string | undefined,
+    ) => dispatch({ type: "move", list, keys, current, delta });
     if (state.screen === "log")
-      dispatch({ type: "move", list: "log", keys: logEntries.map((e) => String(e.offset)), delta });
+      list(
+        "log",
+        logEntries.map((e) => String(e.offset)),
+        logEntry && String(logEntry.offset),
+      );
     else if (state.screen === "diff")
-      dispatch({ type: "move", list: "diff", keys: changes.map((c) => c.path), delta });
-    else if (state.screen === "validate")
-      dispatch({ type: "move", list: "problems", keys: problemKeys, delta });
-    else if (state.focus === "branches")
-      dispatch({ type: "move", list: "branches", keys: branchKeys, delta });
-    else if (state.focus === "files") dispatch({ type: "move", list: "files", keys: fileKeys, delta });
+      list(
+        "diff",
+        changes.map((c) => c.path),
+        change?.path,
+      );
+    else if (state.screen === "validate") list("problems", problemKeys, state.selected.problems);
+    else if (focus === "branches") list("branches", branchKeys, branchKey);
+    else if (focus === "files") list("files", fileKeys, file?.path);
     else if (delta > 0 && preview?.ok && preview.value.next)
       dispatch({ type: "previewPage", next: preview.value.next });
     else if (delta < 0) dispatch({ type: "previewBack" });
@@ -195,8 +207,8 @@ export function App({ session, pollMs = 500 }: AppProps) {
 
   const open = () => {
     if (state.screen === "browse") {
-      if (state.focus === "branches") dispatch({ type: "focus", pane: "files" });
-      else if (state.focus === "files" && file) {
+      if (focus === "branches") dispatch({ type: "focus", pane: "files" });
+      else if (focus === "files" && file) {
         if (isDir(file.mode) && state.search === "") dispatch({ type: "toggleExpand", path: file.path });
         else dispatch({ type: "focus", pane: "preview" });
       }
@@ -253,15 +265,15 @@ export function App({ session, pollMs = 500 }: AppProps) {
       case "down":
         return move(1);
       case "pageUp":
-        return state.screen === "browse" && state.focus === "preview" ? move(-1) : move(-(lowerHeight - 3));
+        return state.screen === "browse" && focus === "preview" ? move(-1) : move(-(lowerHeight - 3));
       case "pageDown":
-        return state.screen === "browse" && state.focus === "preview" ? move(1) : move(lowerHeight - 3);
+        return state.screen === "browse" && focus === "preview" ? move(1) : move(lowerHeight - 3);
       case "nextPane":
         return dispatch({ type: "cycleFocus" });
       case "open":
         return open();
       case "collapse":
-        if (state.focus !== "files" || !file) return;
+        if (focus !== "files" || !file) return;
         if (isDir(file.mode) && file.expanded) return dispatch({ type: "toggleExpand", path: file.path });
         if (file.depth > 0)
           return dispatch({ type: "collapse", path: file.path.slice(0, file.path.lastIndexOf("/")) || "/" });
@@ -362,7 +374,7 @@ export function App({ session, pollMs = 500 }: AppProps) {
             rows={branchRows}
             selected={branchKey}
             height={branchHeight}
-            focused={state.focus === "branches"}
+            focused={focus === "branches"}
             staticImage={staticImage}
           />
         )}
@@ -376,7 +388,7 @@ export function App({ session, pollMs = 500 }: AppProps) {
               selected={file?.path}
               height={lowerHeight}
               width={filesWidth}
-              focused={state.focus === "files"}
+              focused={focus === "files"}
               search={state.search}
               searchInput={state.searchInput}
               error={target.why ?? (files && !files.ok ? files.error : undefined)}
@@ -387,7 +399,7 @@ export function App({ session, pollMs = 500 }: AppProps) {
               title={preview?.ok ? preview.value.title : "Preview"}
               lines={preview ? (preview.ok ? preview.value.lines : [preview.error]) : []}
               height={lowerHeight}
-              focused={state.focus === "preview"}
+              focused={focus === "preview"}
               more={preview?.ok === true && preview.value.next !== undefined}
             />
           </Box>

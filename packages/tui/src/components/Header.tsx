@@ -12,19 +12,20 @@ export function Header({ summary, openError }: { summary: ImageSummary | null; o
         daxfs-tui: cannot open the image: {openError}
       </Text>
     );
-  const delta =
-    summary.mode === "branching"
-      ? `  delta ${bar(summary.deltaUsed, summary.deltaSize, 10, theme)} ${percent(summary.deltaUsed, summary.deltaSize)} of ${humanSize(summary.deltaSize)}`
-      : "";
+  if (summary.mode === "static")
+    return (
+      <Text wrap="truncate">
+        <Text bold>{summary.name}</Text> static, {summary.inodeCount} inodes
+      </Text>
+    );
+  const delta = `delta ${bar(summary.deltaUsed, summary.deltaSize, 10, theme)} ${percent(summary.deltaUsed, summary.deltaSize)} of ${humanSize(summary.deltaSize)}`;
   return (
     <Text wrap="truncate">
-      <Text bold>{summary.name}</Text> {summary.mode}, {summary.inodeCount} inodes seq{" "}
-      {String(summary.commitSequence)}
-      {"  lock "}
+      <Text bold>{summary.name}</Text> {summary.inodeCount} inodes, seq {String(summary.commitSequence)}, lock{" "}
       <Text color={summary.lockHeld ? tint(theme, "yellow") : undefined}>
         {summary.lockHeld ? "held" : "free"}
       </Text>
-      {delta}
+      , {delta}
     </Text>
   );
 }

@@ -1,0 +1,70 @@
+// Renders the App with ink-testing-library on a real image file and presses keys, waiting for
+// Ink to draw after each; frames are compared as text.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileImage } from "@daxfs/core";
+import { render } from "ink-testing-library";
+import { App } from "../src/components/App.js";
+import { Session } from "../src/session.js";
+import { type Theme, ThemeContext } from "../src/theme.js";
+
+export const KEY = {
+  up: "\u001B[A",
+  down: "\u001B[B",
+  right: "\u001B[C",
+  left: "\u001B[D",
+  enter: "\r",
+  tab: "\t",
+  escape: "\u001B",
+  backspace: "\u007F",
+  pageDown: "\u001B[6~",
+  pageUp: "\u001B[5~",
+} as const;
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "daxfs-tui-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function renderApp(
+  imagePath: string,
+  options: { pollMs?: number; theme?: Theme; columns?: number; rows?: number; hide?: string } = {},
+) {
+  const session = Session.open(FileImage.open(imagePath));
+  const theme = options.theme ?? { color: false, ascii: true };
+  const ui = render(
+    <ThemeContext.Provider value={theme}>
+      <App
+        session={session}
+        pollMs={options.pollMs ?? 0}
+        size={{ columns: options.columns ?? 80, rows: options.rows ?? 24 }}
+      />
+    </ThemeContext.Provider>,
+  );
+  await tick();
+  return {
+    session,
+    /** The last frame, trailing spaces and empty lines dropped, `hide` (a temp dir) shown as <tmp>. */
+    frame: () =>
+      (ui.lastFrame() ?? "")
+        .split("\n")
+        .map((line) => line.trimEnd())
+        .join("\n")
+        .replace(/\n+$/, "")
+        .replaceAll(options.hide ?? "\u0000", "<tmp>"),
+    async press(...keys: string[]) {
+      for (const key of keys) {
+        ui.stdin.write(key);
+        await tick();
+      }
+    },
+    wait: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+    close() {
+      ui.unmount();
+      session.close();
+    },
+  };
+}
