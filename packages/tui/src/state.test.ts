@@ -18,9 +18,9 @@ describe("reducer", () => {
   it("keeps a selection by identity when rows are added before it", () => {
     const s = run(initialState(), { type: "select", list: "files", key: "/etc/motd" });
     const keys = ["/a", "/b", "/etc", "/etc/motd"];
-    expect(run(s, { type: "move", list: "files", keys, current: s.selected.files, delta: 1 }).selected.files).toBe(
-      "/etc/motd",
-    );
+    expect(
+      run(s, { type: "move", list: "files", keys, current: s.selected.files, delta: 1 }).selected.files,
+    ).toBe("/etc/motd");
     expect(run(s, { type: "refresh" }).selected.files).toBe("/etc/motd");
   });
 
@@ -70,7 +70,12 @@ describe("reducer", () => {
     expect(s.searchInput).toBe("mo");
     s = run(s, { type: "searchEnd", apply: true });
     expect([s.search, s.searchInput]).toEqual(["mo", null]);
-    s = run(s, { type: "searchStart" }, { type: "searchType", text: "xyz" }, { type: "searchEnd", apply: false });
+    s = run(
+      s,
+      { type: "searchStart" },
+      { type: "searchType", text: "xyz" },
+      { type: "searchEnd", apply: false },
+    );
     expect(s.search).toBe("mo");
   });
 
