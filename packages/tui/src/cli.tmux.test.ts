@@ -10,6 +10,7 @@ import { tempDir } from "../test/harness.js";
 import { writeInBranch, writeSampleImage } from "../test/sample-image.js";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const inspectCli = fileURLToPath(new URL("../../inspect/dist/cli.js", import.meta.url));
 const socket = `daxfs-tui-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
 
@@ -52,7 +53,7 @@ async function keys(session: string, ...names: string[]): Promise<void> {
   }
 }
 
-function start(session: string, env = "", columns = 80, rows = 24): void {
+function start(session: string, env = "", columns = 80, rows = 24, command = `node ${cli} ${image}`): void {
   tmux(
     "new-session",
     "-d",
@@ -62,7 +63,7 @@ function start(session: string, env = "", columns = 80, rows = 24): void {
     String(columns),
     "-y",
     String(rows),
-    `${env} node ${cli} ${image}; echo EXIT=$?; sleep 60`,
+    `${env} ${command}; echo EXIT=$?; sleep 60`,
   );
 }
 
@@ -108,6 +109,13 @@ describe("daxfs-tui in tmux", () => {
     expect(dumb).not.toContain("█");
     tmux("send-keys", "-t", "dumb", "q");
     await waitFor("dumb", "EXIT=0");
+  });
+
+  it("is reachable as daxfs-inspect TARGET tui", async () => {
+    start("inspect", "", 80, 24, `node ${inspectCli} ${image} tui`);
+    await waitFor("inspect", "Branches (2)");
+    await keys("inspect", "q");
+    await waitFor("inspect", "EXIT=0");
   });
 
   it("exits 2 without a terminal, naming the daxfs-inspect command", () => {
