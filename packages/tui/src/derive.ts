@@ -60,7 +60,7 @@ export function fileRows(
   return rows;
 }
 
-const MARKS: Record<DiffChange["change"], string> = { added: "+", removed: "-", modified: "M" };
+const MARKS: Record<DiffChange["change"], string> = { added: "+", removed: "-", modified: "M", renamed: "R" };
 
 /** A row's text in `width` columns: change mark, tree indent and name, then size or link target. */
 export function fileText(

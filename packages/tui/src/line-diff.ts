@@ -54,14 +54,18 @@ function head(session: Session, branch: string, path: string): Uint8Array | unde
 /** What the content pane shows for one change of `diff`. */
 export function changeContent(session: Session, diff: BranchDiff, change: DiffChange): string[] {
   const got = load(() => ({
-    before: change.change === "added" ? new Uint8Array(0) : head(session, diff.against.name, change.path),
+    before:
+      change.change === "added"
+        ? new Uint8Array(0)
+        : head(session, diff.against.name, change.from ?? change.path),
     after: change.change === "removed" ? new Uint8Array(0) : head(session, diff.branch.name, change.path),
   }));
   if (!got.ok) return [got.error];
   const { before, after } = got.value;
   if (!before || !after) return ["(not a regular file)"];
   if (looksBinary(before) || looksBinary(after)) return ["(binary contents)"];
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  // A file's last newline ends its last line; it does not start another.
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes).replace(/\n$/, "");
   if (change.change === "added")
     return decode(after)
       .split("\n")

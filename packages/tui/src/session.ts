@@ -125,14 +125,25 @@ export class Session {
     }
   }
 
-  /** The live view of a branch, made once; a view of an invalidated branch fails with ESTALE. */
+  /**
+   * The live view of a branch, kept between calls; one that went stale (its branch committed or
+   * aborted) is made again, so a new branch of the same name is seen, and an invalidated one fails
+   * with ESTALE.
+   */
   view(branch: string): BranchView {
     if (!this.image) throw new Error(this.openError ?? "the image is not open");
-    let view = this.views.get(branch);
-    if (!view) {
-      view = this.image.view(branch);
-      this.views.set(branch, view);
+    const cached = this.views.get(branch);
+    if (cached) {
+      try {
+        cached.refresh();
+        return cached;
+      } catch (error) {
+        if (!isDaxfsError(error, "ESTALE")) throw error;
+        this.views.delete(branch);
+      }
     }
+    const view = this.image.view(branch);
+    this.views.set(branch, view);
     return view;
   }
 

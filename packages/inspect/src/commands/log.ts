@@ -70,8 +70,10 @@ function snapshot(view: BranchView): Map<string, PathInfo> {
 }
 
 export interface DiffChange {
-  change: "added" | "removed" | "modified";
+  change: "added" | "removed" | "modified" | "renamed";
   path: string;
+  /** A rename's old path. */
+  from?: string;
   details?: string;
 }
 
@@ -87,7 +89,8 @@ export const branchLabel = (record: BranchRecord) => (record.name === "" ? `id:$
 
 /**
  * What branch `name` changes against `againstName` (default: its parent), by walking both live
- * views; same-size regular files count as modified when either branch's own log wrote to them.
+ * views; same-size regular files count as modified when either branch's own log wrote to them,
+ * and a path that moved keeping its inode is one rename.
  */
 export function diffBranches(image: DaxfsImage, name: string, againstName?: string): BranchDiff {
   const record = findNamed(image, name);
@@ -134,13 +137,43 @@ export function diffBranches(image: DaxfsImage, name: string, againstName?: stri
     if (what.length > 0) changes.push({ change: "modified", path, details: what.join(", ") });
   }
   for (const path of theirs.keys()) if (!mine.has(path)) changes.push({ change: "removed", path });
+  pairRenames(changes, mine, theirs);
   changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { branch: record, against, changes };
 }
 
+/**
+ * A removed path and an added path naming the same inode are one rename (RENAME keeps the inode,
+ * SPEC 3.6): the pair becomes one "renamed" change at the new path. A new name for an inode that
+ * also kept its old one is a hard link and stays "added".
+ */
+function pairRenames(
+  changes: DiffChange[],
+  mine: Map<string, PathInfo>,
+  theirs: Map<string, PathInfo>,
+): void {
+  const removedByIno = new Map<number, number>();
+  changes.forEach((c, index) => {
+    if (c.change === "removed") removedByIno.set((theirs.get(c.path) as PathInfo).ino, index);
+  });
+  const dropped = new Set<number>();
+  for (const c of changes) {
+    if (c.change !== "added") continue;
+    const index = removedByIno.get((mine.get(c.path) as PathInfo).ino);
+    if (index === undefined) continue;
+    removedByIno.delete((mine.get(c.path) as PathInfo).ino);
+    dropped.add(index);
+    c.change = "renamed";
+    c.from = (changes[index] as DiffChange).path;
+    c.details = `from ${c.from}`;
+  }
+  const kept = changes.filter((_, index) => !dropped.has(index));
+  changes.splice(0, changes.length, ...kept);
+}
+
 export function diffCommand(image: DaxfsImage, name: string, out: Output): void {
   const { against, changes } = diffBranches(image, name);
-  const mark = { added: "+", removed: "-", modified: "M" };
+  const mark = { added: "+", removed: "-", modified: "M", renamed: "R" };
   emit(out, { branch: name, parent: against.name, changes }, () => [
     `Changes in ${name} against ${against.name === "" ? `id ${against.id}` : against.name}: ${changes.length}`,
     ...changes.map((c) => `${mark[c.change]} ${c.path}${c.details ? `  (${c.details})` : ""}`),

@@ -397,3 +397,21 @@ describe("static image", () => {
     app.close();
   });
 });
+
+describe("renames and reused names", () => {
+  it("marks a renamed file R with its old path, and diffs its contents against the old path", async () => {
+    const path = join(tmp.dir, "rename.img");
+    writeSampleImage(path);
+    writeInBranch(path, "agent", (files) => files.rename("/etc/motd", "/etc/motd.old"));
+    const app = await open(path);
+    await app.press(KEY.down, "3");
+    expect(app.frame()).toContain(" R /etc/motd.old  (from /etc/motd)");
+    await app.press(KEY.down);
+    expect(app.frame()).toContain("[Diff agent against main (parent): 3 changes]");
+    expect(app.frame()).toContain("  line 1 of the motd");
+    expect(app.frame()).not.toContain("+ line 1 of the motd");
+    await app.press("1", KEY.tab, KEY.down, KEY.enter);
+    expect(app.frame()).toContain(" R     motd.old");
+    app.close();
+  });
+});

@@ -6,8 +6,8 @@ import { tint, useTheme } from "../theme.js";
 import { Lines } from "./Lines.js";
 import { List, Title } from "./List.js";
 
-const MARK = { added: "+", removed: "-", modified: "M" } as const;
-const COLOR = { added: "green", removed: "red", modified: "yellow" } as const;
+const MARK = { added: "+", removed: "-", modified: "M", renamed: "R" } as const;
+const COLOR = { added: "green", removed: "red", modified: "yellow", renamed: "cyan" } as const;
 
 export function DiffScreen(props: {
   title: string;
