@@ -80,17 +80,6 @@ export class ProblemLog implements ProblemSink {
     this.add({ offset, structure, field, expected, actual, message, kind: "corrupt" });
   }
 
-  unsupported(
-    offset: number,
-    structure: string,
-    field: string,
-    expected: string,
-    actual: string,
-    message: string,
-  ): void {
-    this.add({ offset, structure, field, expected, actual, message, kind: "unsupported" });
-  }
-
   get count(): number {
     return this.problems.length + this.omitted;
   }
