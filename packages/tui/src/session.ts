@@ -7,6 +7,7 @@ import {
   DaxfsImage,
   type DeltaEntry,
   type DirEntry,
+  decodeDeltaLogPrefix,
   type ImageSource,
   isDaxfsError,
   type Stat,
@@ -185,9 +186,16 @@ export class Session {
     return undefined;
   }
 
-  branchLog(record: BranchRecord): DeltaEntry[] {
-    if (!this.image) return [];
-    return this.image.readBranchLog(record);
+  /** A branch's own log; a corrupt one up to its first bad entry, with the reason it stops there. */
+  branchLog(record: BranchRecord): { entries: DeltaEntry[]; error?: string } {
+    if (!this.image) return { entries: [] };
+    const { entries, error } = decodeDeltaLogPrefix(
+      this.source,
+      record.logOffset,
+      record.logSize,
+      this.image.logRegion(record),
+    );
+    return { entries, error: error?.message };
   }
 
   /** Branch `name` against its parent, or against `against`. */

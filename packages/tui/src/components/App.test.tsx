@@ -330,8 +330,8 @@ describe("validation screen", () => {
 
 
 
-
-
+      base_super magic at 36864: base superblock: bad magic 0xffffffff (expected
+      0x64646135, got 0xffffffff; corrupt)
 
        1 browse  2 log  3 diff [4 validate] ? help q quit"
     `);
@@ -412,6 +412,52 @@ describe("renames and reused names", () => {
     expect(app.frame()).not.toContain("+ line 1 of the motd");
     await app.press("1", KEY.tab, KEY.down, KEY.enter);
     expect(app.frame()).toContain(" R     motd.old");
+    app.close();
+  });
+});
+
+describe("a corrupt branch log", () => {
+  it("is reported by the validator, and Enter on the problem opens the log at the entry", async () => {
+    const path = join(tmp.dir, "badlog.img");
+    writeSampleImage(path);
+    const source = FileImage.open(path, { writable: true });
+    const { image: opened } = branchContext(source);
+    const agent = opened.findBranch("agent");
+    const entries = agent ? opened.readBranchLog(agent) : [];
+    const second = entries[1]?.offset ?? -1;
+    source.write(second, Uint8Array.of(99, 0, 0, 0)); // an entry type that does not exist
+    source.close();
+    const app = await open(path);
+    await app.press("4");
+    expect(app.frame()).toContain(">1122363 delta agent@1122363.entry: expected a well-formed delta entry");
+    expect(app.frame()).toContain("delta agent@1122363 entry at 1122363: delta entry: unknown type 99");
+    await app.press(KEY.enter);
+    expect(app.frame()).toMatchInlineSnapshot(`
+      "<tmp>/badlog.img 7 inodes, seq 1, lock free, delta [#---------]…
+      [Log of agent: 1 of 1 entries]
+          OFFSET  TYPE     DETAILS
+      >   1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
+      log stops here: delta entry: unknown type 99 (at byte 1122363)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+       1 browse [2 log] 3 diff  4 validate  ? help q quit"
+    `);
     app.close();
   });
 });

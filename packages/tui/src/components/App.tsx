@@ -145,7 +145,7 @@ export function App({ session, pollMs = 500, size }: AppProps) {
     if (state.screen !== "log" || !record) return undefined;
     return load(() => session.branchLog(record));
   }, [session, state.screen, record?.id, record?.logSize, rev]);
-  const logEntries = (log?.ok ? log.value : []).filter(
+  const logEntries = (log?.ok ? log.value.entries : []).filter(
     (e) =>
       (state.logType === "" || deltaTypeName(e.type) === state.logType) &&
       (state.logIno === null || e.ino === state.logIno),
@@ -337,7 +337,8 @@ export function App({ session, pollMs = 500, size }: AppProps) {
       <LogScreen
         branch={record ? branchLabel(record) : "main"}
         entries={logEntries}
-        total={log?.ok ? log.value.length : 0}
+        total={log?.ok ? log.value.entries.length : 0}
+        stoppedBy={log?.ok ? log.value.error : undefined}
         selected={logEntry ? String(logEntry.offset) : undefined}
         height={body}
         filter={logFilter}

@@ -3,6 +3,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { describeEntry } from "@daxfs/inspect";
 import { Box, Text } from "ink";
+import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
 
 export function LogScreen(props: {
@@ -13,7 +14,10 @@ export function LogScreen(props: {
   height: number;
   filter: string;
   error?: string;
+  /** Why a corrupt log's decoding stopped after `entries`. */
+  stoppedBy?: string;
 }) {
+  const theme = useTheme();
   return (
     <Box flexDirection="column" height={props.height}>
       <Title
@@ -27,11 +31,16 @@ export function LogScreen(props: {
         <List
           rows={props.entries.map((e) => ({ key: String(e.offset), text: describeEntry(e) }))}
           selected={props.selected}
-          height={props.height - 2}
+          height={props.height - (props.stoppedBy ? 3 : 2)}
           focused
           empty="(no entries)"
         />
       )}
+      {props.stoppedBy ? (
+        <Text color={tint(theme, "red")} wrap="truncate">
+          log stops here: {props.stoppedBy}
+        </Text>
+      ) : null}
     </Box>
   );
 }

@@ -14,6 +14,10 @@ export function ValidateScreen(props: {
   const theme = useTheme();
   const { problems, omitted, stats } = props.report;
   const valid = problems.length === 0 && omitted === 0;
+  const current = problems[Number(props.selected ?? 0)];
+  // The selected problem in full below the list (rows are cut at the edge): 3 lines.
+  const detailHeight = current ? 3 : 0;
+  const listHeight = props.height - (props.openError ? 3 : 2) - detailHeight - (omitted > 0 ? 1 : 0);
   return (
     <Box flexDirection="column" height={props.height}>
       <Title
@@ -29,18 +33,28 @@ export function ValidateScreen(props: {
         checked {stats.inodes} inodes, {stats.directoryEntries} directory entries, {stats.branches} branches,{" "}
         {stats.deltaEntries} log entries
       </Text>
-      <List
-        rows={problems.map((p, i) => ({
-          key: String(i),
-          text: formatProblem(p),
-          color: p.kind === "corrupt" ? "red" : "yellow",
-        }))}
-        selected={props.selected}
-        height={props.height - (props.openError ? 4 : 3)}
-        focused
-        empty="(no problems)"
-      />
+      <Box flexDirection="column" height={listHeight}>
+        <List
+          rows={problems.map((p, i) => ({
+            key: String(i),
+            text: formatProblem(p),
+            color: p.kind === "corrupt" ? "red" : "yellow",
+          }))}
+          selected={props.selected}
+          height={listHeight}
+          focused
+          empty="(no problems)"
+        />
+      </Box>
       {omitted > 0 ? <Text dimColor>... and {omitted} more</Text> : null}
+      {current ? (
+        <Box height={detailHeight} marginTop={0}>
+          <Text wrap="wrap">
+            {current.structure} {current.field} at {current.offset}: {current.message} (expected{" "}
+            {current.expected}, got {current.actual}; {current.kind})
+          </Text>
+        </Box>
+      ) : null}
     </Box>
   );
 }
