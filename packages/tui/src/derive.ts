@@ -1,6 +1,7 @@
 // What the panes show, derived from the session and the state: pure functions of both, called
 // through useMemo so each is recomputed only when its inputs (or the live revision) change.
-import { S_IFDIR, S_IFLNK, S_IFMT, type Stat } from "@daxfs/core";
+import { type DeltaEntry, S_IFDIR, S_IFLNK, S_IFMT, type Stat } from "@daxfs/core";
+import { DeltaType } from "@daxfs/format";
 import { type DiffChange, modeString } from "@daxfs/inspect";
 import type { Session } from "./session.js";
 
@@ -82,7 +83,31 @@ export function statLine(stat: Stat): string {
   return `inode ${stat.ino}  ${modeString(stat.mode)}  owner ${stat.uid}:${stat.gid}  size ${stat.size}  nlink ${stat.nlink}`;
 }
 
-/** Path -> change of the selected branch against its parent, for the file pane's marks. */
-export function changeMarks(changes: readonly DiffChange[]): Map<string, DiffChange["change"]> {
-  return new Map(changes.map((c) => [c.path, c.change]));
+/**
+ * What a branch's own log did to each inode, for the file pane's marks: created (CREATE, MKDIR,
+ * SYMLINK) is "added", moved (RENAME) "renamed", written or changed (WRITE, TRUNCATE, SETATTR)
+ * "modified" unless added here. A pass over the log instead of diffBranches' walk of two whole
+ * trees, so selecting a branch of a large image stays quick; the diff screen does the walk.
+ */
+export function ownChanges(entries: readonly DeltaEntry[]): Map<number, DiffChange["change"]> {
+  const marks = new Map<number, DiffChange["change"]>();
+  for (const entry of entries) {
+    const was = marks.get(entry.ino);
+    switch (entry.type) {
+      case DeltaType.CREATE:
+      case DeltaType.MKDIR:
+      case DeltaType.SYMLINK:
+        marks.set(entry.ino, "added");
+        break;
+      case DeltaType.RENAME:
+        if (was !== "added") marks.set(entry.ino, "renamed");
+        break;
+      case DeltaType.WRITE:
+      case DeltaType.TRUNCATE:
+      case DeltaType.SETATTR:
+        if (was === undefined) marks.set(entry.ino, "modified");
+        break;
+    }
+  }
+  return marks;
 }

@@ -31,9 +31,17 @@ export function tempDir(): { dir: string; remove(): void } {
 
 export async function renderApp(
   imagePath: string,
-  options: { pollMs?: number; theme?: Theme; columns?: number; rows?: number; hide?: string } = {},
+  options: {
+    pollMs?: number;
+    theme?: Theme;
+    columns?: number;
+    rows?: number;
+    hide?: string;
+    backing?: string;
+  } = {},
 ) {
-  const session = Session.open(FileImage.open(imagePath));
+  const backing = options.backing === undefined ? undefined : FileImage.open(options.backing);
+  const session = Session.open(FileImage.open(imagePath), backing ? { backing } : {});
   const theme = options.theme ?? { color: false, ascii: true };
   const ui = render(
     <ThemeContext.Provider value={theme}>
@@ -65,6 +73,7 @@ export async function renderApp(
     close() {
       ui.unmount();
       session.close();
+      backing?.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // layer), driven by key presses; frames are compared as text (inline snapshots, reviewed).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { branchContext, buildImage, commitBranch, FileImage } from "@daxfs/core";
+import { branchContext, buildImage, buildSplitImage, commitBranch, FileImage } from "@daxfs/core";
 import { DAXFS_BRANCHING_BASE_OFFSET } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY, renderApp, tempDir } from "../../test/harness.js";
@@ -359,6 +359,21 @@ describe("live refresh", () => {
     await app.wait(200);
     expect(app.frame()).toContain("committed");
     expect(app.frame()).toContain("ESTALE");
+    app.close();
+  });
+});
+
+describe("split image", () => {
+  it("reads file data from the backing file", async () => {
+    const path = join(tmp.dir, "split.img");
+    const backing = join(tmp.dir, "split.data");
+    const split = buildSplitImage(sampleRoot(), { split: {} });
+    writeFileSync(path, split.image);
+    writeFileSync(backing, split.backing);
+    const app = await open(path, { backing });
+    await app.press(KEY.tab, KEY.down, KEY.enter, KEY.down);
+    expect(app.frame()).toContain("/etc/hostname (6 bytes, 0-6)");
+    expect(app.frame()).toContain("1 daxfs");
     app.close();
   });
 });

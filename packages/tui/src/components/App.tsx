@@ -6,7 +6,7 @@ import { BranchState, DeltaType } from "@daxfs/format";
 import { branchLabel, stateName } from "@daxfs/inspect";
 import { Box, useApp, useInput, useStdout } from "ink";
 import { useEffect, useMemo, useReducer, useState } from "react";
-import { changeMarks, fileRows, isDir } from "../derive.js";
+import { fileRows, isDir, ownChanges } from "../derive.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
 import { changeContent } from "../line-diff.js";
 import { previewOf } from "../preview.js";
@@ -111,14 +111,13 @@ export function App({ session, pollMs = 500, size }: AppProps) {
   const fileKeys = fileList.map((r) => r.path);
   const file = fileList.find((r) => r.path === state.selected.files) ?? fileList[0];
 
-  // Marks against the parent, only for a branch that has one.
+  // Marks against the parent from the branch's own log (main has no parent: none).
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const marks = useMemo(() => {
-    if (branch === undefined || !record || record.parentId === 0 || state.screen !== "browse")
-      return new Map();
-    const diff = load(() => session.diff(branch));
-    return diff.ok ? changeMarks(diff.value.changes) : new Map();
-  }, [session, branch, record?.parentId, state.screen, rev]);
+    if (branch === undefined || !record || record.parentId === 0) return new Map();
+    const log = load(() => session.branchLog(record));
+    return log.ok ? ownChanges(log.value.entries) : new Map();
+  }, [session, branch, record?.id, record?.logSize, rev]);
 
   const body = Math.max(6, termRows - 2);
   const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));

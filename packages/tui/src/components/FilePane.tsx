@@ -10,7 +10,8 @@ export function FilePane(props: {
   session: Session;
   branch: string;
   rows: readonly FileRow[];
-  marks: ReadonlyMap<string, DiffChange["change"]>;
+  /** Change marks by inode. */
+  marks: ReadonlyMap<number, DiffChange["change"]>;
   selected: string | undefined;
   height: number;
   width: number;
@@ -34,11 +35,11 @@ export function FilePane(props: {
       text: fileText(
         row,
         stat.ok ? stat.value : undefined,
-        props.marks.get(row.path),
+        props.marks.get(row.ino),
         props.width - 1,
         target?.ok ? target.value : undefined,
       ),
-      color: props.marks.has(row.path) ? "yellow" : undefined,
+      color: props.marks.has(row.ino) ? "yellow" : undefined,
     };
   });
   const title = props.search

@@ -1,0 +1,33 @@
+import type { DeltaEntry } from "@daxfs/core";
+import { DeltaType } from "@daxfs/format";
+import { describe, expect, it } from "vitest";
+import { ownChanges } from "./derive.js";
+
+const entry = (type: DeltaType, ino: number) => ({ type, ino }) as DeltaEntry;
+
+describe("ownChanges", () => {
+  it("marks created inodes added, moved ones renamed and written ones modified", () => {
+    const marks = ownChanges([
+      entry(DeltaType.CREATE, 10),
+      entry(DeltaType.WRITE, 10),
+      entry(DeltaType.RENAME, 10),
+      entry(DeltaType.WRITE, 5),
+      entry(DeltaType.RENAME, 5),
+      entry(DeltaType.RENAME, 6),
+      entry(DeltaType.WRITE, 6),
+      entry(DeltaType.SETATTR, 7),
+      entry(DeltaType.TRUNCATE, 8),
+      entry(DeltaType.MKDIR, 11),
+      entry(DeltaType.SYMLINK, 12),
+    ]);
+    expect(Object.fromEntries(marks)).toEqual({
+      10: "added",
+      5: "renamed",
+      6: "renamed",
+      7: "modified",
+      8: "modified",
+      11: "added",
+      12: "added",
+    });
+  });
+});
