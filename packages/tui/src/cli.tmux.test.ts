@@ -2,7 +2,8 @@
 // image built here, send-keys types, capture-pane reads the screen. tmux is a test dependency
 // (scripts/setup.sh --all installs it); its own socket keeps this server apart from any other.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +29,8 @@ afterAll(() => {
   tmp.remove();
 });
 
+/** daxfs-fuse mounts need /dev/fuse and root; the -m test is reported as skipped otherwise. */
+const canMount = existsSync("/dev/fuse") && process.getuid?.() === 0;
 const ESC = "\u001b";
 /** An SGR foreground colour: what NO_COLOR and TERM=dumb must not draw. */
 const FOREGROUND = new RegExp(`${ESC}\\[3[0-7]m`);
@@ -116,6 +119,36 @@ describe("daxfs-tui in tmux", () => {
     await waitFor("inspect", "Branches (2)");
     await keys("inspect", "q");
     await waitFor("inspect", "EXIT=0");
+  });
+
+  // -m on a daxfs-fuse mount served by this process: writes through the mount show up live.
+  it.skipIf(!canMount)("follows a daxfs-fuse mount (-m) as it is written to", async () => {
+    const { mountDaxfs } = await import("@daxfs/fuse-ref");
+    const mounted = join(tmp.dir, "mounted.img");
+    writeSampleImage(mounted);
+    const mountpoint = join(tmp.dir, "mnt");
+    mkdirSync(mountpoint);
+    const mount = await mountDaxfs({
+      image: mounted,
+      mountpoint,
+      branch: "work",
+      parent: "main",
+      log: () => {},
+    });
+    try {
+      start("fuse", "", 80, 24, `node ${cli} -m ${mountpoint}`);
+      await waitFor("fuse", "Branches (3)");
+      await keys("fuse", "Down", "Down");
+      await waitFor("fuse", "Files of work");
+      // Async, so this process's event loop stays free to serve the FUSE request.
+      await writeFile(join(mountpoint, "hello.txt"), "hi\n");
+      const shown = await waitFor("fuse", "hello.txt");
+      expect(shown).toMatch(/ \+ {3}hello\.txt +3/);
+      await keys("fuse", "q");
+      await waitFor("fuse", "EXIT=0");
+    } finally {
+      await mount.close();
+    }
   });
 
   it("exits 2 without a terminal, naming the daxfs-inspect command", () => {
