@@ -49,3 +49,11 @@ describe("line diff", () => {
     expect(lineDiff("x\ny", "y")).toEqual(["- x", "  y"]);
   });
 });
+
+describe("printable", () => {
+  it("shows control characters from an image as ?", async () => {
+    const { printable } = await import("./printable.js");
+    expect(printable("evil\u001b[2Jname\u0007\u009b")).toBe("evil?[2Jname??");
+    expect(printable("plain ünïcode")).toBe("plain ünïcode");
+  });
+});

@@ -2,7 +2,7 @@
 // layer), driven by key presses; frames are compared as text (inline snapshots, reviewed).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { branchContext, buildImage, buildSplitImage, commitBranch, FileImage } from "@daxfs/core";
+import { branchContext, buildImage, buildSplitImage, commitBranch, FileImage, makeFile } from "@daxfs/core";
 import { DAXFS_BRANCHING_BASE_OFFSET } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY, renderApp, tempDir } from "../../test/harness.js";
@@ -374,6 +374,21 @@ describe("split image", () => {
     await app.press(KEY.tab, KEY.down, KEY.enter, KEY.down);
     expect(app.frame()).toContain("/etc/hostname (6 bytes, 0-6)");
     expect(app.frame()).toContain("1 daxfs");
+    app.close();
+  });
+});
+
+describe("untrusted names", () => {
+  it("shows control characters in names and contents as ?", async () => {
+    const path = join(tmp.dir, "names.img");
+    const root = sampleRoot();
+    root.children.set("evil\u001b[2Jname", makeFile("red \u001b[31mtext\n"));
+    writeFileSync(path, buildImage(root));
+    const app = await open(path);
+    await app.press(KEY.down, KEY.down);
+    expect(app.frame()).toContain(">    evil?[2Jname");
+    expect(app.frame()).toContain("1 red ?[31mtext");
+    expect(app.frame()).not.toContain("\u001b");
     app.close();
   });
 });

@@ -2,6 +2,7 @@
 // a line diff of its contents.
 import type { DiffChange } from "@daxfs/inspect";
 import { Box, Text } from "ink";
+import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { Lines } from "./Lines.js";
 import { List, Title } from "./List.js";
@@ -23,7 +24,7 @@ export function DiffScreen(props: {
     <Box flexDirection="column" height={props.height}>
       <Title text={props.title} focused />
       {props.error ? (
-        <Text wrap="wrap">{props.error}</Text>
+        <Text wrap="wrap">{printable(props.error)}</Text>
       ) : (
         <>
           <List

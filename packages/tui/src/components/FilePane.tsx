@@ -3,6 +3,7 @@
 import type { DiffChange } from "@daxfs/inspect";
 import { Box, Text } from "ink";
 import { type FileRow, fileText, isSymlink } from "../derive.js";
+import { printable } from "../printable.js";
 import { load, type Session } from "../session.js";
 import { List, type Row, Title, windowStart } from "./List.js";
 
@@ -49,7 +50,7 @@ export function FilePane(props: {
     <Box flexDirection="column" height={height}>
       <Title text={title} focused={props.focused} />
       {props.error ? (
-        <Text wrap="wrap">{props.error}</Text>
+        <Text wrap="wrap">{printable(props.error)}</Text>
       ) : (
         <List
           rows={visible}
@@ -59,7 +60,7 @@ export function FilePane(props: {
           empty="(empty directory)"
         />
       )}
-      {props.searchInput !== null ? <Text>/{props.searchInput}_</Text> : null}
+      {props.searchInput !== null ? <Text>/{printable(props.searchInput)}_</Text> : null}
     </Box>
   );
 }

@@ -1,5 +1,6 @@
 // Plain lines of text, each cut at the pane's edge; a line's colour may depend on its text.
 import { Text } from "ink";
+import { printable } from "../printable.js";
 
 export function Lines({
   lines,
@@ -14,7 +15,7 @@ export function Lines({
     <>
       {numbered.map(({ place, text }) => (
         <Text key={place} wrap="truncate" color={colorOf?.(text)}>
-          {text}
+          {printable(text)}
         </Text>
       ))}
     </>

@@ -1,5 +1,6 @@
 // A windowed list: only the rows that fit are rendered, the selected one kept in view.
 import { Box, Text } from "ink";
+import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 
 export interface Row {
@@ -44,7 +45,7 @@ export function List({ rows, selected, height, focused, empty }: ListProps) {
             dimColor={row.dim}
           >
             {isSelected ? (focused ? ">" : "*") : " "}
-            {row.text}
+            {printable(row.text)}
           </Text>
         );
       })}
@@ -57,7 +58,7 @@ export function Title({ text, focused }: { text: string; focused: boolean }) {
   const theme = useTheme();
   return (
     <Text bold={focused} color={focused ? tint(theme, "cyan") : undefined} wrap="truncate">
-      {focused && !theme.color ? `[${text}]` : text}
+      {printable(focused && !theme.color ? `[${text}]` : text)}
     </Text>
   );
 }

@@ -3,6 +3,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { describeEntry } from "@daxfs/inspect";
 import { Box, Text } from "ink";
+import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
 
@@ -26,7 +27,7 @@ export function LogScreen(props: {
       />
       <Text dimColor wrap="truncate">{`${"OFFSET".padStart(10)}  TYPE     DETAILS`}</Text>
       {props.error ? (
-        <Text wrap="wrap">{props.error}</Text>
+        <Text wrap="wrap">{printable(props.error)}</Text>
       ) : (
         <List
           rows={props.entries.map((e) => ({ key: String(e.offset), text: describeEntry(e) }))}
@@ -38,7 +39,7 @@ export function LogScreen(props: {
       )}
       {props.stoppedBy ? (
         <Text color={tint(theme, "red")} wrap="truncate">
-          log stops here: {props.stoppedBy}
+          log stops here: {printable(props.stoppedBy)}
         </Text>
       ) : null}
     </Box>

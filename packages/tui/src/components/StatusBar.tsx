@@ -1,5 +1,6 @@
 // The bottom line: the screens, the most used keys, and a message (errors, ESTALE).
 import { Text } from "ink";
+import { printable } from "../printable.js";
 import type { Screen } from "../state.js";
 import { tint, useTheme } from "../theme.js";
 
@@ -20,7 +21,7 @@ export function StatusBar({ screen, message }: { screen: Screen; message: string
         </Text>
       ))}
       <Text> ? help q quit </Text>
-      <Text color={tint(theme, "yellow")}>{message}</Text>
+      <Text color={tint(theme, "yellow")}>{printable(message)}</Text>
     </Text>
   );
 }

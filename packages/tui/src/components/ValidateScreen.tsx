@@ -2,6 +2,7 @@
 // problem names.
 import { formatProblem, type ValidationReport } from "@daxfs/core";
 import { Box, Text } from "ink";
+import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
 
@@ -26,7 +27,7 @@ export function ValidateScreen(props: {
       />
       {props.openError ? (
         <Text color={tint(theme, "red")} wrap="truncate">
-          The image does not open: {props.openError}
+          The image does not open: {printable(props.openError)}
         </Text>
       ) : null}
       <Text dimColor wrap="truncate">
@@ -50,8 +51,9 @@ export function ValidateScreen(props: {
       {current ? (
         <Box height={detailHeight} marginTop={0}>
           <Text wrap="wrap">
-            {current.structure} {current.field} at {current.offset}: {current.message} (expected{" "}
-            {current.expected}, got {current.actual}; {current.kind})
+            {printable(
+              `${current.structure} ${current.field} at ${current.offset}: ${current.message} (expected ${current.expected}, got ${current.actual}; ${current.kind})`,
+            )}
           </Text>
         </Box>
       ) : null}
