@@ -1,7 +1,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { DeltaType } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
-import { ownChanges } from "./derive.js";
+import { ownChanges, problemTarget } from "./derive.js";
 
 const entry = (type: DeltaType, ino: number) => ({ type, ino }) as DeltaEntry;
 
@@ -29,5 +29,17 @@ describe("ownChanges", () => {
       11: "added",
       12: "added",
     });
+  });
+});
+
+describe("problemTarget", () => {
+  it("reads what a validator structure names", () => {
+    expect(problemTarget("branch 3")).toEqual({ kind: "branch", slot: 3 });
+    expect(problemTarget("delta agent@1122363")).toEqual({ kind: "log", branch: "agent", offset: 1122363 });
+    expect(problemTarget("delta id 7@4096")).toEqual({ kind: "log", branch: "id 7", offset: 4096 });
+    expect(problemTarget("replay main")).toEqual({ kind: "log", branch: "main" });
+    expect(problemTarget("inode 12")).toEqual({ kind: "inode", ino: 12 });
+    expect(problemTarget("dirent 4[2]")).toEqual({ kind: "inode", ino: 4 });
+    expect(problemTarget("superblock")).toBeUndefined();
   });
 });

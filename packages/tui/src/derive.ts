@@ -80,7 +80,8 @@ export function fileText(
 
 /** `ls -l`'s fields of one inode, for the preview's first line. */
 export function statLine(stat: Stat): string {
-  return `inode ${stat.ino}  ${modeString(stat.mode)}  owner ${stat.uid}:${stat.gid}  size ${stat.size}  nlink ${stat.nlink}`;
+  const links = `${stat.nlink} link${stat.nlink === 1 ? "" : "s"}`;
+  return `inode ${stat.ino} ${modeString(stat.mode)} ${stat.uid}:${stat.gid} ${stat.size} B, ${links}`;
 }
 
 /**
@@ -110,4 +111,26 @@ export function ownChanges(entries: readonly DeltaEntry[]): Map<number, DiffChan
     }
   }
   return marks;
+}
+
+/** What a validator problem's structure names, for the validation screen's jumps. */
+export type ProblemTarget =
+  | { kind: "branch"; slot: number }
+  | { kind: "log"; branch: string; offset?: number }
+  | { kind: "inode"; ino: number };
+
+/**
+ * "branch N" is a slot; "delta NAME@OFFSET" an entry of NAME's log ("id N" for a branch without
+ * a name) and "replay NAME" that log; "inode N" an inode and "dirent N[i]" directory N's array.
+ */
+export function problemTarget(structure: string): ProblemTarget | undefined {
+  let match = /^branch (\d+)$/.exec(structure);
+  if (match) return { kind: "branch", slot: Number(match[1]) };
+  match = /^delta (.+)@(\d+)/.exec(structure);
+  if (match) return { kind: "log", branch: match[1] as string, offset: Number(match[2]) };
+  match = /^replay (.+)$/.exec(structure);
+  if (match) return { kind: "log", branch: match[1] as string };
+  match = /^(?:inode|dirent) (\d+)/.exec(structure);
+  if (match) return { kind: "inode", ino: Number(match[1]) };
+  return undefined;
 }

@@ -2,8 +2,16 @@
 // layer), driven by key presses; frames are compared as text (inline snapshots, reviewed).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { branchContext, buildImage, buildSplitImage, commitBranch, FileImage, makeFile } from "@daxfs/core";
-import { DAXFS_BRANCHING_BASE_OFFSET } from "@daxfs/format";
+import {
+  branchContext,
+  buildImage,
+  buildSplitImage,
+  commitBranch,
+  DaxfsImage,
+  FileImage,
+  makeFile,
+} from "@daxfs/core";
+import { DAXFS_BRANCHING_BASE_OFFSET, DaxfsBaseInode } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY, renderApp, tempDir } from "../../test/harness.js";
 import { sampleRoot, writeInBranch, writeSampleImage } from "../../test/sample-image.js";
@@ -29,7 +37,7 @@ describe("browse screen", () => {
       >main           #1 active    g0 [--------]
          agent        #2 active    g0 [--------]
       Files of main                    /bin (directory)
-      *  > bin/                        inode 2  drwxr-xr-x  owner 0:0  size 271  nlin…
+      *  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
          > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
            lib             -> usr/lib
 
@@ -61,7 +69,7 @@ describe("browse screen", () => {
        main           #1 active    g0 [--------]
       *  agent        #2 active    g0 [--------]
       [Files of agent]                 /etc/motd (1991 bytes, 0-311)
-         > bin/                        inode 6  -rw-r--r--  owner 0:0  size 1991  nli…
+         > bin/                        inode 6 -rw-r--r-- 0:0 1991 B, 1 link
          v etc/                         1 line 1 of the motd
        M     hostname               6   2 line 2 of the motd
       >      motd                1991   3 line 3 of the motd
@@ -119,7 +127,7 @@ describe("browse screen", () => {
       *main           #1 active    g0 [--------]
          agent        #2 active    g0 [--------]
       [Files of main matching "mo" (1… /etc/motd (1991 bytes, 0-311)
-      >    /etc/motd             1991  inode 6  -rw-r--r--  owner 0:0  size 1991  nli…
+      >    /etc/motd             1991  inode 6 -rw-r--r-- 0:0 1991 B, 1 link
                                         1 line 1 of the motd
                                         2 line 2 of the motd
                                         3 line 3 of the motd
@@ -341,6 +349,31 @@ describe("validation screen", () => {
   });
 });
 
+describe("a wrong link count", () => {
+  it("is reported under its inode, and Enter on it shows the file", async () => {
+    const path = join(tmp.dir, "nlink.img");
+    writeSampleImage(path);
+    const source = FileImage.open(path, { writable: true });
+    const opened = DaxfsImage.open(source);
+    const motd = opened.view("main").resolve("/etc/motd");
+    const table = DAXFS_BRANCHING_BASE_OFFSET + Number(opened.base?.superblock.inodeOffset ?? 0);
+    const field = table + (motd - 1) * DaxfsBaseInode.size + DaxfsBaseInode.offsets.nlink;
+    source.write(field, Uint8Array.of(5, 0, 0, 0));
+    source.close();
+    const app = await open(path);
+    await app.press("4");
+    expect(app.frame()).toContain(
+      `>${field} inode ${motd}.nlink: expected 1 (directory entries naming it), got 5`,
+    );
+    await app.press(KEY.enter);
+    expect(app.frame()).toContain(">      motd");
+    expect(app.frame()).toContain(`inode ${motd} -rw-r--r-- 0:0 1991 B, 5 links`);
+    await app.press(KEY.backspace);
+    expect(app.frame()).toContain("[Validation: 1 problems]");
+    app.close();
+  });
+});
+
 describe("live refresh", () => {
   it("shows an append and a commit underneath within a poll, keeping the selection", async () => {
     const live = join(tmp.dir, "live.img");
@@ -401,7 +434,7 @@ describe("static image", () => {
     expect(app.frame()).toMatchInlineSnapshot(`
       "<tmp>/static.img static, 7 inodes
       [Files of main]                  /bin (directory)
-      >  > bin/                        inode 2  drwxr-xr-x  owner 0:0  size 271  nlin…
+      >  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
          > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
            lib             -> usr/lib
 

@@ -6,7 +6,7 @@ import { BranchState, DeltaType } from "@daxfs/format";
 import { branchLabel, stateName } from "@daxfs/inspect";
 import { Box, useApp, useInput, useStdout } from "ink";
 import { useEffect, useMemo, useReducer, useState } from "react";
-import { fileRows, isDir, ownChanges } from "../derive.js";
+import { fileRows, isDir, ownChanges, problemTarget } from "../derive.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
 import { changeContent } from "../line-diff.js";
 import { previewOf } from "../preview.js";
@@ -226,27 +226,27 @@ export function App({ session, pollMs = 500, size }: AppProps) {
 
   /** "branch N" (a slot), "delta NAME@OFF" and "inode N" name things the other screens show. */
   const jumpToProblem = (structure: string) => {
-    const slot = /^branch (\d+)/.exec(structure);
-    const delta = /^delta (.+)@(\d+)/.exec(structure);
-    const inode = /^inode (\d+)/.exec(structure);
-    if (slot) {
-      const found = branchRows.find((r) => r.record.slot === Number(slot[1]));
+    const target = problemTarget(structure);
+    const branchNamed = (name: string) =>
+      branchRows.find((r) => r.record.name === name || `id ${r.record.id}` === name);
+    if (target?.kind === "branch") {
+      const found = branchRows.find((r) => r.record.slot === target.slot);
       if (found) {
         dispatch({ type: "select", list: "branches", key: String(found.record.id) });
         dispatch({ type: "screen", screen: "browse" });
         dispatch({ type: "focus", pane: "branches" });
         return;
       }
-    } else if (delta) {
-      const found = branchRows.find((r) => branchLabel(r.record) === delta[1]);
+    } else if (target?.kind === "log") {
+      const found = branchNamed(target.branch);
       if (found) {
         dispatch({ type: "select", list: "branches", key: String(found.record.id) });
-        dispatch({ type: "select", list: "log", key: delta[2] });
+        dispatch({ type: "select", list: "log", key: target.offset?.toString() });
         dispatch({ type: "screen", screen: "log" });
         return;
       }
-    } else if (inode && session.image) {
-      const path = load(() => session.pathOf("main", Number(inode[1])));
+    } else if (target?.kind === "inode" && session.image) {
+      const path = load(() => session.pathOf("main", target.ino));
       if (path.ok && path.value !== undefined) return jumpToPath("main", path.value, "validate");
     }
     setMessage(structure ? `nothing to show for ${structure}` : "");
