@@ -137,12 +137,13 @@ describe("daxfs-tui in tmux", () => {
     });
     try {
       start("fuse", "", 80, 24, `node ${cli} -m ${mountpoint}`);
-      await waitFor("fuse", "Branches (3)");
+      let shown = await waitFor("fuse", `@${mountpoint}`);
+      expect(shown).toMatch(new RegExp(` {2}work .* @${mountpoint}`));
       await keys("fuse", "Down", "Down");
       await waitFor("fuse", "Files of work");
       // Async, so this process's event loop stays free to serve the FUSE request.
       await writeFile(join(mountpoint, "hello.txt"), "hi\n");
-      const shown = await waitFor("fuse", "hello.txt");
+      shown = await waitFor("fuse", "hello.txt");
       expect(shown).toMatch(/ \+ {3}hello\.txt +3/);
       await keys("fuse", "q");
       await waitFor("fuse", "EXIT=0");

@@ -87,7 +87,11 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
   try {
     const theme = themeFromEnv(io.env ?? {});
     const app = render(
-      createElement(ThemeContext.Provider, { value: theme }, createElement(App, { session })),
+      createElement(
+        ThemeContext.Provider,
+        { value: theme },
+        createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
+      ),
       {
         stdin: io.terminal.stdin,
         stdout: io.terminal.stdout,

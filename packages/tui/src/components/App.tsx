@@ -9,6 +9,7 @@ import { useEffect, useMemo, useReducer, useState } from "react";
 import { fileRows, isDir, ownChanges, problemTarget } from "../derive.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
 import { changeContent } from "../line-diff.js";
+import { branchMounts, type TargetPaths } from "../mounts.js";
 import { previewOf } from "../preview.js";
 import { load, type Session } from "../session.js";
 import { initialState, reducer, type Screen } from "../state.js";
@@ -28,6 +29,8 @@ export interface AppProps {
   pollMs?: number;
   /** A fixed screen size instead of the terminal's (tests). */
   size?: { columns: number; rows: number };
+  /** What the TUI was opened on, to find where branches are mounted; none looked up when absent. */
+  target?: TargetPaths;
 }
 
 const LOG_TYPES = [
@@ -62,7 +65,7 @@ function viewable(record: BranchRecord | undefined, staticImage: boolean): { nam
   return { name: record.name };
 }
 
-export function App({ session, pollMs = 500, size }: AppProps) {
+export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { exit } = useApp();
   const [state, dispatch] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
   const terminal = useTerminalSize();
@@ -82,6 +85,21 @@ export function App({ session, pollMs = 500, size }: AppProps) {
     }, pollMs);
     return () => clearInterval(timer);
   }, [session, pollMs]);
+
+  // Where branches are mounted: read after the first screen and again on each live change.
+  const [mounts, setMounts] = useState<ReadonlyMap<string, string[]>>(new Map());
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  useEffect(() => {
+    if (!opened || !session.image) return;
+    let current = true;
+    branchMounts(opened).then(
+      (found) => current && setMounts(found),
+      () => {}, // no mount table (another OS, a sandbox): no mount points shown
+    );
+    return () => {
+      current = false;
+    };
+  }, [opened, session, rev]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const summary = useMemo(() => session.summary(), [session, rev]);
@@ -375,6 +393,7 @@ export function App({ session, pollMs = 500, size }: AppProps) {
             selected={branchKey}
             height={branchHeight}
             focused={focus === "branches"}
+            mounts={mounts}
             staticImage={staticImage}
           />
         )}

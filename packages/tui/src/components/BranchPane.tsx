@@ -5,11 +5,12 @@ import type { BranchRow } from "../session.js";
 import { bar, stateColor, type Theme, useTheme } from "../theme.js";
 import { List, type Row, Title } from "./List.js";
 
-export function branchText(row: BranchRow, theme: Theme): string {
+export function branchText(row: BranchRow, theme: Theme, mountedAt: readonly string[] = []): string {
   const r = row.record;
   const indent = "  ".repeat(row.depth);
   const name = `${indent}${branchLabel(r)}`.padEnd(14);
-  return `${name} #${r.id} ${stateName(r.state).padEnd(9)} g${r.generation} ${bar(r.logSize, r.logCapacity, 8, theme)}`;
+  const mounted = mountedAt.length > 0 ? ` @${mountedAt.join(",")}` : "";
+  return `${name} #${r.id} ${stateName(r.state).padEnd(9)} g${r.generation} ${bar(r.logSize, r.logCapacity, 8, theme)}${mounted}`;
 }
 
 export function BranchPane(props: {
@@ -18,11 +19,13 @@ export function BranchPane(props: {
   height: number;
   focused: boolean;
   staticImage: boolean;
+  /** Branch name -> where it is mounted. */
+  mounts: ReadonlyMap<string, string[]>;
 }) {
   const theme = useTheme();
   const rows: Row[] = props.rows.map((row) => ({
     key: String(row.record.id),
-    text: branchText(row, theme),
+    text: branchText(row, theme, row.record.name === "" ? [] : props.mounts.get(row.record.name)),
     color: stateColor(row.record.state),
   }));
   return (
