@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// daxfs-tui: thin wrapper over main.ts (docs/tui.md).
+// daxfs-tui: thin wrapper over main.ts (docs/tui.md). React's production build (smaller, no
+// development checks) is chosen through NODE_ENV before React loads, hence the dynamic import.
 import { runCli } from "@daxfs/core";
-import { EXIT_USAGE, main } from "./main.js";
+
+process.env.NODE_ENV ??= "production";
+const { EXIT_USAGE, main } = await import("./main.js");
 
 const tty = process.stdin.isTTY && process.stdout.isTTY;
 runCli(
