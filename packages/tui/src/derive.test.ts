@@ -43,3 +43,11 @@ describe("problemTarget", () => {
     expect(problemTarget("superblock")).toBeUndefined();
   });
 });
+
+describe("entryTime", () => {
+  it("shows a log timestamp (ns since the epoch) as UTC, and 0 as no time", async () => {
+    const { entryTime } = await import("./components/LogScreen.js");
+    expect(entryTime(1_764_553_543_058_000_001n)).toBe("2025-12-01T01:45:43.058Z");
+    expect(entryTime(0n)).toBe("no time");
+  });
+});

@@ -7,6 +7,16 @@ import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
 
+/** An entry's timestamp (ns since the epoch, NOTES.md item 7) as UTC time, or "no time" for 0. */
+export function entryTime(timestamp: bigint): string {
+  if (timestamp === 0n) return "no time";
+  const ms = Number(timestamp / 1_000_000n);
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${timestamp} ns` : date.toISOString();
+}
+
+const DETAIL_HEIGHT = 3;
+
 export function LogScreen(props: {
   branch: string;
   entries: readonly DeltaEntry[];
@@ -19,6 +29,9 @@ export function LogScreen(props: {
   stoppedBy?: string;
 }) {
   const theme = useTheme();
+  const current = props.entries.find((e) => String(e.offset) === props.selected);
+  // The selected entry in full below the list: its time and size, then its details wrapped.
+  const listHeight = props.height - 2 - (props.stoppedBy ? 1 : 0) - (current ? DETAIL_HEIGHT : 0);
   return (
     <Box flexDirection="column" height={props.height}>
       <Title
@@ -29,14 +42,24 @@ export function LogScreen(props: {
       {props.error ? (
         <Text wrap="wrap">{printable(props.error)}</Text>
       ) : (
-        <List
-          rows={props.entries.map((e) => ({ key: String(e.offset), text: describeEntry(e) }))}
-          selected={props.selected}
-          height={props.height - (props.stoppedBy ? 3 : 2)}
-          focused
-          empty="(no entries)"
-        />
+        <Box flexDirection="column" height={listHeight}>
+          <List
+            rows={props.entries.map((e) => ({ key: String(e.offset), text: describeEntry(e) }))}
+            selected={props.selected}
+            height={listHeight}
+            focused
+            empty="(no entries)"
+          />
+        </Box>
       )}
+      {current && !props.error ? (
+        <Box flexDirection="column" height={DETAIL_HEIGHT}>
+          <Text dimColor wrap="truncate">
+            {`entry at ${current.offset}, ${current.totalSize} bytes, ${entryTime(current.timestamp)}`}
+          </Text>
+          <Text wrap="wrap">{printable(describeEntry(current).trim())}</Text>
+        </Box>
+      ) : null}
       {props.stoppedBy ? (
         <Text color={tint(theme, "red")} wrap="truncate">
           log stops here: {printable(props.stoppedBy)}
