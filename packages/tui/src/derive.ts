@@ -12,6 +12,59 @@ export interface FileRow {
   mode: number;
   depth: number;
   expanded: boolean;
+  /** A name the branch deleted: shown from this branch (its parent), where it still exists. */
+  removedFrom?: string;
+}
+
+/** Names the branch's own log deleted, by directory inode, and the parent that still has them. */
+export interface RemovedNames {
+  parent: string;
+  byDirectory: ReadonlyMap<number, ReadonlySet<string>>;
+}
+
+/** The DELETE entries of a branch's own log, by directory: the file pane shows them as `-` rows. */
+export function removedNames(entries: readonly DeltaEntry[], parent: string): RemovedNames {
+  const byDirectory = new Map<number, Set<string>>();
+  for (const entry of entries) {
+    if (entry.type !== DeltaType.DELETE) continue;
+    const names = byDirectory.get(entry.parentIno) ?? new Set<string>();
+    names.add(entry.name);
+    byDirectory.set(entry.parentIno, names);
+  }
+  return { parent, byDirectory };
+}
+
+/**
+ * Rows for the names deleted from directory `dir` that its parent branch still has (a name the
+ * branch created and deleted again never was the parent's) and the branch has not made again.
+ */
+function removedRows(
+  session: Session,
+  removed: RemovedNames | undefined,
+  dir: { path: string; ino: number; depth: number },
+  present: ReadonlySet<string>,
+): FileRow[] {
+  const rows: FileRow[] = [];
+  for (const name of removed?.byDirectory.get(dir.ino) ?? []) {
+    if (present.has(name) || !removed) continue;
+    try {
+      const view = session.view(removed.parent);
+      const ino = view.lookup(dir.ino, name);
+      const { mode } = view.stat(ino);
+      rows.push({
+        path: childPath(dir.path, name),
+        name,
+        ino,
+        mode,
+        depth: dir.depth,
+        expanded: false,
+        removedFrom: removed.parent,
+      });
+    } catch {
+      // Not in the parent (created and deleted here, or the directory is new): nothing to show.
+    }
+  }
+  return rows;
 }
 
 export const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
@@ -28,6 +81,7 @@ export function fileRows(
   branch: string,
   expanded: ReadonlySet<string>,
   search: string,
+  removed?: RemovedNames,
 ): FileRow[] {
   if (search !== "") {
     return session.search(branch, search).map(({ path, ino }) => ({
@@ -47,15 +101,20 @@ export function fileRows(
   while (pending.length > 0) {
     const dir = pending.pop() as { path: string; ino: number; depth: number };
     const entries = session.readdir(branch, dir.ino);
-    const inserted: FileRow[] = entries.map((e) => {
+    const live: FileRow[] = entries.map((e) => {
       const path = childPath(dir.path, e.name);
       return { path, name: e.name, ino: e.ino, mode: e.mode, depth: dir.depth, expanded: expanded.has(path) };
     });
+    const gone = removedRows(session, removed, dir, new Set(entries.map((e) => e.name)));
+    const inserted =
+      gone.length === 0
+        ? live
+        : [...live, ...gone].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     // Children go right after their directory's row (or at the top for the root).
     const at = dir.path === "/" ? 0 : rows.findIndex((r) => r.path === dir.path) + 1;
     rows.splice(at, 0, ...inserted);
     for (const row of inserted)
-      if (row.expanded && isDir(row.mode))
+      if (row.expanded && isDir(row.mode) && row.removedFrom === undefined)
         pending.push({ path: row.path, ino: row.ino, depth: dir.depth + 1 });
   }
   return rows;

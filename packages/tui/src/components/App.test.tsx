@@ -482,6 +482,24 @@ describe("renames and reused names", () => {
   });
 });
 
+describe("deleted names", () => {
+  it("shows what a branch deleted as - rows read from its parent, but not what it made and deleted", async () => {
+    const path = join(tmp.dir, "deleted.img");
+    writeSampleImage(path);
+    writeInBranch(path, "agent", (files) => {
+      files.unlink("/etc/motd");
+      files.unlink("/etc/new");
+    });
+    const app = await open(path);
+    await app.press(KEY.down, KEY.tab, KEY.down, KEY.enter, KEY.down, KEY.down);
+    expect(app.frame()).toContain(">-     motd                1991");
+    expect(app.frame()).toContain("/etc/motd (1991 bytes, 0-311)");
+    expect(app.frame()).toContain("1 line 1 of the motd");
+    expect(app.frame()).not.toContain("new");
+    app.close();
+  });
+});
+
 describe("a corrupt branch log", () => {
   it("is reported by the validator, and Enter on the problem opens the log at the entry", async () => {
     const path = join(tmp.dir, "badlog.img");

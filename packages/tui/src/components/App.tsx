@@ -6,7 +6,7 @@ import { BranchState, DeltaType } from "@daxfs/format";
 import { branchLabel, stateName } from "@daxfs/inspect";
 import { Box, useApp, useInput, useStdout } from "ink";
 import { useEffect, useMemo, useReducer, useState } from "react";
-import { fileRows, isDir, ownChanges, problemTarget } from "../derive.js";
+import { fileRows, isDir, ownChanges, problemTarget, removedNames } from "../derive.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
 import { changeContent } from "../line-diff.js";
 import { branchMounts, type TargetPaths } from "../mounts.js";
@@ -119,23 +119,33 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
     : { why: `the image does not open: ${session.openError}` };
   const branch = target.name;
 
+  // The branch's own log: marks for what it changed and rows for what it deleted (main: none).
+  const parentName = record
+    ? branchRows.find((r) => r.record.id === record.parentId)?.record.name
+    : undefined;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
+  const ownLog = useMemo(() => {
+    if (branch === undefined || !record || record.parentId === 0) return [];
+    const log = load(() => session.branchLog(record));
+    return log.ok ? log.value.entries : [];
+  }, [session, branch, record?.id, record?.logSize, rev]);
+  const marks = useMemo(() => ownChanges(ownLog), [ownLog]);
+  const removed = useMemo(
+    () => (parentName ? removedNames(ownLog, parentName) : undefined),
+    [ownLog, parentName],
+  );
+
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const files = useMemo(
     () =>
-      branch === undefined ? undefined : load(() => fileRows(session, branch, state.expanded, state.search)),
-    [session, branch, state.expanded, state.search, rev],
+      branch === undefined
+        ? undefined
+        : load(() => fileRows(session, branch, state.expanded, state.search, removed)),
+    [session, branch, state.expanded, state.search, removed, rev],
   );
   const fileList = files?.ok ? files.value : [];
   const fileKeys = fileList.map((r) => r.path);
   const file = fileList.find((r) => r.path === state.selected.files) ?? fileList[0];
-
-  // Marks against the parent from the branch's own log (main has no parent: none).
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const marks = useMemo(() => {
-    if (branch === undefined || !record || record.parentId === 0) return new Map();
-    const log = load(() => session.branchLog(record));
-    return log.ok ? ownChanges(log.value.entries) : new Map();
-  }, [session, branch, record?.id, record?.logSize, rev]);
 
   const body = Math.max(6, termRows - 2);
   const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));
@@ -149,13 +159,23 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
     return load(() =>
       previewOf(
         session,
-        { branch, ino: file.ino, path: file.path },
+        { branch: file.removedFrom ?? branch, ino: file.ino, path: file.path },
         state.preview,
         lowerHeight - 2,
         previewWidth,
       ),
     );
-  }, [session, branch, file?.ino, file?.path, state.preview, lowerHeight, previewWidth, rev]);
+  }, [
+    session,
+    branch,
+    file?.ino,
+    file?.path,
+    file?.removedFrom,
+    state.preview,
+    lowerHeight,
+    previewWidth,
+    rev,
+  ]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const log = useMemo(() => {

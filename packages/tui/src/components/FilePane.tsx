@@ -29,18 +29,22 @@ export function FilePane(props: {
   );
   const start = windowStart(index, rows.length, listHeight);
   const visible: Row[] = rows.slice(start, start + listHeight).map((row) => {
-    const stat = load(() => session.stat(branch, row.ino));
-    const target = isSymlink(row.mode) ? load(() => session.readlink(branch, row.ino)) : undefined;
+    // A deleted name is read from the parent that still has it.
+    const from = row.removedFrom ?? branch;
+    const stat = load(() => session.stat(from, row.ino));
+    const target = isSymlink(row.mode) ? load(() => session.readlink(from, row.ino)) : undefined;
+    const mark = row.removedFrom !== undefined ? "removed" : props.marks.get(row.ino);
     return {
       key: row.path,
       text: fileText(
         row,
         stat.ok ? stat.value : undefined,
-        props.marks.get(row.ino),
+        mark,
         props.width - 1,
         target?.ok ? target.value : undefined,
       ),
-      color: props.marks.has(row.ino) ? "yellow" : undefined,
+      color: mark === "removed" ? "red" : mark ? "yellow" : undefined,
+      dim: mark === "removed",
     };
   });
   const title = props.search
