@@ -1,25 +1,22 @@
-// The TUI: one reducer for the state, derived data memoised per live revision, one input handler
-// that maps keys through the keymap, and the screens laid out for the terminal's size.
-import type { BranchRecord } from "@daxfs/core";
+// The TUI: one reducer for the state, the derived data of app-data.ts, one input handler that maps
+// keys through the keymap, and the screens laid out for the terminal's size.
 import { deltaTypeName } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
-import { branchLabel, stateName } from "@daxfs/inspect";
-import { Box, useApp, useInput, useStdout } from "ink";
-import { useEffect, useMemo, useReducer, useState } from "react";
-import { fileRows, isDir, ownChanges, problemTarget, removedNames } from "../derive.js";
+import { branchLabel } from "@daxfs/inspect";
+import { Box, useApp, useInput } from "ink";
+import { useCallback, useReducer, useState } from "react";
+import { useAppData } from "../app-data.js";
+import { isDir, problemTarget } from "../derive.js";
+import { useBranchMounts, useLiveRefresh, useTerminalSize } from "../hooks.js";
 import { type Command, commandFor, keyName } from "../keymap.js";
-import { changeContent } from "../line-diff.js";
-import { branchMounts, type TargetPaths } from "../mounts.js";
-import { previewOf } from "../preview.js";
+import type { TargetPaths } from "../mounts.js";
 import { load, type Session } from "../session.js";
 import { initialState, reducer, type Screen } from "../state.js";
-import { BranchPane } from "./BranchPane.js";
+import { BrowseScreen } from "./BrowseScreen.js";
 import { DiffScreen } from "./DiffScreen.js";
-import { FilePane } from "./FilePane.js";
 import { Header } from "./Header.js";
 import { HelpOverlay } from "./HelpOverlay.js";
 import { LogScreen } from "./LogScreen.js";
-import { PreviewPane } from "./PreviewPane.js";
 import { StatusBar } from "./StatusBar.js";
 import { ValidateScreen } from "./ValidateScreen.js";
 
@@ -40,31 +37,6 @@ const LOG_TYPES = [
     .map(deltaTypeName),
 ];
 
-/** The terminal's size, following resizes (80x24 when the output is not a terminal). */
-function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on("resize", onResize);
-    return () => {
-      stdout.off("resize", onResize);
-    };
-  });
-  return size;
-}
-
-/** The branch the file pane views: its name, or why it cannot be viewed. */
-function viewable(record: BranchRecord | undefined, staticImage: boolean): { name?: string; why?: string } {
-  if (staticImage || !record) return { name: "main" };
-  if (record.state !== BranchState.ACTIVE)
-    return {
-      why: `branch ${branchLabel(record)} is ${stateName(record.state)} (ESTALE): its files are no longer viewable`,
-    };
-  return { name: record.name };
-}
-
 export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { exit } = useApp();
   const [state, dispatch] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
@@ -72,142 +44,40 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { columns, rows: termRows } = size ?? terminal;
   const rev = state.revision;
 
-  // Live refresh (issue 12 item 7): poll the image's fingerprint; a change bumps the revision.
-  useEffect(() => {
-    if (pollMs <= 0 || !session.image) return;
-    let last = session.fingerprint();
-    const timer = setInterval(() => {
-      const now = session.fingerprint();
-      if (now !== last) {
-        last = now;
-        dispatch({ type: "refresh" });
-      }
-    }, pollMs);
-    return () => clearInterval(timer);
-  }, [session, pollMs]);
+  const refresh = useCallback(() => dispatch({ type: "refresh" }), []);
+  useLiveRefresh(session, pollMs, refresh);
+  const mounts = useBranchMounts(session, opened, rev);
 
-  // Where branches are mounted: read after the first screen and again on each live change.
-  const [mounts, setMounts] = useState<ReadonlyMap<string, string[]>>(new Map());
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  useEffect(() => {
-    if (!opened || !session.image) return;
-    let current = true;
-    branchMounts(opened).then(
-      (found) => current && setMounts(found),
-      () => {}, // no mount table (another OS, a sandbox): no mount points shown
-    );
-    return () => {
-      current = false;
-    };
-  }, [opened, session, rev]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const summary = useMemo(() => session.summary(), [session, rev]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const branchRows = useMemo(() => session.branchRows(), [session, rev]);
-  const branchKeys = branchRows.map((r) => String(r.record.id));
-  const branchKey =
-    state.selected.branches !== undefined && branchKeys.includes(state.selected.branches)
-      ? state.selected.branches
-      : String((branchRows.find((r) => r.record.name === "main") ?? branchRows[0])?.record.id ?? "");
-  const record = branchRows.find((r) => String(r.record.id) === branchKey)?.record;
-  const staticImage = summary?.mode === "static";
-  // A static image has no branch pane: its files have the focus.
-  const focus = staticImage && state.focus === "branches" ? "files" : state.focus;
-  const target = session.image
-    ? viewable(record, staticImage)
-    : { why: `the image does not open: ${session.openError}` };
-  const branch = target.name;
-
-  // The branch's own log: marks for what it changed and rows for what it deleted (main: none).
-  const parentName = record
-    ? branchRows.find((r) => r.record.id === record.parentId)?.record.name
-    : undefined;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const ownLog = useMemo(() => {
-    if (branch === undefined || !record || record.parentId === 0) return [];
-    const log = load(() => session.branchLog(record));
-    return log.ok ? log.value.entries : [];
-  }, [session, branch, record?.id, record?.logSize, rev]);
-  const marks = useMemo(() => ownChanges(ownLog), [ownLog]);
-  const removed = useMemo(
-    () => (parentName ? removedNames(ownLog, parentName) : undefined),
-    [ownLog, parentName],
-  );
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const files = useMemo(
-    () =>
-      branch === undefined
-        ? undefined
-        : load(() => fileRows(session, branch, state.expanded, state.search, removed)),
-    [session, branch, state.expanded, state.search, removed, rev],
-  );
-  const fileList = files?.ok ? files.value : [];
-  const fileKeys = fileList.map((r) => r.path);
-  const file = fileList.find((r) => r.path === state.selected.files) ?? fileList[0];
-
-  const body = Math.max(6, termRows - 2);
-  const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));
-  const lowerHeight = body - (staticImage ? 0 : branchHeight);
-  const filesWidth = Math.max(24, Math.floor(columns * 0.4));
-  const previewWidth = columns - filesWidth - 1;
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const preview = useMemo(() => {
-    if (branch === undefined || !file) return undefined;
-    return load(() =>
-      previewOf(
-        session,
-        { branch: file.removedFrom ?? branch, ino: file.ino, path: file.path },
-        state.preview,
-        lowerHeight - 2,
-        previewWidth,
-      ),
-    );
-  }, [
-    session,
+  const {
+    summary,
+    branchRows,
+    branchKeys,
+    branchKey,
+    record,
+    staticImage,
+    focus,
+    target,
     branch,
-    file?.ino,
-    file?.path,
-    file?.removedFrom,
-    state.preview,
+    marks,
+    files,
+    fileList,
+    fileKeys,
+    file,
+    body,
+    branchHeight,
     lowerHeight,
-    previewWidth,
-    rev,
-  ]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const log = useMemo(() => {
-    if (state.screen !== "log" || !record) return undefined;
-    return load(() => session.branchLog(record));
-  }, [session, state.screen, record?.id, record?.logSize, rev]);
-  const logEntries = (log?.ok ? log.value.entries : []).filter(
-    (e) =>
-      (state.logType === "" || deltaTypeName(e.type) === state.logType) &&
-      (state.logIno === null || e.ino === state.logIno),
-  );
-  const logEntry = logEntries.find((e) => String(e.offset) === state.selected.log) ?? logEntries[0];
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const diff = useMemo(() => {
-    if (state.screen !== "diff" || branch === undefined) return undefined;
-    return load(() => session.diff(branch, state.diffAgainst));
-  }, [session, state.screen, branch, state.diffAgainst, rev]);
-  const changes = diff?.ok ? diff.value.changes : [];
-  const change = changes.find((c) => c.path === state.selected.diff) ?? changes[0];
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const diffContent = useMemo(
-    () => (diff?.ok && change ? changeContent(session, diff.value, change) : []),
-    [session, diff, change, rev],
-  );
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const report = useMemo(
-    () => (state.screen === "validate" ? session.validate() : undefined),
-    [session, state.screen, rev],
-  );
-  const problemKeys = (report?.problems ?? []).map((_, i) => String(i));
+    filesWidth,
+    preview,
+    log,
+    logEntries,
+    logEntry,
+    diff,
+    changes,
+    change,
+    diffContent,
+    report,
+    problemKeys,
+  } = useAppData(session, state, size ?? terminal);
 
   const [message, setMessage] = useState("");
 
@@ -406,44 +276,41 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
     );
   else
     screen = (
-      <Box flexDirection="column" height={body}>
-        {staticImage ? null : (
-          <BranchPane
-            rows={branchRows}
-            selected={branchKey}
-            height={branchHeight}
-            focused={focus === "branches"}
-            mounts={mounts}
-            staticImage={staticImage}
-          />
-        )}
-        <Box flexDirection="row" height={lowerHeight}>
-          <Box width={filesWidth} flexShrink={0}>
-            <FilePane
-              session={session}
-              branch={branch ?? ""}
-              rows={fileList}
-              marks={marks}
-              selected={file?.path}
-              height={lowerHeight}
-              width={filesWidth}
-              focused={focus === "files"}
-              search={state.search}
-              searchInput={state.searchInput}
-              error={target.why ?? (files && !files.ok ? files.error : undefined)}
-            />
-          </Box>
-          <Box flexGrow={1} marginLeft={1}>
-            <PreviewPane
-              title={preview?.ok ? preview.value.title : "Preview"}
-              lines={preview ? (preview.ok ? preview.value.lines : [preview.error]) : []}
-              height={lowerHeight}
-              focused={focus === "preview"}
-              more={preview?.ok === true && preview.value.next !== undefined}
-            />
-          </Box>
-        </Box>
-      </Box>
+      <BrowseScreen
+        height={body}
+        branches={
+          staticImage
+            ? undefined
+            : {
+                rows: branchRows,
+                selected: branchKey,
+                height: branchHeight,
+                focused: focus === "branches",
+                mounts,
+                staticImage,
+              }
+        }
+        files={{
+          session,
+          branch: branch ?? "",
+          rows: fileList,
+          marks,
+          selected: file?.path,
+          height: lowerHeight,
+          width: filesWidth,
+          focused: focus === "files",
+          search: state.search,
+          searchInput: state.searchInput,
+          error: target.why ?? (files && !files.ok ? files.error : undefined),
+        }}
+        preview={{
+          title: preview?.ok ? preview.value.title : "Preview",
+          lines: preview ? (preview.ok ? preview.value.lines : [preview.error]) : [],
+          height: lowerHeight,
+          focused: focus === "preview",
+          more: preview?.ok === true && preview.value.next !== undefined,
+        }}
+      />
     );
 
   return (
