@@ -90,7 +90,9 @@ describe("daxfs-tui in tmux", () => {
     shown = await waitFor("main", "later");
     expect(shown).toContain(">      motd");
     tmux("send-keys", "-t", "main", "q");
-    await waitFor("main", "EXIT=0");
+    shown = await waitFor("main", "EXIT=0");
+    // The alternate screen is left: the terminal shows what it did before, not the last frame.
+    expect(shown).not.toContain("Branches (2)");
   });
 
   it("draws colours on a colour terminal and none with NO_COLOR or TERM=dumb", async () => {

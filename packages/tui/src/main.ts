@@ -10,6 +10,9 @@ import { App } from "./components/App.js";
 import { Session } from "./session.js";
 import { ThemeContext, themeFromEnv } from "./theme.js";
 
+const ENTER_ALTERNATE_SCREEN = "\u001b[?1049h";
+const LEAVE_ALTERNATE_SCREEN = "\u001b[?1049l";
+
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
 
@@ -86,20 +89,27 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
   const session = Session.open(source, backing ? { backing } : {});
   try {
     const theme = themeFromEnv(io.env ?? {});
-    const app = render(
-      createElement(
-        ThemeContext.Provider,
-        { value: theme },
-        createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
-      ),
-      {
-        stdin: io.terminal.stdin,
-        stdout: io.terminal.stdout,
-        exitOnCtrlC: false,
-      },
-    );
-    await app.waitUntilExit();
-    app.cleanup();
+    // The alternate screen (not on a dumb terminal): on quit the terminal shows what it did before.
+    const alternate = !theme.ascii;
+    if (alternate) io.terminal.stdout.write(ENTER_ALTERNATE_SCREEN);
+    try {
+      const app = render(
+        createElement(
+          ThemeContext.Provider,
+          { value: theme },
+          createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
+        ),
+        {
+          stdin: io.terminal.stdin,
+          stdout: io.terminal.stdout,
+          exitOnCtrlC: false,
+        },
+      );
+      await app.waitUntilExit();
+      app.cleanup();
+    } finally {
+      if (alternate) io.terminal.stdout.write(LEAVE_ALTERNATE_SCREEN);
+    }
   } finally {
     session.close();
     backing?.close();
