@@ -155,6 +155,17 @@ describe("browse screen", () => {
     app.close();
   });
 
+  it("fits a terminal smaller than 80x24, help included", async () => {
+    const app = await open(image, { columns: 50, rows: 12 });
+    expect(app.frame().split("\n")).toHaveLength(12);
+    expect(app.frame()).toContain("Branches (2)");
+    await app.press("?");
+    const help = app.frame().split("\n");
+    expect(help).toHaveLength(12);
+    expect(help[10]).toBe("... 11 more (a taller terminal shows them all)");
+    app.close();
+  });
+
   it("opens the help overlay from the keymap and closes it on any key", async () => {
     const app = await open();
     await app.press("?");

@@ -314,7 +314,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
     );
 
   return (
-    <Box flexDirection="column" width={columns} height={termRows}>
+    <Box flexDirection="column" width={columns} height={termRows} overflow="hidden">
       <Header summary={summary} openError={session.openError} />
       {screen}
       <StatusBar screen={state.screen} message={message || staleNote} />

@@ -29,7 +29,7 @@ export function BranchPane(props: {
     color: stateColor(row.record.state),
   }));
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title text={`Branches (${props.rows.length})`} focused={props.focused} />
       <List
         rows={rows}

@@ -13,7 +13,7 @@ export function BrowseScreen(props: {
   preview: ComponentProps<typeof PreviewPane>;
 }) {
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       {props.branches ? <BranchPane {...props.branches} /> : null}
       <Box flexDirection="row" height={props.files.height}>
         <Box width={props.files.width} flexShrink={0}>

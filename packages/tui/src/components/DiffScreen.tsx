@@ -21,7 +21,7 @@ export function DiffScreen(props: {
   const theme = useTheme();
   const listHeight = Math.max(3, Math.floor((props.height - 2) / 2));
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title text={props.title} focused />
       {props.error ? (
         <Text wrap="wrap">{printable(props.error)}</Text>

@@ -51,7 +51,7 @@ export function FilePane(props: {
     ? `Files of ${branch} matching "${props.search}" (${rows.length})`
     : `Files of ${branch}`;
   return (
-    <Box flexDirection="column" height={height}>
+    <Box flexDirection="column" height={height} overflow="hidden">
       <Title text={title} focused={props.focused} />
       {props.error ? (
         <Text wrap="wrap">{printable(props.error)}</Text>

@@ -33,7 +33,7 @@ export function LogScreen(props: {
   // The selected entry in full below the list: its time and size, then its details wrapped.
   const listHeight = props.height - 2 - (props.stoppedBy ? 1 : 0) - (current ? DETAIL_HEIGHT : 0);
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title
         text={`Log of ${props.branch}: ${props.entries.length} of ${props.total} entries${props.filter}`}
         focused
@@ -42,7 +42,7 @@ export function LogScreen(props: {
       {props.error ? (
         <Text wrap="wrap">{printable(props.error)}</Text>
       ) : (
-        <Box flexDirection="column" height={listHeight}>
+        <Box flexDirection="column" height={listHeight} overflow="hidden">
           <List
             rows={props.entries.map((e) => ({ key: String(e.offset), text: describeEntry(e) }))}
             selected={props.selected}

@@ -12,7 +12,7 @@ export function PreviewPane(props: {
   more: boolean;
 }) {
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title text={props.title} focused={props.focused} />
       <Lines lines={props.lines.slice(0, props.height - 2)} />
       {props.more ? <Text dimColor>-- more: space / page down --</Text> : null}

@@ -20,7 +20,7 @@ export function ValidateScreen(props: {
   const detailHeight = current ? 3 : 0;
   const listHeight = props.height - (props.openError ? 3 : 2) - detailHeight - (omitted > 0 ? 1 : 0);
   return (
-    <Box flexDirection="column" height={props.height}>
+    <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title
         text={`Validation: ${valid ? "no errors found" : `${problems.length + omitted} problems`}`}
         focused
@@ -34,7 +34,7 @@ export function ValidateScreen(props: {
         checked {stats.inodes} inodes, {stats.directoryEntries} directory entries, {stats.branches} branches,{" "}
         {stats.deltaEntries} log entries
       </Text>
-      <Box flexDirection="column" height={listHeight}>
+      <Box flexDirection="column" height={listHeight} overflow="hidden">
         <List
           rows={problems.map((p, i) => ({
             key: String(i),
