@@ -25,9 +25,13 @@ export function useAppData(session: Session, state: State, screenSize: { columns
   const rev = state.revision;
   const { columns, rows: termRows } = screenSize;
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const summary = useMemo(() => session.summary(), [session, rev]);
+  const summaryRead = useMemo(() => load(() => session.summary()), [session, rev]);
+  const summary = summaryRead.ok ? summaryRead.value : null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
-  const branchRows = useMemo(() => session.branchRows(), [session, rev]);
+  const branchRead = useMemo(() => load(() => session.branchRows()), [session, rev]);
+  const branchRows = branchRead.ok ? branchRead.value : [];
+  // What stops the image-wide reads (a branch table or superblock damaged since the open).
+  const imageError = !summaryRead.ok ? summaryRead.error : !branchRead.ok ? branchRead.error : undefined;
   const branchKeys = branchRows.map((r) => String(r.record.id));
   const branchKey =
     state.selected.branches !== undefined && branchKeys.includes(state.selected.branches)
@@ -134,6 +138,7 @@ export function useAppData(session: Session, state: State, screenSize: { columns
 
   return {
     summary,
+    imageError,
     branchRows,
     branchKeys,
     branchKey,

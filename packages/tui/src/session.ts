@@ -208,8 +208,10 @@ export class Session {
     return validate(this.source, { backingSize: this.backingSize, maxProblems: 1000 });
   }
 
+  /** Names of the active branches, for the diff's other side; none when the table does not read. */
   activeBranchNames(): string[] {
-    return (this.image?.branches() ?? [])
+    const records = load(() => this.image?.branches() ?? []);
+    return (records.ok ? records.value : [])
       .filter((r) => r.state === BranchState.ACTIVE && r.name !== "")
       .map((r) => r.name);
   }

@@ -50,6 +50,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
 
   const {
     summary,
+    imageError,
     branchRows,
     branchKeys,
     branchKey,
@@ -315,9 +316,9 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
 
   return (
     <Box flexDirection="column" width={columns} height={termRows} overflow="hidden">
-      <Header summary={summary} openError={session.openError} />
+      <Header summary={summary} openError={session.openError ?? (summary ? null : (imageError ?? null))} />
       {screen}
-      <StatusBar screen={state.screen} message={message || staleNote} />
+      <StatusBar screen={state.screen} message={message || imageError || staleNote} />
     </Box>
   );
 }
