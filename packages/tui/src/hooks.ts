@@ -1,6 +1,7 @@
 // The App's effects as hooks: the terminal's size, the live refresh's poll, the branch mounts.
-import { useStdout } from "ink";
-import { useEffect, useState } from "react";
+import { useStdin, useStdout } from "ink";
+import { useEffect, useRef, useState } from "react";
+import { splitKeys } from "./keymap.js";
 import { branchMounts, type TargetPaths } from "./mounts.js";
 import type { Session } from "./session.js";
 
@@ -58,4 +59,27 @@ export function useBranchMounts(
     };
   }, [target, session, revision]);
   return mounts;
+}
+
+/**
+ * Every key pressed, by name (keymap.ts splitKeys), in order: unlike Ink's useInput, which takes a
+ * read of several keys for one unknown key, a burst (a held arrow key) moves once per key.
+ */
+export function useKeys(onKey: (name: string) => void): void {
+  const { setRawMode, internal_eventEmitter: input } = useStdin();
+  const latest = useRef(onKey);
+  latest.current = onKey;
+  useEffect(() => {
+    setRawMode(true);
+    return () => setRawMode(false);
+  }, [setRawMode]);
+  useEffect(() => {
+    const onData = (data: string | Buffer) => {
+      for (const name of splitKeys(String(data))) latest.current(name);
+    };
+    input.on("input", onData);
+    return () => {
+      input.removeListener("input", onData);
+    };
+  }, [input]);
 }

@@ -68,38 +68,66 @@ export const KEYMAP: readonly Binding[] = [
   { keys: ["backspace", "delete"], command: "back", help: "back to where a jump came from" },
 ];
 
-/** What Ink's useInput reports, as far as the keymap needs it. */
-export interface KeyPress {
-  upArrow?: boolean;
-  downArrow?: boolean;
-  leftArrow?: boolean;
-  rightArrow?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  tab?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  ctrl?: boolean;
-}
+/** Escape sequences of the named keys (xterm and its application-cursor variants). */
+const SEQUENCES: Record<string, string> = {
+  "\u001b[A": "up",
+  "\u001b[B": "down",
+  "\u001b[C": "right",
+  "\u001b[D": "left",
+  "\u001bOA": "up",
+  "\u001bOB": "down",
+  "\u001bOC": "right",
+  "\u001bOD": "left",
+  "\u001b[5~": "pageUp",
+  "\u001b[6~": "pageDown",
+  "\u001b[3~": "delete",
+};
 
-/** The key name of one press: a named key, "ctrl-x", "space" or the character. */
-export function keyName(input: string, key: KeyPress): string {
-  if (key.upArrow) return "up";
-  if (key.downArrow) return "down";
-  if (key.leftArrow) return "left";
-  if (key.rightArrow) return "right";
-  if (key.pageUp) return "pageUp";
-  if (key.pageDown) return "pageDown";
-  if (key.return) return "return";
-  if (key.escape) return "escape";
-  if (key.tab) return "tab";
-  if (key.backspace) return "backspace";
-  if (key.delete) return "delete";
-  if (key.ctrl) return `ctrl-${input}`;
-  if (input === " ") return "space";
-  return input;
+/**
+ * The key names in one read of the terminal: a burst (a held key repeating, a paste, keys typed
+ * faster than a frame) holds several, and each counts. Names: those of SEQUENCES, "return", "tab",
+ * "escape", "backspace", "space", "ctrl-X", or the character itself. Sequences of other keys
+ * (function keys, Home, End) are skipped whole.
+ */
+export function splitKeys(data: string): string[] {
+  const names: string[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const char = data[at] as string;
+    if (char === "\u001b") {
+      const rest = data.slice(at);
+      const known = Object.keys(SEQUENCES).find((sequence) => rest.startsWith(sequence));
+      if (known) {
+        names.push(SEQUENCES[known] as string);
+        at += known.length;
+        continue;
+      }
+      // CSI (ESC [ params final) or SS3 (ESC O final) of a key not bound: skip it whole.
+      const csi = /^\u001b(?:\[[0-9;?]*[@-~]|O[@-~])/.exec(rest);
+      if (csi) {
+        at += csi[0].length;
+        continue;
+      }
+      names.push("escape");
+      at++;
+      continue;
+    }
+    const code = char.charCodeAt(0);
+    if (char === "\r" || char === "\n") names.push("return");
+    else if (char === "\t") names.push("tab");
+    else if (char === "\u007f" || char === "\b") names.push("backspace");
+    else if (char === " ") names.push("space");
+    else if (code > 0 && code < 27) names.push(`ctrl-${String.fromCharCode(code + 96)}`);
+    else if (code >= 32) {
+      // One character (a surrogate pair stays whole).
+      const point = String.fromCodePoint(data.codePointAt(at) as number);
+      names.push(point);
+      at += point.length;
+      continue;
+    }
+    at++;
+  }
+  return names;
 }
 
 export function commandFor(name: string, screen: Screen): Command | undefined {

@@ -57,3 +57,20 @@ describe("printable", () => {
     expect(printable("plain ünïcode")).toBe("plain ünïcode");
   });
 });
+
+describe("splitKeys", () => {
+  it("names every key of one read, in order", async () => {
+    const { splitKeys } = await import("./keymap.js");
+    expect(splitKeys("\u001b[B\u001b[B\u001b[A")).toEqual(["down", "down", "up"]);
+    expect(splitKeys("\u001bOB\u001b[6~\u001b[5~\u001b[3~")).toEqual([
+      "down",
+      "pageDown",
+      "pageUp",
+      "delete",
+    ]);
+    expect(splitKeys("mo\r\t \u007f")).toEqual(["m", "o", "return", "tab", "space", "backspace"]);
+    expect(splitKeys("\u0003\u001b")).toEqual(["ctrl-c", "escape"]);
+    expect(splitKeys("\u001b[15~q\u001b[H")).toEqual(["q"]); // F5 and Home are not bound: skipped whole
+    expect(splitKeys("é😀")).toEqual(["é", "😀"]);
+  });
+});

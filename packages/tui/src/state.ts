@@ -60,7 +60,10 @@ export type Action =
   | { type: "focus"; pane: Pane }
   | { type: "cycleFocus" }
   | { type: "toggleHelp" }
-  /** Moves the cursor `delta` rows from `current` (the row shown selected) in `keys`. */
+  /**
+   * Moves the cursor `delta` rows in `keys`: from the selection when it is one of them (so keys of
+   * one burst add up), else from `current`, the row shown selected.
+   */
   | { type: "move"; list: List; keys: readonly string[]; current: string | undefined; delta: number }
   | { type: "select"; list: List; key: string | undefined }
   | { type: "toggleExpand"; path: string }
@@ -69,6 +72,9 @@ export type Action =
   | { type: "previewBack" }
   | { type: "searchStart" }
   | { type: "searchType"; text: string }
+  /** Typed keys add to the search text; several in one read each add (state, not the render's copy). */
+  | { type: "searchAppend"; text: string }
+  | { type: "searchErase" }
   | { type: "searchEnd"; apply: boolean }
   | { type: "logType"; name: string }
   | { type: "logIno"; ino: number | null }
@@ -102,7 +108,9 @@ export function reducer(state: State, action: Action): State {
       return { ...state, help: !state.help };
     case "move": {
       if (action.keys.length === 0) return state;
-      const from = Math.max(action.keys.indexOf(action.current ?? ""), 0);
+      const selected = state.selected[action.list];
+      const current = selected !== undefined && action.keys.includes(selected) ? selected : action.current;
+      const from = Math.max(action.keys.indexOf(current ?? ""), 0);
       const to = Math.max(0, Math.min(action.keys.length - 1, from + action.delta));
       return select(state, action.list, action.keys[to]);
     }
@@ -119,6 +127,9 @@ export function reducer(state: State, action: Action): State {
       return { ...state, expanded, selected: { ...state.selected, files: action.path }, preview: TOP };
     }
     case "previewPage":
+      // The same page asked for twice (keys of one burst see one frame) turns it once.
+      if (action.next.offset === state.preview.offset && action.next.line === state.preview.line)
+        return state;
       return {
         ...state,
         preview: {
@@ -135,6 +146,10 @@ export function reducer(state: State, action: Action): State {
       return { ...state, searchInput: state.search };
     case "searchType":
       return { ...state, searchInput: action.text };
+    case "searchAppend":
+      return { ...state, searchInput: (state.searchInput ?? "") + action.text };
+    case "searchErase":
+      return { ...state, searchInput: (state.searchInput ?? "").slice(0, -1) };
     case "searchEnd":
       return {
         ...state,

@@ -155,6 +155,16 @@ describe("browse screen", () => {
     app.close();
   });
 
+  it("counts every key of a burst (a held arrow key, fast typing)", async () => {
+    const app = await open();
+    await app.press(KEY.tab, KEY.down + KEY.enter + KEY.down + KEY.down);
+    expect(app.frame()).toContain(">      motd");
+    await app.press("/mot" + KEY.enter);
+    expect(app.frame()).toContain('[Files of main matching "mot" (');
+    expect(app.frame()).toContain(">    /etc/motd");
+    app.close();
+  });
+
   it("fits a terminal smaller than 80x24, help included", async () => {
     const app = await open(image, { columns: 50, rows: 12 });
     expect(app.frame().split("\n")).toHaveLength(12);

@@ -3,15 +3,15 @@
 import { deltaTypeName } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
 import { branchLabel } from "@daxfs/inspect";
-import { Box, useApp, useInput } from "ink";
-import { useCallback, useReducer, useState } from "react";
+import { Box, useApp } from "ink";
+import { useCallback, useReducer, useRef, useState } from "react";
 import { useAppData } from "../app-data.js";
 import { isDir, problemTarget } from "../derive.js";
-import { useBranchMounts, useLiveRefresh, useTerminalSize } from "../hooks.js";
-import { type Command, commandFor, keyName } from "../keymap.js";
+import { useBranchMounts, useKeys, useLiveRefresh, useTerminalSize } from "../hooks.js";
+import { type Command, commandFor } from "../keymap.js";
 import type { TargetPaths } from "../mounts.js";
 import { load, type Session } from "../session.js";
-import { initialState, reducer, type Screen } from "../state.js";
+import { type Action, initialState, reducer, type Screen } from "../state.js";
 import { BrowseScreen } from "./BrowseScreen.js";
 import { DiffScreen } from "./DiffScreen.js";
 import { Header } from "./Header.js";
@@ -39,12 +39,20 @@ const LOG_TYPES = [
 
 export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { exit } = useApp();
-  const [state, dispatch] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
+  const [state, applyAction] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
+  // The state as of the last action, ahead of the render: the keys of one burst see the help and
+  // search modes and the screen that the keys before them set.
+  const latest = useRef(state);
+  latest.current = state;
+  const dispatch = useCallback((action: Action) => {
+    latest.current = reducer(latest.current, action);
+    applyAction(action);
+  }, []);
   const terminal = useTerminalSize();
   const { columns, rows: termRows } = size ?? terminal;
   const rev = state.revision;
 
-  const refresh = useCallback(() => dispatch({ type: "refresh" }), []);
+  const refresh = useCallback(() => dispatch({ type: "refresh" }), [dispatch]);
   useLiveRefresh(session, pollMs, refresh);
   const mounts = useBranchMounts(session, opened, rev);
 
@@ -217,18 +225,18 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
     }
   };
 
-  useInput((input, key) => {
-    if (state.help) return dispatch({ type: "toggleHelp" });
-    if (state.searchInput !== null) {
-      if (key.return) return dispatch({ type: "searchEnd", apply: true });
-      if (key.escape) return dispatch({ type: "searchEnd", apply: false });
-      if (key.backspace || key.delete)
-        return dispatch({ type: "searchType", text: state.searchInput.slice(0, -1) });
-      if (input && !key.ctrl && !key.meta)
-        return dispatch({ type: "searchType", text: state.searchInput + input });
+  useKeys((name) => {
+    const now = latest.current;
+    if (now.help) return dispatch({ type: "toggleHelp" });
+    if (now.searchInput !== null) {
+      if (name === "return") return dispatch({ type: "searchEnd", apply: true });
+      if (name === "escape") return dispatch({ type: "searchEnd", apply: false });
+      if (name === "backspace" || name === "delete") return dispatch({ type: "searchErase" });
+      const char = name === "space" ? " " : [...name].length === 1 ? name : "";
+      if (char) dispatch({ type: "searchAppend", text: char });
       return;
     }
-    const command = commandFor(keyName(input, key), state.screen);
+    const command = commandFor(name, now.screen);
     if (command) run(command);
   });
 
