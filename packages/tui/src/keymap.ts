@@ -103,9 +103,9 @@ export function splitKeys(data: string): string[] {
         continue;
       }
       // CSI (ESC [ params final) or SS3 (ESC O final) of a key not bound: skip it whole.
-      const csi = /^\u001b(?:\[[0-9;?]*[@-~]|O[@-~])/.exec(rest);
+      const csi = /^(?:\[[0-9;?]*[@-~]|O[@-~])/.exec(rest.slice(1));
       if (csi) {
-        at += csi[0].length;
+        at += 1 + csi[0].length;
         continue;
       }
       names.push("escape");

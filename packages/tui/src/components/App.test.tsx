@@ -159,7 +159,7 @@ describe("browse screen", () => {
     const app = await open();
     await app.press(KEY.tab, KEY.down + KEY.enter + KEY.down + KEY.down);
     expect(app.frame()).toContain(">      motd");
-    await app.press("/mot" + KEY.enter);
+    await app.press(`/mot${KEY.enter}`);
     expect(app.frame()).toContain('[Files of main matching "mot" (');
     expect(app.frame()).toContain(">    /etc/motd");
     app.close();
