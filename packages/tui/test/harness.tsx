@@ -53,23 +53,33 @@ export async function renderApp(
     </ThemeContext.Provider>,
   );
   await tick();
+  /** The last frame, trailing spaces and empty lines dropped, `hide` (a temp dir) shown as <tmp>. */
+  const frame = () =>
+    (ui.lastFrame() ?? "")
+      .split("\n")
+      .map((line) => line.trimEnd())
+      .join("\n")
+      .replace(/\n+$/, "")
+      .replaceAll(options.hide ?? "\u0000", "<tmp>");
   return {
     session,
-    /** The last frame, trailing spaces and empty lines dropped, `hide` (a temp dir) shown as <tmp>. */
-    frame: () =>
-      (ui.lastFrame() ?? "")
-        .split("\n")
-        .map((line) => line.trimEnd())
-        .join("\n")
-        .replace(/\n+$/, "")
-        .replaceAll(options.hide ?? "\u0000", "<tmp>"),
+    frame,
     async press(...keys: string[]) {
       for (const key of keys) {
         ui.stdin.write(key);
         await tick();
       }
     },
-    wait: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+    /** Resolves with the frame once it contains `text`; fails after `timeoutMs`. */
+    async waitFor(text: string, timeoutMs = 5000): Promise<string> {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const now = frame();
+        if (now.includes(text)) return now;
+        if (Date.now() > until) throw new Error(`the frame never showed ${JSON.stringify(text)}:\n${now}`);
+        await tick();
+      }
+    },
     close() {
       ui.unmount();
       session.close();

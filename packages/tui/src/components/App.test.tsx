@@ -406,15 +406,13 @@ describe("live refresh", () => {
     await app.press(KEY.down, KEY.tab, KEY.down, KEY.enter, KEY.down, KEY.down);
     expect(app.frame()).toContain(">      motd");
     writeInBranch(live, "agent", (files) => files.create("/etc/later", 0o644, { uid: 0, gid: 0 }));
-    await app.wait(200);
-    expect(app.frame()).toContain(" +     later");
+    await app.waitFor(" +     later");
     expect(app.frame()).toContain(">      motd");
     const source = FileImage.open(live, { writable: true });
     const ctx = branchContext(source);
     commitBranch(ctx, ctx.image.findBranch("agent")?.id ?? -1);
     source.close();
-    await app.wait(200);
-    expect(app.frame()).toContain("committed");
+    await app.waitFor("committed");
     expect(app.frame()).toContain("ESTALE");
     app.close();
   });
