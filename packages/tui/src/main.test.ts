@@ -25,6 +25,11 @@ describe("daxfs-tui main", () => {
     const bad = io();
     expect(await main(["--frobnicate"], bad.io)).toBe(EXIT_USAGE);
     expect(bad.err.join("")).toMatch(/^daxfs-tui: Unknown option '--frobnicate'/);
+    const none = io();
+    expect(await main([], none.io)).toBe(EXIT_USAGE);
+    expect(none.err.join("")).toMatch(
+      /^daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\nUsage:/,
+    );
     const two = io();
     expect(await main(["a.img", "b.img"], two.io)).toBe(EXIT_USAGE);
     expect(two.err.join("")).toBe("daxfs-tui: one TARGET only (got a.img b.img)\n");

@@ -63,6 +63,10 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
     io.stderr(`daxfs-tui: one TARGET only (got ${positionals.join(" ")})\n`);
     return EXIT_USAGE;
   }
+  if (positionals.length === 0 && values.mount === undefined && values.phys === undefined) {
+    io.stderr(`daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\n${USAGE}`);
+    return EXIT_USAGE;
+  }
   if (!io.terminal) {
     io.stderr(
       `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
