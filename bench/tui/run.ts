@@ -135,5 +135,7 @@ try {
   console.log(`target first screen < 1 s: ${tuiMs < 1000 ? "met" : "NOT met"}`);
 } finally {
   spawnSync("tmux", ["-L", socket, "kill-server"]);
+  // The server leaves its socket file behind when killed.
+  rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.()}`, socket), { force: true });
   rmSync(work, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@
 // image built here, send-keys types, capture-pane reads the screen. tmux is a test dependency
 // (scripts/setup.sh --all installs it); its own socket keeps this server apart from any other.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +26,8 @@ beforeAll(() => {
 });
 afterAll(() => {
   spawnSync("tmux", ["-L", socket, "kill-server"]);
+  // The server leaves its socket file behind when killed.
+  rmSync(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.()}`, socket), { force: true });
   tmp.remove();
 });
 
