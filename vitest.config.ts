@@ -22,6 +22,7 @@ export default defineConfig({
     include: [
       "format/**/*.test.ts",
       "packages/*/src/**/*.test.ts",
+      "packages/*/src/**/*.test.tsx",
       "packages/*/test/**/*.test.ts",
       "test/**/*.test.ts",
     ],

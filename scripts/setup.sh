@@ -14,7 +14,7 @@ TEST_PACKAGES=(
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
-  erofs-utils
+  erofs-utils tmux
 )
 
 packages=("${TOOL_PACKAGES[@]}")

@@ -53,6 +53,7 @@ export { type CliMain, parseAddress, parseSize, requireSize, runCli, UsageError 
 export {
   type DeltaEntry,
   decodeDeltaLog,
+  decodeDeltaLogPrefix,
   decodeDeltaRange,
   deltaTypeName,
   encodeDeltaEntry,

@@ -239,9 +239,8 @@ describe("subcommands on valid images", () => {
     expect(JSON.parse(byId.stdout).entries).toHaveLength(4);
     const diff = await inspect(logsImage, "diff", "feature");
     expect(diff.stdout.split("\n").slice(1).filter(Boolean)).toEqual([
-      "- /a.txt",
       "+ /docs/sub",
-      "+ /docs/sub/b.txt",
+      "R /docs/sub/b.txt  (from /a.txt)",
       "+ /docs/sub/ln",
       "M /docs/x  (size 1 -> 3)",
     ]);
@@ -342,7 +341,7 @@ describe("subcommands on valid images", () => {
     expect(diff.changes.length).toBeGreaterThan(0);
     for (const change of diff.changes) {
       expect(change).toMatchObject({ change: str, path: str });
-      expect(["added", "removed", "modified"]).toContain(change.change);
+      expect(["added", "removed", "modified", "renamed"]).toContain(change.change);
     }
     expect(outputs.get("validate --json")).toEqual({
       image: logsImage,

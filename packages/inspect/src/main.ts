@@ -14,6 +14,7 @@ import {
   listCommand,
   statusCommand,
 } from "./commands/summary.js";
+import { tuiCommand } from "./commands/tui.js";
 import { validateCommand } from "./commands/validate.js";
 import type { Output } from "./render.js";
 import { openSource, type SourceOptions } from "./source.js";
@@ -42,6 +43,7 @@ const COMMANDS = [
   "diff",
   "extract",
   "validate",
+  "tui",
   "help",
 ];
 
@@ -241,6 +243,13 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
         return validateCommand(source, out(options.json), { backingSize, maxProblems });
       }),
     );
+
+  command("tui", "browse the target interactively (runs daxfs-tui; needs a terminal)").action(
+    async (options: CommonOptions) => {
+      const code = await tuiCommand(options);
+      if (code !== 0) throw new ExitCode(code);
+    },
+  );
 
   try {
     const normalized = normalizeArgs(args);

@@ -77,10 +77,41 @@ export function decodeDeltaRange(
   to: number,
   region?: LogRegion,
 ): DecodedRange {
+  return decodeInto([], source, logOffset, from, to, region);
+}
+
+/**
+ * A whole branch log up to its first entry that does not decode, and why that one does not: what a
+ * viewer can still show of a corrupt log (the readers stop with the error instead).
+ */
+export function decodeDeltaLogPrefix(
+  source: ImageSource,
+  logOffset: number,
+  logSize: number,
+  region?: LogRegion,
+): { entries: DeltaEntry[]; error?: CorruptImageError } {
+  const entries: DeltaEntry[] = [];
+  try {
+    decodeInto(entries, source, logOffset, 0, logSize, region);
+    return { entries };
+  } catch (error) {
+    if (!(error instanceof CorruptImageError)) throw error;
+    return { entries, error };
+  }
+}
+
+/** decodeDeltaRange, appending to `entries` as it goes, so a caller keeps what preceded an error. */
+function decodeInto(
+  entries: DeltaEntry[],
+  source: ImageSource,
+  logOffset: number,
+  from: number,
+  to: number,
+  region?: LogRegion,
+): DecodedRange {
   checkLogBounds(source, logOffset, to, region);
   const window = new LogWindow(source, logOffset + to);
   const context = new EntryContext(window);
-  const entries: DeltaEntry[] = [];
   let pos = from;
   while (pos < to) {
     const at = logOffset + pos;

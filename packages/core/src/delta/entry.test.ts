@@ -13,6 +13,7 @@ import { MemoryImage } from "../image-source.js";
 import {
   type DeltaEntry,
   decodeDeltaLog,
+  decodeDeltaLogPrefix,
   decodeDeltaRange,
   encodeDeltaEntry,
   type NewDeltaEntry,
@@ -186,6 +187,20 @@ describe("decodeDeltaLog", () => {
     const { image, size } = layOut(sample.slice(0, 2));
     const entries = decodeDeltaLog(image, 4096, size + 48);
     expect(entries).toHaveLength(2);
+  });
+
+  it("keeps the entries before a corrupt one, with the reason it stops (decodeDeltaLogPrefix)", () => {
+    const { image, size } = layOut(sample);
+    const whole = decodeDeltaLog(image, 4096, size);
+    const third = whole[2]?.offset ?? -1;
+    DaxfsDeltaHdr.encode(image.bytes, third, { ...DaxfsDeltaHdr.decode(image.bytes, third), type: 99 });
+    const { entries, error } = decodeDeltaLogPrefix(image, 4096, size);
+    expect(entries).toEqual(whole.slice(0, 2));
+    expect(error).toBeInstanceOf(CorruptImageError);
+    expect(error?.message).toMatch(/unknown type 99/);
+    expect(() => decodeDeltaLog(image, 4096, size)).toThrow(/unknown type 99/);
+    const intact = layOut(sample);
+    expect(decodeDeltaLogPrefix(intact.image, 4096, intact.size)).toEqual({ entries: whole });
   });
 
   const corruptions: [string, (bytes: Uint8Array, entry: number) => void, RegExp][] = [

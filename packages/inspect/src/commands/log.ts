@@ -2,6 +2,7 @@
 // changes against its parent: names added, removed and changed, found by walking both views).
 
 import {
+  type BranchRecord,
   type BranchView,
   DaxfsError,
   type DaxfsImage,
@@ -69,29 +70,54 @@ function snapshot(view: BranchView): Map<string, PathInfo> {
 }
 
 export interface DiffChange {
-  change: "added" | "removed" | "modified";
+  change: "added" | "removed" | "modified" | "renamed";
   path: string;
+  /** A rename's old path. */
+  from?: string;
   details?: string;
 }
 
-export function diffCommand(image: DaxfsImage, name: string, out: Output): void {
+export interface BranchDiff {
+  branch: BranchRecord;
+  against: BranchRecord;
+  /** Sorted by path. */
+  changes: DiffChange[];
+}
+
+/** The name a record is shown under: committed and aborted branches may have lost theirs. */
+export const branchLabel = (record: BranchRecord) => (record.name === "" ? `id:${record.id}` : record.name);
+
+/**
+ * What branch `name` changes against `againstName` (default: its parent), by walking both live
+ * views; same-size regular files count as modified when either branch's own log wrote to them,
+ * and a path that moved keeping its inode is one rename.
+ */
+export function diffBranches(image: DaxfsImage, name: string, againstName?: string): BranchDiff {
   const record = findNamed(image, name);
   if (record.state !== BranchState.ACTIVE) throw new DaxfsError("ESTALE", `branch '${name}' is not active`);
-  if (record.parentId === 0) throw new DaxfsError("EINVAL", `branch '${name}' has no parent to compare with`);
-  const parent = image.findBranchById(record.parentId);
-  if (!parent) throw new DaxfsError("ENOENT", `branch '${name}': parent id ${record.parentId} not found`);
-  // Inodes whose contents or attributes the branch's own log touches.
-  const touched = new Set<number>();
-  for (const entry of image.readBranchLog(record)) {
-    if (
-      entry.type === DeltaType.WRITE ||
-      entry.type === DeltaType.TRUNCATE ||
-      entry.type === DeltaType.SETATTR
-    )
-      touched.add(entry.ino);
+  let against: BranchRecord | undefined;
+  if (againstName !== undefined) against = findNamed(image, againstName);
+  else {
+    if (record.parentId === 0)
+      throw new DaxfsError("EINVAL", `branch '${name}' has no parent to compare with`);
+    against = image.findBranchById(record.parentId);
+    if (!against) throw new DaxfsError("ENOENT", `branch '${name}': parent id ${record.parentId} not found`);
   }
-  const mine = snapshot(image.view(name));
-  const theirs = snapshot(image.view(parent.name));
+  if (against.state !== BranchState.ACTIVE)
+    throw new DaxfsError("ESTALE", `branch '${branchLabel(against)}' is not active`);
+  // Inodes whose contents or attributes the branches' own logs touch.
+  const touched = new Set<number>();
+  for (const own of againstName === undefined ? [record] : [record, against])
+    for (const entry of image.readBranchLog(own)) {
+      if (
+        entry.type === DeltaType.WRITE ||
+        entry.type === DeltaType.TRUNCATE ||
+        entry.type === DeltaType.SETATTR
+      )
+        touched.add(entry.ino);
+    }
+  const mine = snapshot(image.view(record.name));
+  const theirs = snapshot(image.view(against.name));
   const changes: DiffChange[] = [];
   for (const [path, info] of mine) {
     const before = theirs.get(path);
@@ -106,14 +132,50 @@ export function diffCommand(image: DaxfsImage, name: string, out: Output): void 
     if (before.stat.uid !== info.stat.uid || before.stat.gid !== info.stat.gid)
       what.push(`owner ${before.stat.uid}:${before.stat.gid} -> ${info.stat.uid}:${info.stat.gid}`);
     if (before.stat.size !== info.stat.size) what.push(`size ${before.stat.size} -> ${info.stat.size}`);
-    else if (touched.has(info.ino) && (info.stat.mode & 0o170000) === 0o100000) what.push("contents");
+    else if ((touched.has(info.ino) || touched.has(before.ino)) && (info.stat.mode & 0o170000) === 0o100000)
+      what.push("contents");
     if (what.length > 0) changes.push({ change: "modified", path, details: what.join(", ") });
   }
   for (const path of theirs.keys()) if (!mine.has(path)) changes.push({ change: "removed", path });
+  pairRenames(changes, mine, theirs);
   changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const mark = { added: "+", removed: "-", modified: "M" };
-  emit(out, { branch: name, parent: parent.name, changes }, () => [
-    `Changes in ${name} against ${parent.name === "" ? `id ${parent.id}` : parent.name}: ${changes.length}`,
+  return { branch: record, against, changes };
+}
+
+/**
+ * A removed path and an added path naming the same inode are one rename (RENAME keeps the inode,
+ * SPEC 3.6): the pair becomes one "renamed" change at the new path. A new name for an inode that
+ * also kept its old one is a hard link and stays "added".
+ */
+function pairRenames(
+  changes: DiffChange[],
+  mine: Map<string, PathInfo>,
+  theirs: Map<string, PathInfo>,
+): void {
+  const removedByIno = new Map<number, number>();
+  changes.forEach((c, index) => {
+    if (c.change === "removed") removedByIno.set((theirs.get(c.path) as PathInfo).ino, index);
+  });
+  const dropped = new Set<number>();
+  for (const c of changes) {
+    if (c.change !== "added") continue;
+    const index = removedByIno.get((mine.get(c.path) as PathInfo).ino);
+    if (index === undefined) continue;
+    removedByIno.delete((mine.get(c.path) as PathInfo).ino);
+    dropped.add(index);
+    c.change = "renamed";
+    c.from = (changes[index] as DiffChange).path;
+    c.details = `from ${c.from}`;
+  }
+  const kept = changes.filter((_, index) => !dropped.has(index));
+  changes.splice(0, changes.length, ...kept);
+}
+
+export function diffCommand(image: DaxfsImage, name: string, out: Output): void {
+  const { against, changes } = diffBranches(image, name);
+  const mark = { added: "+", removed: "-", modified: "M", renamed: "R" };
+  emit(out, { branch: name, parent: against.name, changes }, () => [
+    `Changes in ${name} against ${against.name === "" ? `id ${against.id}` : against.name}: ${changes.length}`,
     ...changes.map((c) => `${mark[c.change]} ${c.path}${c.details ? `  (${c.details})` : ""}`),
   ]);
 }

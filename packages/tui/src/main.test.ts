@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { EXIT_OK, EXIT_USAGE, main } from "./main.js";
+import { themeFromEnv } from "./theme.js";
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) } };
+}
+
+describe("daxfs-tui main", () => {
+  it("refuses to run without a terminal, naming the daxfs-inspect command that prints the same", async () => {
+    const { err, io: tio } = io();
+    expect(await main(["image.img"], tio)).toBe(EXIT_USAGE);
+    expect(err.join("")).toContain("daxfs-tui: not a terminal; `daxfs-inspect image.img` prints the same");
+    const mount = io();
+    expect(await main(["-m", "/mnt/dax"], mount.io)).toBe(EXIT_USAGE);
+    expect(mount.err.join("")).toContain("`daxfs-inspect -m /mnt/dax info`");
+  });
+
+  it("prints its usage on --help and refuses unknown options and two targets", async () => {
+    const help = io();
+    expect(await main(["--help"], help.io)).toBe(EXIT_OK);
+    expect(help.out.join("")).toContain("Usage: daxfs-tui IMAGE");
+    const bad = io();
+    expect(await main(["--frobnicate"], bad.io)).toBe(EXIT_USAGE);
+    expect(bad.err.join("")).toMatch(/^daxfs-tui: Unknown option '--frobnicate'/);
+    const none = io();
+    expect(await main([], none.io)).toBe(EXIT_USAGE);
+    expect(none.err.join("")).toMatch(
+      /^daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\nUsage:/,
+    );
+    const two = io();
+    expect(await main(["a.img", "b.img"], two.io)).toBe(EXIT_USAGE);
+    expect(two.err.join("")).toBe("daxfs-tui: one TARGET only (got a.img b.img)\n");
+  });
+
+  it("reports a target it cannot open as one line, before touching the terminal", async () => {
+    const { err, io: tio } = io();
+    const terminal = { stdin: process.stdin, stdout: process.stdout };
+    expect(await main(["/nonexistent/image.img"], { ...tio, terminal })).toBe(EXIT_USAGE);
+    expect(err.join("")).toMatch(/^daxfs-tui: .*\/nonexistent\/image\.img.*\n$/);
+  });
+});
+
+describe("theme", () => {
+  it("drops colours on NO_COLOR and colours and Unicode on a dumb terminal", () => {
+    expect(themeFromEnv({ TERM: "xterm-256color" })).toEqual({ color: true, ascii: false });
+    expect(themeFromEnv({ TERM: "xterm", NO_COLOR: "" })).toEqual({ color: false, ascii: false });
+    expect(themeFromEnv({ TERM: "dumb" })).toEqual({ color: false, ascii: true });
+  });
+});

@@ -1,0 +1,122 @@
+// daxfs-tui's command line: `daxfs-tui TARGET` where TARGET is what daxfs-inspect accepts (an image
+// file with an optional --backing file, -m MNT, or -p ADDR -s SIZE). Exit status: 0 after a quit,
+// 2 for a usage error, a target that cannot be read, or an output that is not a terminal.
+import { parseArgs } from "node:util";
+import { DaxfsError, FileImage, type ImageSource, UsageError } from "@daxfs/core";
+import { openSource } from "@daxfs/inspect";
+import { render } from "ink";
+import { createElement } from "react";
+import { App } from "./components/App.js";
+import { Session } from "./session.js";
+import { ThemeContext, themeFromEnv } from "./theme.js";
+
+const ENTER_ALTERNATE_SCREEN = "\u001b[?1049h";
+const LEAVE_ALTERNATE_SCREEN = "\u001b[?1049l";
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 2;
+
+export interface TuiIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** The terminal to draw on; absent when standard input or output is not a TTY. */
+  terminal?: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream };
+  env?: NodeJS.ProcessEnv;
+}
+
+const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE
+
+Browse a DAXFS image, its branch tree, delta logs and files; a live target refreshes.
+Press ? inside for the keys. Without a terminal, use daxfs-inspect TARGET summary (and its
+branches, tree, log BRANCH, diff BRANCH and validate subcommands), which print the same.
+`;
+
+/** The daxfs-inspect command that prints what the TUI would show, for the not-a-terminal message. */
+function inspectCommand(args: string[]): string {
+  return `daxfs-inspect ${args.join(" ")}${args[0]?.startsWith("-") ? " info" : ""}`.trim();
+}
+
+export async function main(args: string[], io: TuiIo): Promise<number> {
+  let values: { mount?: string; phys?: string; size?: string; backing?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        mount: { type: "string", short: "m" },
+        phys: { type: "string", short: "p" },
+        size: { type: "string", short: "s" },
+        backing: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    io.stderr(`daxfs-tui: ${(error as Error).message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length > 1) {
+    io.stderr(`daxfs-tui: one TARGET only (got ${positionals.join(" ")})\n`);
+    return EXIT_USAGE;
+  }
+  if (positionals.length === 0 && values.mount === undefined && values.phys === undefined) {
+    io.stderr(`daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (!io.terminal) {
+    io.stderr(
+      `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+    );
+    return EXIT_USAGE;
+  }
+  let source: ImageSource;
+  let backing: ImageSource | undefined;
+  try {
+    source = await openSource({
+      image: positionals[0],
+      mount: values.mount,
+      phys: values.phys,
+      size: values.size,
+    });
+    if (values.backing !== undefined) backing = FileImage.open(values.backing);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof DaxfsError) {
+      io.stderr(`daxfs-tui: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  const session = Session.open(source, backing ? { backing } : {});
+  try {
+    const theme = themeFromEnv(io.env ?? {});
+    // The alternate screen (not on a dumb terminal): on quit the terminal shows what it did before.
+    const alternate = !theme.ascii;
+    if (alternate) io.terminal.stdout.write(ENTER_ALTERNATE_SCREEN);
+    try {
+      const app = render(
+        createElement(
+          ThemeContext.Provider,
+          { value: theme },
+          createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
+        ),
+        {
+          stdin: io.terminal.stdin,
+          stdout: io.terminal.stdout,
+          exitOnCtrlC: false,
+        },
+      );
+      await app.waitUntilExit();
+      app.cleanup();
+    } finally {
+      if (alternate) io.terminal.stdout.write(LEAVE_ALTERNATE_SCREEN);
+    }
+  } finally {
+    session.close();
+    backing?.close();
+  }
+  return EXIT_OK;
+}
