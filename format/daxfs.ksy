@@ -23,7 +23,7 @@ doc: |
   delta region that holds one append-only log per branch. All integers are
   little-endian; a block is 4096 bytes. Offsets in the superblock are
   absolute; offsets inside the base image are relative to its start.
-doc-ref: ../shared/spec/SPEC.md section 1; ../shared/spec/layout-v5.md
+doc-ref: docs/format.md (generated from this file); docs/semantics.md
 -constants:
   super_magic:
     value: 0x64617835

@@ -3,7 +3,7 @@
 # (format, image model, tools, FUSE mounts, the kernel module in QEMU guests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== generated files (format/daxfs.ksy -> kernel/daxfs_format.h, packages/format)"
+echo "== generated files (format/daxfs.ksy -> kernel/daxfs_format.h, packages/format, docs/format.md)"
 pnpm run -s gen:check
 echo "== lint"
 pnpm run -s lint

@@ -3,19 +3,12 @@
 // its bytes (1 MiB pread calls), i.e. what the metadata costs to merely fetch (docs/benchmarks.md).
 // Each measurement runs REPEATS times after one untimed warm-up (page cache filled); medians count.
 //
-//   npx tsx bench/validate/run.ts
+//   pnpm run -s build && npx tsx bench/validate/run.ts
 //   BENCH_INODES=200000 BENCH_REPEATS=7 BENCH_DIR=/var/tmp npx tsx bench/validate/run.ts
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type BuildDir,
-  type BuildNode,
-  buildImage,
-  FileImage,
-  MemoryImage,
-  validate,
-} from "../../packages/core/src/index.js";
+import { type BuildDir, type BuildNode, buildImage, FileImage, MemoryImage, validate } from "@daxfs/core";
 
 const inodeTarget = Number(process.env.BENCH_INODES ?? 100_000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);

@@ -63,6 +63,8 @@ export interface ConstantModel {
 export interface FormatModel {
   title: string;
   license: string;
+  /** The top-level doc: what an image is. */
+  doc: string;
   structs: StructLayout[];
   enums: EnumModel[];
   constants: ConstantModel[];
@@ -168,6 +170,7 @@ export function parseKsy(source: string): FormatModel {
   return {
     title: String(meta.title ?? meta.id),
     license: String(meta.license ?? ""),
+    doc: docOf(top),
     structs: [...structs.values()],
     enums,
     constants,

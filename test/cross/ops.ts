@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import { join } from "node:path";
 import type { BuildDir, BuildFile, BuildNode } from "@daxfs/core";
+import { errno } from "@daxfs/fuse-ref/testing";
 import fc from "fast-check";
-import { errno } from "../../packages/fuse-ref/test/harness.js";
 import { patternBytes } from "../kernel/tree.js";
 
 /** 255 bytes of UTF-8 (NAME_MAX) in 128 characters: lengths are counted in bytes. */

@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildDir, buildImage, makeDir, makeFile, makeSymlink } from "@daxfs/core";
+import { FuseHarness } from "@daxfs/fuse-ref/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { FuseHarness } from "../../packages/fuse-ref/test/harness.js";
 import { expectedWalk, patternBytes, sourceTree } from "../kernel/tree.js";
 import { walkScript } from "../kernel/walk.js";
 import { GuestSession, planKernels, walkScenario } from "./guest.js";

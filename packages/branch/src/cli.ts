@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+// daxfs-branch: the process around main.ts (docs/branch.md).
+import { runCli } from "@daxfs/core";
 import { defaultBranchEnv } from "./env.js";
 import { main } from "./main.js";
 
-process.exitCode = await main(process.argv.slice(2), defaultBranchEnv);
+runCli("daxfs-branch", main, defaultBranchEnv);

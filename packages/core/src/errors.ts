@@ -1,5 +1,9 @@
 // Every failure the image model reports is a DaxfsError carrying the errno a filesystem user would
 // expect, so that the FUSE reference can return it as-is and the CLIs can print one clean line.
+import { constants } from "node:os";
+
+/** Linux errnos Node's table lacks: EUCLEAN ("structure needs cleaning"), a corrupt image. */
+const NOT_IN_NODE: Partial<Record<string, number>> = { EUCLEAN: 117 };
 
 export type Errno =
   | "ENOENT"
@@ -22,28 +26,35 @@ export type Errno =
   | "EXDEV"
   | "EBADF";
 
-/** Linux errno numbers, for FUSE replies and exit codes. */
-export const ERRNO_NUMBER: Record<Errno, number> = {
-  EPERM: 1,
-  ENOENT: 2,
-  EIO: 5,
-  EBADF: 9,
-  EBUSY: 16,
-  EEXIST: 17,
-  EXDEV: 18,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  EFBIG: 27,
-  ENOSPC: 28,
-  EROFS: 30,
-  ENAMETOOLONG: 36,
-  ENOTEMPTY: 39,
-  ELOOP: 40,
-  EOPNOTSUPP: 95,
-  ESTALE: 116,
-  EUCLEAN: 117,
-};
+const ERRNOS: readonly Errno[] = [
+  "ENOENT",
+  "EEXIST",
+  "ENOTDIR",
+  "EISDIR",
+  "ENOTEMPTY",
+  "EINVAL",
+  "EROFS",
+  "ESTALE",
+  "ENOSPC",
+  "ENAMETOOLONG",
+  "EPERM",
+  "EOPNOTSUPP",
+  "EBUSY",
+  "EIO",
+  "EUCLEAN",
+  "EFBIG",
+  "ELOOP",
+  "EXDEV",
+  "EBADF",
+];
+
+/**
+ * Errno numbers, for FUSE replies and exit codes: the platform's own table (os.constants.errno,
+ * the one @daxfs/linux names syscall failures from), completed by NOT_IN_NODE.
+ */
+export const ERRNO_NUMBER: Record<Errno, number> = Object.fromEntries(
+  ERRNOS.map((code) => [code, (constants.errno as Record<string, number>)[code] ?? NOT_IN_NODE[code]]),
+) as Record<Errno, number>;
 
 export class DaxfsError extends Error {
   override readonly name = "DaxfsError";

@@ -1,12 +1,76 @@
-// @daxfs/core: the one DAXFS image model every tool uses (see docs/architecture.md).
+// @daxfs/core: the one DAXFS image model every tool uses (docs/architecture.md). This is its whole
+// public API, listed name by name: the decoders, replay and validator internals stay private, and
+// test helpers live in the "@daxfs/core/testing" subpath (src/testing), which is not built.
 
-export * from "./base/index.js";
-export * from "./branch/index.js";
-export * from "./build/index.js";
-export * from "./delta/entry.js";
-export * from "./errors.js";
-export * from "./file-type.js";
-export * from "./image.js";
-export * from "./image-source.js";
-export * from "./validate/index.js";
-export * from "./view.js";
+// Read side: an opened image, its branches, a live view of one branch.
+export type { BaseImage, BaseInodeInfo } from "./base/base-image.js";
+// Write side: branch lifecycle, appends, POSIX calls inside a branch, space.
+export {
+  abortBranch,
+  type BranchContext,
+  BranchFiles,
+  BranchWriter,
+  branchContext,
+  checkBranchName,
+  commitBranch,
+  createBranch,
+  deltaSpaceLeft,
+  dropBranch,
+  ensureMain,
+  findBranch,
+  MAIN_BRANCH,
+  type Owner,
+  RENAME_NOREPLACE,
+} from "./branch/index.js";
+export type { BranchRecord } from "./branch-record.js";
+// The image builder.
+export {
+  type BuildDir,
+  type BuildFile,
+  type BuildNode,
+  type BuildOptions,
+  type BuildSymlink,
+  buildImage,
+  buildSplitImage,
+  type CopyFileRange,
+  compileGlob,
+  type ImageMode,
+  type ImagePlan,
+  makeDir,
+  makeFile,
+  makeSymlink,
+  type PlannedInode,
+  planImage,
+  type ScanOptions,
+  scanDirectory,
+  writeImageFile,
+  writeImageToMemory,
+} from "./build/index.js";
+// The command-line contract of the tools.
+export { type CliMain, parseAddress, parseSize, requireSize, runCli, UsageError } from "./cli.js";
+// Delta log entries.
+export {
+  type DeltaEntry,
+  decodeDeltaLog,
+  decodeDeltaRange,
+  deltaTypeName,
+  encodeDeltaEntry,
+  type NewDeltaEntry,
+} from "./delta/entry.js";
+
+// Image sources and errors.
+export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
+export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";
+export { DaxfsImage, type OpenOptions } from "./image.js";
+export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
+// The checker.
+export {
+  formatProblem,
+  type Problem,
+  type ProblemKind,
+  type ValidateOptions,
+  type ValidationReport,
+  type ValidationStats,
+  validate,
+} from "./validate/index.js";
+export { BranchView, type DirEntry, type Stat } from "./view.js";

@@ -3,12 +3,14 @@
 // the view re-reads its chain's branch records (a few hundred bytes): an invalidated branch fails
 // with ESTALE, and entries appended to any level since (by a writer, a commit into main, another
 // process) are indexed, so a child sees what its parent appended after the child was opened.
-import { BranchState, DAXFS_NAME_MAX, DAXFS_ROOT_INO, DaxfsSuper, FileType } from "@daxfs/format";
-import type { DirEntry } from "./base/base-image.js";
-import { type DeltaEntry, decodeDeltaRange } from "./delta/entry.js";
+import { BranchState, DAXFS_NAME_MAX, DAXFS_ROOT_INO, FileType } from "@daxfs/format";
+import type { BaseImage, DirEntry } from "./base/base-image.js";
+import { readU64Bits, SUPER } from "./branch/records.js";
+import type { BranchRecord } from "./branch-record.js";
+import { type DeltaEntry, decodeDeltaRange, type LogRegion } from "./delta/entry.js";
 import { CorruptImageError, DaxfsError } from "./errors.js";
 import { fileTypeOf } from "./file-type.js";
-import type { BranchRecord, DaxfsImage } from "./image.js";
+import type { ImageSource } from "./image-source.js";
 import { ChainIndex, LevelIndex } from "./replay/chain-index.js";
 
 export type { DirEntry } from "./base/base-image.js";
@@ -23,6 +25,20 @@ export interface Stat {
   nlink: number;
   /** 512-byte units, whole 4096-byte blocks. Times are not stored in v5 (NOTES.md item 7). */
   blocks: number;
+}
+
+/**
+ * What a view reads of its image. DaxfsImage is the one implementation; it creates the views, so
+ * this module names only the members it uses rather than importing it.
+ */
+export interface ViewedImage {
+  readonly source: ImageSource;
+  readonly base: BaseImage | null;
+  readonly branching: boolean;
+  findBranch(name: string): BranchRecord | undefined;
+  branchChain(record: BranchRecord): BranchRecord[];
+  logRegion(record: BranchRecord): LogRegion;
+  readBranchRecord(slot: number): BranchRecord | null;
 }
 
 /** One branch of the chain as indexed. */
@@ -42,7 +58,7 @@ export class BranchView {
   private nextBranchIdSeen = -1n;
 
   constructor(
-    readonly image: DaxfsImage,
+    readonly image: ViewedImage,
     readonly branchName: string,
   ) {
     this.index = new ChainIndex(image.source, image.base);
@@ -88,8 +104,7 @@ export class BranchView {
   }
 
   private readNextBranchId(): bigint {
-    const bytes = this.image.source.read(DaxfsSuper.offsets.nextBranchId, 8);
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    return readU64Bits(this.image.source, SUPER.nextBranchId);
   }
 
   /**
@@ -138,7 +153,7 @@ export class BranchView {
     let rebuildFrom = -1;
     const latest: BranchRecord[] = [];
     for (const [level, state] of this.levels.entries()) {
-      const now = this.image.readBranchSlot(state.record.slot);
+      const now = this.image.readBranchRecord(state.record.slot);
       const was = state.record;
       if (!now || now.id !== was.id || now.state !== was.state || now.generation !== was.generation) {
         const which = level === 0 ? "branch" : `ancestor ${JSON.stringify(was.name)} of branch`;

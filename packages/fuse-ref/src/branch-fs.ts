@@ -1,13 +1,15 @@
 // The filesystem a daxfs-fuse mount serves, path-based like libfuse's high-level API, with no FUSE
 // in it: every method either returns its answer or throws a DaxfsError whose errno goes back to the
-// caller. Reads come from core's BranchView; writes go through core's BranchWriter, which appends
-// one entry in the kernel's format, then the entry is indexed into the view (SPEC 3.8; NOTES.md
-// "Semantics": POSIX inside the branch, DAXFS rules across branches).
+// caller. A thin layer over core, as erofsfuse is over erofs-utils' lib: reads come from core's
+// BranchView, writes from core's BranchFiles (the POSIX rules, one entry per call through the
+// BranchWriter), branch lifecycle from core's lifecycle calls. What is left here is what FUSE
+// adds: open-file handles, read-only mounts, statfs, the control channel's commit/abort.
 
 import {
   abortBranch,
   type BranchContext,
-  type BranchSlot,
+  BranchFiles,
+  type BranchRecord,
   type BranchView,
   BranchWriter,
   branchContext,
@@ -16,7 +18,6 @@ import {
   DaxfsError,
   DaxfsImage,
   type DirEntry,
-  decodeDeltaRange,
   deltaSpaceLeft,
   dropBranch,
   ensureMain,
@@ -24,16 +25,12 @@ import {
   findBranch,
   type ImageSource,
   MAIN_BRANCH,
-  type NewDeltaEntry,
   S_IFDIR,
-  S_IFREG,
   type Stat,
 } from "@daxfs/core";
-import { BranchState, DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid } from "@daxfs/format";
+import { BranchState } from "@daxfs/format";
 
 const O_ACCMODE = 3;
-const SYMLINK_TARGET_MAX = 4095;
-const encoder = new TextEncoder();
 
 export interface BranchFsOptions {
   /** Branch to serve; default main (read-only). */
@@ -61,20 +58,14 @@ function isDir(mode: number): boolean {
   return fileTypeOf(mode) === S_IFDIR;
 }
 
-function splitPath(path: string): { parent: string; name: string } {
-  const cut = path.lastIndexOf("/");
-  const name = path.slice(cut + 1);
-  if (encoder.encode(name).length > DAXFS_NAME_MAX)
-    throw new DaxfsError("ENAMETOOLONG", `${path}: name longer than ${DAXFS_NAME_MAX} bytes`);
-  return { parent: cut <= 0 ? "/" : path.slice(0, cut), name };
-}
-
 export class BranchFs {
   private ctx: BranchContext | null;
   private writer: BranchWriter | null;
   /** Slots of the served branch's chain, the branch first, main last. */
-  private chain: BranchSlot[];
+  private chain: BranchRecord[];
   private view!: BranchView;
+  /** The POSIX write side over `view`; null where nothing can be written. */
+  private files: BranchFiles | null = null;
   private readonly openFiles = new Map<number, number>();
   private nextHandle = 1;
   private branchName: string;
@@ -84,7 +75,7 @@ export class BranchFs {
   private constructor(
     readonly source: ImageSource,
     /** The served branch; null for main of a static image, or before any main record exists. */
-    record: BranchSlot | null,
+    record: BranchRecord | null,
     private readonly owner: { uid: number; gid: number },
     private readonly sync: () => void,
   ) {
@@ -119,7 +110,7 @@ export class BranchFs {
     }
     const ctx = branchContext(source);
     ensureMain(ctx);
-    let record: BranchSlot;
+    let record: BranchRecord;
     if (options.parent !== undefined) record = createBranch(ctx, name, options.parent);
     else {
       record = findBranch(ctx, name);
@@ -148,6 +139,7 @@ export class BranchFs {
 
   private openView(): void {
     this.view = DaxfsImage.open(this.source).view(this.branchName);
+    this.files = this.writer ? new BranchFiles(this.view, this.writer) : null;
   }
 
   /**
@@ -159,25 +151,11 @@ export class BranchFs {
     return this.view;
   }
 
-  private writableView(): { view: BranchView; writer: BranchWriter } {
-    const view = this.fresh();
-    if (!this.writer)
+  private writableFiles(): BranchFiles {
+    this.fresh();
+    if (!this.files)
       throw new DaxfsError("EROFS", `${this.source.name}: branch "${this.branchName}" is read-only`);
-    return { view, writer: this.writer };
-  }
-
-  /** Appends one entry, then indexes it (SPEC 1.5: published first, indexed second). */
-  private append(writer: BranchWriter, entry: NewDeltaEntry): void {
-    const appended = writer.append(entry);
-    const [decoded] = decodeDeltaRange(this.source, appended.offset, 0, appended.totalSize).entries;
-    if (!decoded)
-      throw new DaxfsError(
-        "EIO",
-        `${this.source.name}: entry just written at ${appended.offset} does not decode`,
-      );
-    // A log move (docs/space.md) is noticed by refresh, which re-reads the log whole.
-    this.view.refresh();
-    this.view.applyEntry(0, decoded);
+    return this.files;
   }
 
   // ---- reads ----
@@ -229,217 +207,58 @@ export class BranchFs {
     return this.fresh().read(this.inoOf(handle), position, length);
   }
 
-  // ---- writes (SPEC 3.8.2-3.8.9) ----
+  // ---- writes (SPEC 3.8.2-3.8.9, core's BranchFiles) ----
 
   write(handle: number, position: number, data: Uint8Array): number {
-    const { writer } = this.writableView();
-    if (data.length === 0) return 0;
-    this.append(writer, { type: DeltaType.WRITE, ino: this.inoOf(handle), fileOffset: position, data });
-    return data.length;
-  }
-
-  private truncateIno(view: BranchView, writer: BranchWriter, ino: number, size: number, path: string): void {
-    const stat = view.stat(ino);
-    if (isDir(stat.mode)) throw new DaxfsError("EISDIR", `${path}: is a directory`);
-    if (!Number.isSafeInteger(size) || size < 0)
-      throw new DaxfsError("EINVAL", `${path}: invalid size ${size}`);
-    if (stat.size === size) return;
-    this.append(writer, { type: DeltaType.TRUNCATE, ino, newSize: size });
+    return this.writableFiles().write(this.inoOf(handle), position, data);
   }
 
   truncate(path: string, size: number): void {
-    const { view, writer } = this.writableView();
-    this.truncateIno(view, writer, view.resolve(path), size, path);
+    const files = this.writableFiles();
+    files.truncate(this.view.resolve(path), size, path);
   }
 
   ftruncate(handle: number, size: number): void {
-    const { view, writer } = this.writableView();
-    this.truncateIno(view, writer, this.inoOf(handle), size, `handle ${handle}`);
-  }
-
-  /** Resolves the parent of a new name and checks the name is free (EEXIST) and legal. */
-  private newName(view: BranchView, path: string): { parentIno: number; name: string } {
-    const { parent, name } = splitPath(path);
-    const parentIno = view.resolve(parent);
-    if (!isDir(view.stat(parentIno).mode)) throw new DaxfsError("ENOTDIR", `${parent}: not a directory`);
-    if (this.lookup(view, parentIno, name) !== undefined)
-      throw new DaxfsError("EEXIST", `${path}: already exists`);
-    return { parentIno, name };
-  }
-
-  private lookup(view: BranchView, parentIno: number, name: string): number | undefined {
-    try {
-      return view.lookup(parentIno, name);
-    } catch (error) {
-      if (error instanceof DaxfsError && error.code === "ENOENT") return undefined;
-      throw error;
-    }
+    this.writableFiles().truncate(this.inoOf(handle), size, `handle ${handle}`);
   }
 
   create(path: string, mode: number): number {
-    const { view, writer } = this.writableView();
-    const { parentIno, name } = this.newName(view, path);
-    const ino = writer.allocateIno();
-    this.append(writer, {
-      type: DeltaType.CREATE,
-      ino,
-      parentIno,
-      newIno: ino,
-      mode: FileType.REGULAR | (mode & 0o7777),
-      ...this.owner,
-      name,
-    });
+    const ino = this.writableFiles().create(path, mode, this.owner);
     const handle = this.nextHandle++;
     this.openFiles.set(handle, ino);
     return handle;
   }
 
   mknod(path: string, mode: number): void {
-    // Only regular files can be made; devices, FIFOs and sockets cannot (NOTES.md "Semantics").
-    if (fileTypeOf(mode) !== S_IFREG && fileTypeOf(mode) !== 0)
-      throw new DaxfsError("EPERM", `${path}: special files are not supported`);
-    this.release(this.create(path, mode));
+    this.writableFiles().create(path, mode, this.owner);
   }
 
   mkdir(path: string, mode: number): void {
-    const { view, writer } = this.writableView();
-    const { parentIno, name } = this.newName(view, path);
-    const ino = writer.allocateIno();
-    this.append(writer, {
-      type: DeltaType.MKDIR,
-      ino,
-      parentIno,
-      newIno: ino,
-      mode: FileType.DIR | (mode & 0o7777),
-      ...this.owner,
-      name,
-    });
+    this.writableFiles().mkdir(path, mode, this.owner);
   }
 
   symlink(target: string, path: string): void {
-    const { view, writer } = this.writableView();
-    if (encoder.encode(target).length > SYMLINK_TARGET_MAX)
-      throw new DaxfsError("ENAMETOOLONG", `${path}: symlink target too long`);
-    if (target.length === 0) throw new DaxfsError("ENOENT", `${path}: empty symlink target`);
-    const { parentIno, name } = this.newName(view, path);
-    const ino = writer.allocateIno();
-    this.append(writer, {
-      type: DeltaType.SYMLINK,
-      ino,
-      parentIno,
-      newIno: ino,
-      ...this.owner,
-      name,
-      target,
-    });
-  }
-
-  private existing(
-    view: BranchView,
-    path: string,
-  ): { parentIno: number; name: string; ino: number; mode: number } {
-    const { parent, name } = splitPath(path);
-    const parentIno = view.resolve(parent);
-    const ino = view.lookup(parentIno, name);
-    return { parentIno, name, ino, mode: view.stat(ino).mode };
-  }
-
-  private isEmptyDir(view: BranchView, ino: number): boolean {
-    return view.readdir(ino).every((entry) => entry.name === "." || entry.name === "..");
+    this.writableFiles().symlink(target, path, this.owner);
   }
 
   unlink(path: string): void {
-    const { view, writer } = this.writableView();
-    const victim = this.existing(view, path);
-    if (isDir(victim.mode)) throw new DaxfsError("EISDIR", `${path}: is a directory`);
-    this.append(writer, {
-      type: DeltaType.DELETE,
-      ino: victim.ino,
-      parentIno: victim.parentIno,
-      name: victim.name,
-    });
+    this.writableFiles().unlink(path);
   }
 
   rmdir(path: string): void {
-    const { view, writer } = this.writableView();
-    if (path === "/") throw new DaxfsError("EBUSY", "/: cannot remove the root");
-    const victim = this.existing(view, path);
-    if (!isDir(victim.mode)) throw new DaxfsError("ENOTDIR", `${path}: not a directory`);
-    if (!this.isEmptyDir(view, victim.ino)) throw new DaxfsError("ENOTEMPTY", `${path}: directory not empty`);
-    this.append(writer, {
-      type: DeltaType.DELETE,
-      ino: victim.ino,
-      parentIno: victim.parentIno,
-      name: victim.name,
-    });
+    this.writableFiles().rmdir(path);
   }
 
-  /**
-   * rename(2) with POSIX replacement rules (SPEC 3.8.4). One RENAME entry replaces an existing
-   * target by itself (OVERVIEW 4), so the move is atomic even across a crash.
-   */
   rename(from: string, to: string, flags = 0): void {
-    const { view, writer } = this.writableView();
-    const source = this.existing(view, from);
-    const { parent: toParent, name: toName } = splitPath(to);
-    const toParentIno = view.resolve(toParent);
-    if (!isDir(view.stat(toParentIno).mode)) throw new DaxfsError("ENOTDIR", `${toParent}: not a directory`);
-    if (isDir(source.mode) && (to === from || to.startsWith(`${from}/`)))
-      throw new DaxfsError("EINVAL", `${to}: inside ${from}`);
-    const targetIno = this.lookup(view, toParentIno, toName);
-    if (targetIno !== undefined) {
-      if (flags & 1) throw new DaxfsError("EEXIST", `${to}: already exists`);
-      if (targetIno === source.ino) return; // both names are one file: rename does nothing
-      const targetMode = view.stat(targetIno).mode;
-      if (isDir(source.mode) && !isDir(targetMode)) throw new DaxfsError("ENOTDIR", `${to}: not a directory`);
-      if (!isDir(source.mode) && isDir(targetMode)) throw new DaxfsError("EISDIR", `${to}: is a directory`);
-      if (isDir(targetMode) && !this.isEmptyDir(view, targetIno))
-        throw new DaxfsError("ENOTEMPTY", `${to}: directory not empty`);
-    } else if (flags & ~1) {
-      throw new DaxfsError("EINVAL", `rename flags ${flags} not supported`);
-    }
-    this.append(writer, {
-      type: DeltaType.RENAME,
-      ino: source.ino,
-      oldParentIno: source.parentIno,
-      newParentIno: toParentIno,
-      renamedIno: source.ino,
-      oldName: source.name,
-      newName: toName,
-    });
+    this.writableFiles().rename(from, to, flags);
   }
 
   chmod(path: string, mode: number): void {
-    const { view, writer } = this.writableView();
-    const ino = view.resolve(path);
-    const type = fileTypeOf(view.stat(ino).mode);
-    this.append(writer, {
-      type: DeltaType.SETATTR,
-      ino,
-      mode: type | (mode & 0o7777),
-      uid: 0,
-      gid: 0,
-      valid: SetattrValid.MODE,
-      size: 0,
-    });
+    this.writableFiles().chmod(path, mode);
   }
 
   chown(path: string, uid: number, gid: number): void {
-    const { view, writer } = this.writableView();
-    const ino = view.resolve(path);
-    // (uid_t)-1 / (gid_t)-1 leave that id unchanged (chown(2)).
-    const keep = (id: number) => id === -1 || id >>> 0 === 0xffff_ffff;
-    const valid = (keep(uid) ? 0 : SetattrValid.UID) | (keep(gid) ? 0 : SetattrValid.GID);
-    if (valid === 0) return;
-    this.append(writer, {
-      type: DeltaType.SETATTR,
-      ino,
-      mode: 0,
-      uid: keep(uid) ? 0 : uid >>> 0,
-      gid: keep(gid) ? 0 : gid >>> 0,
-      valid,
-      size: 0,
-    });
+    this.writableFiles().chown(path, uid, gid);
   }
 
   /** v5 stores no times (NOTES.md item 7): accepted, and nothing is recorded. */

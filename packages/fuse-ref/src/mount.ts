@@ -21,7 +21,8 @@ export interface MountOptions {
   log?: (message: string) => void;
 }
 
-export interface DaxfsMount {
+/** A running daxfs-fuse mount (not a mount-table entry: that is @daxfs/branch's DaxfsMount). */
+export interface FuseServer {
   fs: BranchFs;
   socketPath: string;
   /** Unmounts, drops an uncommitted branch, closes the socket and the image. */
@@ -80,7 +81,7 @@ function isMounted(mountpoint: string): boolean {
     .some((line) => line.split(" ")[4] === escaped);
 }
 
-export async function mountDaxfs(options: MountOptions): Promise<DaxfsMount> {
+export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const image = resolve(options.image);
   const mountpoint = resolve(options.mountpoint);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DaxfsImage, FileImage, validate } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
 import { afterEach, expect, it } from "vitest";
-import { dir, FuseHarness, file } from "./harness.js";
+import { dir, FuseHarness, file } from "../src/testing/index.js";
 
 let harness: FuseHarness;
 afterEach(async () => {

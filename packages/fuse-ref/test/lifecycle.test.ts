@@ -8,7 +8,7 @@ import { DaxfsImage, FileImage, validate } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
 import { afterEach, describe, expect, it } from "vitest";
 import { controlRequest, controlSocketPath } from "../src/control.js";
-import { dir, errno, FuseHarness, file, isMounted } from "./harness.js";
+import { dir, errno, FuseHarness, file, isMounted } from "../src/testing/index.js";
 
 function branchesOf(image: string) {
   const opened = DaxfsImage.openFile(image);

@@ -10,7 +10,7 @@ import { type BuildNode, DaxfsImage, FileImage, validate } from "@daxfs/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { controlRequest, controlSocketPath } from "../src/control.js";
-import { dir, errno, FuseHarness, file, type RunningMount, symlink } from "./harness.js";
+import { dir, errno, FuseHarness, file, type RunningMount, symlink } from "../src/testing/index.js";
 
 const RUNS = 60;
 const names = ["a", "b", "d", "d/a", "d/e", "e", "s"] as const;

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dir, errno, FuseHarness, file, type RunningMount, symlink } from "./harness.js";
+import { dir, errno, FuseHarness, file, type RunningMount, symlink } from "../src/testing/index.js";
 
 const sh = (cwd: string, script: string) => spawnSync("sh", ["-c", script], { cwd, encoding: "utf8" });
 

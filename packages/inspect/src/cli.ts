@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // daxfs-inspect: thin wrapper over main.ts (docs/inspect.md).
 import { writeSync } from "node:fs";
-import { run } from "./main.js";
+import { runCli } from "@daxfs/core";
+import { EXIT_USAGE, main } from "./main.js";
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;
@@ -17,18 +18,13 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 const encoder = new TextEncoder();
-run(process.argv.slice(2), {
-  stdout: (text) => writeAll(1, encoder.encode(text)),
-  stdoutBytes: (bytes) => writeAll(1, bytes),
-  stderr: (text) => writeAll(2, encoder.encode(text)),
-}).then(
-  (code) => {
-    process.exitCode = code;
+runCli(
+  "daxfs-inspect",
+  main,
+  {
+    stdout: (text) => writeAll(1, encoder.encode(text)),
+    stdoutBytes: (bytes) => writeAll(1, bytes),
+    stderr: (text) => writeAll(2, encoder.encode(text)),
   },
-  (error: unknown) => {
-    process.stderr.write(
-      `daxfs-inspect: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = 2;
-  },
+  EXIT_USAGE,
 );

@@ -11,9 +11,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
-import { DaxfsBranch, DeltaType } from "@daxfs/format";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  buildTestImage as buildSplitTestImage,
   buildTestImageWithLogs as buildTestImage,
   createEntry,
   testDir as dir,
@@ -22,8 +21,10 @@ import {
   sampleTree,
   symlinkEntry,
   writeEntry,
-} from "../../core/src/testing/index.js";
-import { normalizeArgs, run } from "./main.js";
+} from "@daxfs/core/testing";
+import { DaxfsBranch, DeltaType } from "@daxfs/format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main, normalizeArgs } from "./main.js";
 
 let work: string;
 let staticImage: string;
@@ -35,7 +36,7 @@ async function inspect(...args: string[]) {
   let stdout = "";
   let stderr = "";
   const chunks: Uint8Array[] = [];
-  const code = await run(args, {
+  const code = await main(args, {
     stdout: (text) => {
       stdout += text;
     },
@@ -166,6 +167,27 @@ describe("subcommands on valid images", () => {
     expect(stdout).toMatch(/└── feature \[id 2\] active/);
   });
 
+  it("info on a split image: the page cache as core decodes it", async () => {
+    const split = buildSplitTestImage(dir({ "a.txt": file("abc") }), { split: true, pageCacheSlots: 4 });
+    const path = join(work, "split.img");
+    writeFileSync(path, split.bytes);
+    const { code, stdout } = await inspect(path, "info", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      mode: "split",
+      // The test image pre-warms the first backing page into its slot.
+      pageCache: {
+        slots: 4,
+        hashShift: 2,
+        headerValid: true,
+        pending: 0,
+        valid: 1,
+        pendingSlots: 0,
+        free: 3,
+      },
+    });
+  });
+
   it("validate: verdict and exit 0", async () => {
     const { code, stdout } = await inspect(logsImage, "validate");
     expect(code).toBe(0);
@@ -254,11 +276,89 @@ describe("subcommands on valid images", () => {
       [logsImage, "validate", "--json"],
       [logsImage, "extract", join(work, "json-out"), "--json"],
     ];
+    const outputs = new Map<string, unknown>();
     for (const args of runs) {
       const { code, stdout } = await inspect(...args);
       expect(code, args.join(" ")).toBe(0);
       expect(() => JSON.parse(stdout), args.join(" ")).not.toThrow();
+      outputs.set(args.slice(1).join(" ").replace(join(work, "json-out"), "DIR"), JSON.parse(stdout));
     }
+    // The shape of each document: its fields and their types, not only that it parses.
+    const num = expect.any(Number);
+    const str = expect.any(String);
+    const stat = { ino: num, mode: num, uid: num, gid: num, size: num, nlink: num, blocks: num };
+    const record = {
+      slot: num,
+      id: num,
+      parentId: num,
+      name: str,
+      state: num,
+      logOffset: num,
+      logSize: num,
+      logCapacity: num,
+      refcount: num,
+      nextLocalIno: num,
+      generation: num,
+    };
+    const listed = [
+      { ...record, name: "main", stateName: "active" },
+      { ...record, name: "feature", stateName: "active" },
+    ];
+    const info = {
+      image: logsImage,
+      mode: "branching",
+      superblock: expect.objectContaining({ magic: 0x64617835, version: 5, blockSize: 4096, totalSize: num }),
+      regions: expect.arrayContaining([expect.objectContaining({ name: str })]),
+    };
+    expect(outputs.get("--json")).toMatchObject({
+      ...info,
+      branchTree: { branches: listed, unattached: [] },
+    });
+    expect(outputs.get("info --json")).toMatchObject(info);
+    expect(outputs.get("status --json")).toEqual({
+      format: { magic: 0x64617835, version: 5, blockSize: 4096, totalSize: num },
+      baseImage: { offset: num, size: num },
+      branchTable: { entries: 256, active: 2, nextBranchId: 3 },
+      coordination: { commitSequence: num, lastCommitted: str },
+      deltaRegion: { offset: num, totalSize: num, allocated: num, free: num },
+      inodes: { nextInodeId: num },
+      pageCache: null,
+    });
+    expect(outputs.get("list --json")).toEqual({ branches: listed, total: 2, slotsAvailable: 254 });
+    expect(outputs.get("branches --json")).toEqual({ branches: listed, unattached: [] });
+    expect(outputs.get("ls --json")).toEqual(["a.txt", "docs", "n"].map((name) => ({ name, ...stat })));
+    expect(outputs.get("tree --json")).toEqual(
+      ["/", "/a.txt", "/docs", "/docs/x", "/n"].map((path) => ({ path, ...stat })),
+    );
+    expect(outputs.get("stat /docs --json")).toEqual({ path: "/docs", type: "directory", ...stat });
+    expect(outputs.get("cat /n --json")).toEqual({ path: "/n", size: 3, base64: str });
+    const log = outputs.get("log main --json") as { branch: unknown; entries: unknown[] };
+    expect(log.branch).toEqual({ ...record, name: "main" });
+    expect(log.entries.length).toBeGreaterThan(0);
+    for (const entry of log.entries)
+      expect(entry).toMatchObject({ offset: num, totalSize: num, ino: num, timestamp: num, type: num });
+    const diff = outputs.get("diff feature --json") as { changes: { change: string }[] };
+    expect(diff).toMatchObject({ branch: "feature", parent: "main" });
+    expect(diff.changes.length).toBeGreaterThan(0);
+    for (const change of diff.changes) {
+      expect(change).toMatchObject({ change: str, path: str });
+      expect(["added", "removed", "modified"]).toContain(change.change);
+    }
+    expect(outputs.get("validate --json")).toEqual({
+      image: logsImage,
+      valid: true,
+      verdict: "No errors found",
+      problems: [],
+      omitted: 0,
+      stats: { inodes: num, directoryEntries: num, branches: 2, deltaEntries: num },
+      seconds: num,
+    });
+    expect(outputs.get("extract DIR --json")).toEqual({
+      target: str,
+      directories: num,
+      files: num,
+      bytes: num,
+    });
   });
 });
 

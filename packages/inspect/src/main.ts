@@ -3,7 +3,7 @@
 // file accepted in place of -m/-p. Exit status: 0 success (validate: the image is valid), 1 the
 // image is corrupt or invalid or a path/branch in it was not found, 2 usage or I/O error.
 
-import { DaxfsError, DaxfsImage, FileImage, type ImageSource } from "@daxfs/core";
+import { DaxfsError, DaxfsImage, FileImage, type ImageSource, UsageError } from "@daxfs/core";
 import { Command, CommanderError, Option } from "commander";
 import { catCommand, extractCommand, lsCommand, statCommand, treeCommand } from "./commands/files.js";
 import { diffCommand, logCommand } from "./commands/log.js";
@@ -16,7 +16,7 @@ import {
 } from "./commands/summary.js";
 import { validateCommand } from "./commands/validate.js";
 import type { Output } from "./render.js";
-import { openSource, parseSize, type SourceOptions, UsageError } from "./source.js";
+import { openSource, type SourceOptions } from "./source.js";
 
 export interface InspectIo {
   stdout(text: string): void;
@@ -68,7 +68,8 @@ class ExitCode extends Error {
   }
 }
 
-export async function run(args: string[], io: InspectIo): Promise<number> {
+/** Runs daxfs-inspect with `args` (argv without node and script); resolves to the exit status. */
+export async function main(args: string[], io: InspectIo): Promise<number> {
   const out = (json: boolean | undefined): Output => ({
     json: json === true,
     write: io.stdout,
@@ -282,5 +283,3 @@ export async function run(args: string[], io: InspectIo): Promise<number> {
     throw error;
   }
 }
-
-export { parseSize };

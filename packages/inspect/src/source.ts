@@ -3,7 +3,7 @@
 // mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
 import { closeSync, openSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { DaxfsError, FileImage, type ImageSource, MemoryImage } from "@daxfs/core";
+import { DaxfsError, FileImage, type ImageSource, MemoryImage, requireSize, UsageError } from "@daxfs/core";
 
 // Loaded only for -m and -p, so reading an image file never loads the native syscall layer.
 type Linux = typeof import("@daxfs/linux");
@@ -14,21 +14,6 @@ export interface SourceOptions {
   mount?: string;
   phys?: string;
   size?: string;
-}
-
-/** A user error on the command line: printed as one line, exit status 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
-
-/** "64M", "1g", "4096", "0x1000" -> bytes (SPEC.md 2.12: suffixes K/k, M/m, G/g). */
-export function parseSize(text: string, what: string): number {
-  const match = /^(0x[0-9a-f]+|\d+)([kmg]?)$/i.exec(text.trim());
-  if (!match) throw new UsageError(`invalid ${what} '${text}'`);
-  const shift = { "": 0, k: 10, m: 20, g: 30 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  const value = Number(BigInt(match[1]!) << BigInt(shift));
-  if (!Number.isSafeInteger(value)) throw new UsageError(`${what} '${text}' is too large`);
-  return value;
 }
 
 function wrapMapped(bytes: Uint8Array, name: string, close: () => void): ImageSource {
@@ -90,7 +75,7 @@ async function openMount(path: string): Promise<ImageSource> {
     throw new DaxfsError("EIO", `${path}: ${syscallMessage(error)}`);
   }
   try {
-    const mapped = mapFd(fd, parseSize(sizeOption, "size"), { writable: false, path: real });
+    const mapped = mapFd(fd, requireSize(sizeOption, "size"), { writable: false, path: real });
     return wrapMapped(mapped.bytes, `${path} (dma-buf)`, () => {
       mapped.close();
       closeFd(fd);
@@ -103,8 +88,8 @@ async function openMount(path: string): Promise<ImageSource> {
 
 async function openPhys(phys: string, size: string): Promise<ImageSource> {
   const { mapFd } = await loadLinux();
-  const offset = parseSize(phys, "physical address");
-  const length = parseSize(size, "size");
+  const offset = requireSize(phys, "physical address");
+  const length = requireSize(size, "size");
   let fd: number;
   try {
     fd = openSync("/dev/mem", "r");

@@ -14,15 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { buildTree, canonicalLinkGroups, describeBuildTree, hostId, readBaseTree } from "@daxfs/core/testing";
 import { DaxfsSuper } from "@daxfs/format";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildTree, hostId } from "../../core/src/build/testing/arbitraries.js";
-import {
-  canonicalLinkGroups,
-  describeBuildTree,
-  readBaseTree,
-} from "../../core/src/build/testing/read-tree.js";
 import { main } from "./cli.js";
 import { buildToTarget } from "./mkdaxfs.js";
 import { writeTreeToDisk } from "./testing/write-tree.js";

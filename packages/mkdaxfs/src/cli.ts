@@ -3,19 +3,16 @@
 // 1 bad arguments (message + usage on stderr) or a failed build (one "Error: ..." line on stderr).
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DaxfsError } from "@daxfs/core";
+import { DaxfsError, parseAddress, parseSize, runCli, UsageError } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
-import { parseAddress, parseSize } from "./size.js";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
-
-class UsageError extends Error {}
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -170,14 +167,5 @@ function isSyscallError(error: unknown): boolean {
 const invokedDirectly =
   process.argv[1] !== undefined &&
   realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`Error: internal error: ${String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (invokedDirectly)
+  runCli("mkdaxfs", main, { stdout: process.stdout, stderr: process.stderr, env: process.env });

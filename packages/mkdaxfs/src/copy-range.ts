@@ -7,11 +7,9 @@
 // a block offset such as 16 KiB (plan.ts), so each 64 KiB write splits into three folios and the
 // copy ran 1.6-1.9x slower than cp's (bench/mkdaxfs, docs/benchmarks.md). Our own pipe of 1 MiB,
 // with writes ending on 1 MiB boundaries of the image, lets the page cache use large folios again.
-import { constants } from "node:os";
 import type { CopyFileRange } from "@daxfs/core";
+import { errnoName } from "@daxfs/linux";
 import koffi from "koffi";
-
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 const O_CLOEXEC = 0o2000000;
 const F_SETPIPE_SZ = 1031;
@@ -22,7 +20,7 @@ type Native = ReturnType<ReturnType<typeof koffi.load>["func"]>;
 
 function errnoError(call: string): Error & { code: string; errno: number } {
   const errno = koffi.errno();
-  const code = errnoNames.get(errno) ?? `errno ${errno}`;
+  const code = errnoName(errno);
   return Object.assign(new Error(`${call}: ${code}`), { code, errno });
 }
 

@@ -10,5 +10,4 @@ export {
   type Target,
 } from "./mkdaxfs.js";
 export { jsonSummary, summaryLines } from "./report.js";
-export { parseAddress, parseSize } from "./size.js";
 export { type TarOptions, TarTreeBuilder } from "./tar.js";

@@ -4,12 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { readBaseTree } from "../../core/src/build/testing/read-tree.js";
 import { main } from "./cli.js";
-import { parseAddress, parseSize } from "./size.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "mkdaxfs-tar-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -204,30 +203,5 @@ describe("garbage as tar input", () => {
       ),
       { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 60) },
     );
-  });
-});
-
-describe("SIZE arguments", () => {
-  it.each([
-    ["4096", 4096],
-    ["0x1000", 4096],
-    ["010", 8],
-    ["0", 0],
-    ["64M", 64 << 20],
-    ["64m", 64 << 20],
-    ["4K", 4096],
-    ["1G", 2 ** 30],
-    ["2GiB", 2 ** 31],
-    ["0x10M", 16 << 20],
-  ])("%s = %d", (text, bytes) => expect(parseSize(text)).toBe(bytes));
-
-  it.each(["", "M", "12Q", "-1", "1.5M", "09", "99999999999999999999"])("%s is not a size", (text) =>
-    expect(parseSize(text)).toBeNull(),
-  );
-
-  it("parses physical addresses with base detection", () => {
-    expect(parseAddress("0x100000000")).toBe(0x100000000n);
-    expect(parseAddress("4096")).toBe(4096n);
-    expect(parseAddress("0x")).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
 // of stdin or a gzip stream are spooled to a temporary file. Layers after the first
 // apply OCI whiteouts: `.wh.NAME` deletes NAME from the layers below, `.wh..wh..opq` empties the
 // directory of everything the layers below put there.
-import { closeSync, createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { createReadStream, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import {
   type BuildDir,
@@ -255,8 +255,4 @@ async function drain(body: Source): Promise<void> {
   for await (const _ of body) {
     // Discarded: a directory, whiteout or skipped entry has no data we keep.
   }
-}
-
-export function closeSpool(spool: { fd: number }): void {
-  closeSync(spool.fd);
 }

@@ -2,22 +2,21 @@
 // symlink targets and file data. Every read goes through `readRegion`, which keeps it inside the
 // base region and reports violations as CorruptImageError with the absolute offset.
 import {
-  BaseFlags,
   DAXFS_BASE_INODE_SIZE,
-  DAXFS_BASE_MAGIC,
   DAXFS_BLOCK_SIZE,
   DAXFS_DIRENT_SIZE,
   DAXFS_DIRENT_STRIDE,
-  DAXFS_VERSION,
-  DaxfsBaseInode,
-  DaxfsBaseSuper,
+  type DaxfsBaseSuper,
   DaxfsDirent,
   FileType,
 } from "@daxfs/format";
 import { decodeName, nameProblem, SYMLINK_TARGET_MAX } from "../delta/entry.js";
-import { CorruptImageError, DaxfsError, toSafeNumber } from "../errors.js";
+import { CorruptImageError, DaxfsError } from "../errors.js";
 import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
+import { throwOnProblem } from "../problems.js";
+import { type BaseInodeInfo, checkInodeSlot, readInodeSlot } from "./base-inode.js";
+import { type BaseLayout, decodeBaseSuper } from "./base-super.js";
 import type { PageCacheReader } from "./page-cache.js";
 
 /** One directory entry as a reader sees it. `mode` is the child's full st_mode. */
@@ -27,18 +26,7 @@ export interface DirEntry {
   mode: number;
 }
 
-/** A base inode slot, with u64 fields as exact numbers. */
-export interface BaseInodeInfo {
-  ino: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Bytes of a file, target length of a symlink, entry_count * 271 of a directory. */
-  size: number;
-  /** Base-relative (split images, regular files: backing-file) offset of the data. */
-  dataOffset: number;
-  nlink: number;
-}
+export type { BaseInodeInfo } from "./base-inode.js";
 
 export class BaseImage {
   readonly superblock: DaxfsBaseSuper;
@@ -66,50 +54,23 @@ export class BaseImage {
       !Number.isSafeInteger(baseOffset) ||
       !Number.isSafeInteger(baseSize) ||
       baseOffset < 0 ||
-      baseSize < DaxfsBaseSuper.size
+      baseOffset + baseSize > source.size
     ) {
-      throw new CorruptImageError(
-        `base image: region of ${baseSize} bytes is smaller than its superblock`,
-        baseOffset,
-      );
-    }
-    if (baseOffset + baseSize > source.size) {
       throw new CorruptImageError(
         `base image: region of ${baseSize} bytes runs past the image end ${source.size}`,
         baseOffset,
       );
     }
-    const sb = DaxfsBaseSuper.decode(this.readRegion(0, DaxfsBaseSuper.size, "base superblock"));
-    this.superblock = sb;
-    if (sb.magic !== DAXFS_BASE_MAGIC) {
-      throw new CorruptImageError(
-        `base superblock: bad magic 0x${sb.magic.toString(16)} (expected 0x${DAXFS_BASE_MAGIC.toString(16)})`,
-        baseOffset,
-      );
-    }
-    if (sb.version !== DAXFS_VERSION)
-      throw new CorruptImageError(`base superblock: unsupported version ${sb.version}`, baseOffset);
-    this.inodeCount = sb.inodeCount;
-    this.rootIno = sb.rootInode;
-    this.externalData = (sb.flags & BaseFlags.EXTERNAL_DATA) !== 0;
-    this.inodeOffset = toSafeNumber(sb.inodeOffset, "base superblock: inode_offset", baseOffset);
-    const tableBytes = this.inodeCount * DAXFS_BASE_INODE_SIZE;
-    if (
-      this.inodeCount === 0 ||
-      this.inodeOffset < DaxfsBaseSuper.size ||
-      this.inodeOffset + tableBytes > baseSize
-    ) {
-      throw new CorruptImageError(
-        `base superblock: inode table of ${this.inodeCount} slots at ${this.inodeOffset} does not fit in the ${baseSize}-byte base`,
-        baseOffset,
-      );
-    }
-    if (this.rootIno < 1 || this.rootIno > this.inodeCount) {
-      throw new CorruptImageError(
-        `base superblock: root inode ${this.rootIno} is outside 1..${this.inodeCount}`,
-        baseOffset,
-      );
-    }
+    const layout = decodeBaseSuper(
+      source,
+      { offset: baseOffset, size: baseSize },
+      throwOnProblem(source.name),
+    ) as BaseLayout;
+    this.superblock = layout.superblock;
+    this.inodeCount = layout.inodeCount;
+    this.rootIno = layout.superblock.rootInode;
+    this.externalData = layout.externalData;
+    this.inodeOffset = layout.inodeOffset;
     const root = this.readInode(this.rootIno);
     if (!root || fileTypeOf(root.mode) !== FileType.DIR) {
       throw new CorruptImageError(
@@ -146,26 +107,10 @@ export class BaseImage {
     const cached = this.inodes.get(ino);
     if (cached !== undefined) return cached;
     const at = this.inodeAbsoluteOffset(ino);
-    const slot = DaxfsBaseInode.decode(
-      this.readRegion(at - this.baseOffset, DAXFS_BASE_INODE_SIZE, `base inode ${ino}`),
-    );
-    let info: BaseInodeInfo | null = null;
-    // NOTES.md item 6: the public mkdaxfs leaves all-zero slots for extra hard-link names.
-    if (slot.ino !== 0 || slot.mode !== 0) {
-      if (slot.ino !== ino)
-        throw new CorruptImageError(`base inode slot ${ino - 1}: records inode ${slot.ino}`, at);
-      if (fileTypeOf(slot.mode) === 0)
-        throw new CorruptImageError(`base inode ${ino}: mode 0${slot.mode.toString(8)} has no file type`, at);
-      info = {
-        ino,
-        mode: slot.mode,
-        uid: slot.uid,
-        gid: slot.gid,
-        size: toSafeNumber(slot.size, `base inode ${ino}: size`, at),
-        dataOffset: toSafeNumber(slot.dataOffset, `base inode ${ino}: data_offset`, at),
-        nlink: slot.nlink,
-      };
-    }
+    const bytes = this.readRegion(at - this.baseOffset, DAXFS_BASE_INODE_SIZE, `base inode ${ino}`);
+    const slot = readInodeSlot(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    const usable = checkInodeSlot(slot, ino, at, throwOnProblem(this.source.name));
+    const info: BaseInodeInfo | null = usable ? slot : null;
     this.inodes.set(ino, info);
     return info;
   }
@@ -207,9 +152,8 @@ export class BaseImage {
     for (let i = 0; i < count; i++) {
       const direntAt = this.baseOffset + dir.dataOffset + i * DAXFS_DIRENT_STRIDE;
       const dirent = DaxfsDirent.decode(array, i * DAXFS_DIRENT_STRIDE);
-      const nameBytes = dirent.name.subarray(0, Math.min(dirent.nameLen, dirent.name.length));
-      const problem =
-        dirent.nameLen > dirent.name.length ? `length ${dirent.nameLen} exceeds 255` : nameProblem(nameBytes);
+      const problem = nameProblem(dirent.name, 0, dirent.nameLen);
+      const nameBytes = dirent.name.subarray(0, dirent.nameLen);
       if (problem) throw new CorruptImageError(`base directory ${ino}: entry ${i} name ${problem}`, direntAt);
       if (dirent.ino < 1 || dirent.ino > this.inodeCount) {
         throw new CorruptImageError(

@@ -1,50 +1,47 @@
 // Read side of the shared page cache of a split image (SPEC 1.7, OVERVIEW 7): a direct-mapped
 // cache of backing-file pages inside the image. It lets a reader that has the memory but not the
 // backing file (a dma-buf mapped by a tool) still read every page some kernel has cached.
-import {
-  DAXFS_BLOCK_SIZE,
-  DAXFS_PCACHE_MAGIC,
-  DaxfsPcacheHeader,
-  DaxfsPcacheSlot,
-  PcacheState,
-} from "@daxfs/format";
-import { CorruptImageError, toSafeNumber } from "../errors.js";
+import { DAXFS_BLOCK_SIZE, type DaxfsPcacheHeader, DaxfsPcacheSlot, PcacheState } from "@daxfs/format";
+import type { Region } from "../geometry.js";
 import type { ImageSource } from "../image-source.js";
+import { throwOnProblem } from "../problems.js";
+import { decodePcacheHeader, type PcacheLayout } from "./pcache-header.js";
 
 export class PageCacheReader {
   readonly slotCount: number;
+  /** The header as decoded at open (its pending_count changes; slotStates() reads slots fresh). */
+  readonly header: DaxfsPcacheHeader;
+  private readonly offset: number;
   private readonly slotMetaOffset: number;
   private readonly slotDataOffset: number;
 
-  /** Reads the header at absolute `offset`; the region is `size` bytes. */
+  /** Reads the header of the page cache `pcache` (absolute offset, size, slot count from the superblock). */
   constructor(
     private readonly source: ImageSource,
-    private readonly offset: number,
-    size: number,
+    pcache: Region & { slotCount: number },
   ) {
-    if (size < DaxfsPcacheHeader.size)
-      throw new CorruptImageError(`page cache: region of ${size} bytes is smaller than its header`, offset);
-    const header = DaxfsPcacheHeader.decode(source.read(offset, DaxfsPcacheHeader.size));
-    if (header.magic !== DAXFS_PCACHE_MAGIC) {
-      throw new CorruptImageError(
-        `page cache: bad magic 0x${header.magic.toString(16)} (expected 0x${DAXFS_PCACHE_MAGIC.toString(16)})`,
-        offset,
-      );
+    this.offset = pcache.offset;
+    const layout = decodePcacheHeader(source, pcache, throwOnProblem(source.name)) as PcacheLayout;
+    this.header = layout.header;
+    this.slotCount = layout.slotCount;
+    this.slotMetaOffset = layout.slotMetaOffset;
+    this.slotDataOffset = layout.slotDataOffset;
+  }
+
+  /** How many slots are VALID, PENDING and FREE now. */
+  slotStates(): { valid: number; pending: number; free: number } {
+    const records = this.source.read(
+      this.offset + this.slotMetaOffset,
+      this.slotCount * DaxfsPcacheSlot.size,
+    );
+    let valid = 0;
+    let pending = 0;
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      const state = Number(DaxfsPcacheSlot.decode(records, slot * DaxfsPcacheSlot.size).stateTag & 3n);
+      if (state === PcacheState.VALID) valid++;
+      else if (state === PcacheState.PENDING) pending++;
     }
-    this.slotCount = header.slotCount;
-    this.slotMetaOffset = toSafeNumber(header.slotMetaOffset, "page cache: slot_meta_offset", offset);
-    this.slotDataOffset = toSafeNumber(header.slotDataOffset, "page cache: slot_data_offset", offset);
-    const powerOfTwo = this.slotCount > 0 && (this.slotCount & (this.slotCount - 1)) === 0;
-    if (
-      !powerOfTwo ||
-      this.slotMetaOffset + this.slotCount * DaxfsPcacheSlot.size > size ||
-      this.slotDataOffset + this.slotCount * DAXFS_BLOCK_SIZE > size
-    ) {
-      throw new CorruptImageError(
-        `page cache: ${this.slotCount} slots do not fit its ${size}-byte region`,
-        offset,
-      );
-    }
+    return { valid, pending, free: this.slotCount - valid - pending };
   }
 
   /** Backing page `page` (4096 bytes) if its slot holds it VALID now, else undefined. */

@@ -19,6 +19,6 @@ export {
   MAIN_BRANCH,
   recoverInterruptedMerge,
 } from "./lifecycle.js";
-export { type BranchSlot, readGeometry } from "./records.js";
+export { BranchFiles, type Owner, RENAME_NOREPLACE, splitPath } from "./posix.js";
 export { deltaSpaceLeft, ensureLogCapacity, INITIAL_LOG_CAPACITY } from "./space.js";
 export { type AppendedEntry, BranchWriter, entryTimestamp } from "./writer.js";

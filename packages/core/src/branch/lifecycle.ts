@@ -3,6 +3,7 @@
 // coordination lock and re-reads the table first, so several processes and kernels can share one
 // image. Each step writes single fields in an order that leaves the table valid after a crash.
 import { BranchState, DAXFS_BRANCH_NAME_MAX, DAXFS_PUBLIC_LOG_CAPACITY, DaxfsBranch } from "@daxfs/format";
+import type { BranchRecord } from "../branch-record.js";
 import { DaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
 import type { ImageSource } from "../image-source.js";
@@ -13,10 +14,9 @@ import {
 } from "./coord-lock.js";
 import {
   type BranchingGeometry,
-  type BranchSlot,
+  branchingGeometry,
   encodeName,
   RECORD,
-  readGeometry,
   readU32,
   readU64,
   recordOffset,
@@ -29,7 +29,7 @@ import { allocateExtent, deltaSpaceLeft, ensureLogCapacity, INITIAL_LOG_CAPACITY
 export const MAIN_BRANCH = "main";
 const MAIN_LOG_CAPACITY = DAXFS_PUBLIC_LOG_CAPACITY;
 
-function findSlotById(slots: BranchSlot[], id: number): BranchSlot | undefined {
+function findSlotById(slots: BranchRecord[], id: number): BranchRecord | undefined {
   return slots.find((s) => s.id === id);
 }
 
@@ -44,10 +44,11 @@ export interface BranchContext {
 
 export function branchContext(source: ImageSource): BranchContext {
   if (!source.writable) throw new DaxfsError("EROFS", `${source.name}: image opened read-only`);
+  const image = DaxfsImage.open(source);
   const ctx: BranchContext = {
     source,
-    image: DaxfsImage.open(source),
-    geometry: readGeometry(source),
+    image,
+    geometry: branchingGeometry(image.geometry, source.name),
     lock: new CoordinationLock(source, { onAcquire: () => recoverInterruptedMerge(ctx) }),
   };
   return ctx;
@@ -120,7 +121,7 @@ function adjustActiveBranches(ctx: BranchContext, delta: number): void {
 }
 
 /** Returns main's record, creating it (SPEC 3.4.1) if no record named main exists. */
-export function ensureMain(ctx: BranchContext): BranchSlot {
+export function ensureMain(ctx: BranchContext): BranchRecord {
   return ctx.lock.withLock(() => {
     const existing = ctx.image.findBranch(MAIN_BRANCH);
     if (existing) return existing;
@@ -145,12 +146,12 @@ export function ensureMain(ctx: BranchContext): BranchSlot {
       writeU64(ctx.source, SUPER.nextBranchId, 2);
     adjustActiveBranches(ctx, 1);
     ctx.source.flush();
-    return ctx.image.readBranchSlot(slot) as BranchSlot;
+    return ctx.image.readBranchRecord(slot) as BranchRecord;
   });
 }
 
 /** SPEC 3.4.2: a new ACTIVE branch `name` under `parentName`. */
-export function createBranch(ctx: BranchContext, name: string, parentName: string): BranchSlot {
+export function createBranch(ctx: BranchContext, name: string, parentName: string): BranchRecord {
   checkBranchName(name);
   ensureMain(ctx);
   return ctx.lock.withLock(() => {
@@ -181,12 +182,12 @@ export function createBranch(ctx: BranchContext, name: string, parentName: strin
     const parentAt = recordOffset(ctx.geometry, parent.slot);
     writeU32(ctx.source, parentAt + RECORD.refcount, readU32(ctx.source, parentAt + RECORD.refcount) + 1);
     ctx.source.flush();
-    return ctx.image.readBranchSlot(slot) as BranchSlot;
+    return ctx.image.readBranchRecord(slot) as BranchRecord;
   });
 }
 
 /** The ACTIVE (or named-ABORTED) record called `name`; ENOENT if there is none. */
-export function findBranch(ctx: BranchContext, name: string): BranchSlot {
+export function findBranch(ctx: BranchContext, name: string): BranchRecord {
   const record = ctx.image.findBranch(name);
   if (!record) throw new DaxfsError("ENOENT", `${ctx.source.name}: branch "${name}" not found`);
   return record;
@@ -195,7 +196,7 @@ export function findBranch(ctx: BranchContext, name: string): BranchSlot {
 /** Ends a branch: ABORTED or COMMITTED, generation+1 when invalidated, name cleared when asked. */
 function endBranch(
   ctx: BranchContext,
-  record: BranchSlot,
+  record: BranchRecord,
   state: BranchState,
   options: { clearName: boolean; bumpGeneration: boolean },
 ): void {
@@ -242,15 +243,15 @@ export function commitBranch(ctx: BranchContext, branchId: number): void {
     // Pass 1: make room. Each parent receives its own entries plus everything merged from below.
     let carried = 0;
     for (let i = 0; i + 1 < chain.length; i++) {
-      carried += (chain[i] as BranchSlot).logSize;
-      const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchSlot).id) as BranchSlot;
+      carried += (chain[i] as BranchRecord).logSize;
+      const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchRecord).id) as BranchRecord;
       ensureLogCapacity(ctx.source, ctx.geometry, parent, parent.logSize + carried);
     }
     // Pass 2: invalidate siblings, merge, mark committed, one level at a time.
     for (let i = 0; i + 1 < chain.length; i++) {
       slots = ctx.image.branches();
-      const level = findSlotById(slots, (chain[i] as BranchSlot).id) as BranchSlot;
-      const parent = findSlotById(slots, (chain[i + 1] as BranchSlot).id) as BranchSlot;
+      const level = findSlotById(slots, (chain[i] as BranchRecord).id) as BranchRecord;
+      const parent = findSlotById(slots, (chain[i + 1] as BranchRecord).id) as BranchRecord;
       for (const sibling of slots) {
         if (
           sibling.parentId === parent.id &&
@@ -325,7 +326,7 @@ export function abortBranch(ctx: BranchContext, branchId: number): void {
     }
     for (const level of ctx.image.branchChain(branch)) {
       if (level.parentId === 0) break;
-      const current = ctx.image.readBranchSlot(level.slot) as BranchSlot;
+      const current = ctx.image.readBranchRecord(level.slot) as BranchRecord;
       if (current.state === BranchState.ACTIVE)
         endBranch(ctx, current, BranchState.ABORTED, { clearName: true, bumpGeneration: true });
     }

@@ -1,14 +1,11 @@
 // Field-level access to the superblock counters and branch records (SPEC 1.3, 1.4) for the write
-// side; records are decoded by core's DaxfsImage. Every helper reads fresh from the source (other
-// processes and kernels change these bytes under us), and single fields are written in place so a
-// crash leaves each record valid.
+// side and the live views; records are decoded by branch-record.ts, regions by geometry.ts. Every
+// helper reads fresh from the source (other processes and kernels change these bytes under us),
+// and single fields are written in place so a crash leaves each record valid.
 import { DAXFS_BRANCH_NAME_MAX, DaxfsBranch, DaxfsSuper } from "@daxfs/format";
-import { CorruptImageError, DaxfsError, toSafeNumber } from "../errors.js";
-import type { BranchRecord } from "../image.js";
+import { DaxfsError, toSafeNumber } from "../errors.js";
+import type { ImageGeometry } from "../geometry.js";
 import type { ImageSource } from "../image-source.js";
-
-/** A branch record as core's DaxfsImage decodes it (image.ts). */
-export type BranchSlot = BranchRecord;
 
 /** The superblock fields the branch layer needs, with the branching geometry checked. */
 export interface BranchingGeometry {
@@ -25,9 +22,14 @@ export function readU32(source: ImageSource, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
 }
 
-export function readU64(source: ImageSource, offset: number, what: string): number {
+/** A u64 field as stored, for comparisons that must not fail on values no reader can address. */
+export function readU64Bits(source: ImageSource, offset: number): bigint {
   const bytes = source.read(offset, 8);
-  return toSafeNumber(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true), what, offset);
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+}
+
+export function readU64(source: ImageSource, offset: number, what: string): number {
+  return toSafeNumber(readU64Bits(source, offset), what, offset);
 }
 
 export function writeU32(source: ImageSource, offset: number, value: number): void {
@@ -45,30 +47,18 @@ export function writeU64(source: ImageSource, offset: number, value: number): vo
 export const SUPER = DaxfsSuper.offsets;
 export const RECORD = DaxfsBranch.offsets;
 
-export function readGeometry(source: ImageSource): BranchingGeometry {
-  const sb = DaxfsSuper.decode(source.read(0, DaxfsSuper.size));
-  if (sb.branchTableEntries === 0 || sb.deltaRegionOffset === 0n) {
-    throw new DaxfsError("EROFS", `${source.name}: static image (no branch table or delta region)`);
+/** Where the branch table and delta region of image `name` are; EROFS for a static image. */
+export function branchingGeometry(geometry: ImageGeometry, name: string): BranchingGeometry {
+  const { branchTable, delta } = geometry;
+  if (!branchTable || !delta) {
+    throw new DaxfsError("EROFS", `${name}: static image (no branch table or delta region)`);
   }
-  const geometry = {
-    tableOffset: toSafeNumber(sb.branchTableOffset, "branch_table_offset", SUPER.branchTableOffset),
-    tableEntries: sb.branchTableEntries,
-    regionOffset: toSafeNumber(sb.deltaRegionOffset, "delta_region_offset", SUPER.deltaRegionOffset),
-    regionSize: toSafeNumber(sb.deltaRegionSize, "delta_region_size", SUPER.deltaRegionSize),
+  return {
+    tableOffset: branchTable.offset,
+    tableEntries: branchTable.entries,
+    regionOffset: delta.offset,
+    regionSize: delta.size,
   };
-  if (geometry.tableOffset + geometry.tableEntries * DaxfsBranch.size > source.size) {
-    throw new CorruptImageError(
-      `${source.name}: branch table runs past the image end`,
-      SUPER.branchTableOffset,
-    );
-  }
-  if (geometry.regionOffset + geometry.regionSize > source.size) {
-    throw new CorruptImageError(
-      `${source.name}: delta region runs past the image end`,
-      SUPER.deltaRegionOffset,
-    );
-  }
-  return geometry;
 }
 
 export function recordOffset(geometry: BranchingGeometry, slot: number): number {

@@ -4,17 +4,10 @@
 // does not fit, move the log to a larger extent: copy, then repoint the record. Every step leaves
 // the record valid, so a crash at any point loses nothing that was published.
 import { BranchState } from "@daxfs/format";
+import type { BranchRecord } from "../branch-record.js";
 import { DaxfsError } from "../errors.js";
 import type { ImageSource } from "../image-source.js";
-import {
-  type BranchingGeometry,
-  type BranchSlot,
-  RECORD,
-  readU64,
-  recordOffset,
-  SUPER,
-  writeU64,
-} from "./records.js";
+import { type BranchingGeometry, RECORD, readU64, recordOffset, SUPER, writeU64 } from "./records.js";
 
 /** First capacity of a log we create; doubled on each move. */
 export const INITIAL_LOG_CAPACITY = 64 * 1024;
@@ -68,9 +61,9 @@ export function grownCapacity(current: number, needed: number): number {
 export function ensureLogCapacity(
   source: ImageSource,
   geometry: BranchingGeometry,
-  record: BranchSlot,
+  record: BranchRecord,
   needed: number,
-): BranchSlot {
+): BranchRecord {
   if (needed <= record.logCapacity) return record;
   if (record.state === BranchState.FREE)
     throw new DaxfsError("EINVAL", `${source.name}: slot ${record.slot} is FREE`);

@@ -4,12 +4,13 @@
 // Appends run under the coordination lock and re-read the record each time, because a commit from
 // another process may append to this log (this branch being its parent) or move it.
 import { BranchState, DeltaType, SetattrValid } from "@daxfs/format";
+import type { BranchRecord } from "../branch-record.js";
 import { encodeDeltaEntry, type NewDeltaEntry } from "../delta/entry.js";
 import { DaxfsError } from "../errors.js";
+import { NO_OWNER } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
-import { NO_OWNER } from "../validate/common.js";
 import { type BranchContext, branchContext } from "./lifecycle.js";
-import { type BranchSlot, RECORD, readU64, recordOffset, SUPER, writeU64 } from "./records.js";
+import { RECORD, readU64, recordOffset, SUPER, writeU64 } from "./records.js";
 import { ensureLogCapacity } from "./space.js";
 
 /** Where an appended entry landed. */
@@ -35,7 +36,7 @@ export class BranchWriter {
   ) {}
 
   /** A writer for the branch in `record`; the branch must be ACTIVE and not main (main is read-only). */
-  static forRecord(source: ImageSource | BranchContext, record: BranchSlot): BranchWriter {
+  static forRecord(source: ImageSource | BranchContext, record: BranchRecord): BranchWriter {
     const ctx = "lock" in source ? source : branchContext(source);
     if (record.parentId === 0)
       throw new DaxfsError("EROFS", `${ctx.source.name}: main is read-only; write in a child branch`);
@@ -45,8 +46,8 @@ export class BranchWriter {
   }
 
   /** The record as it is on the media now; ESTALE once the branch was committed, aborted or invalidated. */
-  record(): BranchSlot {
-    const record = this.ctx.image.readBranchSlot(this.slot);
+  record(): BranchRecord {
+    const record = this.ctx.image.readBranchRecord(this.slot);
     if (!record || record.id !== this.branchId || record.state !== BranchState.ACTIVE) {
       throw new DaxfsError("ESTALE", `${this.ctx.source.name}: branch ${this.branchId} is no longer active`);
     }

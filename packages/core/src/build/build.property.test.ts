@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { DAXFS_BLOCK_SIZE, DAXFS_DIRENT_STRIDE } from "@daxfs/format";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildTree, deepChain } from "../testing/arbitraries.js";
+import { canonicalLinkGroups, describeBuildTree, readBaseTree } from "../testing/read-tree.js";
 import { planImage } from "./plan.js";
-import { buildTree, deepChain } from "./testing/arbitraries.js";
-import { canonicalLinkGroups, describeBuildTree, readBaseTree } from "./testing/read-tree.js";
 import { buildImage, writeImageFile } from "./write.js";
 
 const runs = Number(process.env.DAXFS_FUZZ_RUNS ?? 60);

@@ -11,8 +11,8 @@ import {
 } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
 import { isDaxfsError } from "../errors.js";
+import { canonicalLinkGroups, describeBuildTree, readBaseTree } from "../testing/read-tree.js";
 import { planImage } from "./plan.js";
-import { canonicalLinkGroups, describeBuildTree, readBaseTree } from "./testing/read-tree.js";
 import { type BuildDir, makeDir, makeFile, makeSymlink } from "./tree.js";
 import { buildImage, buildSplitImage } from "./write.js";
 

@@ -4,9 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DaxfsImage } from "../image.js";
 import { MemoryImage } from "../image-source.js";
+import { buildTree } from "../testing/arbitraries.js";
+import { canonicalLinkGroups, describeBuildTree, describeView } from "../testing/read-tree.js";
 import { validate } from "../validate/index.js";
-import { buildTree } from "./testing/arbitraries.js";
-import { canonicalLinkGroups, describeBuildTree, describeView } from "./testing/read-tree.js";
 import { buildImage, buildSplitImage } from "./write.js";
 
 const runs = Number(process.env.DAXFS_FUZZ_RUNS ?? 40);

@@ -17,8 +17,9 @@ import {
   DaxfsPcacheSlot,
 } from "@daxfs/format";
 import type { BaseInodeInfo } from "../base/base-image.js";
+import { nameProblem } from "../delta/types.js";
 import { DaxfsError } from "../errors.js";
-import { NO_OWNER } from "../validate/common.js";
+import { NO_OWNER } from "../file-type.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
 export interface BuildOptions {
@@ -92,8 +93,6 @@ export interface ImagePlan {
 
 export const align = (value: number, to = DAXFS_BLOCK_SIZE): number => Math.ceil(value / to) * to;
 
-const DOT = 0x2e;
-const SLASH = 0x2f;
 const PCACHE_MIN_SLOTS = 16;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -102,24 +101,21 @@ export function isWellFormed(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
-/** Validates one directory entry name (SPEC 1.6.3): 1..255 bytes, no '/', no NUL, not . or .. */
+/** Validates one directory entry name by the one name rule (delta/types.ts nameProblem). */
 export function encodeEntryName(name: string, parentPath: string): Uint8Array {
   const bytes = Buffer.from(name, "utf8");
   const where = () => joinPath(parentPath, name);
   // A lone surrogate would be stored as U+FFFD and read back as another name.
   if (!isWellFormed(name)) throw new DaxfsError("EINVAL", `${where()}: name is not valid Unicode`);
+  const problem = nameProblem(bytes);
+  if (problem === undefined) return bytes;
   if (bytes.length > DAXFS_NAME_MAX) {
     throw new DaxfsError(
       "ENAMETOOLONG",
       `${where()}: name is ${bytes.length} bytes, the limit is ${DAXFS_NAME_MAX}`,
     );
   }
-  const isDots =
-    (bytes.length === 1 && bytes[0] === DOT) || (bytes.length === 2 && bytes[0] === DOT && bytes[1] === DOT);
-  if (bytes.length === 0 || isDots || bytes.includes(SLASH) || bytes.includes(0)) {
-    throw new DaxfsError("EINVAL", `${where()}: invalid name ${JSON.stringify(name)}`);
-  }
-  return bytes;
+  throw new DaxfsError("EINVAL", `${where()}: invalid name ${JSON.stringify(name)} (it ${problem})`);
 }
 
 export function joinPath(parent: string, name: string): string {

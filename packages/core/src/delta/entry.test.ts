@@ -13,6 +13,7 @@ import { MemoryImage } from "../image-source.js";
 import {
   type DeltaEntry,
   decodeDeltaLog,
+  decodeDeltaRange,
   encodeDeltaEntry,
   type NewDeltaEntry,
   writeDataPadding,
@@ -307,7 +308,12 @@ describe("decodeDeltaLog", () => {
     expect(bytesRead).toBeLessThan(64 * 1024 + 3 * 4096 + 1);
   });
 
-  it("never throws anything but CorruptImageError on random bytes", () => {
+  it("never throws anything but CorruptImageError on random bytes, and tells damage from none", () => {
+    // A decoder that rejected every log, or accepted any bytes as entries, must fail here: the
+    // undamaged log decodes to the sample, decoded entries tile the log up to where it ends (its
+    // size, or a header with total_size 0, SPEC 1.5), and the runs see both outcomes.
+    let decodedLogs = 0;
+    let rejectedLogs = 0;
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 0, maxLength: 400 }),
@@ -316,13 +322,26 @@ describe("decodeDeltaLog", () => {
           const { image, size } = layOut(sample, 0);
           for (const [i, hole] of holes.entries()) image.bytes[hole % size] = noise[i] ?? 0;
           try {
-            decodeDeltaLog(image, 0, size);
+            const { entries, end } = decodeDeltaRange(image, 0, 0, size);
+            decodedLogs++;
+            let next = 0;
+            for (const entry of entries) {
+              expect(entry.offset).toBe(next);
+              next += entry.totalSize;
+            }
+            expect(next).toBe(end);
+            if (end < size) expect(DaxfsDeltaHdr.decode(image.bytes, end).totalSize).toBe(0);
+            if (holes.length === 0) expect(entries.map((e) => e.type)).toEqual(sample.map((e) => e.type));
           } catch (error) {
             if (!(error instanceof CorruptImageError)) throw error;
+            expect(holes.length).toBeGreaterThan(0);
+            rejectedLogs++;
           }
         },
       ),
     );
+    expect(decodedLogs).toBeGreaterThan(0);
+    expect(rejectedLogs).toBeGreaterThan(0);
   });
 });
 

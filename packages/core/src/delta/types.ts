@@ -129,13 +129,20 @@ export function deltaTypeName(type: number): string {
   return DeltaType[type] ?? `type ${type}`;
 }
 
-/** Why a name's bytes are not a valid DAXFS name (OVERVIEW 2), or undefined if they are. */
-export function nameProblem(name: Uint8Array): string | undefined {
-  if (name.length === 0) return "is empty";
-  if (name.length > DAXFS_NAME_MAX) return `is ${name.length} bytes long (at most ${DAXFS_NAME_MAX})`;
-  if (name.includes(0x2f)) return "contains '/'";
-  if (name.includes(0)) return "contains a NUL byte";
-  if ((name.length === 1 || name.length === 2) && name.every((byte) => byte === 0x2e))
+/**
+ * Why the `length` name bytes at `start` of `bytes` are not a valid DAXFS name (1..255 bytes, no
+ * '/' or NUL, not "." or ".."), or undefined if they are. The one statement of the name rule:
+ * delta entries (decode and encode), base dirents (BaseImage) and the validator all use it.
+ */
+export function nameProblem(bytes: Uint8Array, start = 0, length = bytes.length - start): string | undefined {
+  if (length <= 0) return "is empty";
+  if (length > DAXFS_NAME_MAX) return `is ${length} bytes long (at most ${DAXFS_NAME_MAX})`;
+  for (let i = start; i < start + length; i++) {
+    const byte = bytes[i];
+    if (byte === 0x2f) return "contains '/'";
+    if (byte === 0) return "contains a NUL byte";
+  }
+  if (bytes[start] === 0x2e && (length === 1 || (length === 2 && bytes[start + 1] === 0x2e)))
     return "is '.' or '..'";
   return undefined;
 }

@@ -4,13 +4,14 @@
 // Answers are those of replaying main's log, then each descendant's, up to the viewed branch:
 // the nearest level that speaks of a name, an attribute or a byte wins.
 //
-// Replay rules, for every implementation that must reach the same tree (NOTES.md "Semantics"):
+// Replay rules, for every implementation that must reach the same tree (NOTES.md "Semantics"); the
+// checks made before an entry applies are delta/rules.ts, which the validator runs too:
 // - CREATE/MKDIR/SYMLINK: new_ino must be unknown (not a base slot, not made before in the chain)
 //   and the parent a directory, else the log is corrupt. A live name it lands on is unlinked first.
 //   Type bits 0 in the mode mean the entry's type; other wrong type bits are corrupt.
 // - DELETE: the name is removed; the inode it named *now* loses the link (a file one link, a
 //   directory all of its links and one of its parent's); hdr.ino is informational.
-// - RENAME: the renamed inode must exist and the new parent be a directory. The target name, if
+// - RENAME: the renamed inode must exist and both parents be directories. The target name, if
 //   live and another inode, is unlinked as by DELETE; both names of one inode: nothing happens.
 //   If the old name no longer names the inode (its parent changed meanwhile), the old name is still
 //   removed and the new name still names the inode.
@@ -20,13 +21,12 @@
 import { DeltaType, FileType, SetattrValid } from "@daxfs/format";
 import type { BaseImage, DirEntry } from "../base/base-image.js";
 import { type DeltaEntry, deltaTypeName } from "../delta/entry.js";
+import { checkEntryRules, createdFileType } from "../delta/rules.js";
 import { CorruptImageError } from "../errors.js";
-import { fileTypeOf, S_IFMT } from "../file-type.js";
+import { fileTypeOf, PERMISSION_BITS } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { FileLayer } from "./file-layer.js";
 
-/** Permission, set-id and sticky bits: what SETATTR may change (the type bits stay). */
-const PERMISSION_BITS = 0o7777;
 const utf8Encoder = new TextEncoder();
 function utf8Length(text: string): number {
   return utf8Encoder.encode(text).length;
@@ -238,33 +238,31 @@ export class ChainIndex {
   /** Applies one entry of level `level`'s log, as of that level (OVERVIEW 4 table). */
   apply(level: number, entry: DeltaEntry): void {
     const index = this.levels[level] as LevelIndex;
-    const corrupt = (why: string) =>
-      new CorruptImageError(`delta ${deltaTypeName(entry.type)} entry: ${why}`, entry.offset);
-    const requireType = (ino: number, what: string): number => {
-      const type = this.typeOf(ino, level);
-      if (type === undefined) throw corrupt(`${what} ${ino} does not exist`);
-      return type;
-    };
-    const requireRegular = (ino: number) => {
-      if (requireType(ino, "inode") !== FileType.REGULAR) throw corrupt(`inode ${ino} is not a regular file`);
+    checkEntryRules(
+      entry,
+      { typeOf: (ino) => this.typeOf(ino, level), baseInodes: this.base?.inodeCount ?? 0 },
+      (problem) => {
+        throw new CorruptImageError(
+          `delta ${deltaTypeName(entry.type)} entry: ${problem.message}`,
+          entry.offset,
+        );
+      },
+    );
+    const fileLayer = (ino: number) => {
       const overlay = index.inode(ino);
       overlay.file ??= new FileLayer();
       return overlay.file;
     };
-    const requireDirectory = (ino: number, what: string) => {
-      if (requireType(ino, what) !== FileType.DIR) throw corrupt(`${what} ${ino} is not a directory`);
-    };
 
     switch (entry.type) {
       case DeltaType.WRITE:
-        requireRegular(entry.ino).write(entry.fileOffset, entry.length, entry.dataOffset);
+        fileLayer(entry.ino).write(entry.fileOffset, entry.length, entry.dataOffset);
         return;
       case DeltaType.TRUNCATE:
-        requireRegular(entry.ino).truncate(entry.newSize);
+        fileLayer(entry.ino).truncate(entry.newSize);
         return;
       case DeltaType.SETATTR: {
-        requireType(entry.ino, "inode");
-        if (entry.valid & SetattrValid.SIZE) requireRegular(entry.ino).truncate(entry.size);
+        if (entry.valid & SetattrValid.SIZE) fileLayer(entry.ino).truncate(entry.size);
         const overlay = index.inode(entry.ino);
         if (entry.valid & SetattrValid.MODE) overlay.permissions = entry.mode & PERMISSION_BITS;
         if (entry.valid & SetattrValid.UID) overlay.uid = entry.uid;
@@ -274,22 +272,8 @@ export class ChainIndex {
       case DeltaType.CREATE:
       case DeltaType.MKDIR:
       case DeltaType.SYMLINK: {
-        const wanted =
-          entry.type === DeltaType.CREATE
-            ? FileType.REGULAR
-            : entry.type === DeltaType.MKDIR
-              ? FileType.DIR
-              : FileType.SYMLINK;
+        const wanted = createdFileType(entry) as number;
         const mode = entry.type === DeltaType.SYMLINK ? wanted | 0o777 : entry.mode;
-        if ((mode & S_IFMT) !== 0 && (mode & S_IFMT) !== wanted)
-          throw corrupt(`mode 0${mode.toString(8)} has the wrong file type`);
-        if (
-          this.typeOf(entry.newIno, level) !== undefined ||
-          (this.base && entry.newIno <= this.base.inodeCount)
-        ) {
-          throw corrupt(`new inode ${entry.newIno} already exists`);
-        }
-        requireDirectory(entry.parentIno, "parent directory");
         this.removeName(level, entry.parentIno, entry.name);
         const overlay = index.inode(entry.newIno);
         overlay.createdType = wanted;
@@ -307,7 +291,7 @@ export class ChainIndex {
         this.removeName(level, entry.parentIno, entry.name);
         return;
       case DeltaType.RENAME:
-        this.rename(level, entry, requireType, requireDirectory);
+        this.rename(level, entry);
         return;
     }
   }
@@ -330,15 +314,9 @@ export class ChainIndex {
     }
   }
 
-  private rename(
-    level: number,
-    entry: Extract<DeltaEntry, { type: DeltaType.RENAME }>,
-    requireType: (ino: number, what: string) => number,
-    requireDirectory: (ino: number, what: string) => void,
-  ): void {
+  private rename(level: number, entry: Extract<DeltaEntry, { type: DeltaType.RENAME }>): void {
     const { oldParentIno: oldDir, newParentIno: newDir, oldName, newName, renamedIno: moved } = entry;
-    const type = requireType(moved, "renamed inode");
-    requireDirectory(newDir, "new parent directory");
+    const type = this.typeOf(moved, level) as number;
     if (oldDir === newDir && oldName === newName) return;
     const source = this.lookup(oldDir, oldName, level);
     const target = this.lookup(newDir, newName, level);

@@ -1,9 +1,9 @@
 // Random damage to an image's metadata and logs must surface as DaxfsError (CorruptImageError or
 // an errno), never as a RangeError/TypeError from deep inside, and never as a hang.
-import { DeltaType } from "@daxfs/format";
+import { DaxfsBranch, DaxfsDeltaHdr, DeltaType } from "@daxfs/format";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DaxfsError } from "../errors.js";
+import { CorruptImageError, DaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
 import { MemoryImage } from "../image-source.js";
 import {
@@ -81,6 +81,10 @@ describe("damaged images", () => {
   const bytes = pristine();
   const offsets = interesting(bytes);
   it("fail with DaxfsError only", () => {
+    // A reader that refused every damaged image, or noticed no damage at all, must fail here: the
+    // runs have to see both images that still read whole and images refused as corrupt.
+    let readWhole = 0;
+    let refusedCorrupt = 0;
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.nat(offsets.length - 1), fc.nat(255)), { minLength: 1, maxLength: 6 }),
@@ -94,14 +98,39 @@ describe("damaged images", () => {
                 if ((stat.mode & 0o170000) === 0o100000) view.read(ino, 0, Math.min(stat.size, 1 << 16));
                 if ((stat.mode & 0o170000) === 0o120000) view.readlink(ino);
               }
+              readWhole++;
             } catch (error) {
               if (!(error instanceof DaxfsError)) throw error;
+              if (error instanceof CorruptImageError) refusedCorrupt++;
             }
           }
         },
       ),
       { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 300) },
     );
+    expect(readWhole).toBeGreaterThan(0);
+    expect(refusedCorrupt).toBeGreaterThan(0);
+  });
+
+  it("refuses a damaged superblock magic, a log entry type and a branch parent", () => {
+    const opened = (copy: Uint8Array, branch: string) => () => [
+      ...DaxfsImage.open(new MemoryImage(copy)).view(branch).walk(),
+    ];
+    const image = DaxfsImage.open(new MemoryImage(bytes));
+    const b1 = image.findBranch("b1") as NonNullable<ReturnType<typeof image.findBranch>>;
+
+    const magic = bytes.slice();
+    magic[0] = (magic[0] as number) ^ 0xff;
+    expect(opened(magic, "main")).toThrow(CorruptImageError);
+
+    const entryType = bytes.slice();
+    entryType[b1.logOffset + DaxfsDeltaHdr.offsets.type] = 0xee; // the first entry's type: unknown
+    expect(opened(entryType, "b1")).toThrow(CorruptImageError);
+
+    const parent = bytes.slice();
+    const parentAt = image.branchSlotOffset(b1.slot) + DaxfsBranch.offsets.parentId;
+    new DataView(parent.buffer).setBigUint64(parentAt, 77n, true);
+    expect(opened(parent, "b1")).toThrow(/parent id 77 is not in the branch table/);
   });
 
   it("the pristine image reads cleanly", () => {

@@ -1,5 +1,8 @@
-// Test helpers shared by the packages' tests; deliberately not exported from @daxfs/core and not
-// built into its dist (packages/core/tsconfig.json excludes src/**/testing/**).
+// @daxfs/core/testing: test helpers shared by the packages' tests (test images, raw logs, tree
+// arbitraries, tree readers). Published as a source-only subpath of @daxfs/core and never built
+// into its dist (packages/core/tsconfig.json excludes src/**/testing/**).
+export * from "./arbitraries.js";
 export * from "./raw-log.js";
+export * from "./read-tree.js";
 export * from "./test-image.js";
 export * from "./tree.js";

@@ -2,8 +2,8 @@
 // the generated codecs, independent of the real builder's layout code (it shares only the tree
 // types, storedMode and align) so each can check the other, and able to make what the real
 // builder refuses: zero inode slots, small logs, no main branch, extra branches and live logs.
-// Not part of the library's public API: tests import it by relative path
-// (packages/core/src/testing/index.ts). Trees are the builder's own (testing/tree.ts).
+// Not part of the library's public API: tests import it from @daxfs/core/testing (a source-only
+// subpath, src/testing/index.ts). Trees are the builder's own (testing/tree.ts).
 import {
   BaseFlags,
   BranchState,

@@ -1,12 +1,14 @@
 // Base image checks (SPEC.md 1.6, 4.3; NOTES.md layout facts 1, 5, 6 and "Validity"): the base
-// superblock, one pass over the inode table (types, numbers, data ranges and their overlaps), then
-// the directory arrays and link structure (directories.ts). Time and memory are linear in the
-// metadata.
-import { BaseFlags, DAXFS_BASE_MAGIC, DAXFS_VERSION, DaxfsBaseSuper } from "@daxfs/format";
+// superblock and each inode slot through the readers' decoders (base/base-super.ts,
+// base/base-inode.ts), then what only a whole pass sees (owners, data ranges and their overlaps),
+// then the directory arrays and link structure (directories.ts). Time and memory are linear in
+// the metadata.
+import { checkInodeSlot, readInodeSlot } from "../base/base-inode.js";
+import { decodeBaseSuper } from "../base/base-super.js";
 import type { ImageSource } from "../image-source.js";
+import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
 import { checkDirectories } from "./directories.js";
-import { hex, type ProblemLog } from "./problems.js";
 import type { Region } from "./regions.js";
 
 // Copied into module locals: under CJS interop (tsx) each read of an imported binding is a getter call.
@@ -19,31 +21,11 @@ const {
   INODE_SIZE,
   NO_OWNER,
   ROOT_INO,
-  readU64,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
-  TOO_LARGE,
 } = common;
-
-/**
- * The fields the checks need from one inode slot, read at the offsets of the generated codec
- * (DaxfsBaseInode.offsets, as INODE_FIELDS) from one DataView over the whole table: decoding 100,000 slots into
- * fresh objects with copied reserved bytes and bigints is what made validation slow.
- */
-function readInodeSlot(view: DataView, at: number) {
-  const o = INODE_FIELDS;
-  return {
-    ino: view.getUint32(at + o.ino, true),
-    mode: view.getUint32(at + o.mode, true),
-    uid: view.getUint32(at + o.uid, true),
-    gid: view.getUint32(at + o.gid, true),
-    size: readU64(view, at + o.size),
-    dataOffset: readU64(view, at + o.dataOffset),
-    nlink: view.getUint32(at + o.nlink, true),
-  };
-}
 
 /** What the delta-log checks need to know about the base. */
 export interface BaseFacts {
@@ -68,115 +50,9 @@ export function checkBase(
   backingSize?: number,
 ): BaseFacts | null {
   const at = (relative: number) => base.offset + relative;
-  if (base.size < DaxfsBaseSuper.size) {
-    log.corrupt(
-      at(0),
-      "base_super",
-      "size",
-      `>= ${DaxfsBaseSuper.size}`,
-      String(base.size),
-      "base region too small for its superblock",
-    );
-    return null;
-  }
-  const bsuper = DaxfsBaseSuper.decode(source.read(base.offset, DaxfsBaseSuper.size), 0);
-  const superProblem = (
-    field: keyof DaxfsBaseSuper,
-    cName: string,
-    expected: string,
-    actual: string,
-    message: string,
-  ) => log.corrupt(at(DaxfsBaseSuper.offsets[field]), "base_super", cName, expected, actual, message);
-  if (bsuper.magic !== DAXFS_BASE_MAGIC) {
-    superProblem("magic", "magic", hex(DAXFS_BASE_MAGIC), hex(bsuper.magic), "bad base image magic");
-    return null;
-  }
-  if (bsuper.version !== DAXFS_VERSION) {
-    log.unsupported(
-      at(DaxfsBaseSuper.offsets.version),
-      "base_super",
-      "version",
-      "5",
-      String(bsuper.version),
-      "unknown base version",
-    );
-    return null;
-  }
-  if ((bsuper.flags & ~BaseFlags.EXTERNAL_DATA) !== 0) {
-    log.unsupported(
-      at(DaxfsBaseSuper.offsets.flags),
-      "base_super",
-      "flags",
-      "0 or 1 (EXTERNAL_DATA)",
-      hex(bsuper.flags),
-      "unknown base flags",
-    );
-  }
-  if (bsuper.totalSize > BigInt(base.size)) {
-    superProblem(
-      "totalSize",
-      "total_size",
-      `<= ${base.size} (superblock base_size)`,
-      String(bsuper.totalSize),
-      "base image larger than its region",
-    );
-    return null;
-  }
-  const totalSize = Number(bsuper.totalSize);
-  if (bsuper.inodeCount === 0) {
-    superProblem("inodeCount", "inode_count", ">= 1", "0", "base image has no inodes");
-    return null;
-  }
-  const tableBytes = BigInt(bsuper.inodeCount) * BigInt(INODE_SIZE);
-  if (bsuper.inodeOffset < BigInt(DaxfsBaseSuper.size) || bsuper.inodeOffset % BigInt(BLOCK) !== 0n) {
-    superProblem(
-      "inodeOffset",
-      "inode_offset",
-      "a multiple of 4096, >= 4096",
-      hex(bsuper.inodeOffset),
-      "inode table overlaps the base superblock or is unaligned",
-    );
-    return null;
-  }
-  if (bsuper.inodeOffset + tableBytes > bsuper.totalSize) {
-    superProblem(
-      "inodeCount",
-      "inode_count",
-      `<= ${(bsuper.totalSize - bsuper.inodeOffset) / 64n}`,
-      String(bsuper.inodeCount),
-      "inode table runs past the base image",
-    );
-    return null;
-  }
-  const inodeOffset = Number(bsuper.inodeOffset);
-  const inodeCount = bsuper.inodeCount;
-  const dataStart = inodeOffset + inodeCount * INODE_SIZE;
-  if (
-    bsuper.dataOffset < BigInt(dataStart) ||
-    bsuper.dataOffset > bsuper.totalSize ||
-    bsuper.dataOffset % BigInt(BLOCK) !== 0n
-  ) {
-    superProblem(
-      "dataOffset",
-      "data_offset",
-      `a multiple of 4096 in [${dataStart}, ${totalSize}]`,
-      String(bsuper.dataOffset),
-      "data area overlaps the inode table or lies outside the base",
-    );
-    return null;
-  }
-  const dataAreaStart = Number(bsuper.dataOffset);
-  if (bsuper.rootInode !== ROOT_INO) {
-    superProblem(
-      "rootInode",
-      "root_inode",
-      String(ROOT_INO),
-      String(bsuper.rootInode),
-      "root must be inode 1 (OVERVIEW.md 2)",
-    );
-    return null;
-  }
-  const externalData = (bsuper.flags & BaseFlags.EXTERNAL_DATA) !== 0;
+  const layout = decodeBaseSuper(source, base, log);
+  if (!layout) return null;
+  const { inodeOffset, inodeCount, totalSize, externalData, dataOffset: dataAreaStart } = layout;
 
   // Inode table: one read, each slot read at the generated codec's field offsets (readInodeSlot).
   const table = source.read(at(inodeOffset), inodeCount * INODE_SIZE);
@@ -225,30 +101,9 @@ export function checkBase(
 
   for (let ino = 1; ino <= inodeCount; ino++) {
     const inode = readInodeSlot(tableView, (ino - 1) * INODE_SIZE);
-    if (inode.ino === 0 && inode.mode === 0) continue; // an unused slot (NOTES.md layout fact 6)
-    if (inode.ino !== ino) {
-      log.corrupt(
-        inodeAt(ino, "ino"),
-        `inode ${ino}`,
-        "ino",
-        String(ino),
-        String(inode.ino),
-        "inode number does not match its slot",
-      );
-      continue;
-    }
+    // The readers' slot rules (base/base-inode.ts): unused slot, number, type, addressable sizes.
+    if (checkInodeSlot(inode, ino, inodeAt(ino, "ino") - INODE_FIELDS.ino, log) !== true) continue;
     const type = inode.mode & S_IFMT;
-    if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFLNK) {
-      log.corrupt(
-        inodeAt(ino, "mode"),
-        `inode ${ino}`,
-        "mode",
-        "a regular file, directory or symlink",
-        fileTypeName(inode.mode),
-        "unsupported file type",
-      );
-      continue;
-    }
     // (uid_t)-1 / (gid_t)-1 is no owner: the kernel maps it to INVALID_UID and not even root could
     // use such an inode (NOTES.md "Validity"; kernel/validate.c refuses it too). Independent of the
     // checks below, so they still run.
@@ -262,19 +117,6 @@ export function checkBase(
           String(NO_OWNER),
           `${field} 4294967295 ((${field}_t)-1) is not a valid owner`,
         );
-    }
-    // Offsets and sizes must be exact numbers for any reader, even where they are not used.
-    if (inode.size === TOO_LARGE || inode.dataOffset === TOO_LARGE) {
-      const field = inode.size === TOO_LARGE ? "size" : "dataOffset";
-      log.corrupt(
-        inodeAt(ino, field),
-        `inode ${ino}`,
-        field === "size" ? "size" : "data_offset",
-        `<= ${Number.MAX_SAFE_INTEGER}`,
-        String(tableView.getBigUint64((ino - 1) * INODE_SIZE + INODE_FIELDS[field], true)),
-        "value too large to address",
-      );
-      continue;
     }
     const external = externalData && type === S_IFREG;
     const dataLimit = external ? (backingSize ?? Number.MAX_SAFE_INTEGER) : totalSize;

@@ -1,35 +1,30 @@
-// Branch table checks (SPEC.md 1.4, OVERVIEW.md 3): states, unique ids, parents that exist and
-// end at main without cycles, NUL-terminated names, and log extents inside the allocated part of
-// the delta region that do not overlap among live branches. Parent chains are followed with a
-// step bound (the number of records), never by recursion.
-import { BranchState, DAXFS_BRANCH_NAME_MAX, DaxfsBranch, type DaxfsSuper } from "@daxfs/format";
+// Branch table checks (SPEC.md 1.4, OVERVIEW.md 3). Slots, log extents and parent chains are
+// decoded by the readers' own decoder (branch-record.ts); this pass adds unique ids below
+// next_branch_id, NUL-terminated names unique among live branches, the main record, inode
+// counters, log extents inside the allocated part of the delta region, live parents of live
+// branches, and logs that do not overlap among live branches.
+import { BranchState, DaxfsBranch, type DaxfsSuper } from "@daxfs/format";
+import {
+  type BranchRecord,
+  branchStructure,
+  checkLogExtent,
+  decodeBranchName,
+  decodeBranchRecord,
+  resolveBranchChain,
+} from "../branch-record.js";
 import type { ImageSource } from "../image-source.js";
-import { hex, type ProblemLog } from "./problems.js";
+import { hex, type ProblemLog } from "../problems.js";
 import type { ImageLayout, Region } from "./regions.js";
 
 /** A branch record that passed the table checks. */
-export interface CheckedBranch {
-  slot: number;
-  id: bigint;
-  parentId: bigint;
-  name: string;
-  state: BranchState;
-  logOffset: number;
-  logSize: number;
-  logCapacity: number;
+export interface CheckedBranch extends BranchRecord {
   /** The log extent is inside the delta region and may be decoded. */
   logUsable: boolean;
   /** Ids from this branch up to main, this branch first; empty when the chain is broken. */
-  chain: bigint[];
+  chain: number[];
 }
 
 const MAIN = "main";
-
-function branchName(raw: Uint8Array): { name: string; terminated: boolean } {
-  const nul = raw.indexOf(0);
-  const terminated = nul >= 0 && nul <= DAXFS_BRANCH_NAME_MAX;
-  return { name: Buffer.from(raw.subarray(0, nul < 0 ? raw.length : nul)).toString("utf8"), terminated };
-}
 
 export function checkBranchTable(
   source: ImageSource,
@@ -41,48 +36,37 @@ export function checkBranchTable(
   const sb: DaxfsSuper = layout.superblock;
   const bytes = source.read(table.offset, table.size);
   const records: CheckedBranch[] = [];
-  const byId = new Map<bigint, CheckedBranch>();
+  const byId = new Map<number, CheckedBranch>();
   for (let slot = 0; slot < table.entries; slot++) {
-    const record = DaxfsBranch.decode(bytes, slot * DaxfsBranch.size);
-    if (record.state === BranchState.FREE) continue;
-    const where = `branch ${slot}`;
-    const at = (field: keyof typeof DaxfsBranch.offsets) =>
-      table.offset + slot * DaxfsBranch.size + DaxfsBranch.offsets[field];
-    if (record.state > BranchState.ABORTED) {
-      log.corrupt(
-        at("state"),
-        where,
-        "state",
-        "0 FREE, 1 ACTIVE, 2 COMMITTED or 3 ABORTED",
-        String(record.state),
-        "unknown branch state",
-      );
-      continue;
-    }
-    if (record.branchId === 0n || record.branchId >= sb.nextBranchId) {
+    const recordAt = table.offset + slot * DaxfsBranch.size;
+    const record = decodeBranchRecord(bytes, slot * DaxfsBranch.size, slot, recordAt, log);
+    if (!record) continue;
+    const where = branchStructure(slot);
+    const at = (field: keyof typeof DaxfsBranch.offsets) => recordAt + DaxfsBranch.offsets[field];
+    if (record.id === 0 || BigInt(record.id) >= sb.nextBranchId) {
       log.corrupt(
         at("branchId"),
         where,
         "branch_id",
         `1..${sb.nextBranchId - 1n} (below superblock next_branch_id)`,
-        String(record.branchId),
+        String(record.id),
         "branch id out of range",
       );
       continue;
     }
-    if (byId.has(record.branchId)) {
+    if (byId.has(record.id)) {
       log.corrupt(
         at("branchId"),
         where,
         "branch_id",
         "an id used by one record",
-        `${record.branchId}, also in slot ${byId.get(record.branchId)!.slot}`,
+        `${record.id}, also in slot ${byId.get(record.id)!.slot}`,
         "duplicate branch id",
       );
       continue;
     }
-    const { name, terminated } = branchName(record.name);
-    if (!terminated) {
+    const { name } = record;
+    if (!decodeBranchName(DaxfsBranch.decode(bytes, slot * DaxfsBranch.size).name).terminated) {
       log.corrupt(
         at("name"),
         where,
@@ -97,14 +81,9 @@ export function checkBranchTable(
       log.corrupt(at("name"), where, "name", "a non-empty name", '""', "active branch without a name");
     }
     // Main is id 1, named "main", parent 0, and stays ACTIVE (OVERVIEW.md 3): every view resolves through it.
-    if (record.branchId === 1n || name === MAIN) {
-      const actual = `id ${record.branchId}, name "${name}", parent ${record.parentId}, ${BranchState[record.state]}`;
-      if (
-        record.branchId !== 1n ||
-        name !== MAIN ||
-        record.parentId !== 0n ||
-        record.state !== BranchState.ACTIVE
-      ) {
+    if (record.id === 1 || name === MAIN) {
+      const actual = `id ${record.id}, name "${name}", parent ${record.parentId}, ${BranchState[record.state]}`;
+      if (record.id !== 1 || name !== MAIN || record.parentId !== 0 || record.state !== BranchState.ACTIVE) {
         log.corrupt(
           at("branchId"),
           where,
@@ -115,7 +94,7 @@ export function checkBranchTable(
         );
         continue;
       }
-    } else if (record.parentId === 0n) {
+    } else if (record.parentId === 0) {
       log.corrupt(
         at("parentId"),
         where,
@@ -127,7 +106,7 @@ export function checkBranchTable(
     }
     if (
       inodeCount !== null &&
-      (record.nextLocalIno < BigInt(inodeCount + 1) || record.nextLocalIno > sb.nextInodeId)
+      (record.nextLocalIno < inodeCount + 1 || BigInt(record.nextLocalIno) > sb.nextInodeId)
     ) {
       log.corrupt(
         at("nextLocalIno"),
@@ -138,44 +117,11 @@ export function checkBranchTable(
         "branch inode counter out of range",
       );
     }
-    let logUsable = false;
-    if (record.deltaLogSize > record.deltaLogCapacity) {
-      log.corrupt(
-        at("deltaLogSize"),
-        where,
-        "delta_log_size",
-        `<= ${record.deltaLogCapacity} (delta_log_capacity)`,
-        String(record.deltaLogSize),
-        "log fuller than its capacity",
-      );
-    } else if (layout.delta) {
-      const start = BigInt(layout.delta.offset);
-      const alloc = BigInt(layout.delta.allocOffset);
-      if (record.deltaLogOffset < start || record.deltaLogOffset + record.deltaLogCapacity > alloc) {
-        log.corrupt(
-          at("deltaLogOffset"),
-          where,
-          "delta_log_offset",
-          `[offset, +capacity) inside the allocated delta region [${hex(start)}, ${hex(alloc)})`,
-          `[${hex(record.deltaLogOffset)}, +${record.deltaLogCapacity})`,
-          "branch log lies outside the allocated delta region",
-        );
-      } else {
-        logUsable = true;
-      }
-    }
-    const checked: CheckedBranch = {
-      slot,
-      id: record.branchId,
-      parentId: record.parentId,
-      name,
-      state: record.state,
-      logOffset: Number(record.deltaLogOffset),
-      logSize: Number(record.deltaLogSize),
-      logCapacity: Number(record.deltaLogCapacity),
-      logUsable,
-      chain: [],
-    };
+    // Logs live in the allocated part of the delta region (below delta_alloc_offset).
+    const delta = layout.delta;
+    const allocated = delta ? { offset: delta.offset, size: delta.allocOffset - delta.offset } : null;
+    const logUsable = checkLogExtent(record, recordAt, allocated, "allocated delta region", log);
+    const checked: CheckedBranch = { ...record, logUsable, chain: [] };
     records.push(checked);
     byId.set(checked.id, checked);
   }
@@ -214,62 +160,28 @@ function checkNames(records: CheckedBranch[], table: Region, log: ProblemLog): v
 /** Every parent exists, every chain ends at a root within `records.length` steps, live branches have live parents. */
 function resolveChains(
   records: CheckedBranch[],
-  byId: Map<bigint, CheckedBranch>,
+  byId: Map<number, CheckedBranch>,
   table: Region,
   log: ProblemLog,
 ): void {
+  const recordAt = (slot: number) => table.offset + slot * DaxfsBranch.size;
   for (const record of records) {
-    const where = `branch ${record.slot}`;
-    const chain: bigint[] = [record.id];
-    let cursor = record;
-    let broken = false;
-    while (cursor.parentId !== 0n) {
-      const parent = byId.get(cursor.parentId);
-      if (!parent) {
-        log.corrupt(
-          slotAt(table, cursor.slot, "parentId"),
-          `branch ${cursor.slot}`,
-          "parent_id",
-          "the id of a branch in the table",
-          String(cursor.parentId),
-          "parent branch does not exist",
-        );
-        broken = true;
-        break;
-      }
-      if (chain.length > records.length || chain.includes(parent.id)) {
-        log.corrupt(
-          slotAt(table, record.slot, "parentId"),
-          where,
-          "parent_id",
-          "a chain of parents ending at main",
-          `a cycle through branch ${parent.id}`,
-          "branch parents form a cycle",
-        );
-        broken = true;
-        break;
-      }
-      chain.push(parent.id);
-      cursor = parent;
-    }
-    if (broken) continue;
-    if (
-      record.state === BranchState.ACTIVE &&
-      record.parentId !== 0n &&
-      byId.get(record.parentId)!.state !== BranchState.ACTIVE
-    ) {
+    const chain = resolveBranchChain(record, byId, recordAt, log);
+    if (!chain) continue;
+    const parent = record.parentId === 0 ? undefined : byId.get(record.parentId);
+    if (record.state === BranchState.ACTIVE && parent && parent.state !== BranchState.ACTIVE) {
       // OVERVIEW.md 3: a commit needs no active children and aborts siblings; an abort takes the chain.
       log.corrupt(
         slotAt(table, record.slot, "state"),
-        where,
+        branchStructure(record.slot),
         "state",
         "an active branch to have an active parent",
-        `parent ${record.parentId} is ${BranchState[byId.get(record.parentId)!.state]}`,
+        `parent ${record.parentId} is ${BranchState[parent.state]}`,
         "live branch on a dead parent",
       );
       continue;
     }
-    record.chain = chain;
+    record.chain = chain.map((r) => r.id);
   }
 }
 

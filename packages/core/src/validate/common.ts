@@ -10,7 +10,6 @@ import {
   DaxfsDirent,
 } from "@daxfs/format";
 import * as fileType from "../file-type.js";
-import { hex } from "./problems.js";
 
 export const S_IFMT = fileType.S_IFMT;
 // Hot-loop constants as plain locals: under module interop (tsx, CJS) every imported binding read
@@ -27,27 +26,5 @@ export const INODE_FIELDS = DaxfsBaseInode.offsets;
 export const DIRENT_FIELDS = DaxfsDirent.offsets;
 
 export const BLOCK = DAXFS_BLOCK_SIZE;
-/** (uid_t)-1 / (gid_t)-1: chown(2)'s "unchanged", the kernel's INVALID_UID; never a stored owner. */
-export const NO_OWNER = 0xffffffff;
-/** A u64 above 2^53: no reader can address it. */
-export const TOO_LARGE = Number.POSITIVE_INFINITY;
-
-export function readU64(view: DataView, at: number): number {
-  const high = view.getUint32(at + 4, true);
-  return high > 0x1fffff ? TOO_LARGE : high * 2 ** 32 + view.getUint32(at, true);
-}
-
-export function fileTypeName(mode: number): string {
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return "regular file";
-    case S_IFDIR:
-      return "directory";
-    case S_IFLNK:
-      return "symlink";
-    case 0:
-      return "none";
-    default:
-      return `unsupported type ${hex(mode & S_IFMT)}`;
-  }
-}
+export const NO_OWNER = fileType.NO_OWNER;
+export const fileTypeName = fileType.fileTypeName;

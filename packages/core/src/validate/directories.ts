@@ -2,9 +2,10 @@
 // children, dirent modes, then link counts and reachability from arrays indexed by inode number.
 // One read and one pass per array; the reachability walk follows parent links with an explicit
 // stack, marking each directory once, so a deep or cyclic tree costs no more than a flat one.
+import { nameProblem } from "../delta/entry.js";
 import type { ImageSource } from "../image-source.js";
+import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
-import { hex, type ProblemLog } from "./problems.js";
 
 // Copied into module locals: under CJS interop (tsx) each read of an imported binding is a getter call.
 const { DIRENT_FIELDS, DIRENT_STRIDE, fileTypeName, NAME_MAX, ROOT_INO, S_IFDIR, S_IFMT } = common;
@@ -24,20 +25,6 @@ export interface InodeTable {
   /** Base-relative offset -> absolute offset. */
   at: (relative: number) => number;
   inodeAt: (ino: number, field: "nlink" | "ino") => number;
-}
-
-/** A dirent or delta name: 1..255 bytes, no '/' or NUL, not "." or "..". Returns why not, or null. */
-export function nameProblem(bytes: Uint8Array, start: number, length: number): string | null {
-  if (length < 1 || length > NAME_MAX) return `name length ${length} is outside 1..${NAME_MAX}`;
-  for (let i = start; i < start + length; i++) {
-    const byte = bytes[i];
-    if (byte === 0x2f) return "name contains '/'";
-    if (byte === 0) return "name contains a NUL byte";
-  }
-  if (bytes[start] === 0x2e && (length === 1 || (length === 2 && bytes[start + 1] === 0x2e))) {
-    return `name is "${length === 1 ? "." : ".."}"`;
-  }
-  return null;
 }
 
 /** Checks every directory array and the link structure; returns the number of entries read. */
@@ -60,7 +47,8 @@ export function checkDirectories(source: ImageSource, table: InodeTable, log: Pr
       directoryEntries++;
       const entry = readDirent(arrayView, index * DIRENT_STRIDE);
       const nameStart = index * DIRENT_STRIDE + DIRENT_FIELDS.name;
-      const bad = nameProblem(array, nameStart, entry.nameLen);
+      const problem = nameProblem(array, nameStart, entry.nameLen);
+      const bad = problem === undefined ? null : `name ${problem}`;
       if (bad) {
         log.corrupt(
           direntAt(arrayStart, index, entry.nameLen < 1 || entry.nameLen > NAME_MAX ? "nameLen" : "name"),

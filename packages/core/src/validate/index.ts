@@ -1,4 +1,3 @@
-export { fileTypeName, NO_OWNER } from "./common.js";
 export {
   DEFAULT_MAX_PROBLEMS,
   formatProblem,
@@ -6,5 +5,5 @@ export {
   type ProblemKind,
   type ValidationReport,
   type ValidationStats,
-} from "./problems.js";
+} from "../problems.js";
 export { type ValidateOptions, validate } from "./validate.js";

@@ -1,118 +1,29 @@
-// Superblock and region checks (SPEC.md 1.2, 1.3, 4.2; NOTES.md layout facts 2-4). Every range is
-// computed in bigint so that a hostile u64 cannot overflow; a region that fails its bounds is not
-// handed to the later passes, which therefore only ever read inside the image.
+// Superblock and region checks (SPEC.md 1.2, 1.3, 4.2; NOTES.md layout facts 2-4) the validator
+// adds to the geometry decoder every reader uses (geometry.ts): block size, flags, total size, the
+// fields a static image leaves 0, the delta allocation pointer, next_branch_id, the page-cache
+// hash shift and overlaps between regions. A region the decoder rejects is not handed to the
+// later passes, which therefore only ever read inside the image.
+import { DAXFS_BLOCK_SIZE, DAXFS_SUPER_SIZE, DaxfsBranch, type DaxfsSuper } from "@daxfs/format";
 import {
-  DAXFS_BLOCK_SIZE,
-  DAXFS_SUPER_MAGIC,
-  DAXFS_SUPER_SIZE,
-  DAXFS_VERSION,
-  DaxfsBranch,
-  DaxfsSuper,
-} from "@daxfs/format";
+  decodeGeometry,
+  decodeSuperblock,
+  type ImageGeometry,
+  type Region,
+  superProblem,
+} from "../geometry.js";
 import type { ImageSource } from "../image-source.js";
-import { hex, type ProblemKind, type ProblemLog } from "./problems.js";
+import { hex, type ProblemLog } from "../problems.js";
 
-export interface Region {
-  /** Absolute offset. */
-  offset: number;
-  size: number;
-}
+export type { Region } from "../geometry.js";
 
 /** What the later passes may rely on: each region here lies inside the image. */
-export interface ImageLayout {
-  superblock: DaxfsSuper;
-  base: Region | null;
-  branchTable: (Region & { entries: number }) | null;
+export interface ImageLayout extends ImageGeometry {
   delta: (Region & { allocOffset: number }) | null;
-  pcache: (Region & { slotCount: number }) | null;
-}
-
-const BLOCK = BigInt(DAXFS_BLOCK_SIZE);
-const SB = "superblock";
-
-function cName(field: keyof DaxfsSuper): string {
-  return DaxfsSuper.fields.find((f) => f.name === field)?.cName ?? String(field);
-}
-
-function superProblem(
-  log: ProblemLog,
-  field: keyof DaxfsSuper,
-  expected: string,
-  actual: string,
-  message: string,
-  kind: ProblemKind = "corrupt",
-): void {
-  log.add({
-    offset: DaxfsSuper.offsets[field],
-    structure: SB,
-    field: cName(field),
-    expected,
-    actual,
-    message,
-    kind,
-  });
-}
-
-/** Checks one superblock region; returns it when it lies inside the image. */
-function checkRegion(
-  log: ProblemLog,
-  imageSize: bigint,
-  what: string,
-  offsetField: keyof DaxfsSuper,
-  offset: bigint,
-  sizeField: keyof DaxfsSuper,
-  size: bigint,
-): Region | null {
-  let ok = true;
-  if (offset % BLOCK !== 0n) {
-    superProblem(log, offsetField, "a multiple of 4096", hex(offset), `${what} is not block-aligned`);
-    ok = false;
-  }
-  if (offset < BLOCK) {
-    superProblem(log, offsetField, ">= 4096", hex(offset), `${what} overlaps the superblock block`);
-    ok = false;
-  }
-  if (offset + size > imageSize) {
-    superProblem(
-      log,
-      sizeField,
-      `<= ${imageSize - (offset < imageSize ? offset : imageSize)}`,
-      String(size),
-      `${what} [${hex(offset)}, +${size}) runs past the image end ${imageSize}`,
-    );
-    ok = false;
-  }
-  return ok ? { offset: Number(offset), size: Number(size) } : null;
 }
 
 export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayout | null {
-  if (source.size < DAXFS_BLOCK_SIZE) {
-    log.corrupt(
-      0,
-      SB,
-      "size",
-      `an image of at least ${DAXFS_BLOCK_SIZE} bytes`,
-      `${source.size} bytes`,
-      "image is too small for a superblock",
-    );
-    return null;
-  }
-  const sb = DaxfsSuper.decode(source.read(0, DAXFS_SUPER_SIZE), 0);
-  if (sb.magic !== DAXFS_SUPER_MAGIC) {
-    superProblem(log, "magic", hex(DAXFS_SUPER_MAGIC), hex(sb.magic), "not a DAXFS image");
-    return null;
-  }
-  if (sb.version !== DAXFS_VERSION) {
-    superProblem(
-      log,
-      "version",
-      String(DAXFS_VERSION),
-      String(sb.version),
-      "unknown format version",
-      "unsupported",
-    );
-    return null;
-  }
+  const sb = decodeSuperblock(source, log);
+  if (!sb) return null;
   if (sb.blockSize !== DAXFS_BLOCK_SIZE) {
     superProblem(
       log,
@@ -136,22 +47,10 @@ export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayo
       "image is truncated",
     );
   }
+  if (sb.baseOffset === 0n) superProblem(log, "baseOffset", "non-zero", "0", "image has no base image");
 
-  const layout: ImageLayout = { superblock: sb, base: null, branchTable: null, delta: null, pcache: null };
-  if (sb.baseOffset === 0n) {
-    superProblem(log, "baseOffset", "non-zero", "0", "image has no base image");
-  } else {
-    layout.base = checkRegion(
-      log,
-      imageSize,
-      "base image",
-      "baseOffset",
-      sb.baseOffset,
-      "baseSize",
-      sb.baseSize,
-    );
-  }
-
+  const geometry = decodeGeometry(source, sb, log);
+  const layout: ImageLayout = { ...geometry, delta: null };
   const branching = sb.branchTableEntries !== 0;
   if (!branching) {
     // A static image: SPEC.md 1.2 and OVERVIEW.md 1 (offsets, sizes and counts all 0).
@@ -177,39 +76,9 @@ export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayo
       }
     }
   } else {
-    if (sb.branchTableOffset === 0n) {
-      superProblem(
-        log,
-        "branchTableOffset",
-        "non-zero",
-        "0",
-        "branch_table_entries is set but the table has no offset",
-      );
-    } else {
-      const tableBytes = BigInt(sb.branchTableEntries) * BigInt(DaxfsBranch.size);
-      const region = checkRegion(
-        log,
-        imageSize,
-        "branch table",
-        "branchTableOffset",
-        sb.branchTableOffset,
-        "branchTableEntries",
-        tableBytes,
-      );
-      if (region) layout.branchTable = { ...region, entries: sb.branchTableEntries };
-    }
     if (sb.deltaRegionOffset === 0n) {
       superProblem(log, "deltaRegionOffset", "non-zero", "0", "branching image without a delta region");
     } else {
-      const region = checkRegion(
-        log,
-        imageSize,
-        "delta region",
-        "deltaRegionOffset",
-        sb.deltaRegionOffset,
-        "deltaRegionSize",
-        sb.deltaRegionSize,
-      );
       const end = sb.deltaRegionOffset + sb.deltaRegionSize;
       if (sb.deltaAllocOffset < sb.deltaRegionOffset || sb.deltaAllocOffset > end) {
         superProblem(
@@ -219,8 +88,8 @@ export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayo
           hex(sb.deltaAllocOffset),
           "delta allocation pointer outside the delta region",
         );
-      } else if (region) {
-        layout.delta = { ...region, allocOffset: Number(sb.deltaAllocOffset) };
+      } else if (geometry.delta) {
+        layout.delta = { ...geometry.delta, allocOffset: Number(sb.deltaAllocOffset) };
       }
     }
     if (sb.nextBranchId === 0n) {
@@ -242,55 +111,20 @@ export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayo
     }
   } else {
     const slots = sb.pcacheSlotCount;
-    if (slots === 0 || (slots & (slots - 1)) !== 0) {
+    const shift = Math.log2(slots);
+    if (Number.isInteger(shift) && sb.pcacheHashShift !== shift) {
       superProblem(
         log,
-        "pcacheSlotCount",
-        "a non-zero power of two",
-        String(slots),
-        "bad page-cache slot count",
+        "pcacheHashShift",
+        String(shift),
+        String(sb.pcacheHashShift),
+        "hash shift is not log2(slot count)",
       );
-    } else {
-      const minimum = BLOCK + alignBlock(16n * BigInt(slots)) + BLOCK * BigInt(slots);
-      if (sb.pcacheSize < minimum) {
-        superProblem(
-          log,
-          "pcacheSize",
-          `>= ${minimum}`,
-          String(sb.pcacheSize),
-          "page-cache region too small for its slots",
-        );
-      } else {
-        const region = checkRegion(
-          log,
-          imageSize,
-          "page cache",
-          "pcacheOffset",
-          sb.pcacheOffset,
-          "pcacheSize",
-          sb.pcacheSize,
-        );
-        if (region) layout.pcache = { ...region, slotCount: slots };
-      }
-      const shift = Math.log2(slots);
-      if (sb.pcacheHashShift !== shift) {
-        superProblem(
-          log,
-          "pcacheHashShift",
-          String(shift),
-          String(sb.pcacheHashShift),
-          "hash shift is not log2(slot count)",
-        );
-      }
     }
   }
 
   checkOverlaps(log, sb);
   return layout;
-}
-
-export function alignBlock(value: bigint): bigint {
-  return ((value + BLOCK - 1n) / BLOCK) * BLOCK;
 }
 
 /** SPEC.md 4.2 item 5: no two regions share a byte (empty regions ignored). */

@@ -7,8 +7,8 @@ import { BranchState } from "@daxfs/format";
 import { CorruptImageError, DaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
 import type { ImageSource } from "../image-source.js";
+import type { ProblemLog } from "../problems.js";
 import type { CheckedBranch } from "./branches.js";
-import type { ProblemLog } from "./problems.js";
 
 export function checkReplay(source: ImageSource, branches: CheckedBranch[], log: ProblemLog): void {
   const live = branches.filter((b) => b.state === BranchState.ACTIVE && b.name !== "" && b.logSize > 0);

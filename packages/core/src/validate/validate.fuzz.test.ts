@@ -370,8 +370,11 @@ function saveFixture(bytes: Uint8Array, why: string): string {
   return name;
 }
 
-/** The properties every image must satisfy; throws (after saving the image) when one fails. */
-function checkImage(bytes: Uint8Array, save: boolean, backing?: Uint8Array): void {
+/**
+ * The properties every image must satisfy; throws (after saving the image) when one fails.
+ * Returns whether validate accepted the image.
+ */
+function checkImage(bytes: Uint8Array, save: boolean, backing?: Uint8Array): boolean {
   try {
     const started = performance.now();
     const report = validate(new MemoryImage(bytes, false), {
@@ -383,6 +386,7 @@ function checkImage(bytes: Uint8Array, save: boolean, backing?: Uint8Array): voi
     if (report.problems.length > MAX_PROBLEMS) throw new Error("problem cap exceeded");
     if (report.problems.length === 0)
       walkAndReadAll(new MemoryImage(bytes, false), backing && new MemoryImage(backing, false));
+    return report.problems.length === 0;
   } catch (error) {
     if (save) {
       const name = saveFixture(
@@ -399,12 +403,17 @@ describe("validate fuzzing", () => {
   const all = seeds();
   for (const seed of all) {
     it(`mutated ${seed.name} images: validate never throws, is bounded, and accepted images read fully`, () => {
+      // A validator that refused every image, or found nothing wrong in any, must fail here.
+      const verdicts = { accepted: 0, refused: 0 };
       fc.assert(
         fc.property(fc.array(mutationArb(seed), { minLength: 1, maxLength: 4 }), (mutations) => {
-          checkImage(mutate(seed, mutations), true, seed.backing);
+          if (checkImage(mutate(seed, mutations), true, seed.backing)) verdicts.accepted++;
+          else verdicts.refused++;
         }),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
       );
+      expect(verdicts.accepted).toBeGreaterThan(0);
+      expect(verdicts.refused).toBeGreaterThan(0);
     });
   }
 
@@ -417,6 +426,6 @@ describe("validate fuzzing", () => {
     }
     for (const name of files) checkImage(gunzipSync(readFileSync(new URL(name, FIXTURES))), false);
     // The seeds themselves are accepted and readable.
-    for (const seed of all) checkImage(seed.bytes, false, seed.backing);
+    for (const seed of all) expect(checkImage(seed.bytes, false, seed.backing), seed.name).toBe(true);
   });
 });

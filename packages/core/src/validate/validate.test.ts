@@ -14,6 +14,7 @@ import {
 } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
 import { MemoryImage } from "../image-source.js";
+import { formatProblem } from "../problems.js";
 import {
   buildTestImageWithLogs as buildTestImage,
   createEntry,
@@ -25,7 +26,6 @@ import {
   symlinkEntry,
   writeEntry,
 } from "../testing/index.js";
-import { formatProblem } from "./problems.js";
 import { validate } from "./validate.js";
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

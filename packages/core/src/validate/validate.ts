@@ -4,11 +4,11 @@
 // in the metadata (inode table, directory arrays, branch table, live logs, page-cache slots).
 import { CorruptImageError } from "../errors.js";
 import type { ImageSource } from "../image-source.js";
+import { DEFAULT_MAX_PROBLEMS, ProblemLog, type ValidationReport } from "../problems.js";
 import { type BaseFacts, checkBase } from "./base.js";
 import { type CheckedBranch, checkBranchTable } from "./branches.js";
 import { checkDeltaLogs } from "./deltas.js";
 import { checkPageCache } from "./pcache.js";
-import { DEFAULT_MAX_PROBLEMS, ProblemLog, type ValidationReport } from "./problems.js";
 import { checkSuperblock } from "./regions.js";
 import { checkReplay } from "./replay.js";
 

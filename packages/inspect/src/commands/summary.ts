@@ -8,16 +8,7 @@ import {
   type DaxfsImage,
   deltaTypeName,
 } from "@daxfs/core";
-import {
-  BranchState,
-  DAXFS_PCACHE_MAGIC,
-  DAXFS_SUPER_MAGIC,
-  DaxfsBaseSuper,
-  DaxfsPcacheHeader,
-  DaxfsPcacheSlot,
-  type DaxfsSuper,
-  DeltaType,
-} from "@daxfs/format";
+import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
 import { bytesAndKb, columns, emit, hex, humanSize, type Output, percent } from "../render.js";
 
 const STATE_NAMES = ["free", "active", "committed", "aborted"];
@@ -45,21 +36,13 @@ function pageCacheSummary(image: DaxfsImage, sb: DaxfsSuper): PageCacheSummary |
     hashShift: sb.pcacheHashShift,
     headerValid: false,
   };
-  const header = DaxfsPcacheHeader.decode(image.source.read(offset, DaxfsPcacheHeader.size));
-  if (header.magic !== DAXFS_PCACHE_MAGIC) return summary;
+  // The header and slots as core decodes them (DaxfsImage.open refuses a bad header).
+  const cache = image.base?.pageCache;
+  if (!cache) return summary;
   summary.headerValid = true;
-  summary.pending = header.pendingCount;
-  const metaBytes = header.slotCount * DaxfsPcacheSlot.size;
-  if (header.slotMetaOffset + BigInt(metaBytes) > sb.pcacheSize) return summary;
-  const records = image.source.read(offset + Number(header.slotMetaOffset), metaBytes);
-  let valid = 0;
-  let pending = 0;
-  for (let slot = 0; slot < header.slotCount; slot++) {
-    const state = Number(DaxfsPcacheSlot.decode(records, slot * DaxfsPcacheSlot.size).stateTag & 3n);
-    if (state === 2) valid++;
-    else if (state === 1) pending++;
-  }
-  Object.assign(summary, { valid, pendingSlots: pending, free: header.slotCount - valid - pending });
+  summary.pending = cache.header.pendingCount;
+  const { valid, pending, free } = cache.slotStates();
+  Object.assign(summary, { valid, pendingSlots: pending, free });
   return summary;
 }
 
@@ -93,9 +76,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       size: Number(sb.deltaRegionSize),
     });
   regions.sort((a, b) => a.offset - b.offset);
-  const base = image.base
-    ? DaxfsBaseSuper.decode(image.source.read(Number(sb.baseOffset), DaxfsBaseSuper.size))
-    : null;
+  const base = image.base?.superblock ?? null;
   const branches = image.branches();
   const deltaUsed = sb.deltaRegionOffset === 0n ? 0 : Number(sb.deltaAllocOffset - sb.deltaRegionOffset);
   const result = {

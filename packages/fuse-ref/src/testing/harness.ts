@@ -6,7 +6,7 @@ import { constants as osConstants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BuildDir, type BuildNode, buildImage } from "@daxfs/core";
 
-const repoRoot = resolve(import.meta.dirname, "../../..");
+const repoRoot = resolve(import.meta.dirname, "../../../..");
 const cli = join(repoRoot, "packages/fuse-ref/src/cli.ts");
 // One process (node with tsx's loader), so a signal reaches the daxfs-fuse process itself.
 const nodeArgs = ["--import", "tsx"];

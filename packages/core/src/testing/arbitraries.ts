@@ -2,7 +2,7 @@
 // links, symlinks, every permission bit and 32-bit ids. Shared by the core builder's and mkdaxfs's
 // property tests.
 import fc from "fast-check";
-import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "../tree.js";
+import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "../build/tree.js";
 
 const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
 

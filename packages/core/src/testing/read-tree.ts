@@ -11,9 +11,9 @@ import {
   DaxfsDirent,
   DaxfsSuper,
 } from "@daxfs/format";
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../../file-type.js";
-import type { BranchView } from "../../view.js";
-import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../tree.js";
+import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../build/tree.js";
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
+import type { BranchView } from "../view.js";
 
 export interface TreeDescription {
   mode: number;

@@ -1,6 +1,11 @@
-// One finding of the validator, and the capped list that collects them. The shape follows
-// fsck.erofs (STYLE.md): where, which field, what was expected, what was found; "unsupported"
-// (EOPNOTSUPP: a version or feature we do not know) is told apart from "corrupt" (EUCLEAN).
+// One problem an image has, and the sinks the decoders report problems to. Every decoder of an
+// on-media structure (geometry.ts, branch-record.ts, delta/rules.ts, base/base-super.ts) reports
+// to a ProblemSink: a reader passes throwOnProblem() and stops at the first problem, the validator
+// passes a ProblemLog, collects them all and adds the checks only it needs (as fsck.erofs calls
+// the library's readers). The shape follows fsck.erofs: where, which field, what was expected,
+// what was found; "unsupported" (EOPNOTSUPP: a version or feature we do not know) is told apart
+// from "corrupt" (EUCLEAN).
+import { CorruptImageError } from "./errors.js";
 
 export type ProblemKind = "corrupt" | "unsupported";
 
@@ -9,7 +14,7 @@ export interface Problem {
   offset: number;
   /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@40960". */
   structure: string;
-  /** The C field name (layout-v5.md), or a derived property such as "nlink" or "range". */
+  /** The C field name (docs/format.md), or a derived property such as "nlink" or "range". */
   field: string;
   expected: string;
   actual: string;
@@ -35,8 +40,25 @@ export interface ValidationStats {
 
 export const DEFAULT_MAX_PROBLEMS = 1000;
 
+/** Where decoders report what they find wrong. */
+export interface ProblemSink {
+  add(problem: Problem): void;
+}
+
+/**
+ * The readers' sink: the first problem throws a CorruptImageError naming `where` (the image) and
+ * the problem, at the offending field's offset. Decoders never continue past a call to it.
+ */
+export function throwOnProblem(where: string): ProblemSink {
+  return {
+    add(problem: Problem): never {
+      throw new CorruptImageError(`${where}: ${problem.message}`, problem.offset);
+    },
+  };
+}
+
 /** Collects problems up to a cap; past it, only counts them, so a hostile image cannot exhaust memory. */
-export class ProblemLog {
+export class ProblemLog implements ProblemSink {
   readonly problems: Problem[] = [];
   omitted = 0;
 
@@ -56,17 +78,6 @@ export class ProblemLog {
     message: string,
   ): void {
     this.add({ offset, structure, field, expected, actual, message, kind: "corrupt" });
-  }
-
-  unsupported(
-    offset: number,
-    structure: string,
-    field: string,
-    expected: string,
-    actual: string,
-    message: string,
-  ): void {
-    this.add({ offset, structure, field, expected, actual, message, kind: "unsupported" });
   }
 
   get count(): number {

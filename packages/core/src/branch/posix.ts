@@ -1,0 +1,217 @@
+// POSIX inside one writable branch (docs/semantics.md "Writes"; SPEC 3.8.2-3.8.9): the rules a
+// writer must follow to turn a system call into log entries, stated once for every front end
+// (daxfs-fuse, the model in tests, a future tool). Each call checks the call against the live
+// view (names, types, empty directories, rename replacement), appends one entry through the
+// BranchWriter, then indexes it into the view, so the next call sees it. Paths are absolute
+// within the branch ("/a/b"); symlinks are not followed.
+import { DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid } from "@daxfs/format";
+import { decodeDeltaRange, type NewDeltaEntry, SYMLINK_TARGET_MAX } from "../delta/entry.js";
+import { DaxfsError } from "../errors.js";
+import { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFREG } from "../file-type.js";
+import type { BranchView } from "../view.js";
+import type { BranchWriter } from "./writer.js";
+
+/** The owner new inodes get. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** renameat2(2) RENAME_NOREPLACE: fail with EEXIST rather than replace the target. */
+export const RENAME_NOREPLACE = 1;
+
+const encoder = new TextEncoder();
+
+function isDir(mode: number): boolean {
+  return fileTypeOf(mode) === S_IFDIR;
+}
+
+/** The parent path and last name of `path`; ENAMETOOLONG past DAXFS_NAME_MAX bytes. */
+export function splitPath(path: string): { parent: string; name: string } {
+  const cut = path.lastIndexOf("/");
+  const name = path.slice(cut + 1);
+  if (encoder.encode(name).length > DAXFS_NAME_MAX)
+    throw new DaxfsError("ENAMETOOLONG", `${path}: name longer than ${DAXFS_NAME_MAX} bytes`);
+  return { parent: cut <= 0 ? "/" : path.slice(0, cut), name };
+}
+
+export class BranchFiles {
+  constructor(
+    private readonly view: BranchView,
+    private readonly writer: BranchWriter,
+  ) {}
+
+  /** Appends one entry, then indexes it (SPEC 1.5: published first, indexed second). */
+  private append(entry: NewDeltaEntry): void {
+    const source = this.view.image.source;
+    const appended = this.writer.append(entry);
+    const [decoded] = decodeDeltaRange(source, appended.offset, 0, appended.totalSize).entries;
+    if (!decoded)
+      throw new DaxfsError("EIO", `${source.name}: entry just written at ${appended.offset} does not decode`);
+    // A log move (docs/space.md) is noticed by refresh, which re-reads the log whole.
+    this.view.refresh();
+    this.view.applyEntry(0, decoded);
+  }
+
+  private lookup(parentIno: number, name: string): number | undefined {
+    try {
+      return this.view.lookup(parentIno, name);
+    } catch (error) {
+      if (error instanceof DaxfsError && error.code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+
+  /** Resolves the parent of a new name and checks the name is free (EEXIST) and legal. */
+  private newName(path: string): { parentIno: number; name: string } {
+    const { parent, name } = splitPath(path);
+    const parentIno = this.view.resolve(parent);
+    if (!isDir(this.view.stat(parentIno).mode)) throw new DaxfsError("ENOTDIR", `${parent}: not a directory`);
+    if (this.lookup(parentIno, name) !== undefined) throw new DaxfsError("EEXIST", `${path}: already exists`);
+    return { parentIno, name };
+  }
+
+  private existing(path: string): { parentIno: number; name: string; ino: number; mode: number } {
+    const { parent, name } = splitPath(path);
+    const parentIno = this.view.resolve(parent);
+    const ino = this.view.lookup(parentIno, name);
+    return { parentIno, name, ino, mode: this.view.stat(ino).mode };
+  }
+
+  private isEmptyDir(ino: number): boolean {
+    return this.view.readdir(ino).every((entry) => entry.name === "." || entry.name === "..");
+  }
+
+  /** pwrite(2) of `data` at `position` of regular file `ino`; returns the bytes written. */
+  write(ino: number, position: number, data: Uint8Array): number {
+    if (data.length === 0) return 0;
+    this.append({ type: DeltaType.WRITE, ino, fileOffset: position, data });
+    return data.length;
+  }
+
+  /** truncate(2) of inode `ino` (`what` names it in errors); nothing is logged when the size is unchanged. */
+  truncate(ino: number, size: number, what: string): void {
+    const stat = this.view.stat(ino);
+    if (isDir(stat.mode)) throw new DaxfsError("EISDIR", `${what}: is a directory`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new DaxfsError("EINVAL", `${what}: invalid size ${size}`);
+    if (stat.size === size) return;
+    this.append({ type: DeltaType.TRUNCATE, ino, newSize: size });
+  }
+
+  /** creat(2)/mknod(2) of a regular file; returns its inode. Special files are EPERM (docs/semantics.md). */
+  create(path: string, mode: number, owner: Owner): number {
+    if (fileTypeOf(mode) !== S_IFREG && fileTypeOf(mode) !== 0)
+      throw new DaxfsError("EPERM", `${path}: special files are not supported`);
+    return this.makeNode(path, DeltaType.CREATE, FileType.REGULAR | (mode & PERMISSION_BITS), owner);
+  }
+
+  mkdir(path: string, mode: number, owner: Owner): number {
+    return this.makeNode(path, DeltaType.MKDIR, FileType.DIR | (mode & PERMISSION_BITS), owner);
+  }
+
+  /** One CREATE or MKDIR entry for a new name `path`; returns the new inode. */
+  private makeNode(
+    path: string,
+    type: DeltaType.CREATE | DeltaType.MKDIR,
+    mode: number,
+    owner: Owner,
+  ): number {
+    const { parentIno, name } = this.newName(path);
+    const ino = this.writer.allocateIno();
+    this.append({ type, ino, parentIno, newIno: ino, mode, ...owner, name });
+    return ino;
+  }
+
+  symlink(target: string, path: string, owner: Owner): number {
+    if (encoder.encode(target).length > SYMLINK_TARGET_MAX)
+      throw new DaxfsError("ENAMETOOLONG", `${path}: symlink target too long`);
+    if (target.length === 0) throw new DaxfsError("ENOENT", `${path}: empty symlink target`);
+    const { parentIno, name } = this.newName(path);
+    const ino = this.writer.allocateIno();
+    this.append({ type: DeltaType.SYMLINK, ino, parentIno, newIno: ino, ...owner, name, target });
+    return ino;
+  }
+
+  unlink(path: string): void {
+    const victim = this.existing(path);
+    if (isDir(victim.mode)) throw new DaxfsError("EISDIR", `${path}: is a directory`);
+    this.append({ type: DeltaType.DELETE, ino: victim.ino, parentIno: victim.parentIno, name: victim.name });
+  }
+
+  rmdir(path: string): void {
+    if (path === "/") throw new DaxfsError("EBUSY", "/: cannot remove the root");
+    const victim = this.existing(path);
+    if (!isDir(victim.mode)) throw new DaxfsError("ENOTDIR", `${path}: not a directory`);
+    if (!this.isEmptyDir(victim.ino)) throw new DaxfsError("ENOTEMPTY", `${path}: directory not empty`);
+    this.append({ type: DeltaType.DELETE, ino: victim.ino, parentIno: victim.parentIno, name: victim.name });
+  }
+
+  /**
+   * rename(2) with POSIX replacement rules (SPEC 3.8.4); `flags` may hold RENAME_NOREPLACE. One
+   * RENAME entry replaces an existing target by itself (OVERVIEW 4), so the move is atomic even
+   * across a crash.
+   */
+  rename(from: string, to: string, flags = 0): void {
+    const source = this.existing(from);
+    const { parent: toParent, name: toName } = splitPath(to);
+    const toParentIno = this.view.resolve(toParent);
+    if (!isDir(this.view.stat(toParentIno).mode))
+      throw new DaxfsError("ENOTDIR", `${toParent}: not a directory`);
+    if (isDir(source.mode) && (to === from || to.startsWith(`${from}/`)))
+      throw new DaxfsError("EINVAL", `${to}: inside ${from}`);
+    const targetIno = this.lookup(toParentIno, toName);
+    if (targetIno !== undefined) {
+      if (flags & RENAME_NOREPLACE) throw new DaxfsError("EEXIST", `${to}: already exists`);
+      if (targetIno === source.ino) return; // both names are one file: rename does nothing
+      const targetMode = this.view.stat(targetIno).mode;
+      if (isDir(source.mode) && !isDir(targetMode)) throw new DaxfsError("ENOTDIR", `${to}: not a directory`);
+      if (!isDir(source.mode) && isDir(targetMode)) throw new DaxfsError("EISDIR", `${to}: is a directory`);
+      if (isDir(targetMode) && !this.isEmptyDir(targetIno))
+        throw new DaxfsError("ENOTEMPTY", `${to}: directory not empty`);
+    } else if (flags & ~RENAME_NOREPLACE) {
+      throw new DaxfsError("EINVAL", `rename flags ${flags} not supported`);
+    }
+    this.append({
+      type: DeltaType.RENAME,
+      ino: source.ino,
+      oldParentIno: source.parentIno,
+      newParentIno: toParentIno,
+      renamedIno: source.ino,
+      oldName: source.name,
+      newName: toName,
+    });
+  }
+
+  /** chmod(2): the permission bits change, the type bits stay. */
+  chmod(path: string, mode: number): void {
+    const ino = this.view.resolve(path);
+    const type = fileTypeOf(this.view.stat(ino).mode);
+    this.append({
+      type: DeltaType.SETATTR,
+      ino,
+      mode: type | (mode & PERMISSION_BITS),
+      uid: 0,
+      gid: 0,
+      valid: SetattrValid.MODE,
+      size: 0,
+    });
+  }
+
+  /** chown(2): an id of -1 ((uid_t)-1, NO_OWNER) leaves that id unchanged. */
+  chown(path: string, uid: number, gid: number): void {
+    const ino = this.view.resolve(path);
+    const keep = (id: number) => id >>> 0 === NO_OWNER;
+    const valid = (keep(uid) ? 0 : SetattrValid.UID) | (keep(gid) ? 0 : SetattrValid.GID);
+    if (valid === 0) return;
+    this.append({
+      type: DeltaType.SETATTR,
+      ino,
+      mode: 0,
+      uid: keep(uid) ? 0 : uid >>> 0,
+      gid: keep(gid) ? 0 : gid >>> 0,
+      valid,
+      size: 0,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+// daxfs-fuse's main runs in-process: the refusals that need no FUSE mount, each one line and exit 1.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+const work = mkdtempSync(join(tmpdir(), "daxfs-fuse-main-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    stop: new Promise(() => {}),
+  });
+  return { status, stdout, stderr };
+}
+
+describe("daxfs-fuse main", () => {
+  it("prints help and exits 0", async () => {
+    const result = await run(["--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: daxfs-fuse/);
+  });
+
+  it("refuses a missing mount point, --parent without --branch and a missing image", async () => {
+    const missing = await run(["image.img"]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/missing required argument 'mountpoint'/);
+
+    const parent = await run([join(work, "x.img"), work, "--parent", "main"]);
+    expect(parent).toEqual({ status: 1, stdout: "", stderr: "daxfs-fuse: --parent needs --branch\n" });
+
+    const image = await run([join(work, "absent.img"), work]);
+    expect(image.status).toBe(1);
+    expect(image.stdout).toBe("");
+    expect(image.stderr).toMatch(/^daxfs-fuse: .*absent\.img.*\n$/);
+  });
+});

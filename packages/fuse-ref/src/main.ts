@@ -1,0 +1,76 @@
+// daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [--validate] [-f] (docs/fuse.md): mounts,
+// serves until unmounted or stopped, and resolves to the exit status. Exit status: 0 unmounted
+// cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
+import { isDaxfsError } from "@daxfs/core";
+import { Command, CommanderError } from "commander";
+import { mountDaxfs } from "./mount.js";
+
+export interface FuseIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Resolves when the server is asked to stop (SIGINT, SIGTERM): the mount is then closed. */
+  stop: Promise<void>;
+}
+
+interface FuseFlags {
+  branch?: string;
+  parent?: string;
+  validate?: boolean;
+}
+
+/** Runs daxfs-fuse with `argv` (without node and script); resolves once the mount is gone. */
+export async function main(argv: string[], io: FuseIo): Promise<number> {
+  let request: { image: string; mountpoint: string; flags: FuseFlags } | undefined;
+  const program = new Command("daxfs-fuse")
+    .description("Serve a DAXFS image over FUSE: main read-only, or a writable branch")
+    .argument("<image>", "DAXFS image file (branching images can be written)")
+    .argument("<mountpoint>", "directory to mount on")
+    .option("-b, --branch <name>", "branch to serve (default main, read-only)")
+    .option("-p, --parent <name>", "create --branch as a new child of this branch")
+    .option("--validate", "check the whole image before mounting")
+    .option("-f, --foreground", "stay in the foreground (always the case; accepted for compatibility)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action((image: string, mountpoint: string, flags: FuseFlags) => {
+      request = { image, mountpoint, flags };
+    });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
+    throw error;
+  }
+  if (!request) return 1;
+  const { image, mountpoint, flags } = request;
+  if (flags.parent !== undefined && flags.branch === undefined) {
+    io.stderr("daxfs-fuse: --parent needs --branch\n");
+    return 1;
+  }
+  let mount: Awaited<ReturnType<typeof mountDaxfs>>;
+  try {
+    mount = await mountDaxfs({
+      image,
+      mountpoint,
+      branch: flags.branch,
+      parent: flags.parent,
+      validate: flags.validate,
+    });
+  } catch (error) {
+    const message = isDaxfsError(error) || error instanceof Error ? error.message : String(error);
+    io.stderr(`daxfs-fuse: ${message}\n`);
+    return 1;
+  }
+  const info = mount.fs.info();
+  io.stdout(
+    `daxfs-fuse: ${info.image} branch ${info.branch} mounted on ${mountpoint} (${info.writable ? "writable" : "read-only"}); control ${mount.socketPath}\n`,
+  );
+  const stopped = await Promise.race([mount.gone.then(() => false), io.stop.then(() => true)]);
+  if (!stopped) return 0;
+  try {
+    await mount.close();
+    return 0;
+  } catch (error) {
+    io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
