@@ -23,14 +23,25 @@ export interface SequenceEnd {
 
 export interface Driver {
   readonly name: string;
-  /** Starts a sequence on `tree` with branch "t1", a child of main, as the top. */
-  start(tree: BuildDir): Promise<void>;
+  /**
+   * Starts a sequence on `tree` with branch "t1", a child of main, as the top. `steps` are the
+   * steps that will follow (a batch driver answers from a run it made beforehand).
+   */
+  start(tree: BuildDir, steps: Step[]): Promise<void>;
+  /** For a driver that runs batches (the kernel in a guest): run these sequences now. */
+  prepare?(sequences: Step[][]): Promise<void>;
   /** One step's outcome: "ok", "ok <value>", an errno name, or "skip" (not applicable here). */
   apply(step: Step): Promise<string>;
   end(): Promise<SequenceEnd>;
   /** Releases everything (mounts, processes, directories); safe to call twice. */
   close(): Promise<void>;
 }
+
+/** The tree every sequence starts from: test/cross/ops.ts seedTree(SEED_TREE_INDEX). */
+export const SEED_TREE_INDEX = 0;
+
+/** Every image's delta region: room for any generated sequence (each writes well under 1 MiB). */
+export const DELTA_SIZE = 4 << 20;
 
 /** Deepest chain below main the generator's child steps may build. */
 export const MAX_DEPTH = 3;

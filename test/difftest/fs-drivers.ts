@@ -10,7 +10,15 @@ import { controlRequest, controlSocketPath } from "@daxfs/fuse-ref";
 import { FuseHarness, type RunningMount } from "@daxfs/fuse-ref/testing";
 import { materialize } from "../cross/ops.js";
 import { fsWalk } from "../cross/walk.js";
-import { BranchNames, type Driver, FsFiles, MAX_DEPTH, type SequenceEnd, siblingWrite } from "./driver.js";
+import {
+  BranchNames,
+  DELTA_SIZE,
+  type Driver,
+  FsFiles,
+  MAX_DEPTH,
+  type SequenceEnd,
+  siblingWrite,
+} from "./driver.js";
 import { BRANCH_KINDS, type Step } from "./steps.js";
 
 function copyTree(from: string, to: string): void {
@@ -117,7 +125,7 @@ export class FuseDriver implements Driver {
   async start(tree: BuildDir): Promise<void> {
     await this.stopAll();
     this.image = join(this.harness.dir, `seq${this.count++}.daxfs`);
-    writeFileSync(this.image, buildImage(tree, { branching: true, deltaSize: 8 << 20 }));
+    writeFileSync(this.image, buildImage(tree, { branching: true, deltaSize: DELTA_SIZE }));
     this.names = new BranchNames();
     this.chain = [await this.branch("t", "main")];
   }

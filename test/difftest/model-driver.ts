@@ -25,7 +25,15 @@ import {
   S_IFREG,
 } from "@daxfs/core";
 import { modelWalk } from "../cross/walk.js";
-import { BranchNames, CREATE_MODE, type Driver, MAX_DEPTH, readOutcome, type SequenceEnd } from "./driver.js";
+import {
+  BranchNames,
+  CREATE_MODE,
+  DELTA_SIZE,
+  type Driver,
+  MAX_DEPTH,
+  readOutcome,
+  type SequenceEnd,
+} from "./driver.js";
 import type { OpenFlags, Step } from "./steps.js";
 
 /** A deliberately wrong rule, to prove the tool finds and shrinks a divergence (difftest.test.ts). */
@@ -76,7 +84,7 @@ export class ModelDriver implements Driver {
   constructor(private readonly planted: PlantedBug | null = null) {}
 
   async start(tree: BuildDir): Promise<void> {
-    this.bytes = buildImage(tree, { branching: true, deltaSize: 8 << 20 });
+    this.bytes = buildImage(tree, { branching: true, deltaSize: DELTA_SIZE });
     this.source = new MemoryImage(this.bytes, true);
     this.ctx = branchContext(this.source);
     ensureMain(this.ctx);

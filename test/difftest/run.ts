@@ -7,7 +7,7 @@ import { MemoryImage, validate } from "@daxfs/core";
 import fc from "fast-check";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, hostComparable, modelWalk, type WalkEntry } from "../cross/walk.js";
-import type { Driver, SequenceEnd } from "./driver.js";
+import { type Driver, SEED_TREE_INDEX, type SequenceEnd } from "./driver.js";
 import { describeStep, type Step, sequenceArb, stepsToJson } from "./steps.js";
 
 export interface Divergence {
@@ -23,13 +23,10 @@ export interface SequenceRun {
   ends: SequenceEnd[];
 }
 
-/** The seed tree every sequence starts from (test/cross/ops.ts). */
-export const SEED_TREE_INDEX = 0;
-
 export async function runSequence(drivers: Driver[], steps: Step[]): Promise<SequenceRun> {
   const outcomes: string[][] = drivers.map(() => []);
   for (const [i, driver] of drivers.entries()) {
-    await driver.start(seedTree(SEED_TREE_INDEX));
+    await driver.start(seedTree(SEED_TREE_INDEX), steps);
     for (const step of steps) (outcomes[i] as string[]).push(await driver.apply(step));
   }
   const ends: SequenceEnd[] = [];
@@ -68,7 +65,12 @@ export function checkRun(drivers: Driver[], steps: Step[], run: SequenceRun): st
     const report = validate(new MemoryImage(end.image, false));
     if (report.problems.length > 0)
       return `${driver.name}'s image does not validate: ${JSON.stringify(report.problems.slice(0, 3))}`;
-    const replayed = modelWalk(end.image, end.branch);
+    let replayed: WalkEntry[];
+    try {
+      replayed = modelWalk(end.image, end.branch);
+    } catch (error) {
+      return `@daxfs/core cannot open ${end.branch} in ${driver.name}'s image: ${String(error)}`;
+    }
     const replayDiff = diffWalks(
       driver.name,
       end.walk,
@@ -131,6 +133,79 @@ export async function search(drivers: Driver[], options: SearchOptions): Promise
     listing: "",
   };
   return { runs: details.numRuns, seed: options.seed, failure, shrinks: details.numShrinks };
+}
+
+async function prepareAll(drivers: Driver[], sequences: Step[][]): Promise<void> {
+  for (const driver of drivers) await driver.prepare?.(sequences);
+}
+
+/** Shorter sequences to try: without one step, without each quarter, without either half. */
+function removals(steps: Step[]): Step[][] {
+  const out: Step[][] = [];
+  const n = steps.length;
+  for (const parts of [2, 4])
+    for (let p = 0; p < parts; p++) {
+      const from = Math.floor((p * n) / parts);
+      const to = Math.floor(((p + 1) * n) / parts);
+      if (to - from > 1 && to - from < n) out.push([...steps.slice(0, from), ...steps.slice(to)]);
+    }
+  for (let i = 0; i < n; i++) if (n > 1) out.push([...steps.slice(0, i), ...steps.slice(i + 1)]);
+  return out;
+}
+
+/**
+ * Shrinking for batch drivers (one guest boot per round): each round runs every removal of the
+ * current divergent sequence in one batch and keeps the shortest that still diverges.
+ */
+export async function shrinkBatched(
+  drivers: Driver[],
+  failure: Divergence,
+  onRound?: (length: number) => void,
+): Promise<{ failure: Divergence; rounds: number }> {
+  let best = failure;
+  let rounds = 0;
+  for (;;) {
+    const candidates = removals(best.steps);
+    if (candidates.length === 0) break;
+    rounds += 1;
+    await prepareAll(drivers, candidates);
+    let found: Divergence | null = null;
+    for (const steps of candidates.sort((a, b) => a.length - b.length)) {
+      found = await checkSequence(drivers, steps);
+      if (found && !found.what.startsWith("a driver failed")) break;
+      found = null;
+    }
+    if (!found) break;
+    best = found;
+    onRound?.(best.steps.length);
+  }
+  return { failure: best, rounds };
+}
+
+/**
+ * The batch form of search (any driver with prepare, i.e. the kernel): `runs` sequences sampled
+ * from the same arbitrary and seed, run `batchSize` per boot; the first divergence is shrunk by
+ * shrinkBatched.
+ */
+export async function searchBatched(
+  drivers: Driver[],
+  options: SearchOptions & { batchSize: number },
+): Promise<SearchResult> {
+  const sequences = fc.sample(sequenceArb(options.maxLength), { seed: options.seed, numRuns: options.runs });
+  let done = 0;
+  for (let at = 0; at < sequences.length; at += options.batchSize) {
+    const chunk = sequences.slice(at, at + options.batchSize);
+    await prepareAll(drivers, chunk);
+    for (const steps of chunk) {
+      const divergence = await checkSequence(drivers, steps);
+      options.onProgress?.(++done);
+      if (divergence) {
+        const shrunk = await shrinkBatched(drivers, divergence);
+        return { runs: done, seed: options.seed, failure: shrunk.failure, shrinks: shrunk.rounds };
+      }
+    }
+  }
+  return { runs: done, seed: options.seed, failure: null, shrinks: 0 };
 }
 
 /** The fixture a divergence is saved as (test/difftest/fixtures/*.json, replayed by difftest.test.ts). */
