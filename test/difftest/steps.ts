@@ -124,7 +124,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       mode: fc.constantFrom(0o755, 0o700, 0o750),
     }),
   ),
-  rec(1, fc.record({ kind: fc.constant("rmdir" as const), path: pathArb })),
+  rec(2, fc.record({ kind: fc.constant("rmdir" as const), path: pathArb })),
   rec(2, fc.record({ kind: fc.constant("unlink" as const), path: pathArb })),
   rec(3, fc.record({ kind: fc.constant("rename" as const), from: pathArb, to: pathArb })),
   rec(
