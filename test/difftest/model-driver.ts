@@ -83,7 +83,7 @@ export class ModelDriver implements Driver {
 
   constructor(private readonly planted: PlantedBug | null = null) {}
 
-  async start(tree: BuildDir): Promise<void> {
+  async start(tree: BuildDir, _steps?: Step[]): Promise<void> {
     this.bytes = buildImage(tree, { branching: true, deltaSize: DELTA_SIZE });
     this.source = new MemoryImage(this.bytes, true);
     this.ctx = branchContext(this.source);
