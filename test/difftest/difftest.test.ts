@@ -8,11 +8,12 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { planKernels } from "../cross/guest.js";
 import { seedTree } from "../cross/ops.js";
-import { SEED_TREE_INDEX } from "./driver.js";
+import { diffWalks, type WalkEntry } from "../cross/walk.js";
+import { SEED_TREE_INDEX, type SequenceEnd } from "./driver.js";
 import { FuseDriver, HostDriver } from "./fs-drivers.js";
-import { KernelDriver } from "./kernel-driver.js";
+import { KernelDriver, type Replay } from "./kernel-driver.js";
 import { ModelDriver } from "./model-driver.js";
-import { checkSequence, search, searchBatched } from "./run.js";
+import { checkSequence, runSequence, search, searchBatched } from "./run.js";
 import { type Step, sequenceArb, stepsFromJson } from "./steps.js";
 
 const SEED = 20261201;
@@ -142,10 +143,24 @@ describe("daxfs.ko (one guest boot: random sequences and every fixture)", () => 
     else it.skip(`on Linux ${kernel} (skipped: ${reason})`, () => {});
   }
   for (const kernel of kernels.run) {
-    it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model`, async () => {
+    it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs`, async () => {
       const driver = new KernelDriver(kernel);
       const random = fc.sample(sequenceArb(), { seed: SEED, numRuns: 12 });
-      await driver.prepare([...random, ...fixtures.map((f) => f.steps)]);
+      // Logs daxfs-fuse wrote (its top branch, left ACTIVE), for the kernel to read in the same boot.
+      const replays: Replay[] = [];
+      const fuseWalks = new Map<string, WalkEntry[]>();
+      for (const [i, steps] of fc.sample(sequenceArb(), { seed: SEED + 1, numRuns: 4 }).entries()) {
+        const { ends } = await runSequence([fuse], steps);
+        const end = ends[0] as SequenceEnd;
+        replays.push({ name: `fuse${i}`, image: end.image as Uint8Array, branch: end.branch });
+        fuseWalks.set(`fuse${i}`, end.walk);
+      }
+      await driver.prepare([...random, ...fixtures.map((f) => f.steps)], replays);
+      for (const [name, walk] of fuseWalks) {
+        const seen = driver.replayed.get(name);
+        if (seen instanceof Error) throw seen;
+        expect(diffWalks(`daxfs-fuse (${name})`, walk, `daxfs.ko reading its log`, seen ?? [])).toBe("");
+      }
       for (const steps of [...random, ...fixtures.map((f) => f.steps)]) {
         const divergence = await checkSequence([host, new ModelDriver(), driver], steps);
         expect(divergence ? `${divergence.what}\n${divergence.listing}` : "").toBe("");

@@ -2,6 +2,8 @@
 // "Running host programs"), it plays a batch of sequences, each on its own image of the pack,
 // against daxfs.ko branch mounts (mount -o branch=,parent=; remount,commit / remount,abort) and
 // prints one "DIFFTEST <json>" line per sequence: every step's outcome and the top branch's walk.
+// A batch entry with `replay` is an image written elsewhere (daxfs-fuse): its branch is re-attached
+// and walked, so the kernel reads another writer's log.
 // The guest unmounts everything before it stops (dropping uncommitted branches), so each sequence
 // ends with a commit of its top branch; the host replays main from the pack.
 //
@@ -121,7 +123,11 @@ class KernelChain {
 function main(): void {
   const [batchPath, ...images] = process.argv.slice(2);
   if (!batchPath) throw new Error("usage: guest-main.ts BATCH.json NAME=PHYS:SIZE...");
-  const batch = JSON.parse(readFileSync(batchPath, "utf8")) as { name: string; steps: unknown }[];
+  const batch = JSON.parse(readFileSync(batchPath, "utf8")) as {
+    name: string;
+    steps?: unknown;
+    replay?: string;
+  }[];
   const where = new Map(
     images.map((arg) => {
       const [name, rest] = arg.split("=") as [string, string];
@@ -129,9 +135,26 @@ function main(): void {
       return [name, { phys, size }];
     }),
   );
-  for (const { name, steps: json } of batch) {
+  for (const { name, steps: json, replay } of batch) {
     const at = where.get(name);
     if (!at) throw new Error(`guest-main: image ${name} is not in the pack`);
+    if (replay) {
+      // An image another implementation wrote: re-attach its ACTIVE branch and walk it.
+      const mnt = `/mnt/${name}/${replay}`;
+      mkdirSync(mnt, { recursive: true });
+      const mounted = run([
+        "-t",
+        "daxfs",
+        "-o",
+        `phys=${at.phys},size=${at.size},branch=${replay}`,
+        "none",
+        mnt,
+      ]);
+      const result =
+        mounted === "ok" ? { name, walk: fsWalk(mnt) } : { name, error: `mounting ${replay}: ${mounted}` };
+      process.stdout.write(`DIFFTEST ${JSON.stringify(result)}\n`);
+      continue;
+    }
     const chain = new KernelChain(name, at.phys, at.size);
     let result: object;
     try {

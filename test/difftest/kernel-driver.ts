@@ -17,6 +17,13 @@ interface GuestResult {
   image: Uint8Array;
 }
 
+/** An image another implementation wrote, and the branch in it to read. */
+export interface Replay {
+  name: string;
+  image: Uint8Array;
+  branch: string;
+}
+
 const keyOf = (steps: Step[]) => JSON.stringify(stepsToJson(steps));
 const TSCONFIG = "test/difftest/tsconfig.cli.json";
 
@@ -33,12 +40,25 @@ export class KernelDriver implements Driver {
     this.name = `daxfs.ko-${kernel}`;
   }
 
-  async prepare(sequences: Step[][]): Promise<void> {
+  /** The kernel's walk of each replayed image's branch (by its name in `replays`), or its error. */
+  readonly replayed = new Map<string, WalkEntry[] | Error>();
+
+  /**
+   * Runs `sequences` in one boot; `replays` are images other implementations wrote, whose
+   * branch the guest re-attaches and walks in the same boot (their log read by the kernel).
+   */
+  async prepare(sequences: Step[][], replays: Replay[] = []): Promise<void> {
     const fresh = sequences.filter((steps) => !this.results.has(keyOf(steps)));
-    if (fresh.length === 0) return;
+    if (fresh.length === 0 && replays.length === 0) return;
     const bytes = buildImage(seedTree(SEED_TREE_INDEX), { branching: true, deltaSize: DELTA_SIZE });
-    const images = fresh.map((_, i) => ({ name: `q${i}`, bytes }));
-    const batch = fresh.map((steps, i) => ({ name: `q${i}`, steps: stepsToJson(steps) }));
+    const images = [
+      ...fresh.map((_, i) => ({ name: `q${i}`, bytes })),
+      ...replays.map((r, i) => ({ name: `r${i}`, bytes: r.image })),
+    ];
+    const batch = [
+      ...fresh.map((steps, i) => ({ name: `q${i}`, steps: stepsToJson(steps) })),
+      ...replays.map((r, i) => ({ name: `r${i}`, replay: r.branch })),
+    ];
     const where = images.map(({ name }) => `${name}=$(img_phys ${name}):$(img_size ${name})`).join(" ");
     const script = `cat > "$SCRATCH/batch.json" <<'DIFFTEST_BATCH'
 ${JSON.stringify(batch)}
@@ -56,8 +76,9 @@ host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest
         timeoutSec: this.timeoutSec,
       });
     } catch (error) {
-      for (const steps of fresh)
-        this.results.set(keyOf(steps), error instanceof Error ? error : new Error(String(error)));
+      const failed = error instanceof Error ? error : new Error(String(error));
+      for (const steps of fresh) this.results.set(keyOf(steps), failed);
+      for (const r of replays) this.replayed.set(r.name, failed);
       return;
     }
     const scenario = run.scenarios.get("difftest");
@@ -66,6 +87,15 @@ host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest
       if (!line.startsWith("DIFFTEST ")) continue;
       const parsed = JSON.parse(line.slice("DIFFTEST ".length)) as Record<string, unknown>;
       lines.set(String(parsed.name), parsed);
+    }
+    for (const [i, r] of replays.entries()) {
+      const got = lines.get(`r${i}`);
+      this.replayed.set(
+        r.name,
+        got?.walk
+          ? (got.walk as WalkEntry[])
+          : new Error(`Linux ${this.kernel}: replaying ${r.name}: ${String(got?.error ?? "no result")}`),
+      );
     }
     for (const [i, steps] of fresh.entries()) {
       const name = `q${i}`;
