@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { planKernels } from "../cross/guest.js";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, type WalkEntry } from "../cross/walk.js";
+import { crashListing, crashSearch } from "./crash.js";
 import { SEED_TREE_INDEX, type SequenceEnd } from "./driver.js";
 import { FuseDriver, HostDriver } from "./fs-drivers.js";
 import { KernelDriver, type Replay } from "./kernel-driver.js";
@@ -122,6 +123,14 @@ describe("daxfs-fuse", () => {
   it("agrees with tmpfs and the model on 8 random sequences (its log replayed by core, validated)", async () => {
     const result = await search([host, new ModelDriver(), fuse], { runs: 8, seed: SEED });
     expect(report(result)).toBe("");
+  }, 300_000);
+});
+
+describe("crash consistency: kill -9 of daxfs-fuse during file steps and the commit", () => {
+  it("8 crashes (writes within one page): each image validates and holds a prefix of its steps, or the whole committed sequence", async () => {
+    const { outcomes, failure } = await crashSearch({ runs: 8, seed: SEED, maxLength: 15, withinPage: true });
+    expect(failure ? `${failure.outcome.problem}\n${crashListing(failure.steps)}` : "").toBe("");
+    expect(outcomes).toHaveLength(8);
   }, 300_000);
 });
 
