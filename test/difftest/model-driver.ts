@@ -162,8 +162,8 @@ export class ModelDriver implements Driver {
     return this.fds[slot] ?? fail("EBADF", `slot ${slot}`);
   }
 
-  private open(path: string, flags: OpenFlags): OpenFile {
-    const view = this.top.view;
+  private open(path: string, flags: OpenFlags, on: Level = this.top): OpenFile {
+    const { view, files } = on;
     const create = flags === "create" || flags === "append" || flags === "excl";
     const read =
       flags === "r" || flags === "rw" || flags === "create" || flags === "trunc" || flags === "excl";
@@ -171,7 +171,7 @@ export class ModelDriver implements Driver {
     if (flags === "excl") {
       // O_EXCL: never follows a symlink in the last name, any existing name is EEXIST.
       const at = this.canonical(view, path, false);
-      const ino = this.top.files.create(at, CREATE_MODE, OWNER);
+      const ino = files.create(at, CREATE_MODE, OWNER);
       return { ino, read, write, append: false };
     }
     const at = this.canonical(view, path, true);
@@ -180,19 +180,18 @@ export class ModelDriver implements Driver {
       ino = view.resolve(at);
     } catch (error) {
       if (!(create && error instanceof DaxfsError && error.code === "ENOENT")) throw error;
-      ino = this.top.files.create(at, CREATE_MODE, OWNER);
+      ino = files.create(at, CREATE_MODE, OWNER);
       return { ino, read, write, append: flags === "append" };
     }
     if (write && fileTypeOf(view.stat(ino).mode) === S_IFDIR) fail("EISDIR", path);
-    if (flags === "trunc") this.top.files.truncate(ino, 0, path);
+    if (flags === "trunc") files.truncate(ino, 0, path);
     return { ino, read, write, append: flags === "append" };
   }
 
-  private write(file: OpenFile, offset: number, data: Uint8Array): void {
+  private write(file: OpenFile, offset: number, data: Uint8Array, on: Level = this.top): void {
     if (!file.write) fail("EBADF", "not open for writing");
-    const at =
-      file.append && this.planted !== "append-at-offset" ? this.top.view.stat(file.ino).size : offset;
-    this.top.files.write(file.ino, at, data);
+    const at = file.append && this.planted !== "append-at-offset" ? on.view.stat(file.ino).size : offset;
+    on.files.write(file.ino, at, data);
   }
 
   private read(file: OpenFile, offset: number, length: number): string {
@@ -320,15 +319,8 @@ export class ModelDriver implements Driver {
         const sibling = this.sibling;
         if (!sibling) return "skip";
         sibling.view.refresh();
-        const at = "/a";
-        let ino: number;
-        try {
-          ino = sibling.view.resolve(at);
-        } catch (error) {
-          if (!(error instanceof DaxfsError && error.code === "ENOENT")) throw error;
-          ino = sibling.files.create(at, CREATE_MODE, OWNER);
-        }
-        sibling.files.write(ino, 0, step.data);
+        // As the directory drivers do it: open("a", O_WRONLY|O_CREAT) (symlinks followed), pwrite at 0.
+        this.write({ ...this.open("a", "create", sibling), append: false }, 0, step.data, sibling);
         return "";
       }
       default:
