@@ -29,7 +29,7 @@ export interface CrashOutcome {
 }
 
 /** The model's tree of t1 after each prefix of `steps` (index = number of steps applied). */
-async function prefixTrees(steps: Step[]): Promise<WalkEntry[][]> {
+export async function prefixTrees(steps: Step[]): Promise<WalkEntry[][]> {
   const model = new ModelDriver();
   await model.start(seedTree(SEED_TREE_INDEX), steps);
   const trees = [(await model.end()).walk];
@@ -38,6 +38,15 @@ async function prefixTrees(steps: Step[]): Promise<WalkEntry[][]> {
     trees.push((await model.end()).walk);
   }
   return trees;
+}
+
+/**
+ * The longest prefix (at most `upTo` steps: the one in flight when the process died is the last
+ * that can be there) whose tree `walk` is, or null when it is none of them.
+ */
+export function matchingPrefix(trees: WalkEntry[][], walk: WalkEntry[], upTo: number): number | null {
+  for (let n = upTo; n >= 0; n--) if (!diffWalks("prefix", trees[n] as WalkEntry[], "branch", walk)) return n;
+  return null;
 }
 
 /**
@@ -120,10 +129,8 @@ export async function crashOnce(
   const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
   if (t1 && t1.state === BranchState.ACTIVE) {
     const walk = modelWalk(bytes, "t1");
-    // Only prefixes up to the step in flight when the process died can be there.
-    for (let n = Math.min(completed + 1, steps.length); n >= 0; n--)
-      if (!diffWalks("prefix", trees[n] as WalkEntry[], "t1", walk))
-        return { completed, state: `t1 at prefix ${n}`, problem: null };
+    const n = matchingPrefix(trees, walk, Math.min(completed + 1, steps.length));
+    if (n !== null) return { completed, state: `t1 at prefix ${n}`, problem: null };
     return {
       completed,
       state: "t1",
