@@ -46,7 +46,7 @@ describe("tmpfs and the image model", () => {
     expect(result.runs).toBe(300);
   }, 300_000);
 
-  it("the sequences reach every kind of step with success, and branch steps change the tree", async () => {
+  it("every kind of step succeeds at least once (the sequences are not all errors)", async () => {
     const model = new ModelDriver();
     const succeeded = new Set<string>();
     for (const steps of fc.sample(sequenceArb(), { seed: SEED, numRuns: 300 })) {

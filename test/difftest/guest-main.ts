@@ -86,8 +86,9 @@ class KernelChain {
     const commit = run(["-o", "remount,commit", this.top.mnt]);
     const mnt = `/mnt/${this.image}/main`;
     mkdirSync(mnt, { recursive: true });
-    const mounted = run(["-t", "daxfs", "-o", `phys=${this.phys},size=${this.size}`, "none", mnt]);
-    const mainWalk = mounted === "ok" ? fsWalk(mnt) : `mounting main: ${mounted}`;
+    // `validate`: the kernel checks the whole image (its own logs, merged by its commit) first.
+    const mounted = run(["-t", "daxfs", "-o", `phys=${this.phys},size=${this.size},validate`, "none", mnt]);
+    const mainWalk = mounted === "ok" ? fsWalk(mnt) : `mounting main with validate: ${mounted}`;
     spawnSync("umount", [mnt]);
     return { commit, mainWalk };
   }
@@ -142,6 +143,14 @@ function main(): void {
       // An image another implementation wrote: re-attach its ACTIVE branch and walk it.
       const mnt = `/mnt/${name}/${replay}`;
       mkdirSync(mnt, { recursive: true });
+      const validated = run(["-t", "daxfs", "-o", `phys=${at.phys},size=${at.size},validate`, "none", mnt]);
+      if (validated !== "ok") {
+        process.stdout.write(
+          `DIFFTEST ${JSON.stringify({ name, error: `validate refused it: ${validated}` })}\n`,
+        );
+        continue;
+      }
+      spawnSync("umount", [mnt]);
       const mounted = run([
         "-t",
         "daxfs",
