@@ -4,7 +4,7 @@
 // applied through node:fs to any directory: a daxfs-fuse branch mount or a host directory.
 import * as fs from "node:fs";
 import { join } from "node:path";
-import type { BuildDir, BuildFile, BuildNode } from "@daxfs/core";
+import { type BuildDir, type BuildFile, type BuildNode, makeDir, makeFile, makeSymlink } from "@daxfs/core";
 import { errno } from "@daxfs/fuse-ref/testing";
 import fc from "fast-check";
 import { patternBytes } from "../kernel/tree.js";
@@ -285,4 +285,23 @@ export function materialize(tree: BuildDir, root: string): void {
     fs.lchownSync(path, node.uid, node.gid);
     if (node.kind !== "symlink") fs.chmodSync(path, node.mode & 0o7777);
   }
+}
+
+/** The tree every image starts from: base files the operations overwrite, cut, rename and link. */
+export function seedTree(index: number): BuildDir {
+  const root = makeDir();
+  root.children.set("a", makeFile("seed a\n"));
+  root.children.set(
+    "big",
+    makeFile(patternBytes(10_000 + index * 1000, index + 1), { mode: 0o640, uid: 1000, gid: 100 }),
+  );
+  const d = makeDir({ mode: 0o750, uid: 5, gid: 6 });
+  d.children.set("日本", makeFile(patternBytes(5000, 77)));
+  d.children.set("a", makeFile(new Uint8Array(0), { mode: 0o600 }));
+  root.children.set("d", d);
+  root.children.set("s", makeSymlink("a", { uid: 3, gid: 4 }));
+  const shared = makeFile(patternBytes(4097, 3), { uid: 2, gid: 3 });
+  root.children.set("h1", shared);
+  d.children.set("h2", shared);
+  return root;
 }

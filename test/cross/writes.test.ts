@@ -8,15 +8,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BuildDir, buildImage, makeDir, makeFile, makeSymlink } from "@daxfs/core";
+import { buildImage } from "@daxfs/core";
 import { controlRequest, controlSocketPath } from "@daxfs/fuse-ref";
 import { FuseHarness } from "@daxfs/fuse-ref/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { patternBytes } from "../kernel/tree.js";
 import { walkScript } from "../kernel/walk.js";
 import { GuestSession, mmapScript, planKernels, walkScenario } from "./guest.js";
-import { applyOp, describeOp, materialize, type Op, opArb, tourOps } from "./ops.js";
+import { applyOp, describeOp, materialize, type Op, opArb, seedTree, tourOps } from "./ops.js";
 import { expectSameWalk, fsWalk, hostComparable, modelWalk, type WalkEntry } from "./walk.js";
 
 const SEED = Number(process.env.DAXFS_CROSS_SEED ?? 20261123);
@@ -25,25 +24,6 @@ const sequences: Op[][] = [
   tourOps(),
   ...fc.sample(fc.array(opArb, { minLength: 10, maxLength: 40 }), { seed: SEED, numRuns: RANDOM_RUNS }),
 ];
-
-/** The tree every image starts from: base files the operations overwrite, cut, rename and link. */
-function seedTree(index: number): BuildDir {
-  const root = makeDir();
-  root.children.set("a", makeFile("seed a\n"));
-  root.children.set(
-    "big",
-    makeFile(patternBytes(10_000 + index * 1000, index + 1), { mode: 0o640, uid: 1000, gid: 100 }),
-  );
-  const d = makeDir({ mode: 0o750, uid: 5, gid: 6 });
-  d.children.set("日本", makeFile(patternBytes(5000, 77)));
-  d.children.set("a", makeFile(new Uint8Array(0), { mode: 0o600 }));
-  root.children.set("d", d);
-  root.children.set("s", makeSymlink("a", { uid: 3, gid: 4 }));
-  const shared = makeFile(patternBytes(4097, 3), { uid: 2, gid: 3 });
-  root.children.set("h1", shared);
-  d.children.set("h2", shared);
-  return root;
-}
 
 interface Prepared {
   ops: Op[];

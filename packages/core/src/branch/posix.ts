@@ -17,6 +17,8 @@ export interface Owner {
   gid: number;
 }
 
+const S_ISGID = 0o2000;
+
 /** renameat2(2) RENAME_NOREPLACE: fail with EEXIST rather than replace the target. */
 export const RENAME_NOREPLACE = 1;
 
@@ -119,8 +121,20 @@ export class BranchFiles {
   ): number {
     const { parentIno, name } = this.newName(path);
     const ino = this.writer.allocateIno();
-    this.append({ type, ino, parentIno, newIno: ino, mode, ...owner, name });
+    const inherited = this.inheritedOwner(parentIno, owner);
+    // A directory made in a set-group-ID directory is set-group-ID too (inode_init_owner).
+    const dirSgid = type === DeltaType.MKDIR && this.setgidDir(parentIno) ? S_ISGID : 0;
+    this.append({ type, ino, parentIno, newIno: ino, mode: mode | dirSgid, ...inherited, name });
     return ino;
+  }
+
+  private setgidDir(ino: number): boolean {
+    return (this.view.stat(ino).mode & S_ISGID) !== 0;
+  }
+
+  /** A new name in a set-group-ID directory takes the directory's group (BSD rule, inode_init_owner). */
+  private inheritedOwner(parentIno: number, owner: Owner): Owner {
+    return this.setgidDir(parentIno) ? { uid: owner.uid, gid: this.view.stat(parentIno).gid } : owner;
   }
 
   symlink(target: string, path: string, owner: Owner): number {
@@ -129,7 +143,8 @@ export class BranchFiles {
     if (target.length === 0) throw new DaxfsError("ENOENT", `${path}: empty symlink target`);
     const { parentIno, name } = this.newName(path);
     const ino = this.writer.allocateIno();
-    this.append({ type: DeltaType.SYMLINK, ino, parentIno, newIno: ino, ...owner, name, target });
+    const inherited = this.inheritedOwner(parentIno, owner);
+    this.append({ type: DeltaType.SYMLINK, ino, parentIno, newIno: ino, ...inherited, name, target });
     return ino;
   }
 
@@ -158,8 +173,11 @@ export class BranchFiles {
     const toParentIno = this.view.resolve(toParent);
     if (!isDir(this.view.stat(toParentIno).mode))
       throw new DaxfsError("ENOTDIR", `${toParent}: not a directory`);
-    if (isDir(source.mode) && (to === from || to.startsWith(`${from}/`)))
+    // A directory onto itself is the no-op below (rename(2) of one inode onto itself), not EINVAL.
+    if (isDir(source.mode) && to.startsWith(`${from}/`))
       throw new DaxfsError("EINVAL", `${to}: inside ${from}`);
+    // Onto an ancestor of the source: Linux's lock_rename trap answers ENOTEMPTY before any type rule.
+    if (from.startsWith(`${to}/`)) throw new DaxfsError("ENOTEMPTY", `${to}: directory not empty`);
     const targetIno = this.lookup(toParentIno, toName);
     if (targetIno !== undefined) {
       if (flags & RENAME_NOREPLACE) throw new DaxfsError("EEXIST", `${to}: already exists`);
