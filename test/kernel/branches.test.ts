@@ -372,7 +372,7 @@ for h in ${hostile.map((h) => h.name).join(" ")}; do
 done
 echo DONE`;
 
-const DEPTH = 8;
+const DEPTH = 16;
 /** A chain DEPTH deep under main, each level writing; the deepest commits the whole chain. */
 const NESTED = `${PRELUDE}
 parent=main
