@@ -71,7 +71,8 @@ static int find_by_id(struct daxfs_sb_info *sbi, u64 id, struct daxfs_branch *br
 	return -ENOENT;
 }
 
-static int first_free_slot(struct daxfs_sb_info *sbi)
+/* 1 when some non-FREE record names id as its parent. */
+static int is_named_parent(struct daxfs_sb_info *sbi, u64 id)
 {
 	struct daxfs_branch br;
 	u32 slot;
@@ -79,10 +80,46 @@ static int first_free_slot(struct daxfs_sb_info *sbi)
 	for (slot = 0; slot < sbi->table_entries; slot++) {
 		if (daxfs_read_record(sbi, slot, &br))
 			return -EUCLEAN;
+		if (le32_to_cpu(br.state) != DAXFS_BRANCH_FREE && le64_to_cpu(br.parent_id) == id)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The slot a new record goes into (docs/space.md "Branch slots", lifecycle.ts
+ * claimSlot): the lowest FREE slot, else the lowest ABORTED or COMMITTED slot
+ * whose id no record names as parent (validators need every parent to exist).
+ * A reused slot is set FREE first, so a crash leaves a FREE slot; mounts of the
+ * old branch compare ids on every refresh and answer ESTALE.
+ */
+static int claim_slot(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_branch br;
+	u32 slot, state;
+	int named;
+
+	for (slot = 0; slot < sbi->table_entries; slot++) {
+		if (daxfs_read_record(sbi, slot, &br))
+			return -EUCLEAN;
 		if (le32_to_cpu(br.state) == DAXFS_BRANCH_FREE)
 			return slot;
 	}
-	pr_err("no free branch slot (all %u used)\n", sbi->table_entries);
+	for (slot = 0; slot < sbi->table_entries; slot++) {
+		if (daxfs_read_record(sbi, slot, &br))
+			return -EUCLEAN;
+		state = le32_to_cpu(br.state);
+		if (state != DAXFS_BRANCH_ABORTED && state != DAXFS_BRANCH_COMMITTED)
+			continue;
+		named = is_named_parent(sbi, le64_to_cpu(br.branch_id));
+		if (named < 0)
+			return named;
+		if (named)
+			continue;
+		daxfs_put32(sbi, daxfs_record(sbi, slot) + REC_OFF(state), DAXFS_BRANCH_FREE);
+		return slot;
+	}
+	pr_err("no free branch slot (all %u used, none reusable)\n", sbi->table_entries);
 	return -ENOSPC;
 }
 
@@ -132,7 +169,7 @@ static int ensure_main(struct daxfs_sb_info *sbi)
 
 	if (slot != -ENOENT)
 		return slot;
-	slot = first_free_slot(sbi);
+	slot = claim_slot(sbi);
 	if (slot < 0)
 		return slot;
 	/* The public 1 MiB when the region has it (docs/space.md). */
@@ -172,7 +209,7 @@ static int create_branch(struct fs_context *fc, struct daxfs_sb_info *sbi,
 		errorfc(fc, "parent branch %s is no longer active", parent_name);
 		return -ESTALE;
 	}
-	slot = first_free_slot(sbi);
+	slot = claim_slot(sbi);
 	if (slot < 0)
 		return slot;
 	/* The id is consumed before the log is allocated (SPEC 3.4.2). */

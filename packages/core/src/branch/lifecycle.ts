@@ -66,14 +66,30 @@ export function checkBranchName(name: string): void {
   if (name === MAIN_BRANCH) throw new DaxfsError("EINVAL", 'branch name "main" is reserved');
 }
 
-function firstFreeSlot(ctx: BranchContext): number {
+/**
+ * The slot a new record goes into (docs/space.md "Branch slots"): the lowest FREE slot, else the
+ * lowest ABORTED or COMMITTED slot whose id no other non-FREE record names as its parent (both
+ * validators require every record's parent to exist). A reused slot is first set FREE, so a crash
+ * before the new record is complete leaves a FREE slot. Every mount, view and writer of the old
+ * branch compares the record's id with its own on each re-read, so it answers ESTALE from then on.
+ */
+function claimSlot(ctx: BranchContext): number {
   for (let slot = 0; slot < ctx.geometry.tableEntries; slot++) {
     if (readU32(ctx.source, recordOffset(ctx.geometry, slot) + RECORD.state) === BranchState.FREE)
       return slot;
   }
+  const records = ctx.image.branches();
+  const parents = new Set(records.map((r) => r.parentId));
+  for (const record of records) {
+    const dead = record.state === BranchState.ABORTED || record.state === BranchState.COMMITTED;
+    if (!dead || parents.has(record.id)) continue;
+    writeU32(ctx.source, recordOffset(ctx.geometry, record.slot) + RECORD.state, BranchState.FREE);
+    ctx.source.flush();
+    return record.slot;
+  }
   throw new DaxfsError(
     "ENOSPC",
-    `${ctx.source.name}: no free branch slot (all ${ctx.geometry.tableEntries} used)`,
+    `${ctx.source.name}: no free branch slot (all ${ctx.geometry.tableEntries} used, none reusable)`,
   );
 }
 
@@ -125,7 +141,7 @@ export function ensureMain(ctx: BranchContext): BranchRecord {
   return ctx.lock.withLock(() => {
     const existing = ctx.image.findBranch(MAIN_BRANCH);
     if (existing) return existing;
-    const slot = firstFreeSlot(ctx);
+    const slot = claimSlot(ctx);
     // Main gets the public 1 MiB (when the region has it): a public module sharing the image merges
     // commits into main but cannot grow a log (docs/space.md).
     const capacity =
@@ -163,7 +179,7 @@ export function createBranch(ctx: BranchContext, name: string, parentName: strin
     if (parent.state !== BranchState.ACTIVE)
       throw new DaxfsError("ESTALE", `${ctx.source.name}: parent branch "${parentName}" is no longer active`);
     ctx.image.branchChain(parent);
-    const slot = firstFreeSlot(ctx);
+    const slot = claimSlot(ctx);
     // The id is consumed before the log is allocated, as in SPEC 3.4.2.
     const id = readU64(ctx.source, SUPER.nextBranchId, "next_branch_id");
     writeU64(ctx.source, SUPER.nextBranchId, id + 1);
