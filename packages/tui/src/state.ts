@@ -33,8 +33,11 @@ export interface State {
   logIno: number | null;
   /** The branch the diff compares against; undefined = the parent. */
   diffAgainst: string | undefined;
-  /** The screen to return to from a jump. */
-  returnTo: Screen | null;
+  /**
+   * Where a jump came from, to return to exactly: the screen, and the branch and diff pair shown
+   * there (a diff's Enter may jump to the other branch).
+   */
+  returnTo: { screen: Screen; branch: string | undefined; diffAgainst: string | undefined } | null;
   /** Bumped by the live refresh: derived data is recomputed. */
   revision: number;
 }
@@ -156,6 +159,8 @@ export function reducer(state: State, action: Action): State {
         search: action.apply ? (state.searchInput ?? "") : state.search,
         searchInput: null,
         selected: { ...state.selected, files: action.apply ? undefined : state.selected.files },
+        // An applied search shows its first match: that file's preview starts at the top.
+        preview: action.apply ? TOP : state.preview,
       };
     case "logType":
       return { ...state, logType: action.name };
@@ -173,11 +178,27 @@ export function reducer(state: State, action: Action): State {
         expanded,
         selected: { ...state.selected, branches: action.branchKey, files: action.path },
         preview: TOP,
-        returnTo: action.from,
+        returnTo: { screen: action.from, branch: state.selected.branches, diffAgainst: state.diffAgainst },
       };
     }
-    case "jumpBack":
-      return state.returnTo ? { ...state, screen: state.returnTo, returnTo: null } : state;
+    case "jumpBack": {
+      const from = state.returnTo;
+      if (!from) return state;
+      const sameBranch = from.branch === state.selected.branches;
+      return {
+        ...state,
+        screen: from.screen,
+        returnTo: null,
+        selected: {
+          ...state.selected,
+          branches: from.branch,
+          files: sameBranch ? state.selected.files : undefined,
+        },
+        expanded: sameBranch ? state.expanded : new Set(["/"]),
+        preview: sameBranch ? state.preview : TOP,
+        diffAgainst: from.diffAgainst,
+      };
+    }
     case "refresh":
       return { ...state, revision: state.revision + 1 };
   }

@@ -291,6 +291,13 @@ describe("diff screen", () => {
     app.close();
   });
 
+  it("cycles `a` through each comparison once: the parent is not listed again by name", async () => {
+    const app = await open();
+    await app.press(KEY.down, "3", "a");
+    expect(app.frame()).toContain("Diff agent against main (parent): 2 changes");
+    app.close();
+  });
+
   it("says why main has nothing to compare with, and compares with another branch on `a`", async () => {
     const app = await open();
     await app.press("3");

@@ -58,6 +58,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
 
   const {
     summary,
+    parentName,
     imageError,
     branchRows,
     branchKeys,
@@ -214,7 +215,11 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
       case "logIno":
         return dispatch({ type: "logIno", ino: state.logIno === null && logEntry ? logEntry.ino : null });
       case "diffAgainst": {
-        const others = [undefined, ...session.activeBranchNames().filter((n) => n !== branch)];
+        // undefined is the parent: its name is not listed again, so each comparison comes once.
+        const others = [
+          undefined,
+          ...session.activeBranchNames().filter((n) => n !== branch && n !== parentName),
+        ];
         return dispatch({
           type: "diffAgainst",
           branch: others[(others.indexOf(state.diffAgainst) + 1) % others.length],
