@@ -41,7 +41,7 @@ describe("browse screen", () => {
          agent        #2 active    g0 [--------]
       Files of main                    /bin (directory)
       *  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
-         > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
+         > etc/                        1 entry: 0 directories, 0 symlinks, 1 file
            lib             -> usr/lib
 
 
@@ -350,7 +350,7 @@ describe("validation screen", () => {
     const app = await open(corrupt);
     expect(app.frame()).toMatchInlineSnapshot(`
       "daxfs-tui: cannot open the image: <tmp>/corrupt.img: base super…
-      [Validation: 1 problems]
+      [Validation: 1 problem]
       The image does not open: <tmp>/corrupt.img: base superblock: ba…
       checked 0 inodes, 0 directory entries, 1 branches, 0 log entries
       >36864 base_super.magic: expected 0x64646135, got 0xffffffff (base superblock: …
@@ -400,7 +400,7 @@ describe("a wrong link count", () => {
     expect(app.frame()).toContain(">      motd");
     expect(app.frame()).toContain(`inode ${motd} -rw-r--r-- 0:0 1991 B, 5 links`);
     await app.press(KEY.backspace);
-    expect(app.frame()).toContain("[Validation: 1 problems]");
+    expect(app.frame()).toContain("[Validation: 1 problem]");
     app.close();
   });
 });
@@ -464,7 +464,7 @@ describe("static image", () => {
       "<tmp>/static.img static, 7 inodes
       [Files of main]                  /bin (directory)
       >  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
-         > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
+         > etc/                        1 entry: 0 directories, 0 symlinks, 1 file
            lib             -> usr/lib
 
 
@@ -544,7 +544,7 @@ describe("a corrupt branch log", () => {
     await app.press(KEY.enter);
     expect(timeless(app.frame())).toMatchInlineSnapshot(`
       "<tmp>/badlog.img 7 inodes, seq 1, lock free, delta [#---------]…
-      [Log of agent: 1 of 1 entries]
+      [Log of agent: 1 of 1 entry]
           OFFSET  TYPE     DETAILS
       >   1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
 

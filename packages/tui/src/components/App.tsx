@@ -6,7 +6,7 @@ import { branchLabel } from "@daxfs/inspect";
 import { Box, useApp } from "ink";
 import { useCallback, useReducer, useRef, useState } from "react";
 import { useAppData } from "../app-data.js";
-import { isDir, problemTarget } from "../derive.js";
+import { count, isDir, problemTarget } from "../derive.js";
 import { useBranchMounts, useKeys, useLiveRefresh, useTerminalSize } from "../hooks.js";
 import { type Command, commandFor } from "../keymap.js";
 import type { TargetPaths } from "../mounts.js";
@@ -248,7 +248,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const staleNote = record && record.state !== BranchState.ACTIVE ? `${branchLabel(record)}: ESTALE` : "";
   const logFilter = `${state.logType ? `, type ${state.logType}` : ""}${state.logIno !== null ? `, inode ${state.logIno}` : ""}`;
   const diffTitle = diff?.ok
-    ? `Diff ${branchLabel(diff.value.branch)} against ${branchLabel(diff.value.against)}${state.diffAgainst ? "" : " (parent)"}: ${changes.length} changes`
+    ? `Diff ${branchLabel(diff.value.branch)} against ${branchLabel(diff.value.against)}${state.diffAgainst ? "" : " (parent)"}: ${count(changes.length, "change")}`
     : "Diff";
 
   let screen: JSX.Element;
