@@ -342,6 +342,21 @@ describe("validation screen", () => {
     app.close();
   });
 
+  it("opens an image that opens but fails validation (a branch record of 0xff) in the validation view", async () => {
+    const corrupt = join(tmp.dir, "bad-branch.img");
+    const bytes = buildImage(sampleRoot(), { branching: true, deltaSize: 1024 * 1024 });
+    bytes.fill(0xff, 4096, 4096 + 64); // the first branch record
+    writeFileSync(corrupt, bytes);
+    const app = await open(corrupt);
+    expect(app.frame()).toContain("[4 validate]");
+    expect(app.frame()).toMatch(/\[Validation: \d+ problems?\]/);
+    await app.press("1");
+    expect(app.frame()).not.toContain("(no branches yet)");
+    expect(app.frame()).toContain("(no branch decoded: the branch table does not read:");
+    expect(app.frame()).toContain("branch slot 0: unknown");
+    app.close();
+  });
+
   it("opens a corrupt image in the validation view instead of failing", async () => {
     const corrupt = join(tmp.dir, "corrupt.img");
     const bytes = buildImage(sampleRoot(), { branching: true, deltaSize: 1024 * 1024 });

@@ -39,7 +39,17 @@ const LOG_TYPES = [
 
 export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { exit } = useApp();
-  const [state, applyAction] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
+  // The validator runs once at startup (it is bounded): an image it finds problems in opens in the
+  // validation view, even when the superblocks decode (a bad branch record, a garbled log).
+  const [startupProblems] = useState(() => {
+    const report = session.validate();
+    return report.problems.length + report.omitted;
+  });
+  const [state, applyAction] = useReducer(
+    reducer,
+    session.image && startupProblems === 0 ? "browse" : "validate",
+    initialState,
+  );
   // The state as of the last action, ahead of the render: the keys of one burst see the help and
   // search modes and the screen that the keys before them set.
   const latest = useRef(state);
@@ -302,6 +312,11 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
                 focused: focus === "branches",
                 mounts,
                 staticImage,
+                problems: imageError
+                  ? `the branch table does not read: ${imageError}`
+                  : startupProblems > 0
+                    ? `the image has ${count(startupProblems, "problem")}; 4 shows them`
+                    : undefined,
               }
         }
         files={{
