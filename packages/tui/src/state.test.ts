@@ -132,6 +132,17 @@ describe("reducer", () => {
     expect(s.diffAgainst).toBe("try2");
   });
 
+  it("scrolls the diff text within its lines, from the top for each change", () => {
+    let s = run(initialState("diff"), { type: "diffPane" }, { type: "diffScroll", delta: 5, lines: 40 });
+    expect([s.diffText, s.diffScroll]).toEqual([true, 5]);
+    s = run(s, { type: "diffScroll", delta: 100, lines: 40 });
+    expect(s.diffScroll).toBe(39);
+    s = run(s, { type: "diffScroll", delta: -100, lines: 40 });
+    expect(s.diffScroll).toBe(0);
+    s = run(s, { type: "diffScroll", delta: 7, lines: 40 }, { type: "select", list: "diff", key: "/b" });
+    expect(s.diffScroll).toBe(0);
+  });
+
   it("cycles the focus and toggles the help", () => {
     const s = run(initialState(), { type: "cycleFocus" }, { type: "cycleFocus" }, { type: "toggleHelp" });
     expect(s.focus).toBe("preview");

@@ -31,6 +31,10 @@ export interface State {
   logType: string;
   /** Log filter: one inode, or null for all. */
   logIno: number | null;
+  /** The diff screen's pane with the cursor: the changed paths, or the text (then scrolled). */
+  diffText: boolean;
+  /** First line of the diff text shown. */
+  diffScroll: number;
   /** The branch the diff compares against; undefined = the parent. */
   diffAgainst: string | undefined;
   /**
@@ -53,6 +57,8 @@ export const initialState = (screen: Screen = "browse"): State => ({
   search: "",
   logType: "",
   logIno: null,
+  diffText: false,
+  diffScroll: 0,
   diffAgainst: undefined,
   returnTo: null,
   revision: 0,
@@ -82,6 +88,9 @@ export type Action =
   | { type: "logType"; name: string }
   | { type: "logIno"; ino: number | null }
   | { type: "diffAgainst"; branch: string | undefined }
+  | { type: "diffPane" }
+  /** Scrolls the diff text `delta` lines, within the `lines` it has. */
+  | { type: "diffScroll"; delta: number; lines: number }
   | { type: "jumpToFile"; branchKey: string | undefined; path: string; from: Screen }
   | { type: "jumpBack" }
   | { type: "refresh" };
@@ -167,7 +176,19 @@ export function reducer(state: State, action: Action): State {
     case "logIno":
       return { ...state, logIno: action.ino };
     case "diffAgainst":
-      return { ...state, diffAgainst: action.branch, selected: { ...state.selected, diff: undefined } };
+      return {
+        ...state,
+        diffAgainst: action.branch,
+        diffScroll: 0,
+        selected: { ...state.selected, diff: undefined },
+      };
+    case "diffPane":
+      return { ...state, diffText: !state.diffText };
+    case "diffScroll":
+      return {
+        ...state,
+        diffScroll: Math.max(0, Math.min(action.lines - 1, state.diffScroll + action.delta)),
+      };
     case "jumpToFile": {
       const expanded = new Set([...state.expanded, ...ancestors(action.path)]);
       return {
@@ -213,11 +234,13 @@ function select(state: State, list: List, key: string | undefined): State {
   const next = { ...state, selected: { ...state.selected, [list]: key } };
   // A new file or branch starts its preview at the top; a new branch starts with a fresh tree.
   if (list === "files") next.preview = TOP;
+  if (list === "diff") next.diffScroll = 0;
   if (list === "branches") {
     next.preview = TOP;
     next.selected.files = undefined;
     next.expanded = new Set(["/"]);
     next.diffAgainst = undefined;
+    next.diffScroll = 0;
   }
   return next;
 }

@@ -186,9 +186,9 @@ describe("browse screen", () => {
       ?                    this help (any key closes it)
       up k                 move up
       down j               move down
-      pageUp               page up (preview: previous page)
-      pageDown space       page down (preview: next page)
-      tab                  next pane: branches, files, preview (browse)
+      pageUp               page up (preview: previous page; diff text: scroll)
+      pageDown space       page down (preview: next page; diff text: scroll)
+      tab                  next pane (diff: list, text) (browse, diff)
       return right l       expand a directory / jump to what an item names
       left h               collapse the directory (browse)
       /                    search names over the whole branch (browse)
@@ -295,6 +295,18 @@ describe("diff screen", () => {
     const app = await open();
     await app.press(KEY.down, "3", "a");
     expect(app.frame()).toContain("Diff agent against main (parent): 2 changes");
+    app.close();
+  });
+
+  it("scrolls the diff text after Tab, as the preview pages", async () => {
+    const app = await open();
+    await app.press(KEY.down, "3", KEY.tab);
+    expect(app.frame()).toContain("-------------------- lines 1-3 of 3 (Tab: back to the list)");
+    await app.press("j");
+    expect(app.frame()).toContain("lines 2-3 of 3");
+    expect(app.frame()).not.toContain("@@ -1,1 +1,1 @@");
+    await app.press(KEY.tab, "j");
+    expect(app.frame()).toContain("+ fresh");
     app.close();
   });
 

@@ -102,6 +102,8 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const [message, setMessage] = useState("");
 
   const move = (delta: number) => {
+    if (state.screen === "diff" && state.diffText)
+      return dispatch({ type: "diffScroll", delta, lines: diffContent.length });
     const list = (
       list: "branches" | "files" | "log" | "diff" | "problems",
       keys: readonly string[],
@@ -196,7 +198,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
       case "pageDown":
         return state.screen === "browse" && focus === "preview" ? move(1) : move(lowerHeight - 3);
       case "nextPane":
-        return dispatch({ type: "cycleFocus" });
+        return dispatch(state.screen === "diff" ? { type: "diffPane" } : { type: "cycleFocus" });
       case "open":
         return open();
       case "collapse":
@@ -285,6 +287,8 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
         changes={changes}
         selected={change?.path}
         content={diffContent}
+        textFocused={state.diffText}
+        scroll={state.diffScroll}
         height={body}
         error={target.why ?? (diff && !diff.ok ? diff.error : undefined)}
       />
