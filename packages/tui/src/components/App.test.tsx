@@ -554,6 +554,28 @@ describe("deleted names", () => {
 });
 
 describe("a corrupt branch log", () => {
+  it("opens in the validation view when main's delta log is random bytes", async () => {
+    const path = join(tmp.dir, "noise.img");
+    writeSampleImage(path);
+    const source = FileImage.open(path, { writable: true });
+    const ctx = branchContext(source);
+    commitBranch(ctx, ctx.image.findBranch("agent")?.id ?? -1); // main's log now holds entries
+    const main = branchContext(source).image.findBranch("main");
+    if (!main) throw new Error("the sample image has no main");
+    let seed = 7;
+    const noise = Uint8Array.from({ length: 256 }, () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    });
+    expect(main.logSize).toBeGreaterThan(0);
+    source.write(main.logOffset, noise);
+    source.close();
+    const app = await open(path);
+    expect(app.frame()).toContain("[4 validate]");
+    expect(app.frame()).toMatch(/\[Validation: \d+ problems?\]/);
+    app.close();
+  });
+
   it("is reported by the validator, and Enter on the problem opens the log at the entry", async () => {
     const path = join(tmp.dir, "badlog.img");
     writeSampleImage(path);
