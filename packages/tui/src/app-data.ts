@@ -119,7 +119,9 @@ export function useAppData(session: Session, state: State, screenSize: { columns
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const diff = useMemo(() => {
     if (state.screen !== "diff" || branch === undefined) return undefined;
-    return load(() => session.diff(branch, state.diffAgainst));
+    // A branch is never diffed against itself: that pair falls back to the parent.
+    const against = state.diffAgainst === branch ? undefined : state.diffAgainst;
+    return load(() => session.diff(branch, against));
   }, [session, state.screen, branch, state.diffAgainst, rev]);
   const changes = diff?.ok ? diff.value.changes : [];
   const change = changes.find((c) => c.path === state.selected.diff) ?? changes[0];
@@ -138,6 +140,7 @@ export function useAppData(session: Session, state: State, screenSize: { columns
 
   return {
     summary,
+    parentName,
     imageError,
     branchRows,
     branchKeys,

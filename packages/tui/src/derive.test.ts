@@ -1,7 +1,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { DeltaType } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
-import { ownChanges, problemTarget } from "./derive.js";
+import { count, ownChanges, problemTarget } from "./derive.js";
 
 const entry = (type: DeltaType, ino: number) => ({ type, ino }) as DeltaEntry;
 
@@ -49,5 +49,14 @@ describe("entryTime", () => {
     const { entryTime } = await import("./components/LogScreen.js");
     expect(entryTime(1_764_553_543_058_000_001n)).toBe("2025-12-01T01:45:43.058Z");
     expect(entryTime(0n)).toBe("no time");
+  });
+});
+
+describe("count", () => {
+  it("says one thing in the singular and others in the plural", () => {
+    expect(count(1, "change")).toBe("1 change");
+    expect(count(0, "change")).toBe("0 changes");
+    expect(count(1, "directory", "directories")).toBe("1 directory");
+    expect(count(2, "directory", "directories")).toBe("2 directories");
   });
 });

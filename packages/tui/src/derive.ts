@@ -193,3 +193,8 @@ export function problemTarget(structure: string): ProblemTarget | undefined {
   if (match) return { kind: "inode", ino: Number(match[1]) };
   return undefined;
 }
+
+/** `n` and the noun, singular for one ("1 change", "2 changes", "1 directory"). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -37,9 +37,18 @@ export const KEYMAP: readonly Binding[] = [
   { keys: ["?"], command: "help", help: "this help (any key closes it)" },
   { keys: ["up", "k"], command: "up", help: "move up" },
   { keys: ["down", "j"], command: "down", help: "move down" },
-  { keys: ["pageUp"], command: "pageUp", help: "page up (preview: previous page)" },
-  { keys: ["pageDown", "space"], command: "pageDown", help: "page down (preview: next page)" },
-  { keys: ["tab"], command: "nextPane", help: "next pane: branches, files, preview", screens: ["browse"] },
+  { keys: ["pageUp"], command: "pageUp", help: "page up (preview: previous page; diff text: scroll)" },
+  {
+    keys: ["pageDown", "space"],
+    command: "pageDown",
+    help: "page down (preview: next page; diff text: scroll)",
+  },
+  {
+    keys: ["tab"],
+    command: "nextPane",
+    help: "next pane (diff: list, text)",
+    screens: ["browse", "diff"],
+  },
   {
     keys: ["return", "right", "l"],
     command: "open",

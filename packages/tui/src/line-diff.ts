@@ -43,6 +43,42 @@ export function lineDiff(a: string, b: string): string[] {
   return out;
 }
 
+/**
+ * The changed runs of a line diff with `context` unchanged lines around each, as `diff -u` prints
+ * them: each hunk opens with `@@ -start,count +start,count @@` (1-based lines of each side).
+ */
+export function hunks(lines: readonly string[], context = 3): string[] {
+  const changed = lines.map((line) => !line.startsWith("  "));
+  // Lines kept: within `context` of a changed line.
+  const keep = lines.map((_, i) => {
+    for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++)
+      if (changed[k]) return true;
+    return false;
+  });
+  const out: string[] = [];
+  let oldLine = 1;
+  let newLine = 1;
+  for (let i = 0; i < lines.length; ) {
+    if (!keep[i]) {
+      const line = lines[i] as string;
+      if (!line.startsWith("+")) oldLine++;
+      if (!line.startsWith("-")) newLine++;
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < lines.length && keep[end]) end++;
+    const run = lines.slice(i, end);
+    const olds = run.filter((l) => !l.startsWith("+")).length;
+    const news = run.filter((l) => !l.startsWith("-")).length;
+    out.push(`@@ -${oldLine},${olds} +${newLine},${news} @@`, ...run);
+    oldLine += olds;
+    newLine += news;
+    i = end;
+  }
+  return out;
+}
+
 /** The first DIFF_READ bytes of a regular file at `path` in a branch, or undefined for other types. */
 function head(session: Session, branch: string, path: string): Uint8Array | undefined {
   const view = session.view(branch);
@@ -74,5 +110,7 @@ export function changeContent(session: Session, diff: BranchDiff, change: DiffCh
     return decode(before)
       .split("\n")
       .map((line) => `- ${line}`);
-  return lineDiff(decode(before), decode(after));
+  // Hunks only: a change past the first screen is shown, not the unchanged top.
+  const shown = hunks(lineDiff(decode(before), decode(after)));
+  return shown.length > 0 ? shown : ["(the contents read are the same)"];
 }

@@ -1,5 +1,8 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EXIT_OK, EXIT_USAGE, main } from "./main.js";
+import { tempDir } from "../test/harness.js";
+import { EXIT_OK, EXIT_USAGE, inspectCommand, main } from "./main.js";
 import { themeFromEnv } from "./theme.js";
 
 function io() {
@@ -10,12 +13,23 @@ function io() {
 
 describe("daxfs-tui main", () => {
   it("refuses to run without a terminal, naming the daxfs-inspect command that prints the same", async () => {
+    const tmp = tempDir();
+    try {
+      const image = join(tmp.dir, "image.img");
+      writeFileSync(image, Buffer.alloc(4096));
+      const { err, io: tio } = io();
+      expect(await main([image], tio)).toBe(EXIT_USAGE);
+      expect(err.join("")).toContain(`daxfs-tui: not a terminal; \`daxfs-inspect ${image}\` prints the same`);
+    } finally {
+      tmp.remove();
+    }
+    expect(inspectCommand(["-m", "/mnt/dax"])).toBe("daxfs-inspect -m /mnt/dax info");
+  });
+
+  it("names a missing image file without a terminal too (the target is checked first)", async () => {
     const { err, io: tio } = io();
-    expect(await main(["image.img"], tio)).toBe(EXIT_USAGE);
-    expect(err.join("")).toContain("daxfs-tui: not a terminal; `daxfs-inspect image.img` prints the same");
-    const mount = io();
-    expect(await main(["-m", "/mnt/dax"], mount.io)).toBe(EXIT_USAGE);
-    expect(mount.err.join("")).toContain("`daxfs-inspect -m /mnt/dax info`");
+    expect(await main(["/nonexistent/image.img"], tio)).toBe(EXIT_USAGE);
+    expect(err.join("")).toMatch(/^daxfs-tui: \/nonexistent\/image\.img: no such file\n$/);
   });
 
   it("prints its usage on --help and refuses unknown options and two targets", async () => {

@@ -32,7 +32,7 @@ branches, tree, log BRANCH, diff BRANCH and validate subcommands), which print t
 `;
 
 /** The daxfs-inspect command that prints what the TUI would show, for the not-a-terminal message. */
-function inspectCommand(args: string[]): string {
+export function inspectCommand(args: string[]): string {
   return `daxfs-inspect ${args.join(" ")}${args[0]?.startsWith("-") ? " info" : ""}`.trim();
 }
 
@@ -67,12 +67,6 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
     io.stderr(`daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\n${USAGE}`);
     return EXIT_USAGE;
   }
-  if (!io.terminal) {
-    io.stderr(
-      `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
-    );
-    return EXIT_USAGE;
-  }
   let source: ImageSource;
   let backing: ImageSource | undefined;
   try {
@@ -89,6 +83,15 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
       return EXIT_USAGE;
     }
     throw error;
+  }
+  // The target is checked before the terminal: a missing file says so, with or without a TTY.
+  if (!io.terminal) {
+    source.close();
+    backing?.close();
+    io.stderr(
+      `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+    );
+    return EXIT_USAGE;
   }
   const session = Session.open(source, backing ? { backing } : {});
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lineDiff } from "./line-diff.js";
+import { hunks, lineDiff } from "./line-diff.js";
 import { hexPage, looksBinary, textPage } from "./preview.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -72,5 +72,27 @@ describe("splitKeys", () => {
     expect(splitKeys("\u0003\u001b")).toEqual(["ctrl-c", "escape"]);
     expect(splitKeys("\u001b[15~q\u001b[H")).toEqual(["q"]); // F5 and Home are not bound: skipped whole
     expect(splitKeys("é😀")).toEqual(["é", "😀"]);
+  });
+});
+
+describe("hunks", () => {
+  it("keeps changed runs with three lines of context under @@ markers, as diff -u", () => {
+    const before = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+    const after = [...before.slice(0, 1), "new 2", ...before.slice(2), "appended"];
+    expect(hunks(lineDiff(before.join("\n"), after.join("\n")))).toEqual([
+      "@@ -1,5 +1,5 @@",
+      "  line 1",
+      "- line 2",
+      "+ new 2",
+      "  line 3",
+      "  line 4",
+      "  line 5",
+      "@@ -18,3 +18,4 @@",
+      "  line 18",
+      "  line 19",
+      "  line 20",
+      "+ appended",
+    ]);
+    expect(hunks(lineDiff("same", "same"))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { isDir, isSymlink, statLine } from "./derive.js";
+import { count, isDir, isSymlink, statLine } from "./derive.js";
 import type { Session } from "./session.js";
 
 // One screenful of a file: text with line numbers, or a hex dump when the bytes are not text.
@@ -106,7 +106,7 @@ export function previewOf(
       binary: false,
       lines: [
         statLine(stat),
-        `${entries.length} entries: ${dirs} directories, ${links} symlinks, ${entries.length - dirs - links} files`,
+        `${count(entries.length, "entry", "entries")}: ${count(dirs, "directory", "directories")}, ${count(links, "symlink")}, ${count(entries.length - dirs - links, "file")}`,
       ],
     };
   }

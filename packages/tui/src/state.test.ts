@@ -95,6 +95,54 @@ describe("reducer", () => {
     expect(run(s, { type: "jumpBack" })).toBe(s);
   });
 
+  it("starts the preview of a search's first match at the top (the paged position is the old file's)", () => {
+    const s = run(
+      initialState(),
+      { type: "select", list: "files", key: "/adduser/copyright" },
+      { type: "previewPage", next: { offset: 866, line: 5 } },
+      { type: "searchStart" },
+      { type: "searchType", text: "live.txt" },
+      { type: "searchEnd", apply: true },
+    );
+    expect(s.preview).toEqual({ offset: 0, line: 1, back: [] });
+  });
+
+  it("keeps the preview position when a search is cancelled", () => {
+    const s = run(
+      initialState(),
+      { type: "previewPage", next: { offset: 866, line: 5 } },
+      { type: "searchStart" },
+      { type: "searchEnd", apply: false },
+    );
+    expect(s.preview).toMatchObject({ offset: 866, line: 5 });
+  });
+
+  it("returns from a diff's jump to the other branch to the same branch pair", () => {
+    let s = run(
+      initialState(),
+      { type: "select", list: "branches", key: "1" },
+      { type: "diffAgainst", branch: "try2" },
+      { type: "screen", screen: "diff" },
+      { type: "jumpToFile", branchKey: "2", path: "/f", from: "diff" },
+    );
+    expect(s.selected.branches).toBe("2");
+    s = run(s, { type: "jumpBack" });
+    expect(s.screen).toBe("diff");
+    expect(s.selected.branches).toBe("1");
+    expect(s.diffAgainst).toBe("try2");
+  });
+
+  it("scrolls the diff text within its lines, from the top for each change", () => {
+    let s = run(initialState("diff"), { type: "diffPane" }, { type: "diffScroll", delta: 5, lines: 40 });
+    expect([s.diffText, s.diffScroll]).toEqual([true, 5]);
+    s = run(s, { type: "diffScroll", delta: 100, lines: 40 });
+    expect(s.diffScroll).toBe(39);
+    s = run(s, { type: "diffScroll", delta: -100, lines: 40 });
+    expect(s.diffScroll).toBe(0);
+    s = run(s, { type: "diffScroll", delta: 7, lines: 40 }, { type: "select", list: "diff", key: "/b" });
+    expect(s.diffScroll).toBe(0);
+  });
+
   it("cycles the focus and toggles the help", () => {
     const s = run(initialState(), { type: "cycleFocus" }, { type: "cycleFocus" }, { type: "toggleHelp" });
     expect(s.focus).toBe("preview");

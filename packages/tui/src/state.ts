@@ -31,10 +31,17 @@ export interface State {
   logType: string;
   /** Log filter: one inode, or null for all. */
   logIno: number | null;
+  /** The diff screen's pane with the cursor: the changed paths, or the text (then scrolled). */
+  diffText: boolean;
+  /** First line of the diff text shown. */
+  diffScroll: number;
   /** The branch the diff compares against; undefined = the parent. */
   diffAgainst: string | undefined;
-  /** The screen to return to from a jump. */
-  returnTo: Screen | null;
+  /**
+   * Where a jump came from, to return to exactly: the screen, and the branch and diff pair shown
+   * there (a diff's Enter may jump to the other branch).
+   */
+  returnTo: { screen: Screen; branch: string | undefined; diffAgainst: string | undefined } | null;
   /** Bumped by the live refresh: derived data is recomputed. */
   revision: number;
 }
@@ -50,6 +57,8 @@ export const initialState = (screen: Screen = "browse"): State => ({
   search: "",
   logType: "",
   logIno: null,
+  diffText: false,
+  diffScroll: 0,
   diffAgainst: undefined,
   returnTo: null,
   revision: 0,
@@ -79,6 +88,9 @@ export type Action =
   | { type: "logType"; name: string }
   | { type: "logIno"; ino: number | null }
   | { type: "diffAgainst"; branch: string | undefined }
+  | { type: "diffPane" }
+  /** Scrolls the diff text `delta` lines, within the `lines` it has. */
+  | { type: "diffScroll"; delta: number; lines: number }
   | { type: "jumpToFile"; branchKey: string | undefined; path: string; from: Screen }
   | { type: "jumpBack" }
   | { type: "refresh" };
@@ -156,13 +168,27 @@ export function reducer(state: State, action: Action): State {
         search: action.apply ? (state.searchInput ?? "") : state.search,
         searchInput: null,
         selected: { ...state.selected, files: action.apply ? undefined : state.selected.files },
+        // An applied search shows its first match: that file's preview starts at the top.
+        preview: action.apply ? TOP : state.preview,
       };
     case "logType":
       return { ...state, logType: action.name };
     case "logIno":
       return { ...state, logIno: action.ino };
     case "diffAgainst":
-      return { ...state, diffAgainst: action.branch, selected: { ...state.selected, diff: undefined } };
+      return {
+        ...state,
+        diffAgainst: action.branch,
+        diffScroll: 0,
+        selected: { ...state.selected, diff: undefined },
+      };
+    case "diffPane":
+      return { ...state, diffText: !state.diffText };
+    case "diffScroll":
+      return {
+        ...state,
+        diffScroll: Math.max(0, Math.min(action.lines - 1, state.diffScroll + action.delta)),
+      };
     case "jumpToFile": {
       const expanded = new Set([...state.expanded, ...ancestors(action.path)]);
       return {
@@ -173,11 +199,27 @@ export function reducer(state: State, action: Action): State {
         expanded,
         selected: { ...state.selected, branches: action.branchKey, files: action.path },
         preview: TOP,
-        returnTo: action.from,
+        returnTo: { screen: action.from, branch: state.selected.branches, diffAgainst: state.diffAgainst },
       };
     }
-    case "jumpBack":
-      return state.returnTo ? { ...state, screen: state.returnTo, returnTo: null } : state;
+    case "jumpBack": {
+      const from = state.returnTo;
+      if (!from) return state;
+      const sameBranch = from.branch === state.selected.branches;
+      return {
+        ...state,
+        screen: from.screen,
+        returnTo: null,
+        selected: {
+          ...state.selected,
+          branches: from.branch,
+          files: sameBranch ? state.selected.files : undefined,
+        },
+        expanded: sameBranch ? state.expanded : new Set(["/"]),
+        preview: sameBranch ? state.preview : TOP,
+        diffAgainst: from.diffAgainst,
+      };
+    }
     case "refresh":
       return { ...state, revision: state.revision + 1 };
   }
@@ -192,11 +234,13 @@ function select(state: State, list: List, key: string | undefined): State {
   const next = { ...state, selected: { ...state.selected, [list]: key } };
   // A new file or branch starts its preview at the top; a new branch starts with a fresh tree.
   if (list === "files") next.preview = TOP;
+  if (list === "diff") next.diffScroll = 0;
   if (list === "branches") {
     next.preview = TOP;
     next.selected.files = undefined;
     next.expanded = new Set(["/"]);
     next.diffAgainst = undefined;
+    next.diffScroll = 0;
   }
   return next;
 }

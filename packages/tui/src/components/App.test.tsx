@@ -41,7 +41,7 @@ describe("browse screen", () => {
          agent        #2 active    g0 [--------]
       Files of main                    /bin (directory)
       *  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
-         > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
+         > etc/                        1 entry: 0 directories, 0 symlinks, 1 file
            lib             -> usr/lib
 
 
@@ -186,9 +186,9 @@ describe("browse screen", () => {
       ?                    this help (any key closes it)
       up k                 move up
       down j               move down
-      pageUp               page up (preview: previous page)
-      pageDown space       page down (preview: next page)
-      tab                  next pane: branches, files, preview (browse)
+      pageUp               page up (preview: previous page; diff text: scroll)
+      pageDown space       page down (preview: next page; diff text: scroll)
+      tab                  next pane (diff: list, text) (browse, diff)
       return right l       expand a directory / jump to what an item names
       left h               collapse the directory (browse)
       /                    search names over the whole branch (browse)
@@ -266,9 +266,9 @@ describe("diff screen", () => {
       >M /etc/hostname  (contents)
        + /etc/new
       --------------------
+      @@ -1,1 +1,1 @@
       - daxfs
       + dax2s
-
 
 
 
@@ -287,6 +287,25 @@ describe("diff screen", () => {
        1 browse  2 log [3 diff] 4 validate  ? help q quit"
     `);
     await app.press(KEY.down);
+    expect(app.frame()).toContain("+ fresh");
+    app.close();
+  });
+
+  it("cycles `a` through each comparison once: the parent is not listed again by name", async () => {
+    const app = await open();
+    await app.press(KEY.down, "3", "a");
+    expect(app.frame()).toContain("Diff agent against main (parent): 2 changes");
+    app.close();
+  });
+
+  it("scrolls the diff text after Tab, as the preview pages", async () => {
+    const app = await open();
+    await app.press(KEY.down, "3", KEY.tab);
+    expect(app.frame()).toContain("-------------------- lines 1-3 of 3 (Tab: back to the list)");
+    await app.press("j");
+    expect(app.frame()).toContain("lines 2-3 of 3");
+    expect(app.frame()).not.toContain("@@ -1,1 +1,1 @@");
+    await app.press(KEY.tab, "j");
     expect(app.frame()).toContain("+ fresh");
     app.close();
   });
@@ -335,6 +354,21 @@ describe("validation screen", () => {
     app.close();
   });
 
+  it("opens an image that opens but fails validation (a branch record of 0xff) in the validation view", async () => {
+    const corrupt = join(tmp.dir, "bad-branch.img");
+    const bytes = buildImage(sampleRoot(), { branching: true, deltaSize: 1024 * 1024 });
+    bytes.fill(0xff, 4096, 4096 + 64); // the first branch record
+    writeFileSync(corrupt, bytes);
+    const app = await open(corrupt);
+    expect(app.frame()).toContain("[4 validate]");
+    expect(app.frame()).toMatch(/\[Validation: \d+ problems?\]/);
+    await app.press("1");
+    expect(app.frame()).not.toContain("(no branches yet)");
+    expect(app.frame()).toContain("(no branch decoded: the branch table does not read:");
+    expect(app.frame()).toContain("branch slot 0: unknown");
+    app.close();
+  });
+
   it("opens a corrupt image in the validation view instead of failing", async () => {
     const corrupt = join(tmp.dir, "corrupt.img");
     const bytes = buildImage(sampleRoot(), { branching: true, deltaSize: 1024 * 1024 });
@@ -343,7 +377,7 @@ describe("validation screen", () => {
     const app = await open(corrupt);
     expect(app.frame()).toMatchInlineSnapshot(`
       "daxfs-tui: cannot open the image: <tmp>/corrupt.img: base super…
-      [Validation: 1 problems]
+      [Validation: 1 problem]
       The image does not open: <tmp>/corrupt.img: base superblock: ba…
       checked 0 inodes, 0 directory entries, 1 branches, 0 log entries
       >36864 base_super.magic: expected 0x64646135, got 0xffffffff (base superblock: …
@@ -393,7 +427,7 @@ describe("a wrong link count", () => {
     expect(app.frame()).toContain(">      motd");
     expect(app.frame()).toContain(`inode ${motd} -rw-r--r-- 0:0 1991 B, 5 links`);
     await app.press(KEY.backspace);
-    expect(app.frame()).toContain("[Validation: 1 problems]");
+    expect(app.frame()).toContain("[Validation: 1 problem]");
     app.close();
   });
 });
@@ -457,7 +491,7 @@ describe("static image", () => {
       "<tmp>/static.img static, 7 inodes
       [Files of main]                  /bin (directory)
       >  > bin/                        inode 2 drwxr-xr-x 0:0 271 B, 2 links
-         > etc/                        1 entries: 0 directories, 0 symlinks, 1 files
+         > etc/                        1 entry: 0 directories, 0 symlinks, 1 file
            lib             -> usr/lib
 
 
@@ -493,7 +527,7 @@ describe("renames and reused names", () => {
     expect(app.frame()).toContain(" R /etc/motd.old  (from /etc/motd)");
     await app.press(KEY.down);
     expect(app.frame()).toContain("[Diff agent against main (parent): 3 changes]");
-    expect(app.frame()).toContain("  line 1 of the motd");
+    expect(app.frame()).toContain("(the contents read are the same)");
     expect(app.frame()).not.toContain("+ line 1 of the motd");
     await app.press("1", KEY.tab, KEY.down, KEY.enter);
     expect(app.frame()).toContain(" R     motd.old");
@@ -520,6 +554,28 @@ describe("deleted names", () => {
 });
 
 describe("a corrupt branch log", () => {
+  it("opens in the validation view when main's delta log is random bytes", async () => {
+    const path = join(tmp.dir, "noise.img");
+    writeSampleImage(path);
+    const source = FileImage.open(path, { writable: true });
+    const ctx = branchContext(source);
+    commitBranch(ctx, ctx.image.findBranch("agent")?.id ?? -1); // main's log now holds entries
+    const main = branchContext(source).image.findBranch("main");
+    if (!main) throw new Error("the sample image has no main");
+    let seed = 7;
+    const noise = Uint8Array.from({ length: 256 }, () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    });
+    expect(main.logSize).toBeGreaterThan(0);
+    source.write(main.logOffset, noise);
+    source.close();
+    const app = await open(path);
+    expect(app.frame()).toContain("[4 validate]");
+    expect(app.frame()).toMatch(/\[Validation: \d+ problems?\]/);
+    app.close();
+  });
+
   it("is reported by the validator, and Enter on the problem opens the log at the entry", async () => {
     const path = join(tmp.dir, "badlog.img");
     writeSampleImage(path);
@@ -537,7 +593,7 @@ describe("a corrupt branch log", () => {
     await app.press(KEY.enter);
     expect(timeless(app.frame())).toMatchInlineSnapshot(`
       "<tmp>/badlog.img 7 inodes, seq 1, lock free, delta [#---------]…
-      [Log of agent: 1 of 1 entries]
+      [Log of agent: 1 of 1 entry]
           OFFSET  TYPE     DETAILS
       >   1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
 

@@ -6,7 +6,7 @@ import { branchLabel } from "@daxfs/inspect";
 import { Box, useApp } from "ink";
 import { useCallback, useReducer, useRef, useState } from "react";
 import { useAppData } from "../app-data.js";
-import { isDir, problemTarget } from "../derive.js";
+import { count, isDir, problemTarget } from "../derive.js";
 import { useBranchMounts, useKeys, useLiveRefresh, useTerminalSize } from "../hooks.js";
 import { type Command, commandFor } from "../keymap.js";
 import type { TargetPaths } from "../mounts.js";
@@ -39,7 +39,17 @@ const LOG_TYPES = [
 
 export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const { exit } = useApp();
-  const [state, applyAction] = useReducer(reducer, session.image ? "browse" : "validate", initialState);
+  // The validator runs once at startup (it is bounded): an image it finds problems in opens in the
+  // validation view, even when the superblocks decode (a bad branch record, a garbled log).
+  const [startupProblems] = useState(() => {
+    const report = session.validate();
+    return report.problems.length + report.omitted;
+  });
+  const [state, applyAction] = useReducer(
+    reducer,
+    session.image && startupProblems === 0 ? "browse" : "validate",
+    initialState,
+  );
   // The state as of the last action, ahead of the render: the keys of one burst see the help and
   // search modes and the screen that the keys before them set.
   const latest = useRef(state);
@@ -58,6 +68,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
 
   const {
     summary,
+    parentName,
     imageError,
     branchRows,
     branchKeys,
@@ -91,6 +102,8 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const [message, setMessage] = useState("");
 
   const move = (delta: number) => {
+    if (state.screen === "diff" && state.diffText)
+      return dispatch({ type: "diffScroll", delta, lines: diffContent.length });
     const list = (
       list: "branches" | "files" | "log" | "diff" | "problems",
       keys: readonly string[],
@@ -185,7 +198,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
       case "pageDown":
         return state.screen === "browse" && focus === "preview" ? move(1) : move(lowerHeight - 3);
       case "nextPane":
-        return dispatch({ type: "cycleFocus" });
+        return dispatch(state.screen === "diff" ? { type: "diffPane" } : { type: "cycleFocus" });
       case "open":
         return open();
       case "collapse":
@@ -214,7 +227,11 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
       case "logIno":
         return dispatch({ type: "logIno", ino: state.logIno === null && logEntry ? logEntry.ino : null });
       case "diffAgainst": {
-        const others = [undefined, ...session.activeBranchNames().filter((n) => n !== branch)];
+        // undefined is the parent: its name is not listed again, so each comparison comes once.
+        const others = [
+          undefined,
+          ...session.activeBranchNames().filter((n) => n !== branch && n !== parentName),
+        ];
         return dispatch({
           type: "diffAgainst",
           branch: others[(others.indexOf(state.diffAgainst) + 1) % others.length],
@@ -243,7 +260,7 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
   const staleNote = record && record.state !== BranchState.ACTIVE ? `${branchLabel(record)}: ESTALE` : "";
   const logFilter = `${state.logType ? `, type ${state.logType}` : ""}${state.logIno !== null ? `, inode ${state.logIno}` : ""}`;
   const diffTitle = diff?.ok
-    ? `Diff ${branchLabel(diff.value.branch)} against ${branchLabel(diff.value.against)}${state.diffAgainst ? "" : " (parent)"}: ${changes.length} changes`
+    ? `Diff ${branchLabel(diff.value.branch)} against ${branchLabel(diff.value.against)}${state.diffAgainst ? "" : " (parent)"}: ${count(changes.length, "change")}`
     : "Diff";
 
   let screen: JSX.Element;
@@ -270,6 +287,8 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
         changes={changes}
         selected={change?.path}
         content={diffContent}
+        textFocused={state.diffText}
+        scroll={state.diffScroll}
         height={body}
         error={target.why ?? (diff && !diff.ok ? diff.error : undefined)}
       />
@@ -297,6 +316,11 @@ export function App({ session, pollMs = 500, size, target: opened }: AppProps) {
                 focused: focus === "branches",
                 mounts,
                 staticImage,
+                problems: imageError
+                  ? `the branch table does not read: ${imageError}`
+                  : startupProblems > 0
+                    ? `the image has ${count(startupProblems, "problem")}; 4 shows them`
+                    : undefined,
               }
         }
         files={{

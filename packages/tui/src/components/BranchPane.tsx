@@ -1,6 +1,7 @@
 // The branch hierarchy (main at the root): id, name, state, generation and log use as a bar.
 import { branchLabel, stateName } from "@daxfs/inspect";
 import { Box } from "ink";
+import { printable } from "../printable.js";
 import type { BranchRow } from "../session.js";
 import { bar, stateColor, type Theme, useTheme } from "../theme.js";
 import { List, type Row, Title } from "./List.js";
@@ -19,6 +20,8 @@ export function BranchPane(props: {
   height: number;
   focused: boolean;
   staticImage: boolean;
+  /** Why the table may have decoded short: a read error, or the validator's problem count. */
+  problems?: string;
   /** Branch name -> where it is mounted. */
   mounts: ReadonlyMap<string, string[]>;
 }) {
@@ -36,7 +39,13 @@ export function BranchPane(props: {
         selected={props.selected}
         height={props.height - 1}
         focused={props.focused}
-        empty={props.staticImage ? "(static image: no branches)" : "(no branches yet)"}
+        empty={
+          props.staticImage
+            ? "(static image: no branches)"
+            : props.problems
+              ? `(no branch decoded: ${printable(props.problems)})`
+              : "(no branches yet)"
+        }
       />
     </Box>
   );

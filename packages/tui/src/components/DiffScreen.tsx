@@ -15,11 +15,20 @@ export function DiffScreen(props: {
   changes: readonly DiffChange[];
   selected: string | undefined;
   content: readonly string[];
+  /** The text pane has the cursor (Tab): the keys scroll it from line `scroll`. */
+  textFocused: boolean;
+  scroll: number;
   height: number;
   error?: string;
 }) {
   const theme = useTheme();
   const listHeight = Math.max(3, Math.floor((props.height - 2) / 2));
+  const textHeight = Math.max(0, props.height - listHeight - 2);
+  const shown = props.content.slice(props.scroll, props.scroll + textHeight);
+  const where =
+    props.content.length > textHeight || props.textFocused
+      ? ` lines ${props.content.length === 0 ? 0 : props.scroll + 1}-${props.scroll + shown.length} of ${props.content.length}${props.textFocused ? " (Tab: back to the list)" : " (Tab: scroll)"}`
+      : "";
   return (
     <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title text={props.title} focused />
@@ -35,12 +44,15 @@ export function DiffScreen(props: {
             }))}
             selected={props.selected}
             height={listHeight}
-            focused
+            focused={!props.textFocused}
             empty="(no changes)"
           />
-          <Text dimColor>{"-".repeat(20)}</Text>
+          <Text dimColor={!props.textFocused} wrap="truncate">
+            {"-".repeat(20)}
+            {where}
+          </Text>
           <Lines
-            lines={props.content.slice(0, props.height - listHeight - 2)}
+            lines={shown}
             colorOf={(line) =>
               line.startsWith("+")
                 ? tint(theme, "green")

@@ -3,6 +3,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { describeEntry } from "@daxfs/inspect";
 import { Box, Text } from "ink";
+import { count } from "../derive.js";
 import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
@@ -35,7 +36,7 @@ export function LogScreen(props: {
   return (
     <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title
-        text={`Log of ${props.branch}: ${props.entries.length} of ${props.total} entries${props.filter}`}
+        text={`Log of ${props.branch}: ${props.entries.length} of ${count(props.total, "entry", "entries")}${props.filter}`}
         focused
       />
       <Text dimColor wrap="truncate">{`${"OFFSET".padStart(10)}  TYPE     DETAILS`}</Text>

@@ -2,6 +2,7 @@
 // problem names.
 import { formatProblem, type ValidationReport } from "@daxfs/core";
 import { Box, Text } from "ink";
+import { count } from "../derive.js";
 import { printable } from "../printable.js";
 import { tint, useTheme } from "../theme.js";
 import { List, Title } from "./List.js";
@@ -22,7 +23,7 @@ export function ValidateScreen(props: {
   return (
     <Box flexDirection="column" height={props.height} overflow="hidden">
       <Title
-        text={`Validation: ${valid ? "no errors found" : `${problems.length + omitted} problems`}`}
+        text={`Validation: ${valid ? "no errors found" : count(problems.length + omitted, "problem")}`}
         focused
       />
       {props.openError ? (
