@@ -20,6 +20,7 @@ import {
   makeSymlink,
   validate,
 } from "@daxfs/core";
+import { appendNewFile } from "@daxfs/core/testing";
 import { BranchState, DeltaType } from "@daxfs/format";
 import { mapFile } from "@daxfs/linux";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -318,18 +319,7 @@ function hostileImages(count: number, seed: number): { name: string; bytes: Uint
     const ctx = branchContext(new MemoryImage(bytes, true));
     const record = createBranch(ctx, "b1", "main");
     const writer = BranchWriter.forRecord(ctx, record);
-    const ino = writer.allocateIno();
-    writer.append({
-      type: DeltaType.CREATE,
-      ino,
-      parentIno: 1,
-      newIno: ino,
-      mode: 0o100644,
-      uid: 0,
-      gid: 0,
-      name: "f",
-    });
-    writer.append({ type: DeltaType.WRITE, ino, fileOffset: 0, data: patternBytes(5000, i) });
+    appendNewFile(writer, "f", patternBytes(5000, i));
     const table = 4096;
     const targets = [
       () => table + rand(3 * 128), // the first branch records
@@ -500,18 +490,7 @@ async function hostCommitWhileSiblingMounted(
     const ctx = branchContext(new MemoryImage(mapping.bytes.subarray(offset, offset + size), true, "live"));
     const record = createBranch(ctx, "hostc", "main");
     const writer = BranchWriter.forRecord(ctx, record);
-    const ino = writer.allocateIno();
-    writer.append({
-      type: DeltaType.CREATE,
-      ino,
-      parentIno: 1,
-      newIno: ino,
-      mode: 0o100644,
-      uid: 0,
-      gid: 0,
-      name: "hostfile",
-    });
-    writer.append({ type: DeltaType.WRITE, ino, fileOffset: 0, data: new TextEncoder().encode("host\n") });
+    appendNewFile(writer, "hostfile", new TextEncoder().encode("host\n"));
     const hello = DaxfsImage.open(ctx.source).view("hostc").lookup(1, "hello.txt");
     writer.append({ type: DeltaType.TRUNCATE, ino: hello, newSize: 3 });
     commitBranch(ctx, record.id);

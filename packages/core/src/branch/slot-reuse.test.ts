@@ -1,11 +1,11 @@
 // Branch slot reuse (docs/space.md "Branch slots"): a full table takes the lowest dead slot that no
 // record names as its parent, the new record gets a fresh id, and users of the old branch get ESTALE.
-import { BranchState, DeltaType } from "@daxfs/format";
+import { BranchState } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
 import { DaxfsImage } from "../image.js";
 import { MemoryImage } from "../image-source.js";
 import { formatProblem } from "../problems.js";
-import { buildTestImage, testDir, testFile } from "../testing/index.js";
+import { appendNewFile, buildTestImage, testDir, testFile } from "../testing/index.js";
 import { validate } from "../validate/validate.js";
 import { abortBranch, BranchWriter, branchContext, createBranch, ensureMain } from "./index.js";
 
@@ -31,18 +31,7 @@ function setup(deltaSize: number) {
 function createAndWrite(ctx: ReturnType<typeof branchContext>, name: string) {
   const record = createBranch(ctx, name, "main");
   const writer = BranchWriter.forRecord(ctx, record);
-  const ino = writer.allocateIno();
-  writer.append({
-    type: DeltaType.CREATE,
-    ino,
-    parentIno: 1,
-    newIno: ino,
-    mode: 0o100644,
-    uid: 0,
-    gid: 0,
-    name: `${name}.txt`,
-  });
-  writer.append({ type: DeltaType.WRITE, ino, fileOffset: 0, data: new Uint8Array(4096).fill(7) });
+  appendNewFile(writer, `${name}.txt`, new Uint8Array(4096).fill(7));
   return record;
 }
 
