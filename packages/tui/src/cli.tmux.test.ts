@@ -99,7 +99,9 @@ describe("daxfs-tui in tmux", () => {
   });
 
   it("draws colours on a colour terminal and none with NO_COLOR or TERM=dumb", async () => {
-    start("colour");
+    // A shell that exports CI (as CI runners and some dev containers do) still gets a live, coloured
+    // screen: Ink and chalk would otherwise draw nothing until exit and no colours.
+    start("colour", "CI=true CI_JOB_ID=1");
     await waitFor("colour", "Branches");
     const colour = screen("colour", true);
     expect(colour).toContain(`${ESC}[32m`); // active branches in green
