@@ -11,6 +11,7 @@ import { type DeltaEntry, decodeDeltaRange, type LogRegion } from "./delta/entry
 import { CorruptImageError, DaxfsError } from "./errors.js";
 import { fileTypeOf } from "./file-type.js";
 import type { ImageSource } from "./image-source.js";
+import { compareNames, nameByteLength } from "./names.js";
 import { ChainIndex, LevelIndex } from "./replay/chain-index.js";
 
 export type { DirEntry } from "./base/base-image.js";
@@ -48,8 +49,6 @@ interface IndexedLevel {
   /** Log-relative offset up to which entries are indexed. */
   indexedEnd: number;
 }
-
-const utf8 = new TextEncoder();
 
 export class BranchView {
   private readonly index: ChainIndex;
@@ -206,7 +205,7 @@ export class BranchView {
   }
 
   private lookupFresh(parentIno: number, name: string): number {
-    if (utf8.encode(name).length > DAXFS_NAME_MAX)
+    if (nameByteLength(name) > DAXFS_NAME_MAX)
       throw new DaxfsError(
         "ENAMETOOLONG",
         `name ${JSON.stringify(name.slice(0, 40))}... is longer than ${DAXFS_NAME_MAX} bytes`,
@@ -319,9 +318,7 @@ export class BranchView {
       }
       yield { path, ino, stat };
       if (!isDirectory) continue;
-      const children = this.readdirFresh(ino).sort((a, b) =>
-        a.name < b.name ? 1 : a.name > b.name ? -1 : 0,
-      );
+      const children = this.readdirFresh(ino).sort((a, b) => compareNames(b.name, a.name));
       for (const child of children)
         pending.push({ path: `${path === "/" ? "" : path}/${child.name}`, ino: child.ino });
     }

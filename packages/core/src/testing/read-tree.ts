@@ -13,6 +13,7 @@ import {
 } from "@daxfs/format";
 import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../build/tree.js";
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
+import { decodeName } from "../names.js";
 import type { BranchView } from "../view.js";
 
 export interface TreeDescription {
@@ -56,13 +57,13 @@ export function readBaseTree(image: Uint8Array, backing?: Uint8Array): TreeDescr
     } else if (type === S_IFLNK) {
       out.linkGroup = `ino${ino}`;
       if (image[at + size] !== 0) throw new Error(`symlink ${ino} target not NUL-terminated`);
-      out.data = Buffer.from(image.subarray(at, at + size)).toString("utf8");
+      out.data = decodeName(image.subarray(at, at + size));
     } else {
       if (size % DAXFS_DIRENT_SIZE !== 0) throw new Error(`dir ${ino} size ${size}`);
       out.children = {};
       for (let i = 0; i < size / DAXFS_DIRENT_SIZE; i++) {
         const d = DaxfsDirent.decode(image, at + i * DAXFS_DIRENT_STRIDE);
-        const name = Buffer.from(d.name.subarray(0, d.nameLen)).toString("utf8");
+        const name = decodeName(d.name.subarray(0, d.nameLen));
         if (inode(d.ino).mode !== d.mode) throw new Error(`dirent ${name} mode differs from inode ${d.ino}`);
         out.children[name] = describe(d.ino);
       }
