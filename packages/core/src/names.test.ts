@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isDaxfsError } from "./errors.js";
 import {
+  commandLineArguments,
   compareNames,
   decodeName,
   encodeName,
@@ -106,5 +107,28 @@ describe("hostPath", () => {
   it("passes plain strings through and gives the exact bytes otherwise", () => {
     expect(hostPath("/tmp/é")).toBe("/tmp/é");
     expect(hostPath("/tmp/f\udcfe")).toEqual(Buffer.from([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0x66, 0xfe]));
+  });
+});
+
+describe("commandLineArguments", () => {
+  const cmdline =
+    (...args: Array<string | number[]>) =>
+    () =>
+      Buffer.concat(args.flatMap((arg) => [Buffer.from(typeof arg === "string" ? arg : arg), Buffer.of(0)]));
+
+  it("reads back the bytes Node turned into U+FFFD", () => {
+    const raw = cmdline("node", "--flag", "cli.js", "img", "cat", [0x2f, 0x66, 0xfe], "");
+    expect(commandLineArguments(["img", "cat", "/f\ufffd", ""], raw)).toEqual(["img", "cat", "/f\udcfe", ""]);
+  });
+
+  it("keeps Node's arguments when nothing was replaced or the command line differs", () => {
+    const never = () => {
+      throw new Error("not read");
+    };
+    expect(commandLineArguments(["a", "é"], never)).toEqual(["a", "é"]);
+    // A real U+FFFD in UTF-8 is itself: cmdline agrees and nothing changes.
+    expect(commandLineArguments(["x\ufffd"], cmdline("node", "cli.js", "x\ufffd"))).toEqual(["x\ufffd"]);
+    expect(commandLineArguments(["x\ufffd"], cmdline("node", "cli.js", "other"))).toEqual(["x\ufffd"]);
+    expect(commandLineArguments(["x\ufffd"], never)).toEqual(["x\ufffd"]);
   });
 });

@@ -6,6 +6,7 @@
 // bytes. Every reader (base dirents, delta entries, tar headers, host directories) decodes with
 // decodeName and every writer (image builder, delta encoder, extract, host paths) encodes with
 // encodeName; nothing else converts names. Decision recorded in docs/semantics.md "Names".
+import { readFileSync } from "node:fs";
 import { DAXFS_NAME_MAX } from "@daxfs/format";
 import { DaxfsError } from "./errors.js";
 
@@ -227,4 +228,35 @@ export function nameProblem(bytes: Uint8Array, start = 0, length = bytes.length 
   if (bytes[start] === 0x2e && (length === 1 || (length === 2 && bytes[start + 1] === 0x2e)))
     return "is '.' or '..'";
   return undefined;
+}
+
+/**
+ * The process's arguments (without node and the script) as names.ts strings. Node decodes argv as
+ * UTF-8 and puts U+FFFD for bytes that are not, so a path argument with such bytes would name
+ * another file; only then the exact bytes are read back from /proc/self/cmdline (proc(5)), whose
+ * last entries are the script's arguments. `cmdline` is for tests.
+ */
+export function commandLineArguments(
+  argv: readonly string[] = process.argv.slice(2),
+  cmdline: () => Uint8Array = () => readFileSync("/proc/self/cmdline"),
+): string[] {
+  if (!argv.some((arg) => arg.includes("\ufffd"))) return [...argv];
+  let raw: Uint8Array;
+  try {
+    raw = cmdline();
+  } catch {
+    return [...argv];
+  }
+  const entries: Uint8Array[] = [];
+  for (let start = 0; start < raw.length; ) {
+    let end = raw.indexOf(0, start);
+    if (end < 0) end = raw.length;
+    entries.push(raw.subarray(start, end));
+    start = end + 1;
+  }
+  const tail = entries.slice(entries.length - argv.length);
+  // Use them only if they are what Node decoded (nothing rewrote the command line meanwhile).
+  const same =
+    tail.length === argv.length && tail.every((bytes, i) => Buffer.from(bytes).toString("utf8") === argv[i]);
+  return same ? tail.map(decodeName) : [...argv];
 }

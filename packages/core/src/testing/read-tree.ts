@@ -2,7 +2,7 @@
 // independent path from the builder's planner), and describe a BuildDir the same way, so tests
 // compare "what went in" with "what came out".
 
-import { readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import {
   DAXFS_DIRENT_SIZE,
   DAXFS_DIRENT_STRIDE,
@@ -13,7 +13,7 @@ import {
 } from "@daxfs/format";
 import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../build/tree.js";
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
-import { decodeName } from "../names.js";
+import { decodeName, hostPath } from "../names.js";
 import type { BranchView } from "../view.js";
 
 export interface TreeDescription {
@@ -155,4 +155,35 @@ export function describeView(view: BranchView): TreeDescription {
     return out;
   };
   return describe(1);
+}
+
+/**
+ * A host directory as the same description, names and targets read as bytes (so an extract can be
+ * compared with what went in); link groups by host inode.
+ */
+export function describeHostTree(directory: string): TreeDescription {
+  const describe = (path: string): TreeDescription => {
+    const stat = lstatSync(hostPath(path));
+    const out: TreeDescription = {
+      mode: stat.mode,
+      uid: stat.uid,
+      gid: stat.gid,
+      nlink: stat.nlink,
+      linkGroup: "",
+    };
+    if (stat.isDirectory()) {
+      out.children = {};
+      for (const raw of readdirSync(hostPath(path), { encoding: "buffer" })) {
+        const name = decodeName(raw);
+        out.children[name] = describe(`${path}/${name}`);
+      }
+    } else {
+      out.linkGroup = `host${stat.ino}`;
+      out.data = stat.isSymbolicLink()
+        ? decodeName(readlinkSync(hostPath(path), { encoding: "buffer" }))
+        : readFileSync(hostPath(path)).toString("hex");
+    }
+    return out;
+  };
+  return describe(directory);
 }
