@@ -1,7 +1,7 @@
 // The fuse-native operation table over a BranchFs: argument unpacking, Stat -> struct stat, and
 // errors -> negative errno. Anything that is not a DaxfsError is a bug in us: it is logged once
 // and answered with EIO rather than taking the mount down.
-import { type DaxfsError, ERRNO_NUMBER, isDaxfsError, type Stat } from "@daxfs/core";
+import { DaxfsError, ERRNO_NUMBER, hasEscapedBytes, isDaxfsError, type Stat } from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
@@ -26,7 +26,7 @@ export function toFuseStat(stat: Stat) {
 }
 
 function errnoOf(error: unknown, log: (message: string) => void): number {
-  if (isDaxfsError(error)) return -(ERRNO_NUMBER[(error as DaxfsError).code] ?? 5);
+  if (isDaxfsError(error)) return -(ERRNO_NUMBER[error.code] ?? 5);
   // The image file's storage failing (pwrite on a full file system, in the plain-file mode): the
   // writer gets that errno, not EIO for a bug in us.
   const { code, syscall } = error as NodeJS.ErrnoException;
@@ -36,6 +36,39 @@ function errnoOf(error: unknown, log: (message: string) => void): number {
     `daxfs-fuse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
   );
   return -5;
+}
+
+// Names through the binding (docs/fuse.md "Names"). fuse-native hands every path over as a string
+// decoded from UTF-8 with U+FFFD for bytes that are not, and encodes readdir names and link
+// targets as UTF-8, so a name that is not UTF-8 cannot cross it either way. Rather than let such
+// a name turn into another (f\xfe and f\xff would both arrive as "f\ufffd"), daxfs-fuse hides
+// it from readdir and answers EILSEQ for a path or target that holds U+FFFD (the binding's mark of
+// lost bytes, so a real U+FFFD name is refused too) and for a link whose target is not UTF-8.
+
+/** Whether `name` reaches the kernel through the binding as its own bytes and comes back as itself. */
+export function crossesBinding(name: string): boolean {
+  return !hasEscapedBytes(name) && !name.includes("\ufffd");
+}
+
+const lossy = (value: unknown) => typeof value === "string" && value.includes("\ufffd");
+
+/** Each operation answers EILSEQ at once when a string argument (a path, a target) lost bytes. */
+function refuseLossyArguments<T extends Record<string, (...args: never[]) => unknown>>(table: T): T {
+  const guarded: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, operation] of Object.entries(table)) {
+    guarded[name] = (...args: unknown[]) => {
+      const reply = args[args.length - 1] as Reply;
+      if (args.some(lossy)) return reply(-ERRNO_NUMBER.EILSEQ);
+      return (operation as (...args: unknown[]) => unknown)(...args);
+    };
+  }
+  return guarded as unknown as T;
+}
+
+function passThrough(text: string, what: string): string {
+  if (!crossesBinding(text))
+    throw new DaxfsError("EILSEQ", `${what} is not UTF-8, which the FUSE binding cannot pass`);
+  return text;
 }
 
 export function fuseOperations(
@@ -64,7 +97,7 @@ export function fuseOperations(
   };
   const unsupported = (reply: Reply) => reply(-ERRNO_NUMBER.EOPNOTSUPP);
 
-  return {
+  return refuseLossyArguments({
     init: (reply: Reply) => reply(0),
     statfs: (_path: string, reply: Reply) =>
       run(reply, () => {
@@ -90,9 +123,10 @@ export function fuseOperations(
     readdir: (path: string, reply: Reply) =>
       run(reply, () => {
         const entries = fs.readdir(path);
-        return [[".", "..", ...entries.map((e) => e.name)]];
+        return [[".", "..", ...entries.map((e) => e.name).filter(crossesBinding)]];
       }),
-    readlink: (path: string, reply: Reply) => run(reply, () => [fs.readlink(path)]),
+    readlink: (path: string, reply: Reply) =>
+      run(reply, () => [passThrough(fs.readlink(path), `${path}: the link's target`)]),
     open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.open(path, flags)]),
     opendir: (path: string, _flags: number, reply: Reply) => run(reply, () => void fs.readdir(path)),
     release: (_path: string, handle: number, reply: Reply) => run(reply, () => fs.release(handle)),
@@ -131,5 +165,5 @@ export function fuseOperations(
     getxattr: (_p: string, _n: string, _pos: number, reply: Reply) => unsupported(reply),
     listxattr: (_p: string, reply: Reply) => unsupported(reply),
     removexattr: (_p: string, _n: string, reply: Reply) => unsupported(reply),
-  };
+  });
 }
