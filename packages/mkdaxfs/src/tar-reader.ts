@@ -285,8 +285,8 @@ export class TarReader {
     rawName = records.get("GNU.sparse.name") ?? records.get("path") ?? rawName;
     const rawLink = records.get("linkpath") ?? longLink ?? field(block, 157, 100);
     // Names are bytes (names.ts): ustar and GNU fields hold them raw; PAX path and linkpath are
-    // UTF-8 by the standard but raw with hdrcharset=BINARY (GNU tar, bsdtar for names that are
-    // not UTF-8), and decoding the record's bytes keeps either exactly.
+    // UTF-8 by the standard but raw with hdrcharset=BINARY (bsdtar, Python's tarfile, for names
+    // that are not UTF-8), and decoding the record's bytes keeps either exactly.
     const name = decodeName(rawName);
     const linkname = decodeName(rawLink);
 

@@ -599,6 +599,9 @@ describe("names are bytes", () => {
     const source = byteTree();
     const archive = `${source}.tar`;
     run(tool as string, [format as string, "-cf", archive, "-C", source, "."]);
+    // bsdtar's pax names such members with hdrcharset=BINARY records.
+    if (tool === "bsdtar" && format === "--format=pax")
+      expect(readFileSync(archive).includes("hdrcharset=BINARY")).toBe(true);
     const result = await build(["--tar", archive]);
     expect(result.stderr).toBe("");
     expect(latin1Names(result.tree)).toEqual(expected);
