@@ -46,8 +46,8 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
   // Only trees with paths over 3 KiB open any.
   const anchors = new DirectoryAnchors();
   // Iterative: a deep source tree must not exhaust the JS stack.
-  // hostPath: the name system calls get; shownPath: the real path, for messages (they differ below
-  // an anchor).
+  // hostDir: the name system calls get (through hostPath); shownPath: the real path, for messages
+  // (they differ below an anchor).
   const pending: Array<{ hostDir: string; shownPath: string; relative: string; dir: BuildDir }> = [
     { hostDir: directory, shownPath: directory, relative: "", dir: root },
   ];
