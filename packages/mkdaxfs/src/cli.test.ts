@@ -94,26 +94,57 @@ describe("reproducibility", () => {
 });
 
 describe("argument checks (SPEC 2.1)", () => {
+  // SPEC 2.1's own messages keep the public tool's words ("Error: ..."); the others are
+  // "mkdaxfs: WHAT: reason". Either way one line and a pointer to --help, never the usage dump.
   const cases: Array<[string[], string]> = [
     [["-o", "x"], "Error: -d/--directory is required"],
     [["-d", "."], "Error: -o/--output, -H/--heap, or -p/--phys is required"],
     [["-d", ".", "-p", "0"], "Error: -o/--output, -H/--heap, or -p/--phys is required"],
     [["-d", ".", "-H", "/dev/dma_heap/system"], "Error: -m/--mountpoint is required with -H/--heap"],
-    [["-d", ".", "-o", "x", "-s", "12Q"], "Error: invalid size '12Q' for -s/--size"],
-    [["-d", ".", "-o", "x", "-D", "lots"], "Error: invalid size 'lots' for -D/--delta"],
+    [["-d", ".", "-o", "x", "-s", "12Q"], "mkdaxfs: -s/--size: invalid size '12Q'"],
+    [["-d", ".", "-o", "x", "-D", "lots"], "mkdaxfs: -D/--delta: invalid size 'lots'"],
     [["-d", ".", "-o", "x", "-C", "24"], "Error: --pcache-slots must be a power of 2"],
-    [["-d", ".", "--tar", "t", "-o", "x"], "Error: -d/--directory and --tar cannot be combined"],
-    [["-d", ".", "-o", "x", "--bogus"], "error: unknown option '--bogus'"],
+    [["-d", ".", "--tar", "t", "-o", "x"], "mkdaxfs: --tar: cannot be combined with -d/--directory"],
+    [["-d", ".", "-o", "x", "--bogus"], "mkdaxfs: unknown option '--bogus'"],
+    [["-d", ".", "-o", "x", "extra"], "mkdaxfs: extra: unexpected argument"],
+    [["-d"], "mkdaxfs: option '-d, --directory <DIR>' argument missing"],
   ];
   for (const [args, message] of cases) {
     it(`${args.join(" ")} → ${message}`, async () => {
       const result = await run(args);
       expect(result.code).toBe(1);
-      expect(result.stderr.split("\n")[0]).toBe(message);
-      expect(result.stderr).toContain("Usage: mkdaxfs");
+      expect(result.stderr).toBe(`${message}\nTry 'mkdaxfs --help'.\n`);
       expect(result.stdout).toBe("");
     });
   }
+
+  it("checks a bad size before it reads the source", async () => {
+    // A source that does not exist: had the scan run first, the error would name it.
+    const result = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-D", "lots"]);
+    expect(result.stderr.split("\n")[0]).toBe("mkdaxfs: -D/--delta: invalid size 'lots'");
+  });
+
+  it("--version prints the package and format versions", async () => {
+    const result = await run(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^mkdaxfs \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
+    expect(result.stderr).toBe("");
+  });
+
+  it("with --json, usage and build errors are one JSON document on stdout", async () => {
+    const usage = await run(["-d", ".", "-o", "x", "-s", "12Q", "--json"]);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toBe("");
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: { tool: "mkdaxfs", code: "EUSAGE", message: "-s/--size: invalid size '12Q'" },
+    });
+    const build = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "--json"]);
+    expect(build.code).toBe(1);
+    expect(build.stderr).toBe("");
+    expect(JSON.parse(build.stdout)).toEqual({
+      error: { tool: "mkdaxfs", code: "ENOENT", message: "/nonexistent/tree: no such file or directory" },
+    });
+  });
 
   it("-h prints usage to stderr and exits 0", async () => {
     const result = await run(["-h"]);
@@ -125,7 +156,7 @@ describe("argument checks (SPEC 2.1)", () => {
   it("rejects a malformed SOURCE_DATE_EPOCH", async () => {
     const result = await run(["-d", exampleTree(), "-o", fresh("img")], { SOURCE_DATE_EPOCH: "yesterday" });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('Error: SOURCE_DATE_EPOCH="yesterday" is not a non-negative integer\n');
+    expect(result.stderr).toBe('mkdaxfs: SOURCE_DATE_EPOCH="yesterday" is not a non-negative integer\n');
   });
 
   it("-H reaches the dma-heap allocation (mounting needs the kernel module; only the failure path runs here)", async () => {
@@ -152,7 +183,7 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     await expectFailure(
       ["-d", source, "-s", "16K"],
       fresh("img"),
-      new RegExp(`^Error: ${source}: image size 32768 exceeds requested size 16384\n$`),
+      new RegExp(`^mkdaxfs: ${source}: image size 32768 exceeds requested size 16384\n$`),
     );
   });
 
@@ -163,13 +194,13 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     await expectFailure(
       ["-d", source, "--strict"],
       fresh("img"),
-      /^Error: .*\/null: character device cannot be stored/,
+      /^mkdaxfs: .*\/null: character device cannot be stored/,
     );
     const result = await run(["-d", source, "-o", fresh("img")]);
     expect(result.code).toBe(0);
     expect(result.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(/^Warning: skipping .*\/null: character device/),
-      expect.stringMatching(/^Warning: skipping .*\/pipe: FIFO/),
+      expect.stringMatching(/^mkdaxfs: warning: skipping .*\/null: character device/),
+      expect.stringMatching(/^mkdaxfs: warning: skipping .*\/pipe: FIFO/),
     ]);
   });
 
@@ -179,7 +210,7 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     await expectFailure(
       ["-d", source],
       fresh("img"),
-      /^Error: .*\/bad-\\xff\\xfe: name is not valid UTF-8\n$/,
+      /^mkdaxfs: .*\/bad-\\xff\\xfe: name is not valid UTF-8\n$/,
     );
   });
 
@@ -195,7 +226,7 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     await expectFailure(
       ["--tar", tar],
       fresh("img"),
-      /^Error: \/y{300}: name is 300 bytes, the limit is 255\n$/,
+      /^mkdaxfs: \/y{300}: name is 300 bytes, the limit is 255\n$/,
     );
   });
 
@@ -213,7 +244,7 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
       gid: 65534,
       encoding: "utf8",
     });
-    expect(result.stderr).toBe(`Error: ${join(source, "modify_me.txt")}: permission denied\n`);
+    expect(result.stderr).toBe(`mkdaxfs: ${join(source, "modify_me.txt")}: permission denied\n`);
     expect(result.status).toBe(1);
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(outDir)).toEqual([]);
