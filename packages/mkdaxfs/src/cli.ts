@@ -11,6 +11,7 @@ import {
   jsonErrorText,
   parseAddress,
   parseSize,
+  requireSize,
   runCli,
   UsageError,
   usageErrorText,
@@ -74,10 +75,7 @@ function makeProgram(io: CliIo): Command {
 }
 
 function sizeOption(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const bytes = parseSize(text);
-  if (bytes === null) throw new UsageError(`${flag}: invalid size '${text}'`);
-  return bytes;
+  return text === undefined ? undefined : requireSize(text, flag);
 }
 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
