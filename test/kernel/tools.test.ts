@@ -352,6 +352,9 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
 
   it("daxfs-branch create refuses a mount point that does not exist", () => {
     const s = scenario("create");
-    expect(step(s, "nosuch")).toEqual({ rc: 1, lines: ["Error: mountpoint '/mnt/none' does not exist"] });
+    expect(step(s, "nosuch")).toEqual({
+      rc: 1,
+      lines: ["daxfs-branch: /mnt/none: mountpoint does not exist"],
+    });
   });
 });

@@ -53,8 +53,12 @@ describe("requireSize", () => {
 
 describe("messages", () => {
   it("one line TOOL: WHAT: reason, or the public tool's words for a verbatim message", () => {
-    expect(errorLine("mkdaxfs", "src: no such file or directory")).toBe("mkdaxfs: src: no such file or directory\n");
-    expect(errorLine("mkdaxfs", "-d/--directory is required", true)).toBe("Error: -d/--directory is required\n");
+    expect(errorLine("mkdaxfs", "src: no such file or directory")).toBe(
+      "mkdaxfs: src: no such file or directory\n",
+    );
+    expect(errorLine("mkdaxfs", "-d/--directory is required", true)).toBe(
+      "Error: -d/--directory is required\n",
+    );
   });
 
   it("a usage error is one line and a pointer to --help", () => {

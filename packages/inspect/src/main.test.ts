@@ -172,7 +172,9 @@ describe("argument forms", () => {
       const result = await inspect(...args);
       expect(result.code, args.join(" ")).toBe(status);
       expect(result.stderr, args.join(" ")).toBe("");
-      const { error } = JSON.parse(result.stdout) as { error: { tool: string; code: string; message: string } };
+      const { error } = JSON.parse(result.stdout) as {
+        error: { tool: string; code: string; message: string };
+      };
       expect(error, args.join(" ")).toMatchObject({ tool: "daxfs-inspect", code });
       expect(error.message.length).toBeGreaterThan(0);
     }
@@ -189,7 +191,10 @@ describe("argument forms", () => {
       const result = await inspect(...args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr.split("\n")[0], args.join(" ")).toMatch(/^(daxfs-inspect|Error): /);
-      expect(result.stderr.split("\n").filter((l) => l && !l.startsWith("Try ")), args.join(" ")).toHaveLength(1);
+      expect(
+        result.stderr.split("\n").filter((l) => l && !l.startsWith("Try ")),
+        args.join(" "),
+      ).toHaveLength(1);
     }
   });
 });

@@ -70,8 +70,7 @@ export function normalizeArgs(args: string[]): string[] {
   if (first === undefined || first.startsWith("-") || COMMANDS.includes(first)) return args;
   const rest = args.slice(1);
   if (rest.length === 0 || rest[0]!.startsWith("-")) return ["summary", ...rest, "--image", first];
-  if (!COMMANDS.includes(rest[0]!))
-    throw new UsageError(`${rest[0]}: unknown subcommand`);
+  if (!COMMANDS.includes(rest[0]!)) throw new UsageError(`${rest[0]}: unknown subcommand`);
   return [rest[0]!, ...rest.slice(1), "--image", first];
 }
 

@@ -75,7 +75,10 @@ async function openMount(path: string): Promise<ImageSource> {
     throw new DaxfsError("EIO", `${path}: ${syscallMessage(error)}`);
   }
   try {
-    const mapped = mapFd(fd, requireSize(sizeOption, `${path}: size= mount option`), { writable: false, path: real });
+    const mapped = mapFd(fd, requireSize(sizeOption, `${path}: size= mount option`), {
+      writable: false,
+      path: real,
+    });
     return wrapMapped(mapped.bytes, `${path} (dma-buf)`, () => {
       mapped.close();
       closeFd(fd);
@@ -122,6 +125,7 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
   if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);
-  if (options.size === undefined) throw new UsageError("-s/--size is required with -p/--phys", { verbatim: true });
+  if (options.size === undefined)
+    throw new UsageError("-s/--size is required with -p/--phys", { verbatim: true });
   return openPhys(options.phys!, options.size);
 }

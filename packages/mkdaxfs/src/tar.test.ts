@@ -437,7 +437,9 @@ describe("tars the reader does not understand are errors, never silent changes",
   it("an empty file is not an archive (GNU tar and tarfile refuse it too)", async () => {
     const empty = join(scratch, "empty.tar");
     writeFileSync(empty, "");
-    expect((await build(["--tar", empty])).stderr).toBe(`mkdaxfs: ${empty}: empty input: not a tar archive\n`);
+    expect((await build(["--tar", empty])).stderr).toBe(
+      `mkdaxfs: ${empty}: empty input: not a tar archive\n`,
+    );
   });
 
   it("a bad header checksum says where", async () => {
