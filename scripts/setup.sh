@@ -68,6 +68,10 @@ if mkdir -p "$bin_dir" 2>/dev/null && [[ -w "$bin_dir" ]]; then
     chmod 755 "$bin_dir/$tool"
   done
   echo "setup: mkdaxfs, daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
+  man_dir=${DAXFS_MAN_DIR:-/usr/local/share/man/man1}
+  if mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
+    for tool in "${!TOOLS[@]}"; do ln -sf "$repo/docs/man/$tool.1" "$man_dir/$tool.1"; done
+  fi
 else
   echo "setup: $bin_dir is not writable; run the tools as node packages/*/dist/cli.js (or set DAXFS_BIN_DIR)" >&2
 fi
