@@ -33,6 +33,7 @@ const readFn = libc.func("long read(int fd, _Out_ uint8_t *buf, size_t count)");
 const sysconfFn = libc.func("long sysconf(int name)");
 const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, int64_t len)");
 const strerrorFn = libc.func("const char *strerror(int errnum)");
+const llistxattrFn = libc.func("long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)");
 
 setStrerror((errno) => String(strerrorFn(errno)));
 
@@ -133,4 +134,9 @@ export const pageSize = Number(sysconfFn(_SC_PAGESIZE));
 /** posix_fallocate(3): returns 0 or the error number itself (it does not set errno). */
 export function posixFallocate(fd: number, offset: number, length: number): number {
   return posixFallocateFn(fd, offset, length) as number;
+}
+
+/** llistxattr(2): the bytes of NUL-separated names written (or needed, for an empty `list`), or -1. */
+export function llistxattr(path: string, list: Uint8Array | null): number {
+  return Number(llistxattrFn(path, list, list?.length ?? 0));
 }

@@ -354,3 +354,60 @@ describe("tree options", () => {
     expect(DaxfsSuper.decode(readFileSync(image), 0).totalSize).toBe(0x8000n);
   });
 });
+
+/** Sets an extended attribute with Python (Node has no setxattr); false where the file system refuses. */
+function setXattr(path: string, name: string): boolean {
+  const script = "import os,sys; os.setxattr(sys.argv[1], sys.argv[2], b'\\x01\\x00\\x00\\x02')";
+  return spawnSync("python3", ["-c", script, path, name]).status === 0;
+}
+
+// user.* needs a file system that takes them (ext4, tmpfs from 6.6); trusted.* needs root.
+const xattrProbe = fresh("probe");
+writeFileSync(xattrProbe, "");
+const xattrName = ["user.daxfs-test", "trusted.daxfs-test"].find((name) => setXattr(xattrProbe, name));
+
+describe.skipIf(xattrName === undefined)("extended attributes (not stored: v5 has no place for them)", () => {
+  const treeWithXattrs = () => {
+    const source = exampleTree();
+    for (const file of ["hello.txt", "subdir/nested.txt"]) setXattr(join(source, file), xattrName!);
+    return source;
+  };
+
+  it("-d: one warning counting the files, and the image is built", async () => {
+    const image = fresh("img");
+    const result = await run(["-d", treeWithXattrs(), "-o", image]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `mkdaxfs: warning: 2 files have extended attributes (${xattrName}), not stored\n`,
+    );
+    expect(existsSync(image)).toBe(true);
+    expect((await run(["-d", exampleTree(), "-o", fresh("img")])).stderr).toBe("");
+  });
+
+  it("-d --strict: an error naming the first file, nothing written", async () => {
+    const image = fresh("img");
+    const source = treeWithXattrs();
+    const result = await run(["-d", source, "-o", image, "--strict"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^mkdaxfs: ${source}/\\S+: extended attribute ${xattrName} cannot be stored in a DAXFS image \\(--strict\\)\n$`,
+      ),
+    );
+    expect(existsSync(image)).toBe(false);
+  });
+
+  it("--tar: GNU tar --xattrs records count the same way", async () => {
+    const source = treeWithXattrs();
+    const tar = fresh("x.tar");
+    const made = spawnSync("tar", ["--xattrs", "--xattrs-include=*", "-C", source, "-cf", tar, "."]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    const result = await run(["--tar", tar, "-o", fresh("img")]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `mkdaxfs: warning: 2 files have extended attributes (${xattrName}), not stored\n`,
+    );
+    const strict = await run(["--tar", tar, "-o", fresh("img"), "--strict"]);
+    expect(strict.stderr).toMatch(/^mkdaxfs: .*x\.tar-\d+: \.\/\S+: extended attribute .* \(--strict\)\n$/);
+  });
+});

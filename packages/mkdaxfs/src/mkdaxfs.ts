@@ -13,8 +13,9 @@ import {
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateHoles } from "@daxfs/linux";
+import { allocateHoles, listXattrs } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
+import { XattrCensus } from "./xattrs.js";
 
 export interface MkdaxfsOptions {
   directory?: string;
@@ -74,14 +75,24 @@ export async function loadSource(
   options: MkdaxfsOptions,
   hooks: BuildHooks = {},
 ): Promise<{ root: BuildDir; cleanup: () => void }> {
+  const xattrs = new XattrCensus(options.strict);
   const scanOptions = {
     allRoot: options.allRoot,
     exclude: options.exclude,
     strict: options.strict,
     onWarning: hooks.onWarning,
+    onEntry: (path: string, shown: string) => xattrs.note(shown, listXattrs(path)),
+    onXattrs: (where: string, names: string[]) => xattrs.note(where, names),
   };
-  if (options.directory !== undefined)
-    return { root: scanDirectory(options.directory, scanOptions), cleanup: () => {} };
+  const warnXattrs = () => {
+    const warning = xattrs.warning();
+    if (warning !== null) hooks.onWarning?.(warning);
+  };
+  if (options.directory !== undefined) {
+    const root = scanDirectory(options.directory, scanOptions);
+    warnXattrs();
+    return { root, cleanup: () => {} };
+  }
   const spoolDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "mkdaxfs-tar-"));
   const spool = { path: join(spoolDir, "spool"), fd: -1 };
   const cleanup = () => {
@@ -95,6 +106,7 @@ export async function loadSource(
     const { TarTreeBuilder } = await import("./tar.js");
     const builder = new TarTreeBuilder(spool, scanOptions);
     for (const tar of options.tars) await builder.addLayer(tar);
+    warnXattrs();
     return { root: builder.root, cleanup };
   } catch (error) {
     cleanup();
