@@ -28,9 +28,9 @@ if [[ -z "$src" ]]; then
   ln -s ../etc/motd "$src/usr/motd"
   ln "$src/etc/motd" "$src/etc/motd.hardlink"
 fi
-inspect() { node packages/inspect/dist/bundle/cli.js "$@"; }
+inspect() { node packages/inspect/dist/bundle/cli.cjs "$@"; }
 
-node packages/mkdaxfs/dist/bundle/cli.js -d "$src" -o "$image" -b
+node packages/mkdaxfs/dist/bundle/cli.cjs -d "$src" -o "$image" -b
 inspect "$image"
 echo
 # The tree once, bounded: a rootfs has tens of thousands of entries.

@@ -55,8 +55,8 @@ pnpm run -s build
 bin_dir=${DAXFS_BIN_DIR:-/usr/local/bin}
 repo=$(pwd)
 declare -A TOOLS=(
-  [mkdaxfs]=packages/mkdaxfs/dist/bundle/cli.js
-  [daxfs-inspect]=packages/inspect/dist/bundle/cli.js
+  [mkdaxfs]=packages/mkdaxfs/dist/bundle/cli.cjs
+  [daxfs-inspect]=packages/inspect/dist/bundle/cli.cjs
   [daxfs-branch]=packages/branch/dist/cli.js
   [daxfs-fuse]=packages/fuse-ref/dist/cli.js
   [daxfs-tui]=packages/tui/dist/cli.js

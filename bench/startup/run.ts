@@ -1,6 +1,6 @@
 // Start-up (issue 14): the wall time of a small job, where the process start dominates. mkdaxfs on a
 // tiny tree and `daxfs-inspect IMAGE validate` on the small image it makes, each as the bin on PATH
-// runs it (the esbuild bundle, dist/bundle/cli.js) and as the tsc output (dist/cli.js), against
+// runs it (the esbuild bundle, dist/bundle/cli.cjs) and as the tsc output (dist/cli.js), against
 // mkfs.erofs and fsck.erofs on the same tree in the same run, and `node -e 0` (Node's own floor).
 // Commands run interleaved, REPEATS rounds after one untimed warm-up; the median of each counts (this
 // machine is shared, so a single run means little). Reported as ratios (docs/benchmarks.md).
@@ -51,9 +51,9 @@ try {
   const bin = (pkg: string, file: string) => join(repo, "packages", pkg, "dist", file);
   const commands: Record<string, string[]> = {
     "node -e 0": [node, "-e", "0"],
-    "mkdaxfs (bundle)": [node, bin("mkdaxfs", "bundle/cli.js"), "-d", tree, "-o", image],
+    "mkdaxfs (bundle)": [node, bin("mkdaxfs", "bundle/cli.cjs"), "-d", tree, "-o", image],
     "mkdaxfs (tsc dist)": [node, bin("mkdaxfs", "cli.js"), "-d", tree, "-o", image],
-    "validate (bundle)": [node, bin("inspect", "bundle/cli.js"), image, "validate"],
+    "validate (bundle)": [node, bin("inspect", "bundle/cli.cjs"), image, "validate"],
     "validate (tsc dist)": [node, bin("inspect", "cli.js"), image, "validate"],
   };
   const erofsTools = has("mkfs.erofs") && has("fsck.erofs");
