@@ -10,49 +10,35 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MARKER = "<!-- GENERATED below by scripts/cli-doc.mjs from each tool's --help: do not edit below -->";
 
-/** Each tool: its bin name, its build, and the subcommands whose own --help is worth a section. */
+/** Each tool: its bin name, its build and a summary for the man page's NAME line. */
 const TOOLS = [
-  { name: "mkdaxfs", cli: "packages/mkdaxfs/dist/cli.js", summary: "build a DAXFS image", subcommands: [] },
+  { name: "mkdaxfs", cli: "packages/mkdaxfs/dist/cli.js", summary: "build a DAXFS image" },
   {
     name: "daxfs-inspect",
     cli: "packages/inspect/dist/cli.js",
     summary: "inspect and validate DAXFS images",
-    subcommands: [
-      "summary",
-      "info",
-      "status",
-      "list",
-      "branches",
-      "ls",
-      "tree",
-      "stat",
-      "cat",
-      "log",
-      "diff",
-      "extract",
-      "validate",
-      "tui",
-    ],
   },
   {
     name: "daxfs-branch",
     cli: "packages/branch/dist/cli.js",
     summary: "create, switch, commit and abort branches of DAXFS mounts",
-    subcommands: ["list", "create", "switch", "commit", "abort"],
   },
-  {
-    name: "daxfs-fuse",
-    cli: "packages/fuse-ref/dist/cli.js",
-    summary: "serve a DAXFS image over FUSE",
-    subcommands: [],
-  },
-  {
-    name: "daxfs-tui",
-    cli: "packages/tui/dist/cli.js",
-    summary: "browse a DAXFS image in the terminal",
-    subcommands: [],
-  },
+  { name: "daxfs-fuse", cli: "packages/fuse-ref/dist/cli.js", summary: "serve a DAXFS image over FUSE" },
+  { name: "daxfs-tui", cli: "packages/tui/dist/cli.js", summary: "browse a DAXFS image in the terminal" },
 ];
+
+/** The subcommands a --help text lists under "Commands:" (each gets a section), but `help`. */
+function subcommands(text) {
+  const at = text.indexOf("\nCommands:\n");
+  if (at < 0) return [];
+  const names = [];
+  for (const line of text.slice(at).split("\n").slice(2)) {
+    if (line.trim() === "") break;
+    const match = /^ {2}([a-z][\w-]*)/.exec(line);
+    if (match && match[1] !== "help") names.push(match[1]);
+  }
+  return names;
+}
 
 /** What `TOOL ARGS --help` prints (stdout or stderr: mkdaxfs prints usage to stderr, as the public tool). */
 function help(tool, args) {
@@ -74,8 +60,9 @@ function version(tool) {
 function markdown() {
   const parts = [];
   for (const tool of TOOLS) {
-    parts.push(`## ${tool.name}\n\n\`\`\`text\n${help(tool, [])}\n\`\`\``);
-    for (const sub of tool.subcommands)
+    const text = help(tool, []);
+    parts.push(`## ${tool.name}\n\n\`\`\`text\n${text}\n\`\`\``);
+    for (const sub of subcommands(text))
       parts.push(`### ${tool.name} ${sub}\n\n\`\`\`text\n${help(tool, [sub])}\n\`\`\``);
   }
   return `${parts.join("\n\n")}\n`;
@@ -84,16 +71,17 @@ function markdown() {
 /** A man page: the same help texts in a no-fill block, so nothing is restated by hand. */
 function manPage(tool) {
   const roff = (text) => text.replace(/\\/g, "\\e").replace(/^([.'])/gm, "\\&$1");
+  const text = help(tool, []);
   const sections = [
     `.TH ${tool.name.toUpperCase()} 1 "" "${version(tool)}" "DAXFS toolkit"`,
     ".SH NAME",
     `${tool.name} \\- ${tool.summary}`,
     ".SH DESCRIPTION",
     ".nf",
-    roff(help(tool, [])),
+    roff(text),
     ".fi",
   ];
-  for (const sub of tool.subcommands)
+  for (const sub of subcommands(text))
     sections.push(`.SS ${tool.name} ${sub}`, ".nf", roff(help(tool, [sub])), ".fi");
   sections.push(
     ".SH MESSAGES",
