@@ -59,6 +59,9 @@ describe("messages", () => {
     expect(errorLine("mkdaxfs", "-d/--directory is required", true)).toBe(
       "Error: -d/--directory is required\n",
     );
+    expect(errorLine("mkdaxfs", "fsconfig /mnt: Invalid argument (EINVAL)\n  daxfs: bad phys\n")).toBe(
+      "mkdaxfs: fsconfig /mnt: Invalid argument (EINVAL); daxfs: bad phys\n",
+    );
   });
 
   it("a usage error is one line and a pointer to --help", () => {

@@ -32,7 +32,9 @@ export class UsageError extends Error {
  * scripts written against it still match.
  */
 export function errorLine(tool: string, message: string, verbatim = false): string {
-  return verbatim ? `Error: ${message}\n` : `${tool}: ${message}\n`;
+  // One line, whatever the message holds (a failed mount's kernel log lines go after "; ").
+  const line = message.trim().replace(/\s*\n\s*/g, "; ");
+  return verbatim ? `Error: ${line}\n` : `${tool}: ${line}\n`;
 }
 
 /** A short usage error: one line, then where the full usage is (never the usage itself). */

@@ -2,7 +2,8 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { realpathSync } from "node:fs";
+import { realpathSync, type Stats, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   commanderMessage,
@@ -126,6 +127,29 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
   };
 }
 
+/**
+ * The paths the build will write to, checked before the source is read (a typo in -o, -H or -m must
+ * not cost a scan of a whole tree first). What the build itself may find (permissions, a full file
+ * system) is still reported by the build.
+ */
+function checkPaths(options: MkdaxfsOptions): void {
+  const exists = (path: string, what: string, test: (s: Stats) => boolean, kind: string) => {
+    let stat: Stats;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new UsageError(`${what}: ${path}: no such ${kind}`);
+    }
+    if (!test(stat)) throw new UsageError(`${what}: ${path}: not a ${kind}`);
+  };
+  if (options.heap !== undefined) {
+    exists(options.heap, "-H/--heap", (s) => s.isCharacterDevice(), "DMA heap (character device)");
+    exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
+  } else if (options.output !== undefined && options.phys === undefined) {
+    exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
+  }
+}
+
 /** Runs mkdaxfs with `argv` (without node and script); resolves to the exit status. */
 export async function main(
   argv: string[],
@@ -146,6 +170,7 @@ export async function main(
     }
     if (program.args.length > 0) throw new UsageError(`${program.args[0]}: unexpected argument`);
     options = toOptions(flags);
+    checkPaths(options);
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return 0;
     if (error instanceof CommanderError || error instanceof UsageError) {
