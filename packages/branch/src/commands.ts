@@ -89,7 +89,7 @@ export async function listCommand(env: BranchEnv, mountPath: string | undefined)
     env.out(`Branch path: ${view.branchPath}`);
     env.out(`Mode:        ${view.writable ? "read-write" : "read-only"}`);
     env.out(`Backing:     ${view.backing.detail}`);
-    if (view.unreachable !== undefined) env.err(`Warning: ${view.unreachable}`);
+    if (view.unreachable !== undefined) env.err(`daxfs-branch: warning: ${view.unreachable}`);
     return 0;
   }
   const header = row("MOUNTPOINT", "BRANCH PATH", "MODE", "BACKING");
@@ -136,7 +136,7 @@ export async function finishCommand(
   }
   const view = await viewMount(env, mount);
   if (view.unreachable !== undefined) {
-    env.err(`Error: ${view.unreachable}`);
+    env.err(`daxfs-branch: ${view.unreachable}`);
     return 1;
   }
   if (op === "commit" && !view.writable) {

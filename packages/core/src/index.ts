@@ -48,7 +48,19 @@ export {
   writeImageToMemory,
 } from "./build/index.js";
 // The command-line contract of the tools.
-export { type CliMain, parseAddress, parseSize, requireSize, runCli, UsageError } from "./cli.js";
+export {
+  type CliMain,
+  commanderMessage,
+  errorLine,
+  jsonErrorText,
+  parseAddress,
+  parseSize,
+  requireSize,
+  runCli,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "./cli.js";
 // Delta log entries.
 export {
   type DeltaEntry,

@@ -51,7 +51,12 @@ export interface TarMember {
   dataOffset: number;
   /** Data segments in the order they are stored, or null for a plain member. */
   sparse: SparseSegment[] | null;
+  /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*). */
+  xattrs: string[];
 }
+
+/** PAX record prefixes of extended attributes: GNU tar and star, and bsdtar (names URL-encoded). */
+const XATTR_RECORDS = ["SCHILY.xattr.", "LIBARCHIVE.xattr."];
 
 const TYPES: Record<string, MemberType> = {
   "0": "file",
@@ -371,6 +376,7 @@ export class TarReader {
       storedSize: type === "file" ? storedSize : 0,
       dataOffset: this.input.position,
       sparse,
+      xattrs: xattrNames(records),
     };
     this.pending = storedSize;
     if (type !== "file") {
@@ -422,4 +428,24 @@ export class TarReader {
 
 function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** The extended attribute names in a member's PAX records, each once (both prefixes may name it). */
+function xattrNames(records: Map<string, Buffer>): string[] {
+  const names = new Set<string>();
+  for (const key of records.keys()) {
+    const prefix = XATTR_RECORDS.find((p) => key.startsWith(p));
+    if (prefix === undefined) continue;
+    const name = key.slice(prefix.length);
+    names.add(prefix === "LIBARCHIVE.xattr." ? safeDecode(name) : name);
+  }
+  return [...names];
+}
+
+function safeDecode(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

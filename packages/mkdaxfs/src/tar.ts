@@ -37,6 +37,8 @@ export interface TarOptions {
   exclude?: string[];
   strict?: boolean;
   onWarning?: (message: string) => void;
+  /** A member kept in the tree carries extended attributes (which an image cannot hold). */
+  onXattrs?: (where: string, names: string[]) => void;
 }
 
 const WHITEOUT_PREFIX = ".wh.";
@@ -193,6 +195,7 @@ export class TarTreeBuilder {
     for (const id of ["uid", "gid"] as const)
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
+    if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
 
     let node: BuildNode;
     switch (member.type) {

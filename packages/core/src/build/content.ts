@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { DaxfsError, type Errno } from "../errors.js";
 import { hostPath, showName } from "../names.js";
-import type { ImageSink } from "./sink.js";
+import { type ImageSink, ImageWriteError } from "./sink.js";
 import { type BuildFile, isHostContent } from "./tree.js";
 
 const CHUNK = 1 << 20;
@@ -91,7 +91,8 @@ export function copyFileContent(
         throw changed(path);
     }
   } catch (error) {
-    throw error instanceof DaxfsError ? error : hostError(error, path);
+    // The image's own write errors are the writer's to name (write.ts), not this source file's.
+    throw error instanceof DaxfsError || error instanceof ImageWriteError ? error : hostError(error, path);
   } finally {
     closeSync(fd);
   }

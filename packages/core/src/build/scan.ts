@@ -18,6 +18,11 @@ export interface ScanOptions {
   strict?: boolean;
   /** One line per skipped entry. */
   onWarning?: (message: string) => void;
+  /**
+   * Called for every entry kept (the root too) with its name for system calls and its real path for
+   * messages: checks core has no system call for (mkdaxfs counts extended attributes here).
+   */
+  onEntry?: (path: string, shown: string) => void;
 }
 
 const SPECIAL_KINDS: Array<[(s: Stats) => boolean, string]> = [
@@ -36,6 +41,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
     throw hostError(error, directory);
   }
   if (!rootStat.isDirectory()) throw new DaxfsError("ENOTDIR", `${showName(directory)}: not a directory`);
+  options.onEntry?.(directory, directory);
   const owner = (s: Stats) => (options.allRoot ? { uid: 0, gid: 0 } : { uid: s.uid, gid: s.gid });
   const excluded = (options.exclude ?? []).map(compileGlob);
   const hardLinks = new Map<string, BuildFile | BuildSymlink>();
@@ -79,6 +85,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       }
       const node = scanEntry(path, shown, stat, owner(stat), hardLinks, options);
       if (!node) continue;
+      options.onEntry?.(path, shown);
       dir.children.set(name, node);
       if (node.kind === "dir") {
         let hostDir: string;

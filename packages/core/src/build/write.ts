@@ -7,7 +7,7 @@ import { hostPath } from "../names.js";
 import { hostError } from "./content.js";
 import { type EmitOptions, emitImage } from "./encode.js";
 import { type BuildOptions, type ImagePlan, planImage } from "./plan.js";
-import { type CopyFileRange, FileSink, MemorySink } from "./sink.js";
+import { type CopyFileRange, FileSink, ImageWriteError, MemorySink } from "./sink.js";
 import type { BuildDir } from "./tree.js";
 
 /** Builds a static or branching image in memory (tests, small trees). */
@@ -62,7 +62,12 @@ export function replaceFileAtomically(
   try {
     // Sized after the fill: ascending writes that extend the file are cheaper for the file system
     // than writes into a pre-sized sparse file (copy_file_range into a hole ran 2x slower on ext4).
-    fill(fd);
+    try {
+      fill(fd);
+    } catch (error) {
+      // A full file system names the image being written (`path`), not a source file.
+      throw error instanceof ImageWriteError ? hostError(error.failure, path) : error;
+    }
     try {
       ftruncateSync(fd, size);
       // After the fill, so only the holes it left are allocated (allocating first would put the
