@@ -82,6 +82,35 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done;
 }
 
+/*
+ * sendfile(2) and splice(2) from a file (busybox cat uses sendfile). The
+ * generic path (copy_splice_read since 6.5) fills pages it allocates through
+ * read_iter, as many as the pipe has room for (16) whatever the file holds,
+ * and every page is zeroed when allocated (init_on_alloc, Debian's default):
+ * 128 KiB of allocation and zeroing for each small file sent, the second
+ * half to find the end of the file. Clamped to the bytes left in the file it
+ * allocates only the pages the data needs, and nothing at the end of a file.
+ * The image has no struct pages to hand to the pipe (memremap), so the bytes
+ * are copied either way.
+ */
+static ssize_t daxfs_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
+				 size_t len, unsigned int flags)
+{
+	struct inode *inode = file_inode(in);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	loff_t size;
+	int err = daxfs_begin_op(sbi);
+
+	if (err)
+		return err;
+	daxfs_sync_inode(inode);
+	size = i_size_read(inode);
+	mutex_unlock(&sbi->lock);
+	if (*ppos >= size)
+		return 0;
+	return daxfs_splice_read_iter(in, ppos, pipe, min_t(u64, len, size - *ppos), flags);
+}
+
 /* Bytes of file data per WRITE entry: a large write becomes several entries. */
 #define DAXFS_WRITE_CHUNK (1U << 20)
 

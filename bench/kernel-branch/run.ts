@@ -2,14 +2,17 @@
 // workload on a daxfs branch (phys= of the NVDIMM pack) and on tmpfs — untar a 2,000-file tree,
 // overwrite 200 files in the middle, rename 200, delete 200, read everything back — reported as
 // the ratio daxfs / tmpfs, plus the commit of the branch. TCG emulation makes absolute numbers
-// meaningless; the ratio compares two in-kernel paths under the same emulation.
+// meaningless; the ratio compares two in-kernel paths under the same emulation. BENCH_ROUNDS repeats
+// the workload in the same boot (a fresh branch and tmpfs each round; every round but the last aborts
+// its branch, the last commits it), since the shared machine makes single rounds swing.
 //
-//   npx tsx bench/kernel-branch/run.ts                (BENCH_KERNEL=6.12 BENCH_FILES=2000)
+//   npx tsx bench/kernel-branch/run.ts        (BENCH_KERNEL=6.12 BENCH_FILES=2000 BENCH_ROUNDS=1)
 import { buildImage, makeDir, makeFile } from "@daxfs/core";
 import { runGuest } from "../../test/qemu/bench.js";
 
 const kernel = process.env.BENCH_KERNEL ?? "6.12";
 const files = Number(process.env.BENCH_FILES ?? 2000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 
 const root = makeDir();
 root.children.set("readme", makeFile("base\n"));
@@ -27,7 +30,9 @@ done
 tar -C /tmp/src -cf /tmp/tree.tar .
 rm -rf /tmp/src
 mkdir -p /mnt/b /tmp/t
-mount -t daxfs -o "phys=$(img_phys img),size=$(img_size img),branch=bench,parent=main" none /mnt/b
+r=1
+while [ $r -le ${rounds} ]; do
+mount -t daxfs -o "phys=$(img_phys img),size=$(img_size img),branch=bench$r,parent=main" none /mnt/b
 mount -t tmpfs none /tmp/t
 for fs in daxfs tmpfs; do
   if [ $fs = daxfs ]; then m=/mnt/b; else m=/tmp/t; fi
@@ -42,16 +47,22 @@ for fs in daxfs tmpfs; do
   t4=$(now)
   find $m -type f -exec cat {} + > /dev/null
   t5=$(now)
-  echo "$fs untar $((t1 - t0))"
-  echo "$fs overwrite $((t2 - t1))"
-  echo "$fs rename $((t3 - t2))"
-  echo "$fs delete $((t4 - t3))"
-  echo "$fs read $((t5 - t4))"
-  echo "$fs total $((t5 - t0))"
+  echo "$r $fs untar $((t1 - t0))"
+  echo "$r $fs overwrite $((t2 - t1))"
+  echo "$r $fs rename $((t3 - t2))"
+  echo "$r $fs delete $((t4 - t3))"
+  echo "$r $fs read $((t5 - t4))"
+  echo "$r $fs total $((t5 - t0))"
 done
-c0=$(now); mount -o remount,commit /mnt/b; c1=$(now)
-echo "commit $((c1 - c0))"
-umount /mnt/b /tmp/t`;
+if [ $r -lt ${rounds} ]; then
+  mount -o remount,abort /mnt/b
+else
+  c0=$(now); mount -o remount,commit /mnt/b; c1=$(now)
+  echo "commit $((c1 - c0))"
+fi
+umount /mnt/b /tmp/t
+r=$((r + 1))
+done`;
 
 const run = await runGuest({
   kernel,
@@ -66,11 +77,14 @@ if (result.exitCode !== 0) {
 }
 const value = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, "m").exec(result.output)?.[1]);
 console.log(`kernel-branch on Linux ${kernel} (QEMU TCG, -smp 2), ${files} files`);
-console.log("| phase | daxfs branch (ms) | tmpfs (ms) | daxfs / tmpfs |");
-console.log("|---|---:|---:|---:|");
-for (const phase of ["untar", "overwrite", "rename", "delete", "read", "total"]) {
-  const dax = value(`daxfs ${phase}`);
-  const tmp = value(`tmpfs ${phase}`);
-  console.log(`| ${phase} | ${dax} | ${tmp} | ${(dax / Math.max(tmp, 1)).toFixed(2)} |`);
+for (let r = 1; r <= rounds; r++) {
+  if (rounds > 1) console.log(`\nround ${r} of ${rounds}`);
+  console.log("| phase | daxfs branch (ms) | tmpfs (ms) | daxfs / tmpfs |");
+  console.log("|---|---:|---:|---:|");
+  for (const phase of ["untar", "overwrite", "rename", "delete", "read", "total"]) {
+    const dax = value(`${r} daxfs ${phase}`);
+    const tmp = value(`${r} tmpfs ${phase}`);
+    console.log(`| ${phase} | ${dax} | ${tmp} | ${(dax / Math.max(tmp, 1)).toFixed(2)} |`);
+  }
 }
 console.log(`commit of the branch: ${value("commit")} ms`);
