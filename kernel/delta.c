@@ -20,8 +20,12 @@
 
 #include "internal.h"
 
+/*
+ * Rate-limited: a damaged log found at run time fails every later operation that replays it, and
+ * one line per operation would flood the log.
+ */
 #define bad_entry(at, fmt, ...)						\
-	({ pr_err("log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
+	({ pr_err_ratelimited("log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
 
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino)
 {
