@@ -142,6 +142,10 @@ if [ -n "${DAXFS_GUEST_LOCK:-}" ]; then
 	exec 8>"$DAXFS_GUEST_LOCK"
 	flock 8
 fi
+# Several guests: multi-threaded TCG for certain (x86's default with -smp 2), so a guest's cmpxchg
+# is a host atomic on the shared file mapping, atomic against the other QEMU processes too.
+accel=tcg
+[ "$guests" -eq 1 ] || accel=tcg,thread=multi
 pids=()
 # timeout(1) puts each guest in a process group of its own: stop them when this script is stopped.
 stop_guests() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -150,7 +154,7 @@ trap stop_guests EXIT
 for ((g = 0; g < guests; g++)); do
 	dir=$(guest_dir "$g")
 	timeout --kill-after=5 "$timeout" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 \
+		-accel "$accel" -cpu max -smp 2 \
 		-machine pc,nvdimm=on -m "$mem,slots=2,maxmem=4G" \
 		-object "memory-backend-file,id=m1,share=on,mem-path=$pack,size=$offset" \
 		-device nvdimm,id=nv1,memdev=m1 \
