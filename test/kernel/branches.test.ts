@@ -26,6 +26,7 @@ import { mapFile } from "@daxfs/linux";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectSameWalk, guestWalk, modelWalk } from "../cross/walk.js";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
+import { PRELUDE } from "./shell-checks.js";
 import { patternBytes } from "./tree.js";
 import { walkScript } from "./walk.js";
 
@@ -115,15 +116,6 @@ function hostBranchImage(): Uint8Array {
   });
   return bytes;
 }
-
-/** Shell checks: each prints "OK name" or "BAD name: why"; the scenario ends with "DONE". */
-const PRELUDE = `
-is() { if [ "$2" = "$3" ]; then echo "OK $1"; else echo "BAD $1: got [$2] want [$3]"; fi; }
-ok() { n=$1; shift; if "$@" >/tmp/out 2>&1; then echo "OK $n"; else echo "BAD $n: $(head -c 300 /tmp/out | tr '\\n' ' ')"; fi; }
-no() { n=$1; shift; if "$@" >/tmp/out 2>&1; then echo "BAD $n: succeeded"; else echo "OK $n: $(head -c 200 /tmp/out | tr '\\n' ' ')"; fi; }
-opts() { echo "phys=$(img_phys $1),size=$(img_size $1)\${2:+,$2}"; }
-mnt() { mkdir -p $2; mount -t daxfs -o "$(opts $1 $3)" none $2; }
-`;
 
 /** SPEC 6.1 rows 1-13, the branch assertions of the public test script. */
 const ROWS = `${PRELUDE}

@@ -1,10 +1,12 @@
 // The bench's own failure detection: a kernel warning in the console, a hung guest and a failing
-// scenario must each be reported, or a broken module could pass the kernel tests.
-import { realpathSync } from "node:fs";
+// scenario must each be reported, or a broken module could pass the kernel tests; and several guests
+// on one pack (run.sh --guests) share the memory and the sync area as test/qemu/README.md says.
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, writeSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { buildImage, makeDir, makeFile } from "@daxfs/core";
 import { describe, expect, it } from "vitest";
-import { installedKernels, runGuest } from "./bench.js";
+import { installedKernels, runGuest, syncWordOffset } from "./bench.js";
 
 const kernels = installedKernels();
 const kernel = kernels.at(-1);
@@ -47,6 +49,50 @@ describe.skipIf(!kernel)("QEMU bench", () => {
       }),
     ).rejects.toThrow(/kernel reported a problem[\s\S]*WARNING: CPU: 0 PID: 1 at pretend/);
   }, 180_000);
+
+  it("boots two guests on one pack: shared memory, barriers, flags the host sees, a guest the host kills", async () => {
+    const flag = { seen: 0 };
+    const run = await runGuest({
+      kernel: kernel as string,
+      guests: 2,
+      images: [{ name: "blob", bytes: new Uint8Array(4096) }],
+      scenarios: [
+        // Guest 0 writes a byte of the image (busybox devmem maps /dev/mem); guest 1 reads it after the barrier.
+        {
+          name: "same",
+          guest: 0,
+          script: `devmem $(img_phys blob) 8 0x5A; guest_barrier; guest_flag set 64 7; echo "guest $GUEST_ID of $GUESTS"`,
+        },
+        {
+          name: "same",
+          guest: 1,
+          script: `guest_barrier; echo "read $(devmem $(img_phys blob) 8)"`,
+        },
+        { name: "doomed", guest: 1, script: "guest_flag wait 65 1; sleep 600" },
+      ],
+      timeoutSec: 120,
+      whileRunning: async (pack, _offsets, control) => {
+        const word = syncWordOffset(control, 64);
+        // The pack appears when run.sh has built it; the guests start later.
+        const value = () => {
+          const bytes = existsSync(pack) ? readFileSync(pack) : Buffer.alloc(0);
+          return bytes.length >= word + 4 ? bytes.readUInt32LE(word) : 0;
+        };
+        while (value() !== 7) await sleep(100);
+        flag.seen = 7;
+        const fd = openSync(pack, "r+");
+        writeSync(fd, new Uint8Array([1, 0, 0, 0]), 0, 4, syncWordOffset(control, 65));
+        closeSync(fd);
+        await sleep(2000);
+        control.kill(1);
+      },
+    });
+    expect(run.guests[0]?.scenarios.get("same")).toMatchObject({ exitCode: 0, lines: ["guest 0 of 2"] });
+    expect(run.guests[0]?.killed).toBe(false);
+    expect(run.guests[1]?.scenarios.get("same")?.lines).toEqual(["read 0x5A"]);
+    expect(run.guests[1]?.killed).toBe(true);
+    expect(flag.seen).toBe(7);
+  }, 600_000);
 
   it("kills a hung guest at the timeout and fails with the console tail", async () => {
     await expect(

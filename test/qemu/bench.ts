@@ -30,6 +30,8 @@ export interface GuestScenario {
   name: string;
   /** Shell (busybox ash) run with guest/daxlib.sh sourced, cwd /tmp. */
   script: string;
+  /** With `guests`: the guest (0-based) that runs it; default 0. */
+  guest?: number;
 }
 
 export interface ScenarioResult {
@@ -38,10 +40,21 @@ export interface ScenarioResult {
   lines: string[];
 }
 
-export interface GuestRun {
-  kernel: string;
+/** What one guest of a run left: its console and its scenarios' results. */
+export interface GuestOutput {
   console: string;
   scenarios: Map<string, ScenarioResult>;
+  /** Stopped by the host (`GuestControl.kill`) rather than finished. */
+  killed: boolean;
+}
+
+export interface GuestRun {
+  kernel: string;
+  /** Guest 0's console and scenarios (the only guest without `guests`). */
+  console: string;
+  scenarios: Map<string, ScenarioResult>;
+  /** Every guest's, by index (one element without `guests`). */
+  guests: GuestOutput[];
   wallMs: number;
   /** With `returnImages`: each image's bytes as the guest left them in the pack (by name). */
   images: Map<string, Uint8Array>;
@@ -113,19 +126,50 @@ export interface GuestOptions {
    * (the pack is shared memory with the guest: host writes are seen by the guest kernel).
    * It must finish by itself; its error fails the run.
    */
-  whileRunning?: (packPath: string, offsets: Map<string, number>) => Promise<void>;
+  whileRunning?: (packPath: string, offsets: Map<string, number>, control: GuestControl) => Promise<void>;
+  /**
+   * Boot this many guests at once on the one pack (run.sh --guests; test/qemu/README.md "Several
+   * guests"): each scenario runs in the guest its `guest` names.
+   */
+  guests?: number;
+}
+
+/** What `whileRunning` may do to the guests of a run. */
+export interface GuestControl {
+  /** Offset in the pack of the sync area (guest/shmsync.c), with `guests` > 1; else -1. */
+  syncOffset: number;
+  /** Kills guest `index`'s QEMU (SIGKILL); the run then does not require that guest to finish. */
+  kill(index: number): void;
+  /** Resolves when every guest's QEMU has exited. */
+  done: Promise<void>;
+}
+
+/** Byte offset of flag word `word` (64..255) of the sync area (guest/shmsync.c's layout). */
+export function syncWordOffset(control: GuestControl, word: number): number {
+  if (control.syncOffset < 0) throw new Error("the run has no sync area: pass guests > 1");
+  if (word < 64 || word > 255) throw new Error(`sync flag word ${word} is outside 64..255`);
+  return control.syncOffset + word * 64;
 }
 
 /** The images as run.sh lays them out in the pack: each at the next 2 MiB boundary. */
 function packOffsets(images: GuestImage[]): Map<string, number> {
-  const align = 2 * 1024 * 1024;
   const out = new Map<string, number>();
   let offset = 0;
   for (const image of images) {
     out.set(image.name, offset);
-    offset = Math.ceil((offset + image.bytes.length) / align) * align;
+    offset = Math.ceil((offset + image.bytes.length) / PACK_ALIGN) * PACK_ALIGN;
   }
   return out;
+}
+
+const PACK_ALIGN = 2 * 1024 * 1024;
+
+/** The sync area: the 2 MiB block after the last image (run.sh --guests). */
+function packSyncOffset(images: GuestImage[]): number {
+  const last = images[images.length - 1];
+  if (!last) return 0;
+  const offset = packOffsets(images).get(last.name) as number;
+  return Math.ceil((offset + last.bytes.length) / PACK_ALIGN) * PACK_ALIGN;
 }
 
 function imagesFromPack(pack: Uint8Array, images: GuestImage[]): Map<string, Uint8Array> {
@@ -159,6 +203,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestRun> {
 
 async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
   const work = mkdtempSync(join(tmpdir(), "daxfs-guest-"));
+  const guests = options.guests ?? 1;
   const args = [
     "--kernel",
     options.kernel,
@@ -168,43 +213,66 @@ async function runGuestOnce(options: GuestOptions): Promise<GuestRun> {
     String(options.timeoutSec ?? 300),
   ];
   if (options.hostRoot) args.push("--host-root");
+  if (guests > 1) args.push("--guests", String(guests));
   mkdirSync(join(work, "in"));
+  for (let g = 0; g < guests; g++) mkdirSync(join(work, "in", `guest-${g}`));
   for (const image of options.images) {
     const path = join(work, "in", `${image.name}.img`);
     writeFileSync(path, image.bytes);
     args.push("--image", `${image.name}=${path}`);
   }
   for (const scenario of options.scenarios) {
-    const path = join(work, "in", `${scenario.name}.sh`);
+    // One directory per guest: guests may run scenarios of the same name (the name run.sh reports).
+    const path = join(work, "in", `guest-${scenario.guest ?? 0}`, `${scenario.name}.sh`);
     writeFileSync(path, scenario.script);
-    args.push("--scenario", path);
+    args.push("--guest", String(scenario.guest ?? 0), "--scenario", path);
   }
+  const out = join(work, "out");
+  const kill = (index: number) => {
+    const pidFile = join(out, `guest-${index}.pid`);
+    if (!existsSync(pidFile)) throw new Error(`guest ${index} is not running`);
+    writeFileSync(join(out, `guest-${index}.killed`), "");
+    // SIGKILL: the guest stops at once, whatever its kernel is doing (a power cut, not a shutdown).
+    process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGKILL");
+  };
   const started = Date.now();
-  const finished = new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(runScript, args, { maxBuffer: 64 << 20 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr });
+  const finished = new Promise<{ code: number; stderr: string; stdout: string }>((resolve) => {
+    execFile(runScript, args, { maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr, stdout });
     });
   });
+  const control: GuestControl = {
+    syncOffset: guests > 1 ? packSyncOffset(options.images) : -1,
+    kill,
+    done: finished.then(() => undefined),
+  };
   const side = options.whileRunning
-    ? options.whileRunning(join(work, "out", "pack.img"), packOffsets(options.images)).then(
+    ? options.whileRunning(join(out, "pack.img"), packOffsets(options.images), control).then(
         () => null,
         (error: unknown) => error,
       )
     : Promise.resolve(null);
-  const { code, stderr } = await finished;
+  const { code, stderr, stdout } = await finished;
   const sideError = await side;
-  const read = (name: string) =>
-    existsSync(join(work, "out", name)) ? readFileSync(join(work, "out", name), "utf8") : "";
+  const read = (name: string) => (existsSync(join(out, name)) ? readFileSync(join(out, name), "utf8") : "");
+  const guestDir = (index: number) => (index === 0 ? "" : `guest-${index}/`);
   try {
     // Scenario failures also make run.sh exit 1; only its own "qemu bench:" lines are fatal.
     if (code !== 0 && (code !== 1 || /^qemu bench:/m.test(stderr))) {
       throw new Error(`QEMU bench failed on ${options.kernel} (exit ${code}):\n${stderr}`);
     }
     if (sideError) throw sideError;
+    const outputs = Array.from({ length: guests }, (_, index) => ({
+      console: read(`${guestDir(index)}console.log`),
+      scenarios: parseResults(read(`${guestDir(index)}results.txt`)),
+      killed: new RegExp(`^KILLED guest ${index} `, "m").test(stdout),
+    }));
+    const first = outputs[0] as GuestOutput;
     return {
       kernel: options.kernel,
-      console: read("console.log"),
-      scenarios: parseResults(read("results.txt")),
+      console: first.console,
+      scenarios: first.scenarios,
+      guests: outputs,
       wallMs: Date.now() - started,
       images: options.returnImages
         ? imagesFromPack(new Uint8Array(readFileSync(join(work, "out", "pack.img"))), options.images)

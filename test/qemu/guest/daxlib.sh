@@ -32,3 +32,15 @@ host_run() {
 	chroot /hostroot /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/tmp TMPDIR=/tmp /bin/sh -c 'cd "$1" && shift && exec "$@"' host_run "$DAXFS_REPO" "$@"
 }
+
+# Several guests on one pack (run.sh --guests N): GUEST_ID is this guest's
+# number, GUESTS the count, SYNC_OFF the sync area's offset in the pack
+# (guest/shmsync.c). guest_barrier waits until every guest has called it as
+# often as this one; guest_commit MNT is a barrier followed at once by
+# `mount -o remount,commit MNT`, printing "won NS" or "lost ERROR NS";
+# guest_flag set W V | get W | wait W V use the flag words (64..255), which
+# the host can also read and write in the pack file.
+shm() { shmsync "$(printf '0x%x' $((PMEM_BASE + SYNC_OFF)))" "$GUEST_ID" "$GUESTS" "$@"; }
+guest_barrier() { shm barrier; }
+guest_commit() { shm commit "$1"; }
+guest_flag() { shm "$@"; }
