@@ -1,0 +1,119 @@
+// What a crash may leave in a branch (docs/semantics.md "Crash consistency"): the tree after the
+// steps that returned, possibly with the step in flight done as well, or — when the step in flight
+// is a write — with only a prefix of that write's bytes there. Nothing else: not an older prefix
+// (a step that returned is in the log), not the write's tail without its head, not another file.
+import { seedTree } from "../cross/ops.js";
+import { diffWalks, type WalkEntry } from "../cross/walk.js";
+import { SEED_TREE_INDEX } from "./driver.js";
+import { ModelDriver } from "./model-driver.js";
+import type { Step } from "./steps.js";
+
+/** The model's tree of t1 after each prefix of `steps` (index = number of steps applied). */
+export async function prefixTrees(steps: Step[]): Promise<WalkEntry[][]> {
+  const model = new ModelDriver();
+  await model.start(seedTree(SEED_TREE_INDEX), steps);
+  const trees = [(await model.end()).walk];
+  for (const step of steps) {
+    await model.apply(step);
+    trees.push((await model.end()).walk);
+  }
+  return trees;
+}
+
+/** The longest prefix of at least `from` and at most `upTo` steps whose tree `walk` is, or null. */
+export function matchingPrefix(
+  trees: WalkEntry[][],
+  walk: WalkEntry[],
+  from: number,
+  upTo: number,
+): number | null {
+  for (let n = upTo; n >= from; n--)
+    if (!diffWalks("prefix", trees[n] as WalkEntry[], "branch", walk)) return n;
+  return null;
+}
+
+/** How a crashed branch's tree is explained: `prefix` steps done, then `torn` bytes of the next write. */
+export interface CrashExplanation {
+  prefix: number;
+  torn?: number;
+}
+
+/** The model's tree after `n` steps and the first `k` bytes of step n+1 (an fwrite). */
+export async function tornTree(steps: Step[], n: number, k: number): Promise<WalkEntry[]> {
+  const step = steps[n];
+  if (step?.kind !== "fwrite") throw new Error(`step ${n + 1} is not a descriptor write`);
+  const model = new ModelDriver();
+  const torn: Step[] = [...steps.slice(0, n), { ...step, data: step.data.subarray(0, k) }];
+  await model.start(seedTree(SEED_TREE_INDEX), torn);
+  for (const s of torn) await model.apply(s);
+  return (await model.end()).walk;
+}
+
+/** Whether slot `slot` was last opened O_APPEND before step `n`. */
+function appending(steps: Step[], n: number, slot: number): boolean {
+  for (let i = n - 1; i >= 0; i--) {
+    const s = steps[i] as Step;
+    if (s.kind === "open" && s.slot === slot) return s.flags === "append";
+  }
+  return false;
+}
+
+/**
+ * Byte counts k (0 < k < the write's length) worth trying for a torn write: the file the write
+ * changed is a regular file whose walk entry differs from the prefix's; its content read from the
+ * crashed image (`read(path)`) agrees with the data for k_max bytes at the write's offset, and its
+ * size may say k exactly (a write past the end). Only candidates: the model decides.
+ */
+function tornCandidates(
+  step: Extract<Step, { kind: "fwrite" }>,
+  append: boolean,
+  before: WalkEntry[],
+  walk: WalkEntry[],
+  read: (path: string) => Uint8Array | null,
+): number[] {
+  const old = new Map(before.map((e) => [e.path, e]));
+  const out = new Set<number>();
+  for (const entry of walk) {
+    const was = old.get(entry.path);
+    if (entry.type !== "file" || !was || (was.size === entry.size && was.sha256 === entry.sha256)) continue;
+    const content = read(entry.path);
+    if (!content) continue;
+    const offset = append ? (was.size ?? 0) : step.offset;
+    let kMax = 0;
+    while (
+      kMax < step.data.length &&
+      offset + kMax < content.length &&
+      content[offset + kMax] === step.data[kMax]
+    )
+      kMax += 1;
+    for (const k of [kMax, (entry.size ?? 0) - offset]) if (k > 0 && k < step.data.length) out.add(k);
+  }
+  return [...out];
+}
+
+/**
+ * Explains a crashed branch's tree `walk` under the crash rule, or returns null. `completed` steps
+ * returned before the crash (they are all there: `from` lets a caller that cannot know exactly how
+ * many returned, like a guest whose output was cut, accept fewer); step `completed + 1` may be
+ * there, wholly or, if it is a write, as a prefix of its bytes.
+ */
+export async function explainCrash(
+  steps: Step[],
+  trees: WalkEntry[][],
+  walk: WalkEntry[],
+  read: (path: string) => Uint8Array | null,
+  completed: number,
+  from = completed,
+): Promise<CrashExplanation | null> {
+  const upTo = Math.min(completed + 1, steps.length);
+  const prefix = matchingPrefix(trees, walk, from, upTo);
+  if (prefix !== null) return { prefix };
+  for (let n = Math.min(completed, steps.length - 1); n >= from; n--) {
+    const step = steps[n] as Step;
+    if (step.kind !== "fwrite") continue;
+    const before = trees[n] as WalkEntry[];
+    for (const k of tornCandidates(step, appending(steps, n, step.slot), before, walk, read))
+      if (!diffWalks("torn", await tornTree(steps, n, k), "branch", walk)) return { prefix: n, torn: k };
+  }
+  return null;
+}
