@@ -79,6 +79,12 @@ describe("tmpfs and the image model", () => {
         "abort",
         "sibling",
         "siblingWrite",
+        "renameNoreplace",
+        "mmapWrite",
+        "mmapRead",
+        "unmount",
+        "remount",
+        "switch",
       ].sort(),
     );
   }, 120_000);

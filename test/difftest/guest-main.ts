@@ -38,6 +38,8 @@ function run(args: string[]): string {
 class KernelChain {
   private chain: Level[] = [];
   private sibling: Level | null = null;
+  /** A commit moved main since the sibling was made (the switch step skips a stale sibling). */
+  private siblingStale = false;
   private readonly names = new BranchNames();
   readonly files = new FsFiles(() => this.top.mnt);
 
@@ -107,12 +109,33 @@ class KernelChain {
         const outcome = run(["-o", `remount,${step.kind}`, this.top.mnt]);
         this.unmountChain();
         this.chain = [this.mount("t", "main")];
+        if (outcome === "ok" && step.kind === "commit") this.siblingStale = true;
         return outcome;
       }
       case "sibling":
         if (this.sibling) spawnSync("umount", [this.sibling.mnt]);
         this.sibling = this.mount("s", "main");
+        this.siblingStale = false;
         return "ok";
+      case "unmount": {
+        this.files.closeAll();
+        const umount = spawnSync("umount", [this.top.mnt], { encoding: "utf8" });
+        if (umount.status !== 0) return `umount failed: ${umount.stderr.trim()}`;
+        this.chain.pop();
+        if (this.chain.length === 0) this.chain = [this.mount("t", "main")];
+        return "ok";
+      }
+      case "remount":
+        this.files.closeAll();
+        return run(["-o", "remount", this.top.mnt]);
+      case "switch": {
+        if (!this.sibling || this.siblingStale || this.chain.length !== 1) return "skip";
+        this.files.closeAll();
+        const top = this.top;
+        this.chain = [this.sibling];
+        this.sibling = top;
+        return "ok";
+      }
       case "siblingWrite":
         return this.sibling ? siblingWrite(this.sibling.mnt, step.data) : "skip";
       default:

@@ -15,3 +15,4 @@ export {
   readMounts,
   unescapeMountField,
 } from "./mountinfo.js";
+export { renameNoReplace } from "./rename.js";

@@ -33,6 +33,9 @@ const readFn = libc.func("long read(int fd, _Out_ uint8_t *buf, size_t count)");
 const sysconfFn = libc.func("long sysconf(int name)");
 const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, int64_t len)");
 const strerrorFn = libc.func("const char *strerror(int errnum)");
+const renameat2Fn = libc.func(
+  "int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)",
+);
 
 setStrerror((errno) => String(strerrorFn(errno)));
 
@@ -133,4 +136,12 @@ export const pageSize = Number(sysconfFn(_SC_PAGESIZE));
 /** posix_fallocate(3): returns 0 or the error number itself (it does not set errno). */
 export function posixFallocate(fd: number, offset: number, length: number): number {
   return posixFallocateFn(fd, offset, length) as number;
+}
+
+export const AT_FDCWD = -100;
+export const RENAME_NOREPLACE = 1;
+
+/** renameat2(2) (glibc 2.28 and later); paths relative to the working directory. */
+export function renameat2(from: string, to: string, flags: number): number {
+  return renameat2Fn(AT_FDCWD, from, AT_FDCWD, to, flags) as number;
 }
