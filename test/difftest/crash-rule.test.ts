@@ -81,9 +81,15 @@ describe("the crash rule", () => {
     expect(await explainCrash(steps, trees, shifted.walk, shifted.read, 2)).toBeNull();
   });
 
-  it("accepts fewer steps only when the caller cannot know how many returned (from)", async () => {
+  it("accepts fewer or more steps only when the caller says it cannot count them (bounds)", async () => {
     const trees = await prefixTrees(steps);
     const older = await crashed(steps.slice(0, 1));
-    expect(await explainCrash(steps, trees, older.walk, older.read, 2, 0)).toEqual({ prefix: 1 });
+    expect(await explainCrash(steps, trees, older.walk, older.read, 2, { from: 0 })).toEqual({ prefix: 1 });
+    // Two steps done, though one was reported: only with `last` past the step in flight.
+    const two = await crashed(steps.slice(0, 2));
+    expect(await explainCrash(steps, trees, two.walk, two.read, 0)).toBeNull();
+    expect(await explainCrash(steps, trees, two.walk, two.read, 0, { last: steps.length })).toEqual({
+      prefix: 2,
+    });
   });
 });

@@ -91,11 +91,19 @@ function tornCandidates(
   return [...out];
 }
 
+/** How many steps a crash may have left, when the caller cannot count them exactly. */
+export interface CrashBounds {
+  /** At least this many steps are there (default: `completed`). */
+  from?: number;
+  /** The last step that may have been in flight (1-based; default `completed + 1`). */
+  last?: number;
+}
+
 /**
  * Explains a crashed branch's tree `walk` under the crash rule, or returns null. `completed` steps
- * returned before the crash (they are all there: `from` lets a caller that cannot know exactly how
- * many returned, like a guest whose output was cut, accept fewer); step `completed + 1` may be
- * there, wholly or, if it is a write, as a prefix of its bytes.
+ * returned before the crash (they are all there) and step `completed + 1` may be there, wholly or,
+ * if it is a write, as a prefix of its bytes. A caller that saw the completions through a channel
+ * that can lose the last lines (a guest's serial port) widens that with `bounds`.
  */
 export async function explainCrash(
   steps: Step[],
@@ -103,12 +111,13 @@ export async function explainCrash(
   walk: WalkEntry[],
   read: (path: string) => Uint8Array | null,
   completed: number,
-  from = completed,
+  bounds: CrashBounds = {},
 ): Promise<CrashExplanation | null> {
-  const upTo = Math.min(completed + 1, steps.length);
-  const prefix = matchingPrefix(trees, walk, from, upTo);
+  const from = bounds.from ?? completed;
+  const last = Math.min(bounds.last ?? completed + 1, steps.length);
+  const prefix = matchingPrefix(trees, walk, from, last);
   if (prefix !== null) return { prefix };
-  for (let n = Math.min(completed, steps.length - 1); n >= from; n--) {
+  for (let n = last - 1; n >= from; n--) {
     const step = steps[n] as Step;
     if (step.kind !== "fwrite") continue;
     const before = trees[n] as WalkEntry[];

@@ -30,13 +30,14 @@ export interface CrashOutcome {
 }
 
 /**
- * File steps only (branch steps would change which branch the prefixes belong to), each one
- * system call, so a crash inside a step leaves that step done or not: write, pwrite and append by
- * path become open, (ftruncate,) fwrite and close on slot 2.
+ * File steps only (branch steps would change which branch the prefixes belong to; no mmapWrite,
+ * docs/semantics.md "Crash consistency"), each one system call, so the call in flight is one
+ * step: write, pwrite and append by path become open, (ftruncate,) fwrite and close on slot 2.
  */
 export function crashSteps(steps: Step[], withinPage = false): Step[] {
   const split = steps.flatMap((step): Step[] => {
-    if (BRANCH_KINDS.has(step.kind)) return [];
+    // A mapping's stores are logged at msync page by page, in no promised order: not a crash step.
+    if (BRANCH_KINDS.has(step.kind) || step.kind === "mmapWrite") return [];
     switch (step.kind) {
       case "write":
         return [

@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { planKernels } from "../cross/guest.js";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, type WalkEntry } from "../cross/walk.js";
-import { crashListing, crashSearch } from "./crash.js";
+import { crashListing, crashSearch, crashSteps } from "./crash.js";
 import { SEED_TREE_INDEX, type SequenceEnd } from "./driver.js";
 import { FuseDriver, HostDriver } from "./fs-drivers.js";
+import { type Crashed, checkCrashed, compareRecovery, crashBoot } from "./guest-crash.js";
 import { KernelDriver, type Replay } from "./kernel-driver.js";
 import { ModelDriver } from "./model-driver.js";
 import { checkSequence, runSequence, search, searchBatched } from "./run.js";
@@ -148,7 +149,7 @@ describe("regression fixtures (test/difftest/fixtures)", () => {
     }, 120_000);
 });
 
-describe("daxfs.ko (one guest boot: random sequences and every fixture)", () => {
+describe("daxfs.ko (a guest crash boot, then one boot: random sequences, every fixture, the crash recovery)", () => {
   const kernels = planKernels(["6.12"]);
   for (const { kernel, reason } of kernels.missing) {
     if (kernels.mustRun)
@@ -158,7 +159,24 @@ describe("daxfs.ko (one guest boot: random sequences and every fixture)", () => 
     else it.skip(`on Linux ${kernel} (skipped: ${reason})`, () => {});
   }
   for (const kernel of kernels.run) {
-    it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs`, async () => {
+    // Images a guest crash left, recovered by the kernel in the next test's boot (one boot less).
+    let crashed: Crashed[] = [];
+    it(`Linux ${kernel}: QEMU quit during 4 sequences (writes, log growth moves, commits): each image validates and holds a state the crash rule allows`, async () => {
+      const sequences = fc
+        .sample(sequenceArb(40), { seed: SEED + 2, numRuns: 4 })
+        .map((all) => crashSteps(all));
+      const boot = await crashBoot(kernel, 1, sequences, [], 250);
+      for (const c of boot.crashed) {
+        const outcome = await checkCrashed(c);
+        expect(outcome.problem ? `${outcome.where}: ${outcome.problem}\n${crashListing(c.steps)}` : "").toBe(
+          "",
+        );
+      }
+      crashed = boot.crashed;
+      expect(crashed).toHaveLength(4);
+    }, 900_000);
+
+    it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs and recovers the crashed images as the model does`, async () => {
       const driver = new KernelDriver(kernel);
       const random = fc.sample(sequenceArb(), { seed: SEED, numRuns: 12 });
       // Logs daxfs-fuse wrote (its top branch, left ACTIVE), for the kernel to read in the same boot.
@@ -170,7 +188,13 @@ describe("daxfs.ko (one guest boot: random sequences and every fixture)", () => 
         replays.push({ name: `fuse${i}`, image: end.image as Uint8Array, branch: end.branch });
         fuseWalks.set(`fuse${i}`, end.walk);
       }
-      await driver.prepare([...random, ...fixtures.map((f) => f.steps)], replays);
+      expect(crashed, "the guest crash test before this one left no images").toHaveLength(4);
+      const recover = crashed.map((c) => ({ name: c.where, image: c.bytes, branch: "t1" }));
+      await driver.prepare([...random, ...fixtures.map((f) => f.steps)], replays, recover);
+      for (const c of crashed)
+        expect(
+          `${c.where}: ${compareRecovery(c.bytes, driver.recovered.get(c.where)) ?? "recovered alike"}`,
+        ).toBe(`${c.where}: recovered alike`);
       for (const [name, walk] of fuseWalks) {
         const seen = driver.replayed.get(name);
         if (seen instanceof Error) throw seen;

@@ -1,0 +1,332 @@
+// Crashes of the guest (docs/testing.md "Differential testing"): a boot runs several crash
+// sequences at once (file steps on t1, each on its own image of the pack, with a sibling mounted
+// after t1 so that t1's log growth moves it; then a commit), and the host quits QEMU (kill -9, no
+// unmount) at a random moment once every sequence has started. The pack is the NVDIMM's backing
+// file, so what the guest stored is there. Afterwards, for every image: the image validates once
+// the model has recovered it (taking the coordination lock, as the next writer does); t1 is ACTIVE
+// with a tree the crash rule allows (crash-rule.ts), or committed with main the whole sequence's
+// tree; and the next boot's kernel recovers it to the same main and t1 as the model.
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { branchContext, buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
+import { BranchState } from "@daxfs/format";
+import fc from "fast-check";
+import { seedTree } from "../cross/ops.js";
+import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
+import { runGuest } from "../qemu/bench.js";
+import { crashSteps, readFrom } from "./crash.js";
+import { explainCrash, prefixTrees } from "./crash-rule.js";
+import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
+import { type Step, sequenceArb, stepsToJson } from "./steps.js";
+
+const TSCONFIG = "test/difftest/tsconfig.cli.json";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface GuestCrashOutcome {
+  /** The boot and image ("boot 2 q1"). */
+  where: string;
+  /** Steps the guest reported done before QEMU was quit. */
+  reported: number;
+  state: string;
+  problem: string | null;
+}
+
+export interface Crashed {
+  where: string;
+  steps: Step[];
+  bytes: Uint8Array;
+  reported: number;
+  /** The guest had reported the commit's start (or its end). */
+  committing: boolean;
+}
+
+/** The QEMU process whose memory backend is `pack` (ours: the path is a fresh temporary one). */
+function qemuPid(pack: string): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (args[0]?.endsWith("qemu-system-x86_64") && args.some((a) => a.includes(`mem-path=${pack},`)))
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** The guest's result lines so far (the second serial port, a file beside the pack). */
+function resultLines(pack: string): string[] {
+  try {
+    return readFileSync(join(dirname(pack), "results.txt"), "utf8").split("\n");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits until every sequence reported DIFFTEST-GO, waits `delayMs` more and kills QEMU. A guest
+ * that finished first is not killed (the state is then the committed one).
+ */
+async function quitDuring(pack: string, names: string[], delayMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = resultLines(pack);
+    if (names.every((n) => lines.includes(`DIFFTEST-GO ${n}`))) break;
+    if (lines.some((l) => l.startsWith("@@BENCH done"))) return;
+    if (Date.now() > deadline) throw new Error("guest crash: the guest never started its sequences");
+    await sleep(100);
+  }
+  await sleep(delayMs);
+  const pid = qemuPid(pack);
+  if (pid !== null) process.kill(pid, "SIGKILL");
+}
+
+/** Boots once with `sequences` (and images of earlier crashes to recover), quits QEMU mid-way. */
+export async function crashBoot(
+  kernel: string,
+  boot: number,
+  sequences: Step[][],
+  recover: { name: string; bytes: Uint8Array }[],
+  delayMs: number,
+): Promise<{ crashed: Crashed[]; recovered: Map<string, Record<string, unknown>> }> {
+  const seed = buildImage(seedTree(SEED_TREE_INDEX), { branching: true, deltaSize: DELTA_SIZE });
+  const fresh = sequences.map((steps, i) => ({ name: `q${i}`, bytes: seed, steps }));
+  const images = [...recover, ...fresh.map(({ name, bytes }) => ({ name, bytes }))];
+  const where = (name: string) => `${name}=$(img_phys ${name}):$(img_size ${name})`;
+  const node = `host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest-main.ts`;
+  const batch = (entries: object[]) => `<<'DIFFTEST_BATCH'\n${JSON.stringify(entries)}\nDIFFTEST_BATCH\n`;
+  const script = [
+    ...recover.map(
+      (r) =>
+        `cat > "$SCRATCH/${r.name}.json" ${batch([{ name: r.name, recover: true }])}${node} "$SCRATCH/${r.name}.json" ${where(r.name)}`,
+    ),
+    ...fresh.map(
+      (f) => `cat > "$SCRATCH/${f.name}.json" ${batch([{ name: f.name, crash: stepsToJson(f.steps) }])}`,
+    ),
+    // All at once: one quit catches each sequence at another point (guest-main.ts crashRun).
+    ...fresh.map((f) => `${node} "$SCRATCH/${f.name}.json" ${where(f.name)} &`),
+    `while [ "$(ls "$SCRATCH" | grep -c '^ready-')" -lt ${fresh.length} ]; do sleep 0.1; done`,
+    `touch "$SCRATCH/start"`,
+    "wait",
+  ].join("\n");
+  let pack = "";
+  let offsets = new Map<string, number>();
+  try {
+    await runGuest({
+      kernel,
+      images,
+      scenarios: [{ name: "crash", script }],
+      hostRoot: true,
+      keep: true,
+      timeoutSec: 900,
+      whileRunning: async (path, at) => {
+        pack = path;
+        offsets = at;
+        await quitDuring(
+          path,
+          fresh.map((f) => f.name),
+          delayMs,
+          900_000,
+        );
+      },
+    });
+  } catch (error) {
+    // Expected: the guest did not finish. Anything but a stop before the end is a real failure.
+    const text = error instanceof Error ? error.message : String(error);
+    if (!pack || !/timed out|stopped before finishing/.test(text) || /kernel reported a problem/.test(text)) {
+      if (pack) rmSync(dirname(dirname(pack)), { recursive: true, force: true });
+      throw error;
+    }
+  }
+  try {
+    const all = new Uint8Array(readFileSync(pack));
+    const slice = (name: string, size: number) => {
+      const at = offsets.get(name) as number;
+      return all.slice(at, at + size);
+    };
+    const lines = resultLines(pack);
+    const recovered = new Map<string, Record<string, unknown>>();
+    for (const line of lines) {
+      if (!line.startsWith("DIFFTEST {")) continue;
+      const parsed = JSON.parse(line.slice("DIFFTEST ".length)) as Record<string, unknown>;
+      recovered.set(String(parsed.name), parsed);
+    }
+    const crashed = fresh.map(({ name, steps }) => {
+      const done = lines.filter((l) => l.startsWith(`DIFFTEST-DONE ${name} `));
+      return {
+        where: `boot ${boot} ${name}`,
+        steps,
+        bytes: slice(name, seed.length),
+        reported: done.length,
+        committing: lines.includes(`DIFFTEST-COMMIT ${name}`),
+      };
+    });
+    return { crashed, recovered };
+  } finally {
+    rmSync(dirname(dirname(pack)), { recursive: true, force: true });
+  }
+}
+
+/** The model's recovery of a crashed image: the coordination lock taken once, as the next writer does. */
+function modelRecover(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  branchContext(new MemoryImage(copy, true)).lock.withLock(() => undefined);
+  return copy;
+}
+
+/** The checks of one crashed image on the host (the kernel's recovery is compared later). */
+export async function checkCrashed(c: Crashed): Promise<GuestCrashOutcome> {
+  const outcome = (state: string, problem: string | null) => ({
+    where: c.where,
+    reported: c.reported,
+    state,
+    problem,
+  });
+  const bytes = modelRecover(c.bytes);
+  const problems = validate(new MemoryImage(bytes, false)).problems;
+  if (problems.length > 0)
+    return outcome("?", `the image does not validate: ${JSON.stringify(problems.slice(0, 3))}`);
+  const trees = await prefixTrees(c.steps);
+  const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
+  if (t1 && t1.state === BranchState.ACTIVE) {
+    const walk = modelWalk(bytes, "t1");
+    // The serial port can lose the last lines: any later step may have been in flight.
+    const explained = await explainCrash(c.steps, trees, walk, readFrom(bytes, "t1"), c.reported, {
+      last: c.steps.length,
+    });
+    if (explained)
+      return outcome(
+        `t1 at prefix ${explained.prefix}${explained.torn ? ` + ${explained.torn} bytes of the next write` : ""}`,
+        null,
+      );
+    return outcome(
+      "t1",
+      `t1's tree is no state the crash rule allows (reported ${c.reported}):\n${diffWalks("after the reported steps", trees[c.reported] as WalkEntry[], "t1", walk)}`,
+    );
+  }
+  const diff = diffWalks(
+    "after every step",
+    trees[c.steps.length] as WalkEntry[],
+    "main",
+    modelWalk(bytes, "main"),
+  );
+  return outcome("committed", diff ? `t1 is gone but main is not the whole sequence's tree:\n${diff}` : null);
+}
+
+/** The kernel's recovery (the next boot's walk of main and t1) against the model's. */
+export function compareRecovery(
+  bytes: Uint8Array,
+  kernel: Record<string, unknown> | undefined,
+): string | null {
+  if (!kernel) return "the next boot printed nothing for this image";
+  if (kernel.error) return `the next boot: ${String(kernel.error)}`;
+  const model = modelRecover(bytes);
+  const mainDiff = diffWalks(
+    "the model's main",
+    modelWalk(model, "main"),
+    "the kernel's main",
+    kernel.mainWalk as WalkEntry[],
+  );
+  if (mainDiff) return `after recovery, main differs:\n${mainDiff}`;
+  const t1 = DaxfsImage.open(new MemoryImage(model, false)).findBranch("t1");
+  const modelT1 = t1?.state === BranchState.ACTIVE;
+  const kernelT1 = typeof kernel.t1 !== "string";
+  if (modelT1 !== kernelT1)
+    return `after recovery, t1 is ${modelT1 ? "ACTIVE" : "gone"} for the model but the kernel's mount gave ${kernelT1 ? "a tree" : String(kernel.t1)}`;
+  if (!modelT1) return null;
+  const t1Diff = diffWalks(
+    "the model's t1",
+    modelWalk(model, "t1"),
+    "the kernel's t1",
+    kernel.t1 as WalkEntry[],
+  );
+  return t1Diff ? `after recovery, t1 differs:\n${t1Diff}` : null;
+}
+
+export interface GuestCrashSearch {
+  kernel: string;
+  seed: number;
+  /** Boots that quit QEMU mid-way (one more boot recovers the last one's images). */
+  boots: number;
+  /** Sequences per boot, run at once. */
+  perBoot: number;
+  maxLength?: number;
+  /** The quit comes 0..maxDelayMs (default 600) after every sequence started. */
+  maxDelayMs?: number;
+  onProgress?: (outcome: GuestCrashOutcome) => void;
+}
+
+/** `boots` guest crashes of `perBoot` sequences each; the first violation ends the search. */
+export async function guestCrashSearch(options: GuestCrashSearch): Promise<{
+  outcomes: GuestCrashOutcome[];
+  failure: { outcome: GuestCrashOutcome; steps: Step[] } | null;
+}> {
+  const count = options.boots * options.perBoot;
+  const sequences = fc
+    .sample(sequenceArb(options.maxLength), { seed: options.seed, numRuns: count })
+    .map((all) => crashSteps(all));
+  const delays = fc.sample(fc.integer({ min: 0, max: options.maxDelayMs ?? 600 }), {
+    seed: options.seed + 1,
+    numRuns: options.boots,
+  });
+  const outcomes: GuestCrashOutcome[] = [];
+  let pending: Crashed[] = [];
+  const recoverPending = (recovered: Map<string, Record<string, unknown>>) => {
+    for (const [i, c] of pending.entries()) {
+      const problem = compareRecovery(c.bytes, recovered.get(`r${i}`));
+      const outcome = outcomes.find((o) => o.where === c.where) as GuestCrashOutcome;
+      if (problem)
+        return {
+          outcome: { ...outcome, problem: `kernel and model recover differently: ${problem}` },
+          steps: c.steps,
+        };
+      outcome.state += "; the kernel recovered it alike";
+    }
+    return null;
+  };
+  for (let boot = 0; boot <= options.boots; boot++) {
+    const last = boot === options.boots;
+    const batch = last ? [] : sequences.slice(boot * options.perBoot, (boot + 1) * options.perBoot);
+    const recover = pending.map((c, i) => ({ name: `r${i}`, bytes: c.bytes }));
+    const { crashed, recovered } = last
+      ? await recoverBoot(options.kernel, recover)
+      : await crashBoot(options.kernel, boot + 1, batch, recover, delays[boot] as number);
+    const failed = recoverPending(recovered);
+    if (failed) return { outcomes, failure: failed };
+    for (const c of crashed) {
+      const outcome = await checkCrashed(c);
+      outcomes.push(outcome);
+      options.onProgress?.(outcome);
+      if (outcome.problem) return { outcomes, failure: { outcome, steps: c.steps } };
+    }
+    pending = crashed;
+  }
+  return { outcomes, failure: null };
+}
+
+/** The last boot: only the recovery of the previous boot's images, run to the end. */
+async function recoverBoot(
+  kernel: string,
+  recover: { name: string; bytes: Uint8Array }[],
+): Promise<{ crashed: Crashed[]; recovered: Map<string, Record<string, unknown>> }> {
+  if (recover.length === 0) return { crashed: [], recovered: new Map() };
+  const node = `host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest-main.ts`;
+  const batch = JSON.stringify(recover.map((r) => ({ name: r.name, recover: true })));
+  const where = recover.map((r) => `${r.name}=$(img_phys ${r.name}):$(img_size ${r.name})`).join(" ");
+  const script = `cat > "$SCRATCH/recover.json" <<'DIFFTEST_BATCH'\n${batch}\nDIFFTEST_BATCH\n${node} "$SCRATCH/recover.json" ${where}\n`;
+  const run = await runGuest({
+    kernel,
+    images: recover,
+    scenarios: [{ name: "recover", script }],
+    hostRoot: true,
+    timeoutSec: 600,
+  });
+  const recovered = new Map<string, Record<string, unknown>>();
+  for (const line of run.scenarios.get("recover")?.lines ?? []) {
+    if (!line.startsWith("DIFFTEST {")) continue;
+    const parsed = JSON.parse(line.slice("DIFFTEST ".length)) as Record<string, unknown>;
+    recovered.set(String(parsed.name), parsed);
+  }
+  return { crashed: [], recovered };
+}
