@@ -1,10 +1,12 @@
 // pnpm difftest: the differential test as a command (docs/testing.md "Differential testing").
 //
 //   pnpm difftest [--impl kernel,fuse,model] [--runs N] [--seed S] [--kernel 6.1|6.12]
-//                 [--max-length L] [--batch B] [--crash [--within-page]]
+//                 [--max-length L] [--batch B] [--crash [--within-page]] [--mixed]
 //
 // --crash with --impl fuse kills daxfs-fuse (--runs crashes); with --impl kernel it quits QEMU
 // (--runs boots of --batch sequences each, default 4, plus one boot that recovers the last).
+// --mixed (--impl kernel,fuse): --runs sequences, each a round of four levels of one chain written
+// alternately by daxfs.ko in the guest and daxfs-fuse on the host, --batch rounds (default 5) per boot.
 //
 // tmpfs (a host directory) is always the reference. Prints progress and the seed; on a divergence
 // the minimal sequence (shrunk), every implementation's outcome per step, and the fixture it saved
@@ -13,13 +15,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import fc from "fast-check";
 import { crashListing, crashSearch } from "./crash.js";
 import type { Driver } from "./driver.js";
 import { FuseDriver, HostDriver } from "./fs-drivers.js";
 import { guestCrashSearch } from "./guest-crash.js";
 import { KernelDriver } from "./kernel-driver.js";
+import { mixedListing, roundLevels, runMixed } from "./mixed.js";
 import { ModelDriver, type PlantedBug } from "./model-driver.js";
 import { fixtureJson, type SearchResult, search, searchBatched } from "./run.js";
+import { sequenceArb } from "./steps.js";
 
 const IMPLS = ["kernel", "fuse", "model"] as const;
 const FIXTURES = resolve(import.meta.dirname, "fixtures");
@@ -47,6 +52,7 @@ async function main(): Promise<number> {
       batch: { type: "string" },
       crash: { type: "boolean", default: false },
       "within-page": { type: "boolean", default: false },
+      mixed: { type: "boolean", default: false },
     },
   });
   const impls = (values.impl ?? "").split(",").filter(Boolean);
@@ -60,6 +66,10 @@ async function main(): Promise<number> {
   const batchSize = integer("batch", values.batch, 20);
   const planted = (process.env.DAXFS_DIFFTEST_PLANT as PlantedBug | undefined) ?? null;
 
+  if (values.mixed) {
+    if (!impls.includes("kernel") || !impls.includes("fuse")) usage("--mixed needs --impl kernel,fuse");
+    return mixed(values.kernel as string, runs, integer("batch", values.batch, 5), seed, maxLength);
+  }
   if (values.crash) {
     if (impls.includes("model")) usage("--crash: --impl fuse (kill -9 of daxfs-fuse) or kernel (QEMU quit)");
     let code = 0;
@@ -153,6 +163,35 @@ async function crash(runs: number, seed: number, maxLength: number, withinPage: 
       `${crashListing(failure.steps)}\n${failure.outcome.problem}\n`,
   );
   return 1;
+}
+
+async function mixed(
+  kernel: string,
+  runs: number,
+  perBoot: number,
+  seed: number,
+  maxLength: number,
+): Promise<number> {
+  process.stdout.write(
+    `difftest --mixed: ${runs} sequences as chains written alternately by daxfs.ko (Linux ${kernel}) and daxfs-fuse, ${perBoot} per boot; seed ${seed}\n`,
+  );
+  const sequences = fc.sample(sequenceArb(maxLength), { seed, numRuns: runs });
+  const started = Date.now();
+  for (let at = 0; at < sequences.length; at += perBoot) {
+    const levels = sequences.slice(at, at + perBoot).flatMap((steps) => roundLevels(steps));
+    const problem = await runMixed(kernel, levels);
+    if (problem) {
+      process.stdout.write(
+        `difftest --mixed: DIVERGENCE (seed ${seed}) in sequences ${at + 1}-${at + perBoot}:\n${mixedListing(levels)}\n${problem}\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(
+      `  ${Math.min(at + perBoot, runs)}/${runs} sequences, ${Math.round((Date.now() - started) / 1000)} s\n`,
+    );
+  }
+  process.stdout.write(`difftest --mixed: no divergence in ${runs} sequences (seed ${seed})\n`);
+  return 0;
 }
 
 async function guestCrash(

@@ -2,9 +2,11 @@
 // steps that returned, possibly with the step in flight done as well, or — when the step in flight
 // is a write — with only a prefix of that write's bytes there. Nothing else: not an older prefix
 // (a step that returned is in the log), not the write's tail without its head, not another file.
+
+import { buildImage } from "@daxfs/core";
 import { seedTree } from "../cross/ops.js";
-import { diffWalks, type WalkEntry } from "../cross/walk.js";
-import { SEED_TREE_INDEX } from "./driver.js";
+import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
+import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
 import { ModelDriver } from "./model-driver.js";
 import type { Step } from "./steps.js";
 
@@ -18,6 +20,14 @@ export async function prefixTrees(steps: Step[]): Promise<WalkEntry[][]> {
     trees.push((await model.end()).walk);
   }
   return trees;
+}
+
+/**
+ * Main's tree before any step: what main must still be while t1 is ACTIVE (a commit that did not
+ * finish is undone whole by recovery; none of its entries may stay in main's log).
+ */
+export function untouchedMain(): WalkEntry[] {
+  return modelWalk(buildImage(seedTree(SEED_TREE_INDEX), { branching: true, deltaSize: DELTA_SIZE }), "main");
 }
 
 /** The longest prefix of at least `from` and at most `upTo` steps whose tree `walk` is, or null. */

@@ -16,7 +16,7 @@ import { FuseHarness, isMounted } from "@daxfs/fuse-ref/testing";
 import fc from "fast-check";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
-import { explainCrash, prefixTrees } from "./crash-rule.js";
+import { explainCrash, prefixTrees, untouchedMain } from "./crash-rule.js";
 import { DELTA_SIZE, FsFiles, SEED_TREE_INDEX } from "./driver.js";
 import { BRANCH_KINDS, describeStep, type Step, sequenceArb } from "./steps.js";
 
@@ -109,6 +109,13 @@ export async function crashOnce(
   const trees = await prefixTrees(steps);
   const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
   if (t1 && t1.state === BranchState.ACTIVE) {
+    const mainDiff = diffWalks("main before the commit", untouchedMain(), "main", modelWalk(bytes, "main"));
+    if (mainDiff)
+      return {
+        completed,
+        state: "t1",
+        problem: `t1 is still ACTIVE but main changed (a commit half there):\n${mainDiff}`,
+      };
     const walk = modelWalk(bytes, "t1");
     const explained = await explainCrash(steps, trees, walk, readFrom(bytes, "t1"), completed);
     if (explained)

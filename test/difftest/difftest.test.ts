@@ -14,6 +14,7 @@ import { SEED_TREE_INDEX, type SequenceEnd } from "./driver.js";
 import { FuseDriver, HostDriver } from "./fs-drivers.js";
 import { type Crashed, checkCrashed, compareRecovery, crashBoot } from "./guest-crash.js";
 import { KernelDriver, type Replay } from "./kernel-driver.js";
+import { mixedListing, roundLevels, runMixed } from "./mixed.js";
 import { ModelDriver } from "./model-driver.js";
 import { checkSequence, runSequence, search, searchBatched } from "./run.js";
 import { type Step, sequenceArb, stepsFromJson } from "./steps.js";
@@ -168,12 +169,23 @@ describe("daxfs.ko (a guest crash boot, then one boot: random sequences, every f
       const boot = await crashBoot(kernel, 1, sequences, [], 250);
       for (const c of boot.crashed) {
         const outcome = await checkCrashed(c);
+        console.info(
+          `${outcome.where}: ${outcome.reported} of ${c.steps.length} steps reported, ${outcome.state}`,
+        );
         expect(outcome.problem ? `${outcome.where}: ${outcome.problem}\n${crashListing(c.steps)}` : "").toBe(
           "",
         );
       }
       crashed = boot.crashed;
       expect(crashed).toHaveLength(4);
+    }, 900_000);
+
+    it(`Linux ${kernel}: one chain written alternately by daxfs.ko (guest) and daxfs-fuse (host) on the shared pack, 3 rounds of 4 levels: outcomes, trees and main agree with tmpfs and the model`, async () => {
+      const levels = fc
+        .sample(sequenceArb(24), { seed: SEED + 3, numRuns: 3 })
+        .flatMap((s) => roundLevels(s));
+      const problem = await runMixed(kernel, levels);
+      expect(problem ? `${problem}\n${mixedListing(levels)}` : "").toBe("");
     }, 900_000);
 
     it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs and recovers the crashed images as the model does`, async () => {

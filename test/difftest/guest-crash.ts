@@ -15,7 +15,7 @@ import { seedTree } from "../cross/ops.js";
 import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
 import { runGuest } from "../qemu/bench.js";
 import { crashSteps, readFrom } from "./crash.js";
-import { explainCrash, prefixTrees } from "./crash-rule.js";
+import { explainCrash, prefixTrees, untouchedMain } from "./crash-rule.js";
 import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
 import { type Step, sequenceArb, stepsToJson } from "./steps.js";
 
@@ -190,6 +190,9 @@ export async function checkCrashed(c: Crashed): Promise<GuestCrashOutcome> {
   const trees = await prefixTrees(c.steps);
   const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
   if (t1 && t1.state === BranchState.ACTIVE) {
+    const mainDiff = diffWalks("main before the commit", untouchedMain(), "main", modelWalk(bytes, "main"));
+    if (mainDiff)
+      return outcome("t1", `t1 is still ACTIVE but main changed (a commit half there):\n${mainDiff}`);
     const walk = modelWalk(bytes, "t1");
     // The serial port can lose the last lines: any later step may have been in flight.
     const explained = await explainCrash(c.steps, trees, walk, readFrom(bytes, "t1"), c.reported, {
