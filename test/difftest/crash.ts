@@ -18,6 +18,7 @@ import { seedTree } from "../cross/ops.js";
 import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
 import { explainCrash, prefixTrees, untouchedMain } from "./crash-rule.js";
 import { DELTA_SIZE, FsFiles, SEED_TREE_INDEX } from "./driver.js";
+import { applyOnFuse } from "./fs-drivers.js";
 import { BRANCH_KINDS, describeStep, type Step, sequenceArb } from "./steps.js";
 
 export interface CrashOutcome {
@@ -81,7 +82,7 @@ export async function crashOnce(
   const files = new FsFiles(() => mount.mountpoint);
   let completed = 0;
   for (const step of steps) {
-    const outcome = files.apply(step);
+    const outcome = applyOnFuse(files, step);
     if (outcome === "ENOTCONN" || outcome === "ECONNABORTED") break;
     completed += 1;
   }

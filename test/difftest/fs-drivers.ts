@@ -120,6 +120,18 @@ export class HostDriver implements Driver {
   }
 }
 
+/**
+ * A file step on a daxfs-fuse mount. A RENAME_NOREPLACE the host kernel answered EINVAL (libfuse 2
+ * has no rename flags, docs/fuse.md) is done as `mv -n` does it, a plain rename (the VFS answered
+ * EEXIST already for an existing target); `onFallback` counts those.
+ */
+export function applyOnFuse(files: FsFiles, step: Step, onFallback: () => void = () => {}): string {
+  const outcome = files.apply(step);
+  if (step.kind !== "renameNoreplace" || outcome !== "EINVAL") return outcome;
+  onFallback();
+  return files.apply({ kind: "rename", from: step.from, to: step.to });
+}
+
 /** kill -9 of a daxfs-fuse process, then its dead mount detached (what a crash leaves behind). */
 export async function killMount(mount: RunningMount): Promise<void> {
   const exited = new Promise<void>((resolve) => {
@@ -179,13 +191,10 @@ export class FuseDriver implements Driver {
   noReplaceFallbacks = 0;
 
   async apply(step: Step): Promise<string> {
-    if (step.kind === "renameNoreplace") {
-      const outcome = this.files.apply(step);
-      if (outcome !== "EINVAL") return outcome;
-      this.noReplaceFallbacks += 1;
-      return this.files.apply({ kind: "rename", from: step.from, to: step.to });
-    }
-    if (!BRANCH_KINDS.has(step.kind)) return this.files.apply(step);
+    if (!BRANCH_KINDS.has(step.kind))
+      return applyOnFuse(this.files, step, () => {
+        this.noReplaceFallbacks += 1;
+      });
     switch (step.kind) {
       case "child":
         if (this.chain.length >= MAX_DEPTH) return "skip";

@@ -18,7 +18,7 @@ import { seedTree } from "../cross/ops.js";
 import { diffWalks, fsWalk, hostComparable, modelWalk, type WalkEntry } from "../cross/walk.js";
 import { runGuest } from "../qemu/bench.js";
 import { DELTA_SIZE, type Driver, FsFiles, SEED_TREE_INDEX } from "./driver.js";
-import { HostDriver, killMount } from "./fs-drivers.js";
+import { applyOnFuse, HostDriver, killMount } from "./fs-drivers.js";
 import { ModelDriver } from "./model-driver.js";
 import { BRANCH_KINDS, describeStep, type Step, stepsToJson } from "./steps.js";
 
@@ -98,7 +98,7 @@ async function hostLevels(
       }
       const mount = await harness.mount(pack, ["--branch", `t${i + 1}`, "--parent", `t${i}`]);
       const files = new FsFiles(() => mount.mountpoint);
-      got.outcomes[i] = steps.map((step) => files.apply(step));
+      got.outcomes[i] = steps.map((step) => applyOnFuse(files, step));
       files.closeAll();
       if (i % MIXED_ROUND === MIXED_ROUND - 1) {
         got.tops.push(fsWalk(mount.mountpoint));
