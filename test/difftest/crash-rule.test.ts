@@ -4,8 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { seedTree } from "../cross/ops.js";
 import { modelWalk } from "../cross/walk.js";
-import { readFrom } from "./crash.js";
-import { explainCrash, prefixTrees } from "./crash-rule.js";
+import { explainCrash, prefixTrees, readFrom } from "./crash-rule.js";
 import { SEED_TREE_INDEX } from "./driver.js";
 import { ModelDriver } from "./model-driver.js";
 import type { Step } from "./steps.js";

@@ -3,7 +3,8 @@
 // is a write — with only a prefix of that write's bytes there. Nothing else: not an older prefix
 // (a step that returned is in the log), not the write's tail without its head, not another file.
 
-import { buildImage } from "@daxfs/core";
+import { branchContext, buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
+import { BranchState } from "@daxfs/format";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
 import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
@@ -135,4 +136,70 @@ export async function explainCrash(
       if (!diffWalks("torn", await tornTree(steps, n, k), "branch", walk)) return { prefix: n, torn: k };
   }
   return null;
+}
+
+/** Reads a file of `branch` in an image by walk path ("./d/a"), or null when it is not a file there. */
+export function readFrom(bytes: Uint8Array, branch: string): (path: string) => Uint8Array | null {
+  const view = DaxfsImage.open(new MemoryImage(bytes, false)).view(branch);
+  return (path) => {
+    try {
+      const ino = view.resolve(path.slice(1));
+      return view.read(ino, 0, view.stat(ino).size);
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** What the next writer does to a crashed image: take the coordination lock (recovering a merge). */
+export function recoverAsNextWriter(crashed: Uint8Array): Uint8Array {
+  const bytes = crashed.slice();
+  branchContext(new MemoryImage(bytes, true)).lock.withLock(() => undefined);
+  return bytes;
+}
+
+/**
+ * The verdict on a crash of `steps` on t1 followed by its commit, from the image the crash left
+ * (`crashed`, recovered here as the next writer would): the image validates; t1 is ACTIVE, main is
+ * untouched (a commit is all or nothing) and t1's tree is one the crash rule allows, or t1 was
+ * committed and main is the tree after every step.
+ */
+export async function judgeCrash(
+  crashed: Uint8Array,
+  steps: Step[],
+  completed: number,
+  bounds: CrashBounds = {},
+): Promise<{ state: string; problem: string | null }> {
+  const bytes = recoverAsNextWriter(crashed);
+  const problems = validate(new MemoryImage(bytes, false)).problems;
+  if (problems.length > 0)
+    return { state: "?", problem: `the image does not validate: ${JSON.stringify(problems.slice(0, 3))}` };
+  const trees = await prefixTrees(steps);
+  const main = modelWalk(bytes, "main");
+  const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
+  if (t1?.state !== BranchState.ACTIVE) {
+    const diff = diffWalks("after every step", trees[steps.length] as WalkEntry[], "main", main);
+    return {
+      state: "committed",
+      problem: diff ? `t1 is gone but main is not the whole sequence's tree:\n${diff}` : null,
+    };
+  }
+  const mainDiff = diffWalks("main before the commit", untouchedMain(), "main", main);
+  if (mainDiff)
+    return {
+      state: "t1",
+      problem: `t1 is still ACTIVE but main changed (a commit half there):\n${mainDiff}`,
+    };
+  const walk = modelWalk(bytes, "t1");
+  const explained = await explainCrash(steps, trees, walk, readFrom(bytes, "t1"), completed, bounds);
+  if (explained)
+    return {
+      state: `t1 at prefix ${explained.prefix}${explained.torn ? ` + ${explained.torn} bytes of the next write` : ""}`,
+      problem: null,
+    };
+  const near = trees[Math.min(completed, steps.length)] as WalkEntry[];
+  return {
+    state: "t1",
+    problem: `t1's tree is no state the crash rule allows (${completed} steps returned):\n${diffWalks("after them", near, "t1", walk)}`,
+  };
 }

@@ -9,14 +9,12 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { branchContext, buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
-import { BranchState } from "@daxfs/format";
+import { buildImage } from "@daxfs/core";
 import { controlRequest, controlSocketPath } from "@daxfs/fuse-ref";
 import { FuseHarness, isMounted } from "@daxfs/fuse-ref/testing";
 import fc from "fast-check";
 import { seedTree } from "../cross/ops.js";
-import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
-import { explainCrash, prefixTrees, untouchedMain } from "./crash-rule.js";
+import { judgeCrash } from "./crash-rule.js";
 import { DELTA_SIZE, FsFiles, SEED_TREE_INDEX } from "./driver.js";
 import { applyOnFuse } from "./fs-drivers.js";
 import { BRANCH_KINDS, describeStep, type Step, sequenceArb } from "./steps.js";
@@ -96,63 +94,7 @@ export async function crashOnce(
   await mount.stop();
   if (isMounted(mount.mountpoint)) spawnSync("fusermount", ["-uz", mount.mountpoint]);
 
-  const bytes = new Uint8Array(readFileSync(image));
-  const source = new MemoryImage(bytes, true);
-  // What the next writer does: take the coordination lock, which recovers an interrupted merge.
-  branchContext(source).lock.withLock(() => undefined);
-  const problems = validate(new MemoryImage(bytes, false)).problems;
-  if (problems.length > 0)
-    return {
-      completed,
-      state: "?",
-      problem: `the image does not validate: ${JSON.stringify(problems.slice(0, 3))}`,
-    };
-  const trees = await prefixTrees(steps);
-  const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
-  if (t1 && t1.state === BranchState.ACTIVE) {
-    const mainDiff = diffWalks("main before the commit", untouchedMain(), "main", modelWalk(bytes, "main"));
-    if (mainDiff)
-      return {
-        completed,
-        state: "t1",
-        problem: `t1 is still ACTIVE but main changed (a commit half there):\n${mainDiff}`,
-      };
-    const walk = modelWalk(bytes, "t1");
-    const explained = await explainCrash(steps, trees, walk, readFrom(bytes, "t1"), completed);
-    if (explained)
-      return {
-        completed,
-        state: `t1 at prefix ${explained.prefix}${explained.torn ? ` + ${explained.torn} bytes of the next write` : ""}`,
-        problem: null,
-      };
-    return {
-      completed,
-      state: "t1",
-      problem: `t1's tree is no state the crash rule allows (completed ${completed}):\n${diffWalks("after the completed steps", trees[completed] as WalkEntry[], "t1", walk)}`,
-    };
-  }
-  const main = modelWalk(bytes, "main");
-  const diff = diffWalks("after every step", trees[steps.length] as WalkEntry[], "main", main);
-  if (completed < steps.length || diff)
-    return {
-      completed,
-      state: "committed",
-      problem: `t1 is gone but main is not the whole sequence's tree:\n${diff}`,
-    };
-  return { completed, state: "committed", problem: null };
-}
-
-/** Reads a file of `branch` in an image by walk path ("./d/a"), or null when it is not a file there. */
-export function readFrom(bytes: Uint8Array, branch: string): (path: string) => Uint8Array | null {
-  const view = DaxfsImage.open(new MemoryImage(bytes, false)).view(branch);
-  return (path) => {
-    try {
-      const ino = view.resolve(path.slice(1));
-      return view.read(ino, 0, view.stat(ino).size);
-    } catch {
-      return null;
-    }
-  };
+  return { completed, ...(await judgeCrash(new Uint8Array(readFileSync(image)), steps, completed)) };
 }
 
 export function crashListing(steps: Step[]): string {

@@ -8,14 +8,14 @@
 // tree; and the next boot's kernel recovers it to the same main and t1 as the model.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { branchContext, buildImage, DaxfsImage, MemoryImage, validate } from "@daxfs/core";
+import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
 import fc from "fast-check";
 import { seedTree } from "../cross/ops.js";
 import { diffWalks, modelWalk, type WalkEntry } from "../cross/walk.js";
 import { runGuest } from "../qemu/bench.js";
-import { crashSteps, readFrom } from "./crash.js";
-import { explainCrash, prefixTrees, untouchedMain } from "./crash-rule.js";
+import { crashSteps } from "./crash.js";
+import { judgeCrash, recoverAsNextWriter } from "./crash-rule.js";
 import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
 import { type Step, sequenceArb, stepsToJson } from "./steps.js";
 
@@ -168,53 +168,11 @@ export async function crashBoot(
   }
 }
 
-/** The model's recovery of a crashed image: the coordination lock taken once, as the next writer does. */
-function modelRecover(bytes: Uint8Array): Uint8Array {
-  const copy = bytes.slice();
-  branchContext(new MemoryImage(copy, true)).lock.withLock(() => undefined);
-  return copy;
-}
-
 /** The checks of one crashed image on the host (the kernel's recovery is compared later). */
 export async function checkCrashed(c: Crashed): Promise<GuestCrashOutcome> {
-  const outcome = (state: string, problem: string | null) => ({
-    where: c.where,
-    reported: c.reported,
-    state,
-    problem,
-  });
-  const bytes = modelRecover(c.bytes);
-  const problems = validate(new MemoryImage(bytes, false)).problems;
-  if (problems.length > 0)
-    return outcome("?", `the image does not validate: ${JSON.stringify(problems.slice(0, 3))}`);
-  const trees = await prefixTrees(c.steps);
-  const t1 = DaxfsImage.open(new MemoryImage(bytes, false)).findBranch("t1");
-  if (t1 && t1.state === BranchState.ACTIVE) {
-    const mainDiff = diffWalks("main before the commit", untouchedMain(), "main", modelWalk(bytes, "main"));
-    if (mainDiff)
-      return outcome("t1", `t1 is still ACTIVE but main changed (a commit half there):\n${mainDiff}`);
-    const walk = modelWalk(bytes, "t1");
-    // The serial port can lose the last lines: any later step may have been in flight.
-    const explained = await explainCrash(c.steps, trees, walk, readFrom(bytes, "t1"), c.reported, {
-      last: c.steps.length,
-    });
-    if (explained)
-      return outcome(
-        `t1 at prefix ${explained.prefix}${explained.torn ? ` + ${explained.torn} bytes of the next write` : ""}`,
-        null,
-      );
-    return outcome(
-      "t1",
-      `t1's tree is no state the crash rule allows (reported ${c.reported}):\n${diffWalks("after the reported steps", trees[c.reported] as WalkEntry[], "t1", walk)}`,
-    );
-  }
-  const diff = diffWalks(
-    "after every step",
-    trees[c.steps.length] as WalkEntry[],
-    "main",
-    modelWalk(bytes, "main"),
-  );
-  return outcome("committed", diff ? `t1 is gone but main is not the whole sequence's tree:\n${diff}` : null);
+  // The serial port can lose the last lines: any later step may have been in flight.
+  const verdict = await judgeCrash(c.bytes, c.steps, c.reported, { last: c.steps.length });
+  return { where: c.where, reported: c.reported, ...verdict };
 }
 
 /** The kernel's recovery (the next boot's walk of main and t1) against the model's. */
@@ -224,7 +182,7 @@ export function compareRecovery(
 ): string | null {
   if (!kernel) return "the next boot printed nothing for this image";
   if (kernel.error) return `the next boot: ${String(kernel.error)}`;
-  const model = modelRecover(bytes);
+  const model = recoverAsNextWriter(bytes);
   const mainDiff = diffWalks(
     "the model's main",
     modelWalk(model, "main"),
