@@ -6,8 +6,8 @@
 // the model has recovered it (taking the coordination lock, as the next writer does); t1 is ACTIVE
 // with a tree the crash rule allows (crash-rule.ts), or committed with main the whole sequence's
 // tree; and the next boot's kernel recovers it to the same main and t1 as the model.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
 import fc from "fast-check";
@@ -17,6 +17,7 @@ import { runGuest } from "../qemu/bench.js";
 import { crashSteps } from "./crash.js";
 import { judgeCrash, recoverAsNextWriter } from "./crash-rule.js";
 import { DELTA_SIZE, SEED_TREE_INDEX } from "./driver.js";
+import { qemuPid, resultLines, waitForGuest } from "./guest-watch.js";
 import { type Step, sequenceArb, stepsToJson } from "./steps.js";
 
 const TSCONFIG = "test/difftest/tsconfig.cli.json";
@@ -40,43 +41,18 @@ export interface Crashed {
   committing: boolean;
 }
 
-/** The QEMU process whose memory backend is `pack` (ours: the path is a fresh temporary one). */
-function qemuPid(pack: string): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args[0]?.endsWith("qemu-system-x86_64") && args.some((a) => a.includes(`mem-path=${pack},`)))
-        return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null;
-}
-
-/** The guest's result lines so far (the second serial port, a file beside the pack). */
-function resultLines(pack: string): string[] {
-  try {
-    return readFileSync(join(dirname(pack), "results.txt"), "utf8").split("\n");
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Waits until every sequence reported DIFFTEST-GO, waits `delayMs` more and kills QEMU. A guest
  * that finished first is not killed (the state is then the committed one).
  */
 async function quitDuring(pack: string, names: string[], delayMs: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lines = resultLines(pack);
-    if (names.every((n) => lines.includes(`DIFFTEST-GO ${n}`))) break;
-    if (lines.some((l) => l.startsWith("@@BENCH done"))) return;
-    if (Date.now() > deadline) throw new Error("guest crash: the guest never started its sequences");
-    await sleep(100);
-  }
+  const go = (lines: string[]) => names.every((n) => lines.includes(`DIFFTEST-GO ${n}`));
+  const lines = await waitForGuest(
+    pack,
+    (l) => go(l) || l.some((x) => x.startsWith("@@BENCH done")),
+    timeoutMs,
+  );
+  if (!lines || !go(lines)) return; // the guest stopped (or finished) by itself: nothing to quit
   await sleep(delayMs);
   const pid = qemuPid(pack);
   if (pid !== null) process.kill(pid, "SIGKILL");

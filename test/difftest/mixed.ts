@@ -9,8 +9,8 @@
 // top's tree before each commit (daxfs-fuse's walk) equals theirs; at the end the kernel's walk of
 // main (mounted with `validate`) equals the model's, and the pack's image validates and replays in
 // @daxfs/core to that tree.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildImage, MemoryImage, validate } from "@daxfs/core";
 import { controlRequest, controlSocketPath } from "@daxfs/fuse-ref";
 import { FuseHarness } from "@daxfs/fuse-ref/testing";
@@ -19,13 +19,13 @@ import { diffWalks, fsWalk, hostComparable, modelWalk, type WalkEntry } from "..
 import { runGuest } from "../qemu/bench.js";
 import { DELTA_SIZE, type Driver, FsFiles, SEED_TREE_INDEX } from "./driver.js";
 import { applyOnFuse, HostDriver, killMount } from "./fs-drivers.js";
+import { resultLines, waitForGuest } from "./guest-watch.js";
 import { ModelDriver } from "./model-driver.js";
 import { BRANCH_KINDS, describeStep, type Step, stepsToJson } from "./steps.js";
 
 /** Levels per round: kernel, daxfs-fuse, kernel, daxfs-fuse (the last is committed). */
 export const MIXED_ROUND = 4;
 const TSCONFIG = "test/difftest/tsconfig.cli.json";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A generated sequence's file steps split into the MIXED_ROUND levels of one round. */
 export function roundLevels(all: Step[]): Step[][] {
@@ -77,25 +77,20 @@ async function hostLevels(
   got: { outcomes: string[][]; tops: WalkEntry[][]; commits: string[] },
 ): Promise<void> {
   if (offsets.get("m0") !== 0) throw new Error("mixed: the chain's image is not at the start of the pack");
-  const results = join(dirname(pack), "results.txt");
   const harness = new FuseHarness();
   try {
     for (const [i, steps] of levels.entries()) {
       if (i % 2 === 0) continue;
-      const deadline = Date.now() + 600_000;
-      for (;;) {
-        const text = (() => {
-          try {
-            return readFileSync(results, "utf8");
-          } catch {
-            return "";
-          }
-        })();
-        if (text.includes(`DIFFTEST-MIXED m0 ${i - 1} `)) break;
-        if (text.includes("DIFFTEST {") || text.includes("@@BENCH done") || Date.now() > deadline)
-          throw new Error(`mixed: the guest stopped before level ${i} (t${i}): ${text.slice(-2000)}`);
-        await sleep(100);
-      }
+      const reported = (lines: string[]) => lines.some((l) => l.startsWith(`DIFFTEST-MIXED m0 ${i - 1} `));
+      const lines = await waitForGuest(
+        pack,
+        (l) => reported(l) || l.some((x) => x.startsWith("DIFFTEST {") || x.startsWith("@@BENCH done")),
+        600_000,
+      );
+      if (!lines || !reported(lines))
+        throw new Error(
+          `mixed: the guest stopped before level ${i} (t${i}): ${(lines ?? resultLines(pack)).slice(-20).join("\n")}`,
+        );
       const mount = await harness.mount(pack, ["--branch", `t${i + 1}`, "--parent", `t${i}`]);
       const files = new FsFiles(() => mount.mountpoint);
       got.outcomes[i] = steps.map((step) => applyOnFuse(files, step));
