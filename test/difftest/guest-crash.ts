@@ -21,7 +21,6 @@ import { qemuPid, resultLines, waitForGuest } from "./guest-watch.js";
 import { type Step, sequenceArb, stepsToJson } from "./steps.js";
 
 const TSCONFIG = "test/difftest/tsconfig.cli.json";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface GuestCrashOutcome {
   /** The boot and image ("boot 2 q1"). */
@@ -42,18 +41,30 @@ export interface Crashed {
 }
 
 /**
- * Waits until every sequence reported DIFFTEST-GO, waits `delayMs` more and kills QEMU. A guest
- * that finished first is not killed (the state is then the committed one).
+ * Where a boot's quit comes: as soon as the host sees sequence `name` report step `after` done
+ * (its commit's start when `after` is past its last step). The guest goes on meanwhile (the serial
+ * port and the host's 10 ms polling lag), so the crash lands a little later, at a point no one
+ * chose: inside a later step, a log growth move or the commit.
  */
-async function quitDuring(pack: string, names: string[], delayMs: number, timeoutMs: number): Promise<void> {
-  const go = (lines: string[]) => names.every((n) => lines.includes(`DIFFTEST-GO ${n}`));
+export interface QuitTrigger {
+  name: string;
+  after: number;
+}
+
+const triggerLine = (t: QuitTrigger, steps: number) =>
+  t.after > steps ? `DIFFTEST-COMMIT ${t.name}` : `DIFFTEST-DONE ${t.name} ${t.after}`;
+
+/** Kills QEMU once `line` appears; a guest that stopped or finished first is left alone. */
+async function quitAt(pack: string, line: string, timeoutMs: number): Promise<void> {
+  const seen = (lines: string[]) => lines.includes(line);
   const lines = await waitForGuest(
     pack,
-    (l) => go(l) || l.some((x) => x.startsWith("@@BENCH done")),
+    (l) => seen(l) || l.some((x) => x.startsWith("@@BENCH done")),
     timeoutMs,
+    undefined,
+    10,
   );
-  if (!lines || !go(lines)) return; // the guest stopped (or finished) by itself: nothing to quit
-  await sleep(delayMs);
+  if (!lines || !seen(lines)) return;
   const pid = qemuPid(pack);
   if (pid !== null) process.kill(pid, "SIGKILL");
 }
@@ -64,7 +75,7 @@ export async function crashBoot(
   boot: number,
   sequences: Step[][],
   recover: { name: string; bytes: Uint8Array }[],
-  delayMs: number,
+  trigger: QuitTrigger,
 ): Promise<{ crashed: Crashed[]; recovered: Map<string, Record<string, unknown>> }> {
   const seed = buildImage(seedTree(SEED_TREE_INDEX), { branching: true, deltaSize: DELTA_SIZE });
   const fresh = sequences.map((steps, i) => ({ name: `q${i}`, bytes: seed, steps }));
@@ -99,12 +110,8 @@ export async function crashBoot(
       whileRunning: async (path, at) => {
         pack = path;
         offsets = at;
-        await quitDuring(
-          path,
-          fresh.map((f) => f.name),
-          delayMs,
-          900_000,
-        );
+        const steps = fresh.find((f) => f.name === trigger.name)?.steps.length ?? 0;
+        await quitAt(path, triggerLine(trigger, steps), 900_000);
       },
     });
   } catch (error) {
@@ -189,8 +196,6 @@ export interface GuestCrashSearch {
   /** Sequences per boot, run at once. */
   perBoot: number;
   maxLength?: number;
-  /** The quit comes 0..maxDelayMs (default 600) after every sequence started. */
-  maxDelayMs?: number;
   onProgress?: (outcome: GuestCrashOutcome) => void;
 }
 
@@ -203,10 +208,14 @@ export async function guestCrashSearch(options: GuestCrashSearch): Promise<{
   const sequences = fc
     .sample(sequenceArb(options.maxLength), { seed: options.seed, numRuns: count })
     .map((all) => crashSteps(all));
-  const delays = fc.sample(fc.integer({ min: 0, max: options.maxDelayMs ?? 600 }), {
-    seed: options.seed + 1,
-    numRuns: options.boots,
-  });
+  // Per boot: which sequence's progress triggers the quit, and after which of its steps (or the commit).
+  const triggers = fc
+    .sample(fc.tuple(fc.nat(), fc.nat()), { seed: options.seed + 1, numRuns: options.boots })
+    .map(([which, at], boot): QuitTrigger => {
+      const j = which % options.perBoot;
+      const steps = sequences[boot * options.perBoot + j]?.length ?? 0;
+      return { name: `q${j}`, after: (at % (steps + 1)) + 1 };
+    });
   const outcomes: GuestCrashOutcome[] = [];
   let pending: Crashed[] = [];
   const recoverPending = (recovered: Map<string, Record<string, unknown>>) => {
@@ -228,7 +237,7 @@ export async function guestCrashSearch(options: GuestCrashSearch): Promise<{
     const recover = pending.map((c, i) => ({ name: `r${i}`, bytes: c.bytes }));
     const { crashed, recovered } = last
       ? await recoverBoot(options.kernel, recover)
-      : await crashBoot(options.kernel, boot + 1, batch, recover, delays[boot] as number);
+      : await crashBoot(options.kernel, boot + 1, batch, recover, triggers[boot] as QuitTrigger);
     const failed = recoverPending(recovered);
     if (failed) return { outcomes, failure: failed };
     for (const c of crashed) {

@@ -41,6 +41,7 @@ export async function waitForGuest(
   ready: (lines: string[]) => boolean,
   runMs: number,
   queueMs = 4 * 3600_000,
+  pollMs = 100,
 ): Promise<string[] | null> {
   const queued = Date.now();
   let started = 0;
@@ -54,6 +55,6 @@ export async function waitForGuest(
       throw new Error(`the guest did not start within ${queueMs / 1000} s`);
     if (started && Date.now() - started > runMs)
       throw new Error(`the guest ran ${runMs / 1000} s without getting there`);
-    await sleep(100);
+    await sleep(pollMs);
   }
 }
