@@ -164,64 +164,76 @@ describe("daxfs.ko (a guest crash boot, then one boot: random sequences, every f
   for (const kernel of kernels.run) {
     // Images a guest crash left, recovered by the kernel in the next test's boot (one boot less).
     let crashed: Crashed[] = [];
-    it(`Linux ${kernel}: QEMU quit during 4 sequences (writes, log growth moves, commits): each image validates and holds a state the crash rule allows`, async () => {
-      const sequences = fc
-        .sample(sequenceArb(40), { seed: SEED + 2, numRuns: 4 })
-        .map((all) => crashSteps(all));
-      // The quit comes once the host sees q1 finish its 5th step: the guest is a little further by then.
-      const boot = await crashBoot(kernel, 1, sequences, [], { name: "q1", after: 5 });
-      for (const c of boot.crashed) {
-        const outcome = await checkCrashed(c);
-        console.info(
-          `${outcome.where}: ${outcome.reported} of ${c.steps.length} steps reported, ${outcome.state}`,
-        );
-        expect(outcome.problem ? `${outcome.where}: ${outcome.problem}\n${crashListing(c.steps)}` : "").toBe(
-          "",
-        );
-      }
-      crashed = boot.crashed;
-      expect(crashed).toHaveLength(4);
-    }, GUEST_TIMEOUT);
+    it(
+      `Linux ${kernel}: QEMU quit during 4 sequences (writes, log growth moves, commits): each image validates and holds a state the crash rule allows`,
+      async () => {
+        const sequences = fc
+          .sample(sequenceArb(40), { seed: SEED + 2, numRuns: 4 })
+          .map((all) => crashSteps(all));
+        // The quit comes once the host sees q1 finish its 5th step: the guest is a little further by then.
+        const boot = await crashBoot(kernel, 1, sequences, [], { name: "q1", after: 5 });
+        for (const c of boot.crashed) {
+          const outcome = await checkCrashed(c);
+          console.info(
+            `${outcome.where}: ${outcome.reported} of ${c.steps.length} steps reported, ${outcome.state}`,
+          );
+          expect(
+            outcome.problem ? `${outcome.where}: ${outcome.problem}\n${crashListing(c.steps)}` : "",
+          ).toBe("");
+        }
+        crashed = boot.crashed;
+        expect(crashed).toHaveLength(4);
+      },
+      GUEST_TIMEOUT,
+    );
 
-    it(`Linux ${kernel}: one chain written alternately by daxfs.ko (guest) and daxfs-fuse (host) on the shared pack, 3 rounds of 4 levels: outcomes, trees and main agree with tmpfs and the model`, async () => {
-      const levels = fc
-        .sample(sequenceArb(24), { seed: SEED + 3, numRuns: 3 })
-        .flatMap((s) => roundLevels(s));
-      const problem = await runMixed(kernel, levels);
-      expect(problem ? `${problem}\n${mixedListing(levels)}` : "").toBe("");
-    }, GUEST_TIMEOUT);
+    it(
+      `Linux ${kernel}: one chain written alternately by daxfs.ko (guest) and daxfs-fuse (host) on the shared pack, 3 rounds of 4 levels: outcomes, trees and main agree with tmpfs and the model`,
+      async () => {
+        const levels = fc
+          .sample(sequenceArb(24), { seed: SEED + 3, numRuns: 3 })
+          .flatMap((s) => roundLevels(s));
+        const problem = await runMixed(kernel, levels);
+        expect(problem ? `${problem}\n${mixedListing(levels)}` : "").toBe("");
+      },
+      GUEST_TIMEOUT,
+    );
 
-    it(`Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs and recovers the crashed images as the model does`, async () => {
-      const driver = new KernelDriver(kernel);
-      const random = fc.sample(sequenceArb(), { seed: SEED, numRuns: 12 });
-      // Logs daxfs-fuse wrote (its top branch, left ACTIVE), for the kernel to read in the same boot.
-      const replays: Replay[] = [];
-      const fuseWalks = new Map<string, WalkEntry[]>();
-      for (const [i, steps] of fc.sample(sequenceArb(), { seed: SEED + 1, numRuns: 4 }).entries()) {
-        const { ends } = await runSequence([fuse], steps);
-        const end = ends[0] as SequenceEnd;
-        replays.push({ name: `fuse${i}`, image: end.image as Uint8Array, branch: end.branch });
-        fuseWalks.set(`fuse${i}`, end.walk);
-      }
-      expect(crashed, "the guest crash test before this one left no images").toHaveLength(4);
-      const recover = crashed.map((c) => ({ name: c.where, image: c.bytes, branch: "t1" }));
-      await driver.prepare([...random, ...fixtures.map((f) => f.steps)], replays, recover);
-      for (const c of crashed)
-        expect(
-          `${c.where}: ${compareRecovery(c.bytes, driver.recovered.get(c.where)) ?? "recovered alike"}`,
-        ).toBe(`${c.where}: recovered alike`);
-      for (const [name, walk] of fuseWalks) {
-        const seen = driver.replayed.get(name);
-        if (seen instanceof Error) throw seen;
-        expect(diffWalks(`daxfs-fuse (${name})`, walk, `daxfs.ko reading its log`, seen ?? [])).toBe("");
-      }
-      for (const steps of [...random, ...fixtures.map((f) => f.steps)]) {
-        const divergence = await checkSequence([host, new ModelDriver(), driver], steps);
-        expect(divergence ? `${divergence.what}\n${divergence.listing}` : "").toBe("");
-      }
-      // searchBatched is the same loop with shrinking; with everything prepared it boots no more.
-      const again = await searchBatched([host, driver], { runs: 12, seed: SEED, batchSize: 12 });
-      expect(again.failure).toBeNull();
-    }, GUEST_TIMEOUT);
+    it(
+      `Linux ${kernel}: 12 random sequences and the fixtures agree with tmpfs and the model; it reads daxfs-fuse's logs and recovers the crashed images as the model does`,
+      async () => {
+        const driver = new KernelDriver(kernel);
+        const random = fc.sample(sequenceArb(), { seed: SEED, numRuns: 12 });
+        // Logs daxfs-fuse wrote (its top branch, left ACTIVE), for the kernel to read in the same boot.
+        const replays: Replay[] = [];
+        const fuseWalks = new Map<string, WalkEntry[]>();
+        for (const [i, steps] of fc.sample(sequenceArb(), { seed: SEED + 1, numRuns: 4 }).entries()) {
+          const { ends } = await runSequence([fuse], steps);
+          const end = ends[0] as SequenceEnd;
+          replays.push({ name: `fuse${i}`, image: end.image as Uint8Array, branch: end.branch });
+          fuseWalks.set(`fuse${i}`, end.walk);
+        }
+        expect(crashed, "the guest crash test before this one left no images").toHaveLength(4);
+        const recover = crashed.map((c) => ({ name: c.where, image: c.bytes, branch: "t1" }));
+        await driver.prepare([...random, ...fixtures.map((f) => f.steps)], replays, recover);
+        for (const c of crashed)
+          expect(
+            `${c.where}: ${compareRecovery(c.bytes, driver.recovered.get(c.where)) ?? "recovered alike"}`,
+          ).toBe(`${c.where}: recovered alike`);
+        for (const [name, walk] of fuseWalks) {
+          const seen = driver.replayed.get(name);
+          if (seen instanceof Error) throw seen;
+          expect(diffWalks(`daxfs-fuse (${name})`, walk, `daxfs.ko reading its log`, seen ?? [])).toBe("");
+        }
+        for (const steps of [...random, ...fixtures.map((f) => f.steps)]) {
+          const divergence = await checkSequence([host, new ModelDriver(), driver], steps);
+          expect(divergence ? `${divergence.what}\n${divergence.listing}` : "").toBe("");
+        }
+        // searchBatched is the same loop with shrinking; with everything prepared it boots no more.
+        const again = await searchBatched([host, driver], { runs: 12, seed: SEED, batchSize: 12 });
+        expect(again.failure).toBeNull();
+      },
+      GUEST_TIMEOUT,
+    );
   }
 });

@@ -1,11 +1,12 @@
 // Crashes of the guest (docs/testing.md "Differential testing"): a boot runs several crash
 // sequences at once (file steps on t1, each on its own image of the pack, with a sibling mounted
 // after t1 so that t1's log growth moves it; then a commit), and the host quits QEMU (kill -9, no
-// unmount) at a random moment once every sequence has started. The pack is the NVDIMM's backing
-// file, so what the guest stored is there. Afterwards, for every image: the image validates once
-// the model has recovered it (taking the coordination lock, as the next writer does); t1 is ACTIVE
-// with a tree the crash rule allows (crash-rule.ts), or committed with main the whole sequence's
-// tree; and the next boot's kernel recovers it to the same main and t1 as the model.
+// unmount) once a sequence chosen from the seed reports a chosen step (QuitTrigger). The pack is
+// the NVDIMM's backing file, so what the guest stored is there. Afterwards, for every image: the
+// image validates once the model has recovered it (taking the coordination lock, as the next
+// writer does); t1 is ACTIVE with a tree the crash rule allows (crash-rule.ts), or committed with
+// main the whole sequence's tree; and the next boot's kernel recovers it to the same main and t1
+// as the model.
 import { readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
@@ -36,8 +37,6 @@ export interface Crashed {
   steps: Step[];
   bytes: Uint8Array;
   reported: number;
-  /** The guest had reported the commit's start (or its end). */
-  committing: boolean;
 }
 
 /**
@@ -142,7 +141,6 @@ export async function crashBoot(
         steps,
         bytes: slice(name, seed.length),
         reported: done.length,
-        committing: lines.includes(`DIFFTEST-COMMIT ${name}`),
       };
     });
     return { crashed, recovered };
