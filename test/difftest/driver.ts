@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import type { BuildDir } from "@daxfs/core";
 import { errno } from "@daxfs/fuse-ref/testing";
+import { mapFd, renameNoReplace } from "@daxfs/linux";
 import { applyOp, type Op } from "../cross/ops.js";
 import type { WalkEntry } from "../cross/walk.js";
 import type { OpenFlags, Slot, Step } from "./steps.js";
@@ -137,12 +138,50 @@ export class FsFiles {
         return "";
       case "read":
         return readOutcome(fs.readFileSync(at(step.path))).slice(3);
+      case "mmapWrite":
+        return String(
+          withMapping(at(step.path), true, (bytes) => {
+            const n = Math.max(0, Math.min(step.data.length, bytes.length - step.offset));
+            if (n > 0) bytes.set(step.data.subarray(0, n), step.offset);
+            return n;
+          }),
+        );
+      case "mmapRead":
+        return withMapping(at(step.path), false, (bytes) =>
+          readOutcome(bytes.slice(Math.min(step.offset, bytes.length), step.offset + step.length)).slice(3),
+        );
+      case "renameNoreplace":
+        renameNoReplace(at(step.from), at(step.to));
+        return "";
       default: {
         const outcome = applyOp(this.root(), step as Op);
         if (outcome !== "ok") throw Object.assign(new Error(outcome), { code: outcome });
         return "";
       }
     }
+  }
+}
+
+/**
+ * Opens `path` (O_RDWR or O_RDONLY), maps the whole file MAP_SHARED and runs `use` on the mapped
+ * bytes; a writable mapping is msynced before it goes, so the stores are in the file (and logged)
+ * when the step returns. An empty file is not mapped (mmap of 0 bytes is EINVAL); a directory is,
+ * one page, so the kernel answers its ENODEV.
+ */
+function withMapping<T>(path: string, writable: boolean, use: (bytes: Uint8Array) => T): T {
+  const fd = fs.openSync(path, writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY);
+  try {
+    const stat = fs.fstatSync(fd);
+    const map = mapFd(fd, stat.isDirectory() ? 4096 : stat.size, { writable, path });
+    try {
+      const result = use(map.bytes);
+      map.flush();
+      return result;
+    } finally {
+      map.close();
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

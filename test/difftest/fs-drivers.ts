@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { join } from "node:path";
 import { type BuildDir, buildImage } from "@daxfs/core";
 import { controlRequest, controlSocketPath } from "@daxfs/fuse-ref";
-import { FuseHarness, type RunningMount } from "@daxfs/fuse-ref/testing";
+import { FuseHarness, isMounted, type RunningMount } from "@daxfs/fuse-ref/testing";
 import { materialize } from "../cross/ops.js";
 import { fsWalk } from "../cross/walk.js";
 import {
@@ -31,7 +31,7 @@ export class HostDriver implements Driver {
   private readonly dir = mkdtempSync(join(process.env.DAXFS_DIFFTEST_TMP ?? "/dev/shm", "daxfs-difftest-"));
   private main = "";
   private chain: { name: string; root: string }[] = [];
-  private sibling: { root: string; stale: boolean } | null = null;
+  private sibling: { name: string; root: string; stale: boolean } | null = null;
   private names = new BranchNames();
   private readonly files = new FsFiles(() => this.top.root);
 
@@ -78,11 +78,28 @@ export class HostDriver implements Driver {
         return "ok";
       }
       case "sibling":
-        this.sibling = { root: this.branch("s").root, stale: false };
+        this.sibling = { ...this.branch("s"), stale: false };
         return "ok";
       case "siblingWrite":
         if (!this.sibling) return "skip";
         return this.sibling.stale ? "ESTALE" : siblingWrite(this.sibling.root, step.data);
+      case "unmount":
+        this.files.closeAll();
+        rmSync(this.top.root, { recursive: true, force: true });
+        this.chain.pop();
+        if (this.chain.length === 0) this.chain = [this.branch("t")];
+        return "ok";
+      case "remount":
+        this.files.closeAll();
+        return "ok";
+      case "switch": {
+        if (!this.sibling || this.sibling.stale || this.chain.length !== 1) return "skip";
+        this.files.closeAll();
+        const top = this.top;
+        this.chain = [{ name: this.sibling.name, root: this.sibling.root }];
+        this.sibling = { ...top, stale: false };
+        return "ok";
+      }
       default:
         throw new Error(`tmpfs driver: unknown step ${step.kind}`);
     }
@@ -103,12 +120,36 @@ export class HostDriver implements Driver {
   }
 }
 
+/**
+ * A file step on a daxfs-fuse mount. A RENAME_NOREPLACE the host kernel answered EINVAL (libfuse 2
+ * has no rename flags, docs/fuse.md) is done as `mv -n` does it, a plain rename (the VFS answered
+ * EEXIST already for an existing target); `onFallback` counts those.
+ */
+export function applyOnFuse(files: FsFiles, step: Step, onFallback: () => void = () => {}): string {
+  const outcome = files.apply(step);
+  if (step.kind !== "renameNoreplace" || outcome !== "EINVAL") return outcome;
+  onFallback();
+  return files.apply({ kind: "rename", from: step.from, to: step.to });
+}
+
+/** kill -9 of a daxfs-fuse process, then its dead mount detached (what a crash leaves behind). */
+export async function killMount(mount: RunningMount): Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (mount.process.exitCode !== null || mount.process.signalCode !== null) resolve();
+    else mount.process.once("exit", () => resolve());
+  });
+  mount.process.kill("SIGKILL");
+  await exited;
+  await mount.stop();
+  if (isMounted(mount.mountpoint)) spawnSync("fusermount", ["-uz", mount.mountpoint]);
+}
+
 export class FuseDriver implements Driver {
   readonly name = "fuse";
   private harness = new FuseHarness();
   private image = "";
   private chain: { name: string; mount: RunningMount }[] = [];
-  private sibling: RunningMount | null = null;
+  private sibling: { name: string; mount: RunningMount; stale: boolean } | null = null;
   private names = new BranchNames();
   private readonly files = new FsFiles(() => this.top.mount.mountpoint);
   private count = 0;
@@ -138,12 +179,22 @@ export class FuseDriver implements Driver {
   private async stopAll(): Promise<void> {
     this.files.closeAll();
     await this.stopChain();
-    await this.sibling?.stop();
+    await this.sibling?.mount.stop();
     this.sibling = null;
   }
 
+  /**
+   * renameat2(RENAME_NOREPLACE) steps the host kernel answered EINVAL because daxfs-fuse runs on
+   * libfuse 2 (docs/fuse.md "RENAME_NOREPLACE"): the driver then does what `mv -n` does, a plain
+   * rename (the VFS has already answered EEXIST for an existing target), and that is the outcome.
+   */
+  noReplaceFallbacks = 0;
+
   async apply(step: Step): Promise<string> {
-    if (!BRANCH_KINDS.has(step.kind)) return this.files.apply(step);
+    if (!BRANCH_KINDS.has(step.kind))
+      return applyOnFuse(this.files, step, () => {
+        this.noReplaceFallbacks += 1;
+      });
     switch (step.kind) {
       case "child":
         if (this.chain.length >= MAX_DEPTH) return "skip";
@@ -156,14 +207,40 @@ export class FuseDriver implements Driver {
         const reply = await controlRequest(controlSocketPath(this.top.mount.mountpoint), step.kind);
         await this.stopChain();
         this.chain = [await this.branch("t", "main")];
+        if (reply.ok && step.kind === "commit" && this.sibling) this.sibling.stale = true;
         return reply.ok ? "ok" : String((reply as { errno?: string }).errno);
       }
       case "sibling":
-        await this.sibling?.stop();
-        this.sibling = (await this.branch("s", "main")).mount;
+        await this.sibling?.mount.stop();
+        this.sibling = { ...(await this.branch("s", "main")), stale: false };
         return "ok";
       case "siblingWrite":
-        return this.sibling ? siblingWrite(this.sibling.mountpoint, step.data) : "skip";
+        return this.sibling ? siblingWrite(this.sibling.mount.mountpoint, step.data) : "skip";
+      case "unmount":
+        this.files.closeAll();
+        await this.top.mount.stop();
+        this.chain.pop();
+        if (this.chain.length === 0) this.chain = [await this.branch("t", "main")];
+        return "ok";
+      case "remount": {
+        // kill -9 leaves the branch ACTIVE (no unmount ran); `--branch NAME` alone re-attaches it.
+        this.files.closeAll();
+        const { name, mount } = this.top;
+        await killMount(mount);
+        this.chain[this.chain.length - 1] = {
+          name,
+          mount: await this.harness.mount(this.image, ["--branch", name]),
+        };
+        return "ok";
+      }
+      case "switch": {
+        if (!this.sibling || this.sibling.stale || this.chain.length !== 1) return "skip";
+        this.files.closeAll();
+        const top = this.top;
+        this.chain = [{ name: this.sibling.name, mount: this.sibling.mount }];
+        this.sibling = { ...top, stale: false };
+        return "ok";
+      }
       default:
         throw new Error(`fuse driver: unknown step ${step.kind}`);
     }

@@ -40,24 +40,33 @@ export class KernelDriver implements Driver {
     this.name = `daxfs.ko-${kernel}`;
   }
 
+  /**
+   * What the kernel made of each image a guest crash left (by its name in `recover`): recovered,
+   * main and t1 walked (guest-main.ts recoverRun), for guest-crash.ts compareRecovery.
+   */
+  readonly recovered = new Map<string, Record<string, unknown>>();
+
   /** The kernel's walk of each replayed image's branch (by its name in `replays`), or its error. */
   readonly replayed = new Map<string, WalkEntry[] | Error>();
 
   /**
    * Runs `sequences` in one boot; `replays` are images other implementations wrote, whose
-   * branch the guest re-attaches and walks in the same boot (their log read by the kernel).
+   * branch the guest re-attaches and walks in the same boot (their log read by the kernel);
+   * `recover` are images a guest crash left, which the kernel recovers and walks.
    */
-  async prepare(sequences: Step[][], replays: Replay[] = []): Promise<void> {
+  async prepare(sequences: Step[][], replays: Replay[] = [], recover: Replay[] = []): Promise<void> {
     const fresh = sequences.filter((steps) => !this.results.has(keyOf(steps)));
-    if (fresh.length === 0 && replays.length === 0) return;
+    if (fresh.length === 0 && replays.length === 0 && recover.length === 0) return;
     const bytes = buildImage(seedTree(SEED_TREE_INDEX), { branching: true, deltaSize: DELTA_SIZE });
     const images = [
       ...fresh.map((_, i) => ({ name: `q${i}`, bytes })),
       ...replays.map((r, i) => ({ name: `r${i}`, bytes: r.image })),
+      ...recover.map((r, i) => ({ name: `c${i}`, bytes: r.image })),
     ];
     const batch = [
       ...fresh.map((steps, i) => ({ name: `q${i}`, steps: stepsToJson(steps) })),
       ...replays.map((r, i) => ({ name: `r${i}`, replay: r.branch })),
+      ...recover.map((_, i) => ({ name: `c${i}`, recover: true })),
     ];
     const where = images.map(({ name }) => `${name}=$(img_phys ${name}):$(img_size ${name})`).join(" ");
     const script = `cat > "$SCRATCH/batch.json" <<'DIFFTEST_BATCH'
@@ -79,6 +88,7 @@ host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest
       const failed = error instanceof Error ? error : new Error(String(error));
       for (const steps of fresh) this.results.set(keyOf(steps), failed);
       for (const r of replays) this.replayed.set(r.name, failed);
+      for (const r of recover) this.recovered.set(r.name, { error: failed.message });
       return;
     }
     const scenario = run.scenarios.get("difftest");
@@ -88,6 +98,7 @@ host_run env TSX_TSCONFIG_PATH=${TSCONFIG} node --import tsx test/difftest/guest
       const parsed = JSON.parse(line.slice("DIFFTEST ".length)) as Record<string, unknown>;
       lines.set(String(parsed.name), parsed);
     }
+    for (const [i, r] of recover.entries()) this.recovered.set(r.name, lines.get(`c${i}`) ?? {});
     for (const [i, r] of replays.entries()) {
       const got = lines.get(`r${i}`);
       this.replayed.set(

@@ -18,8 +18,10 @@ import {
   dropBranch,
   ensureMain,
   fileTypeOf,
+  findBranch,
   MAIN_BRANCH,
   MemoryImage,
+  RENAME_NOREPLACE,
   S_IFDIR,
   S_IFLNK,
   S_IFREG,
@@ -78,6 +80,8 @@ export class ModelDriver implements Driver {
   private ctx!: BranchContext;
   private chain: Level[] = [];
   private sibling: Level | null = null;
+  /** A commit moved main since the sibling was made (the switch step skips a stale sibling). */
+  private siblingStale = false;
   private fds: (OpenFile | null)[] = [null, null, null];
   private names = new BranchNames();
 
@@ -90,6 +94,7 @@ export class ModelDriver implements Driver {
     ensureMain(this.ctx);
     this.names = new BranchNames();
     this.sibling = null;
+    this.siblingStale = false;
     this.fds = [null, null, null];
     this.chain = [level(this.ctx, this.source, this.names.next("t"), MAIN_BRANCH)];
   }
@@ -243,6 +248,23 @@ export class ModelDriver implements Driver {
         return "";
       case "read":
         return this.read(this.open(step.path, "r"), 0, Number.MAX_SAFE_INTEGER);
+      case "mmapWrite": {
+        // A shared mapping's stores reach the file as a write of the bytes inside it (msync).
+        const file = this.open(step.path, "rw");
+        const n = Math.max(0, Math.min(step.data.length, view.stat(file.ino).size - step.offset));
+        if (n > 0) this.write(file, step.offset, step.data.subarray(0, n));
+        return String(n);
+      }
+      case "mmapRead": {
+        const file = this.open(step.path, "r");
+        if (fileTypeOf(view.stat(file.ino).mode) === S_IFDIR) fail("ENODEV", "mmap of a directory");
+        const size = view.stat(file.ino).size;
+        return this.read(
+          file,
+          Math.min(step.offset, size),
+          Math.max(0, Math.min(step.length, size - step.offset)),
+        );
+      }
       case "write": {
         const file = this.open(step.path, "create");
         files.truncate(file.ino, 0, step.path);
@@ -276,6 +298,13 @@ export class ModelDriver implements Driver {
       case "rename":
         files.rename(this.canonical(view, step.from, false), this.canonical(view, step.to, false));
         return "";
+      case "renameNoreplace":
+        files.rename(
+          this.canonical(view, step.from, false),
+          this.canonical(view, step.to, false),
+          RENAME_NOREPLACE,
+        );
+        return "";
       case "symlink":
         files.symlink(step.target, this.canonical(view, step.path, false), OWNER);
         return "";
@@ -304,8 +333,10 @@ export class ModelDriver implements Driver {
       case "abort": {
         this.fds = [null, null, null];
         const id = this.top.view.branch?.id as number;
-        if (step.kind === "commit") commitBranch(this.ctx, id);
-        else abortBranch(this.ctx, id);
+        if (step.kind === "commit") {
+          commitBranch(this.ctx, id);
+          this.siblingStale = true;
+        } else abortBranch(this.ctx, id);
         this.chain = [level(this.ctx, this.source, this.names.next("t"), MAIN_BRANCH)];
         return "";
       }
@@ -314,6 +345,7 @@ export class ModelDriver implements Driver {
         if (this.sibling?.view.branch)
           errnoOf(() => dropBranch(this.ctx, this.sibling?.view.branch?.id as number));
         this.sibling = level(this.ctx, this.source, this.names.next("s"), MAIN_BRANCH);
+        this.siblingStale = false;
         return "";
       case "siblingWrite": {
         const sibling = this.sibling;
@@ -321,6 +353,31 @@ export class ModelDriver implements Driver {
         sibling.view.refresh();
         // As the directory drivers do it: open("a", O_WRONLY|O_CREAT) (symlinks followed), pwrite at 0.
         this.write({ ...this.open("a", "create", sibling), append: false }, 0, step.data, sibling);
+        return "";
+      }
+      case "unmount":
+        // Unmount drops the top level (lifecycle.ts dropBranch, as daxfs-fuse and daxfs.ko do).
+        this.fds = [null, null, null];
+        dropBranch(this.ctx, this.top.view.branch?.id as number);
+        this.chain.pop();
+        if (this.chain.length === 0)
+          this.chain = [level(this.ctx, this.source, this.names.next("t"), MAIN_BRANCH)];
+        return "";
+      case "remount": {
+        // A new view and writer of the same branch: the model reads the branch anew from the image.
+        this.fds = [null, null, null];
+        const name = this.top.name;
+        const view = DaxfsImage.open(this.source).view(name);
+        const writer = BranchWriter.forRecord(this.ctx, findBranch(this.ctx, name));
+        this.chain[this.chain.length - 1] = { name, view, files: new BranchFiles(view, writer) };
+        return "";
+      }
+      case "switch": {
+        if (!this.sibling || this.siblingStale || this.chain.length !== 1) return "skip";
+        this.fds = [null, null, null];
+        const top = this.top;
+        this.chain = [this.sibling];
+        this.sibling = top;
         return "";
       }
       default:

@@ -1,9 +1,10 @@
 // The differential test's operation language (docs/testing.md "Differential testing"): steps a
 // program does to a writable branch — path calls (test/cross/ops.ts's Op, reused), calls on open
 // file descriptors (three slots: open with any flags, pwrite incl. O_APPEND, read, ftruncate,
-// fsync, close; an unlinked file stays open) — and branch steps on the chain: a child of the top
-// branch, commit, abort, a sibling of the chain under main and a write to it (ESTALE once main
-// moved). One fast-check arbitrary generates sequences; every driver runs the same sequence.
+// fsync, close; an unlinked file stays open), MAP_SHARED mappings (mmapWrite stores through one
+// and msyncs, mmapRead loads), renameat2(RENAME_NOREPLACE) — and branch steps on the chain: a child
+// of the top branch, commit, abort, unmount of the top, remount of the top, a sibling of the chain
+// under main, a write to it (ESTALE once main moved), and a switch to it. One fast-check arbitrary generates sequences; every driver runs the same sequence.
 import fc from "fast-check";
 import { describeOp, LONG_NAME, type Op } from "../cross/ops.js";
 
@@ -31,7 +32,35 @@ export type BranchStep =
   /** A sibling branch of the chain under main (replacing any earlier one). */
   | { kind: "sibling" }
   /** pwrite to "a" in the sibling: ok while main has not moved since it was made, then ESTALE. */
-  | { kind: "siblingWrite"; data: Uint8Array };
+  | { kind: "siblingWrite"; data: Uint8Array }
+  /**
+   * Unmounts the top branch, which drops it (docs/semantics.md "Branches"): its parent becomes the
+   * top, or, when it was a child of main, a new child of main.
+   */
+  | { kind: "unmount" }
+  /**
+   * The top branch's mount is made again without ending the branch: daxfs.ko `mount -o remount`,
+   * daxfs-fuse killed and the branch re-attached by name, the model a new view and writer.
+   */
+  | { kind: "remount" }
+  /**
+   * The sibling and the top change places (the work moves to the other branch), when the chain is
+   * one level and the sibling is not stale; otherwise "skip".
+   */
+  | { kind: "switch" };
+
+/**
+ * Calls through a MAP_SHARED mapping of the whole file: mmapWrite opens O_RDWR, stores the part of
+ * `data` that falls inside the file (a mapping cannot grow it), msyncs, unmaps and answers
+ * "ok <bytes stored>"; mmapRead opens O_RDONLY and answers like read. A directory cannot be
+ * mapped (ENODEV).
+ */
+export type MapStep =
+  | { kind: "mmapWrite"; path: string; offset: number; data: Uint8Array }
+  | { kind: "mmapRead"; path: string; offset: number; length: number };
+
+/** renameat2(2) with RENAME_NOREPLACE: EEXIST when `to` exists. */
+export type NoReplaceStep = { kind: "renameNoreplace"; from: string; to: string };
 
 /** Path calls: a subset of test/cross/ops.ts's Op that every driver implements. */
 export type PathStep =
@@ -53,9 +82,18 @@ export type PathStep =
   | Extract<Op, { kind: "chmod" | "chown" | "lchown" }>
   | { kind: "read"; path: string };
 
-export type Step = PathStep | FdStep | BranchStep;
+export type Step = PathStep | FdStep | MapStep | NoReplaceStep | BranchStep;
 
-export const BRANCH_KINDS = new Set<Step["kind"]>(["child", "commit", "abort", "sibling", "siblingWrite"]);
+export const BRANCH_KINDS = new Set<Step["kind"]>([
+  "child",
+  "commit",
+  "abort",
+  "sibling",
+  "siblingWrite",
+  "unmount",
+  "remount",
+  "switch",
+]);
 
 /**
  * Names inside the tree only: symlink targets are relative and never leave it (a host directory
@@ -127,6 +165,20 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   rec(2, fc.record({ kind: fc.constant("rmdir" as const), path: pathArb })),
   rec(2, fc.record({ kind: fc.constant("unlink" as const), path: pathArb })),
   rec(3, fc.record({ kind: fc.constant("rename" as const), from: pathArb, to: pathArb })),
+  rec(1, fc.record({ kind: fc.constant("renameNoreplace" as const), from: pathArb, to: pathArb })),
+  rec(
+    2,
+    fc.record({ kind: fc.constant("mmapWrite" as const), path: pathArb, offset: offsetArb, data: dataArb }),
+  ),
+  rec(
+    1,
+    fc.record({
+      kind: fc.constant("mmapRead" as const),
+      path: pathArb,
+      offset: offsetArb,
+      length: fc.integer({ min: 1, max: 9000 }),
+    }),
+  ),
   rec(
     1,
     fc.record({ kind: fc.constant("symlink" as const), target: fc.constantFrom(...TARGETS), path: pathArb }),
@@ -146,6 +198,9 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   rec(1, fc.constant({ kind: "abort" as const })),
   rec(1, fc.constant({ kind: "sibling" as const })),
   rec(1, fc.record({ kind: fc.constant("siblingWrite" as const), data: smallData })),
+  rec(1, fc.constant({ kind: "unmount" as const })),
+  rec(1, fc.constant({ kind: "remount" as const })),
+  rec(1, fc.constant({ kind: "switch" as const })),
 );
 
 export const sequenceArb = (maxLength = 30) => fc.array(stepArb, { minLength: 1, maxLength, size: "max" });

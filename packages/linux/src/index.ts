@@ -16,3 +16,4 @@ export {
   unescapeMountField,
 } from "./mountinfo.js";
 export { listXattrs } from "./xattr.js";
+export { renameNoReplace } from "./rename.js";

@@ -35,6 +35,9 @@ const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, 
 const strerrorFn = libc.func("const char *strerror(int errnum)");
 // The path as NUL-terminated bytes: a name need not be UTF-8 (mkdaxfs -d --byte-names).
 const llistxattrFn = libc.func("long llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)");
+const renameat2Fn = libc.func(
+  "int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)",
+);
 
 setStrerror((errno) => String(strerrorFn(errno)));
 
@@ -141,4 +144,12 @@ export function posixFallocate(fd: number, offset: number, length: number): numb
 export function llistxattr(path: string | Uint8Array, list: Uint8Array | null): number {
   const bytes = typeof path === "string" ? Buffer.from(path) : path;
   return Number(llistxattrFn(Buffer.concat([bytes, Buffer.of(0)]), list, list?.length ?? 0));
+}
+
+export const AT_FDCWD = -100;
+export const RENAME_NOREPLACE = 1;
+
+/** renameat2(2) (glibc 2.28 and later); paths relative to the working directory. */
+export function renameat2(from: string, to: string, flags: number): number {
+  return renameat2Fn(AT_FDCWD, from, AT_FDCWD, to, flags) as number;
 }

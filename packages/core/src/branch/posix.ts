@@ -172,14 +172,16 @@ export class BranchFiles {
     const toParentIno = this.view.resolve(toParent);
     if (!isDir(this.view.stat(toParentIno).mode))
       throw new DaxfsError("ENOTDIR", `${toParent}: not a directory`);
+    const targetIno = this.lookup(toParentIno, toName);
+    // Linux's do_renameat2 answers NOREPLACE's EEXIST before the lock_rename trap checks below.
+    if (targetIno !== undefined && flags & RENAME_NOREPLACE)
+      throw new DaxfsError("EEXIST", `${to}: already exists`);
     // A directory onto itself is the no-op below (rename(2) of one inode onto itself), not EINVAL.
     if (isDir(source.mode) && to.startsWith(`${from}/`))
       throw new DaxfsError("EINVAL", `${to}: inside ${from}`);
     // Onto an ancestor of the source: Linux's lock_rename trap answers ENOTEMPTY before any type rule.
     if (from.startsWith(`${to}/`)) throw new DaxfsError("ENOTEMPTY", `${to}: directory not empty`);
-    const targetIno = this.lookup(toParentIno, toName);
     if (targetIno !== undefined) {
-      if (flags & RENAME_NOREPLACE) throw new DaxfsError("EEXIST", `${to}: already exists`);
       if (targetIno === source.ino) return; // both names are one file: rename does nothing
       const targetMode = this.view.stat(targetIno).mode;
       if (isDir(source.mode) && !isDir(targetMode)) throw new DaxfsError("ENOTDIR", `${to}: not a directory`);
