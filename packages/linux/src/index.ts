@@ -15,5 +15,5 @@ export {
   readMounts,
   unescapeMountField,
 } from "./mountinfo.js";
-export { listXattrs } from "./xattr.js";
 export { renameNoReplace } from "./rename.js";
+export { listXattrs } from "./xattr.js";
