@@ -164,12 +164,12 @@ describe("create on FUSE mounts", () => {
   it("reports a daxfs-fuse that fails to mount", async () => {
     const env = fakeEnv([], {
       launchFuseBranch: async () => {
-        throw new Error("daxfs-fuse exited with status 1 before mounting:\nError: branch 'feat' exists");
+        throw new Error("daxfs-fuse exited with status 1 before mounting: Error: branch 'feat' exists");
       },
     });
     expect(await createCommand(env, { name: "feat", parent: "main", mount: "/mnt/b", image: "/i" })).toBe(1);
     expect(env.stderr[0]).toBe(
-      "daxfs-branch: /mnt/b: cannot mount branch 'feat': daxfs-fuse exited with status 1 before mounting:\nError: branch 'feat' exists",
+      "daxfs-branch: /mnt/b: cannot mount branch 'feat': daxfs-fuse exited with status 1 before mounting: Error: branch 'feat' exists",
     );
   });
 });

@@ -64,7 +64,7 @@ describe("launchFuseBranch", () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toBe(
-      "daxfs-fuse exited with status 1 before mounting:\ndaxfs-fuse: branch 'feat' exists",
+      "daxfs-fuse exited with status 1 before mounting: daxfs-fuse: branch 'feat' exists",
     );
     expect((await import("node:fs")).readFileSync(argsFile, "utf8")).toBe(
       `/img/x ${target} --branch feat --parent main\n`,

@@ -127,9 +127,13 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
       if (mounted()) return;
       if (spawnError !== undefined) throw new Error(`cannot start ${command}: ${spawnError.message}`);
       if (exitStatus !== undefined) {
-        const tail = logTail(logPath);
+        // One line, as every error of the tools (docs/cli.md "Messages"): the log's lines joined.
+        const tail = logTail(logPath)
+          .split("\n")
+          .filter((line) => line.trim() !== "")
+          .join("; ");
         throw new Error(
-          `daxfs-fuse exited with ${exitStatus} before mounting${tail !== "" ? `:\n${tail}` : ""}`,
+          `daxfs-fuse exited with ${exitStatus} before mounting${tail !== "" ? `: ${tail}` : ""}`,
         );
       }
       if (Date.now() > deadline) {
