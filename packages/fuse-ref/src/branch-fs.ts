@@ -7,6 +7,7 @@
 
 import {
   abortBranch,
+  acquireLease,
   type BranchContext,
   BranchFiles,
   type BranchRecord,
@@ -18,13 +19,15 @@ import {
   DaxfsError,
   DaxfsImage,
   type DirEntry,
-  deltaSpaceLeft,
+  deltaUsage,
   dropBranch,
   ensureMain,
   fileTypeOf,
   findBranch,
   type ImageSource,
+  type Lease,
   MAIN_BRANCH,
+  releaseLease,
   S_IFDIR,
   type Stat,
 } from "@daxfs/core";
@@ -71,6 +74,8 @@ export class BranchFs {
   private branchName: string;
   private parentName: string | null;
   private finished = false;
+  /** Keeps the served chain's logs from being reused while this mount may read them (docs/space.md). */
+  private lease: { ctx: BranchContext; lease: Lease } | null = null;
 
   private constructor(
     readonly source: ImageSource,
@@ -84,7 +89,17 @@ export class BranchFs {
     this.parentName = this.chain[1]?.name ?? null;
     this.ctx = record && record.parentId !== 0 ? branchContext(source) : null;
     this.writer = record && this.ctx ? BranchWriter.forRecord(this.ctx, record) : null;
+    // Before the first read of any log. A read-only image file cannot hold a lease: such a main
+    // mount relies on re-reading the record around each read (docs/space.md "Readers").
+    if (record && source.writable) this.takeLease(record.id);
     this.openView();
+  }
+
+  private takeLease(branchId: number): void {
+    const ctx = this.ctx ?? branchContext(this.source);
+    const previous = this.lease;
+    this.lease = { ctx, lease: acquireLease(ctx, branchId) };
+    if (previous) releaseLease(previous.ctx, previous.lease);
   }
 
   /**
@@ -286,10 +301,12 @@ export class BranchFs {
   }
 
   statfs(): { blocks: number; bfree: number; files: number; ffree: number } {
-    // SPEC 3.12: free blocks are the delta region's unallocated bytes; none on a read-only mount.
+    // SPEC 3.12: free blocks are the delta region's free bytes (unallocated, or reusable:
+    // docs/space.md "Reuse"); none on a read-only mount.
+    const usage = this.ctx && this.writer ? deltaUsage(this.ctx.image) : null;
     return {
       blocks: Math.floor(this.source.size / 4096),
-      bfree: this.ctx && this.writer ? Math.floor(deltaSpaceLeft(this.source, this.ctx.geometry) / 4096) : 0,
+      bfree: usage ? Math.floor((usage.size - usage.used) / 4096) : 0,
       files: 0,
       ffree: 0xffff_ffff,
     };
@@ -324,6 +341,7 @@ export class BranchFs {
     this.finished = true;
     this.writer = null;
     this.chain = this.chain.slice(-1);
+    if (this.lease) this.takeLease(this.chain[0]?.id as number);
     this.parentName = null;
     this.branchName = MAIN_BRANCH;
     // Open files keep their inode numbers: after a commit they name the same files in main.
@@ -335,5 +353,7 @@ export class BranchFs {
     if (this.ctx && this.writer && !this.finished) dropBranch(this.ctx, this.chain[0]?.id as number);
     this.finished = true;
     this.writer = null;
+    if (this.lease) releaseLease(this.lease.ctx, this.lease.lease);
+    this.lease = null;
   }
 }
