@@ -55,6 +55,8 @@ export interface BranchFsInfo {
   pid: number;
   /** The ancestry as mount options show it (SPEC 3.12): "/main/dev/feature". */
   branchPath: string;
+  /** Set when the served branch was invalidated (SPEC 3.10): why, in one phrase. */
+  stale?: string;
 }
 
 function isDir(mode: number): boolean {
@@ -140,6 +142,7 @@ export class BranchFs {
   }
 
   info(): BranchFsInfo {
+    const stale = this.staleReason();
     return {
       image: this.source.name,
       branch: this.branchName,
@@ -147,7 +150,24 @@ export class BranchFs {
       writable: this.writable,
       pid: process.pid,
       branchPath: `/${(this.chain.length > 0 ? this.chain.map((level) => level.name) : [MAIN_BRANCH]).reverse().join("/")}`,
+      ...(stale !== null ? { stale } : {}),
     };
+  }
+
+  /**
+   * Why the served branch can no longer be written or committed, or null: its record or one of
+   * its ancestors' was committed, aborted or invalidated by a sibling's commit (SPEC 3.10).
+   */
+  staleReason(): string | null {
+    if (!this.ctx || !this.writer || this.finished) return null;
+    for (const level of this.chain) {
+      const now = this.ctx.image.readBranchRecord(level.slot);
+      if (now && now.id === level.id && now.state === BranchState.ACTIVE) continue;
+      const what = level === this.chain[0] ? `branch "${this.branchName}"` : `its parent "${level.name}"`;
+      const state = now && now.id === level.id ? BranchState[now.state] : "gone";
+      return `${what} was invalidated (${state}: a sibling's commit or an abort)`;
+    }
+    return null;
   }
 
   // ---- freshness and validity (SPEC 3.10) ----
@@ -326,6 +346,9 @@ export class BranchFs {
   /** Commits the served branch into main; the mount then shows main, read-only. */
   commit(): void {
     const ctx = this.requireWritable("commit");
+    const stale = this.staleReason();
+    if (stale !== null)
+      throw new DaxfsError("ESTALE", `${stale}: its changes cannot be committed; abort it or unmount it`);
     commitBranch(ctx, this.chain[0]?.id as number);
     this.switchToMain();
   }
@@ -333,7 +356,11 @@ export class BranchFs {
   /** Aborts the chain up to main; the mount then shows main, read-only. */
   abort(): void {
     const ctx = this.requireWritable("abort");
-    abortBranch(ctx, this.chain[0]?.id as number);
+    // An invalidated branch is already ABORTED (or its chain is gone): nothing is left to end, and
+    // the mount goes back to main as after any abort.
+    const served = this.chain[0] as BranchRecord;
+    const now = ctx.image.readBranchRecord(served.slot);
+    if (now && now.id === served.id && now.state === BranchState.ACTIVE) abortBranch(ctx, served.id);
     this.switchToMain();
   }
 

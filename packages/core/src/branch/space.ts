@@ -64,7 +64,7 @@ export function allocateExtent(ctx: BranchContext, capacity: number): number {
   const usage = deltaUsage(ctx.image) as DeltaUsage;
   throw new DaxfsError(
     "ENOSPC",
-    `${ctx.source.name}: delta region full (${capacity} bytes wanted, ${usage.size - usage.used} free in pieces, ${usage.waiting} waiting for mounts to end)`,
+    `${ctx.source.name}: delta region full (${capacity} bytes wanted, ${usage.size - usage.used} free but not in one piece, ${usage.waiting} waiting for mounts to end)`,
   );
 }
 
