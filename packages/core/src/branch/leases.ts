@@ -7,7 +7,7 @@ import type { BranchRecord } from "../branch-record.js";
 import { DaxfsError } from "../errors.js";
 import { localBootId, ownStartTime, processStartTime } from "./coord-lock.js";
 import type { BranchContext } from "./lifecycle.js";
-import { readU32, readU64, writeU32, writeU64 } from "./records.js";
+import { readU32, readU64Bits, writeU32, writeU64 } from "./records.js";
 
 /** "DXRU": set once an image has held a lease or a free extent (informational: nothing needs it). */
 export const REUSE_MAGIC = 0x55525844;
@@ -27,7 +27,8 @@ export interface Lease {
   branchId: number;
   /** 0 for a kernel mount. */
   pid: number;
-  start: number;
+  /** The holder's starttime; a kernel mount's random cookie (any u64). */
+  start: bigint;
   boot: number;
 }
 
@@ -45,9 +46,10 @@ export function readLeases(ctx: Pick<BranchContext, "source">): Lease[] {
     leases.push({
       index,
       serial,
-      branchId: readU64(ctx.source, at + LEASE.branchId, "lease branch id"),
+      // An id no record can have simply resolves no chain (then nothing is reused).
+      branchId: Number(readU64Bits(ctx.source, at + LEASE.branchId)),
       pid: readU32(ctx.source, at + LEASE.pid),
-      start: readU64(ctx.source, at + LEASE.start, "lease start time"),
+      start: readU64Bits(ctx.source, at + LEASE.start),
       boot: readU32(ctx.source, at + LEASE.boot),
     });
   }
@@ -63,8 +65,8 @@ export function readLeases(ctx: Pick<BranchContext, "source">): Lease[] {
 export function leaseHolderIsDead(lease: Lease): boolean {
   const boot = localBootId();
   if (lease.pid === 0 || boot === 0 || lease.boot !== boot) return false;
-  if (lease.pid === process.pid) return lease.start !== ownStartTime();
-  return processStartTime(lease.pid) !== lease.start;
+  if (lease.pid === process.pid) return lease.start !== BigInt(ownStartTime());
+  return BigInt(processStartTime(lease.pid)) !== lease.start;
 }
 
 /** The live leases (caller holds the lock); entries of dead holders are cleared on the way. */
@@ -158,7 +160,7 @@ export function acquireLease(ctx: BranchContext, branchId: number): Lease {
     ctx.source.flush();
     writeU32(ctx.source, at + LEASE.serial, serial);
     ctx.source.flush();
-    return { index, serial, branchId, pid: process.pid, start, boot: localBootId() };
+    return { index, serial, branchId, pid: process.pid, start: BigInt(start), boot: localBootId() };
   });
 }
 

@@ -148,6 +148,20 @@ describe("delta space reuse", () => {
     expect(next.logOffset).toBe(record.logOffset);
   });
 
+  it("takes a kernel mount's lease (pid 0, any 64-bit cookie) as live", () => {
+    const { ctx } = setup(8 * MiB);
+    const record = createBranch(ctx, "kmount", "main");
+    const lease = acquireLease(ctx, record.id);
+    const at = LEASE_TABLE_OFFSET + lease.index * 32;
+    writeU32(ctx.source, at + 4, 0); // pid 0: a kernel mount
+    ctx.source.write(at + 16, new Uint8Array(8).fill(0xff)); // its cookie, beyond 2^53
+    abortBranch(ctx, record.id);
+    const next = createBranch(ctx, "next", "main");
+    expect(next.logOffset).not.toBe(record.logOffset);
+    expect(readLeases(ctx).map((l) => [l.pid, l.start])).toEqual([[0, 0xffff_ffff_ffff_ffffn]]);
+    expect(deltaUsage(ctx.image)?.used).toBeGreaterThan(0);
+  });
+
   it("leaves the reserved bytes zero on an image that never reuses space", () => {
     const { source, ctx } = setup(8 * MiB);
     const record = createBranch(ctx, "plain", "main");
