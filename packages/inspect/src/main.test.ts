@@ -12,12 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   abortBranch,
+  acquireLease,
   BranchWriter,
   branchContext,
   buildImage,
   createBranch,
   ensureMain,
   MemoryImage,
+  releaseLease,
 } from "@daxfs/core";
 import {
   appendNewFile,
@@ -186,8 +188,12 @@ describe("subcommands on valid images", () => {
     for (let i = 0; i < 24; i++) appendNewFile(writer, `f${i}`, new Uint8Array(32 * 1024));
     const path = join(work, "full.img");
     writeFileSync(path, bytes);
+    const lease = acquireLease(ctx, full.id);
+    writeFileSync(path, bytes);
     const warned = await inspect(path, "info");
     expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain(`  Mount leases:  pid ${process.pid} on branch ${full.id}\n`);
+    releaseLease(ctx, lease);
     expect(warned.stdout).toMatch(
       /\nWarning: .*full\.img: delta region (9\d|100)% used \(\d+ of 2097152 bytes\)/,
     );

@@ -10,6 +10,7 @@ import {
   deltaTypeName,
   deltaUsage,
   deltaUsageWarning,
+  readLeases,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
 import { bytesAndKb, columns, emit, hex, humanSize, type Output, percent } from "../render.js";
@@ -85,6 +86,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
   // In use = allocated minus what reuse can hand out again (docs/space.md "Reuse").
   const reuse = sb.branchTableEntries !== 0 ? reuseUsage(image) : null;
   const warning = reuse ? deltaUsageWarning(image.source.name, reuse) : null;
+  const leases = reuse ? readLeases(image) : [];
   const result = {
     image: image.source.name,
     mode: sb.branchTableEntries === 0 ? "static" : sb.pcacheOffset !== 0n ? "split" : "branching",
@@ -105,6 +107,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       deltaAllocated: deltaUsed,
       deltaFree: Number(sb.deltaRegionSize) - deltaUsed,
       ...(reuse ? { deltaInUse: reuse.used, deltaWaitingForMounts: reuse.waiting } : {}),
+      mountLeases: leases.map((l) => ({ branchId: l.branchId, pid: l.pid, serial: l.serial })),
       branchSlots: sb.branchTableEntries,
       branchesUsed: branches.length,
       branchesActive: branches.filter((b) => b.state === BranchState.ACTIVE).length,
@@ -151,6 +154,11 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
           : []),
         `  Commits:       sequence ${sb.coord.commitSequence}, last ${lastCommitted(image, sb)}, lock ${sb.coord.coordLock ? "held" : "free"}`,
         `  Next inode:    ${sb.nextInodeId}`,
+        ...(leases.length > 0
+          ? [
+              `  Mount leases:  ${leases.map((l) => `${l.pid === 0 ? "kernel" : `pid ${l.pid}`} on branch ${l.branchId}`).join(", ")}`,
+            ]
+          : []),
         "",
       );
     }
