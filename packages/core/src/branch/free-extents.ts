@@ -7,7 +7,7 @@ import { BranchState } from "@daxfs/format";
 import type { BranchRecord } from "../branch-record.js";
 import { currentSerial, leasedChains, liveLeases, markReuse } from "./leases.js";
 import type { BranchContext } from "./lifecycle.js";
-import { RECORD, readU32, readU64, recordOffset, writeU32, writeU64 } from "./records.js";
+import { RECORD, readU32, readU64, recordOffset, SUPER, writeU32, writeU64 } from "./records.js";
 
 export const FREE_TABLE_OFFSET = 3088;
 export const FREE_ENTRIES = 39;
@@ -100,6 +100,15 @@ export function addFreeExtent(
   ctx.source.flush();
 }
 
+/** [offset, +size) inside the handed-out part of the delta region (a damaged entry is never used). */
+function inRegion(ctx: BranchContext, offset: number, size: number): boolean {
+  const cursor = Math.min(
+    readU64(ctx.source, SUPER.deltaAllocOffset, "delta_alloc_offset"),
+    ctx.geometry.regionOffset + ctx.geometry.regionSize,
+  );
+  return offset >= ctx.geometry.regionOffset && offset + size <= cursor;
+}
+
 /** Records the extent `record` just moved away from: free once the leases that might read it are gone. */
 export function retireExtent(ctx: BranchContext, branchId: number, offset: number, size: number): void {
   addFreeExtent(ctx, offset, size, branchId, currentSerial(ctx));
@@ -125,6 +134,7 @@ export function reclaim(ctx: BranchContext): { records: BranchRecord[]; chains: 
   for (const record of records) {
     const dead = record.state === BranchState.ABORTED || record.state === BranchState.COMMITTED;
     if (!dead || record.logCapacity === 0 || chains.has(record.id)) continue;
+    if (!inRegion(ctx, record.logOffset, record.logCapacity)) continue; // damaged: never freed
     const at = recordOffset(ctx.geometry, record.slot);
     writeU64(ctx.source, at + RECORD.deltaLogSize, 0);
     ctx.source.flush();
@@ -158,7 +168,7 @@ export function reclaim(ctx: BranchContext): { records: BranchRecord[]; chains: 
 export function takeFreeExtent(ctx: BranchContext, capacity: number): number | null {
   let best: { extent: FreeExtent; start: number } | null = null;
   for (const extent of readFreeExtents(ctx)) {
-    if (extent.holder !== 0) continue;
+    if (extent.holder !== 0 || !inRegion(ctx, extent.offset, extent.size)) continue;
     const start = Math.floor((extent.offset + extent.size - capacity) / PAGE) * PAGE;
     if (start < extent.offset) continue;
     if (!best || extent.size < best.extent.size) best = { extent, start };

@@ -7,7 +7,7 @@ import { MemoryImage } from "../image-source.js";
 import { formatProblem } from "../problems.js";
 import { appendNewFile, buildTestImage, testDir, testFile } from "../testing/index.js";
 import { validate } from "../validate/validate.js";
-import { readFreeExtents } from "./free-extents.js";
+import { FREE_TABLE_OFFSET, readFreeExtents } from "./free-extents.js";
 import {
   abortBranch,
   acquireLease,
@@ -22,7 +22,7 @@ import {
   releaseLease,
 } from "./index.js";
 import { LEASE_TABLE_OFFSET, REUSE_MAGIC_OFFSET } from "./leases.js";
-import { writeU32 } from "./records.js";
+import { RECORD, recordOffset, writeU32, writeU64 } from "./records.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -160,6 +160,21 @@ describe("delta space reuse", () => {
     expect(next.logOffset).not.toBe(record.logOffset);
     expect(readLeases(ctx).map((l) => [l.pid, l.start])).toEqual([[0, 0xffff_ffff_ffff_ffffn]]);
     expect(deltaUsage(ctx.image)?.used).toBeGreaterThan(0);
+  });
+
+  it("never hands out a damaged free extent or a dead log outside the region", () => {
+    const { ctx } = setup(8 * MiB);
+    const outside = ctx.geometry.regionOffset + ctx.geometry.regionSize; // past the region's end
+    writeU64(ctx.source, FREE_TABLE_OFFSET + 8, 1 * MiB); // size first: an entry only reads as used
+    writeU64(ctx.source, FREE_TABLE_OFFSET, outside);
+    const dead = createBranch(ctx, "dead", "main");
+    writeU64(ctx.source, recordOffset(ctx.geometry, dead.slot) + RECORD.deltaLogOffset, outside);
+    abortBranch(ctx, dead.id);
+    for (let i = 0; i < 4; i++) {
+      const record = createBranch(ctx, `ok${i}`, "main");
+      expect(record.logOffset + record.logCapacity).toBeLessThanOrEqual(outside);
+    }
+    expect(ctx.image.readBranchRecord(dead.slot)?.logCapacity).toBeGreaterThan(0); // left alone
   });
 
   it("leaves the reserved bytes zero on an image that never reuses space", () => {
