@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root) for the DAXFS toolkit.
-#   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package
+#   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package,
+#                            the tools on PATH (wrappers in $DAXFS_BIN_DIR, default /usr/local/bin)
 #   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
 #                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs)
 set -euo pipefail
@@ -8,9 +9,10 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.21.0
 # zstd, xz-utils, bzip2: mkdaxfs --tar decodes those layers with the programs (docs/mkdaxfs.md).
-TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2)
+# gcc, libc6-dev: daxfs-fuse's patched FUSE binding is compiled here (scripts/build-fuse-binding.mjs).
+TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2 gcc libc6-dev)
 TEST_PACKAGES=(
-  gcc make libc6-dev python3 tar libarchive-tools
+  make python3 tar libarchive-tools
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
@@ -47,5 +49,35 @@ if ! pnpm install --frozen-lockfile --reporter=append-only >"$install_log" 2>&1;
   exit 1
 fi
 rm -f "$install_log"
+# fuse-native from its patched source (names as bytes, docs/fuse.md "Names"); if that cannot be
+# built, daxfs-fuse runs on the shipped prebuild, which refuses names that are not UTF-8.
+node scripts/build-fuse-binding.mjs >/dev/null ||
+  echo "setup: daxfs-fuse keeps fuse-native's prebuild (names that are not UTF-8 are refused)" >&2
 pnpm run -s build
+
+# The tools on PATH: one small wrapper per tool in $DAXFS_BIN_DIR (default /usr/local/bin), running
+# this checkout's build (mkdaxfs and daxfs-inspect as their start-up bundles; docs/cli.md).
+bin_dir=${DAXFS_BIN_DIR:-/usr/local/bin}
+repo=$(pwd)
+declare -A TOOLS=(
+  [mkdaxfs]=packages/mkdaxfs/dist/bundle/cli.cjs
+  [daxfs-inspect]=packages/inspect/dist/bundle/cli.cjs
+  [daxfs-branch]=packages/branch/dist/cli.js
+  [daxfs-fuse]=packages/fuse-ref/dist/cli.js
+  [daxfs-tui]=packages/tui/dist/cli.js
+)
+if mkdir -p "$bin_dir" 2>/dev/null && [[ -w "$bin_dir" ]]; then
+  for tool in "${!TOOLS[@]}"; do
+    printf '#!/bin/sh\n# %s from the DAXFS toolkit at %s (written by scripts/setup.sh)\nexec node "%s" "$@"\n' \
+      "$tool" "$repo" "$repo/${TOOLS[$tool]}" >"$bin_dir/$tool"
+    chmod 755 "$bin_dir/$tool"
+  done
+  echo "setup: mkdaxfs, daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
+  man_dir=${DAXFS_MAN_DIR:-/usr/local/share/man/man1}
+  if mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
+    for tool in "${!TOOLS[@]}"; do ln -sf "$repo/docs/man/$tool.1" "$man_dir/$tool.1"; done
+  fi
+else
+  echo "setup: $bin_dir is not writable; run the tools as node packages/*/dist/cli.js (or set DAXFS_BIN_DIR)" >&2
+fi
 echo "setup: done"

@@ -9,6 +9,8 @@ echo "== lint"
 pnpm run -s lint
 echo "== build"
 pnpm run -s build
+echo "== CLI reference (docs/cli.md and docs/man/ from the tools' --help)"
+pnpm run -s cli-doc --check
 echo "== typecheck (tests and scripts included)"
 pnpm run -s typecheck
 echo "== tests"

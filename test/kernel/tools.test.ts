@@ -286,8 +286,8 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
     const s = scenario("mkdaxfs-heap");
     const r = step(s, "heap");
     expect(r.rc).toBe(1);
-    expect(r.lines.filter((l) => l.startsWith("Error: "))).toEqual([
-      expect.stringMatching(/^Error: .*\/dev\/dma_heap\/system.*No such file or directory/),
+    expect(r.lines.filter((l) => l.startsWith("mkdaxfs: "))).toEqual([
+      expect.stringMatching(/^mkdaxfs: -H\/--heap: \/dev\/dma_heap\/system: no such DMA heap/),
     ]);
     expect(s.lines.filter((l) => l.startsWith("MOUNT "))).toEqual([]);
   });
@@ -296,7 +296,7 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
     const s = scenario("mkdaxfs-phys");
     const small = step(s, "small");
     expect(small.rc).toBe(1);
-    expect(small.lines.filter((l) => l.startsWith("Error: "))).toHaveLength(1);
+    expect(small.lines.filter((l) => l.startsWith("mkdaxfs: "))).toHaveLength(1);
     // Nothing written: the memory still holds zeros.
     expect(step(s, "after-small")).toMatchObject({
       rc: 1,
@@ -352,6 +352,9 @@ describe.skipIf(kernels.length === 0).each(kernels)("our CLIs against daxfs.ko o
 
   it("daxfs-branch create refuses a mount point that does not exist", () => {
     const s = scenario("create");
-    expect(step(s, "nosuch")).toEqual({ rc: 1, lines: ["Error: mountpoint '/mnt/none' does not exist"] });
+    expect(step(s, "nosuch")).toEqual({
+      rc: 1,
+      lines: ["daxfs-branch: /mnt/none: mountpoint does not exist"],
+    });
   });
 });

@@ -251,7 +251,7 @@ describe("commit and abort on FUSE mounts (fake control server)", () => {
       fuseInfo: (mountPoint) => fuseInfo(mountPoint, { socketPaths: [join(dir, "gone.sock")] }),
     });
     expect(await finishCommand(env, "commit", "/mnt/fuse")).toBe(1);
-    expect(env.stderr[0]).toMatch(/^Error: cannot reach the daxfs-fuse process for '\/mnt\/fuse'/);
+    expect(env.stderr[0]).toMatch(/^daxfs-branch: cannot reach the daxfs-fuse process for '\/mnt\/fuse'/);
   });
 });
 

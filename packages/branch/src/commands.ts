@@ -106,7 +106,7 @@ export async function listCommand(env: BranchEnv, mountPath: string | undefined)
     env.out(`Branch path: ${view.branchPath}`);
     env.out(`Mode:        ${modeText(view)}`);
     env.out(`Backing:     ${view.backing.detail}`);
-    if (view.unreachable !== undefined) env.err(`Warning: ${view.unreachable}`);
+    if (view.unreachable !== undefined) env.err(`daxfs-branch: warning: ${view.unreachable}`);
     return 0;
   }
   const header = row("MOUNTPOINT", "BRANCH PATH", "MODE", "BACKING");
@@ -170,7 +170,7 @@ export async function finishCommand(
   }
   const view = await viewMount(env, mount);
   if (view.unreachable !== undefined) {
-    env.err(`Error: ${view.unreachable}`);
+    env.err(`daxfs-branch: ${view.unreachable}`);
     return 1;
   }
   // A FUSE server knows exactly; a kernel mount's ESTALE root may also be its own commit's

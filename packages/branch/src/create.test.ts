@@ -91,7 +91,7 @@ describe("create on kernel mounts", () => {
     expect(env.closed).toEqual([9]);
     expect(env.stdout).toEqual(["Creating branch 'x' from parent 'main'..."]);
     expect(env.stderr[0]).toMatch(
-      /^Error: cannot mount branch 'x' at '\/mnt\/b': fsconfig \/mnt\/b: .*\(EEXIST\)/,
+      /^daxfs-branch: \/mnt\/b: cannot mount branch 'x': fsconfig \/mnt\/b: .*\(EEXIST\)/,
     );
     expect(env.stderr[0]).toContain("branch exists");
   });
@@ -118,9 +118,9 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/missing" })).toBe(1);
     expect(await createCommand(fakeEnv([]), { name: "x", parent: "main", mount: "/mnt/b" })).toBe(1);
     expect(env.stderr).toEqual([
-      `Error: branch name '${"n".repeat(32)}' is longer than 31 bytes`,
-      "Error: branch name 'main' is reserved",
-      "Error: mountpoint '/mnt/missing' does not exist",
+      `daxfs-branch: ${"n".repeat(32)}: branch name is longer than 31 bytes`,
+      "daxfs-branch: main: branch name is reserved",
+      "daxfs-branch: /mnt/missing: mountpoint does not exist",
     ]);
     expect(env.mounted).toEqual([]);
     // 31 bytes is fine (multi-byte characters count in bytes).
@@ -169,7 +169,7 @@ describe("create on FUSE mounts", () => {
     });
     expect(await createCommand(env, { name: "feat", parent: "main", mount: "/mnt/b", image: "/i" })).toBe(1);
     expect(env.stderr[0]).toBe(
-      "Error: cannot mount branch 'feat' at '/mnt/b': daxfs-fuse exited with status 1 before mounting:\nError: branch 'feat' exists",
+      "daxfs-branch: /mnt/b: cannot mount branch 'feat': daxfs-fuse exited with status 1 before mounting:\nError: branch 'feat' exists",
     );
   });
 });
@@ -223,10 +223,10 @@ describe("switch: mount an existing branch", () => {
     expect(env.stderr.slice(0, 3)).toEqual([
       "Error: branch name required",
       "Error: mountpoint required (-m)",
-      "Error: branch name 'main' is reserved",
+      "daxfs-branch: main: branch name is reserved",
     ]);
     expect(env.stderr[3]).toMatch(
-      /^Error: cannot mount branch 'gone' at '\/mnt\/b': fsconfig \/mnt\/b: .*no branch 'gone'/s,
+      /^daxfs-branch: \/mnt\/b: cannot mount branch 'gone': fsconfig \/mnt\/b: .*no branch 'gone'/s,
     );
   });
 });

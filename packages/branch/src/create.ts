@@ -117,18 +117,18 @@ async function mountBranch(
     return 1;
   }
   if (new TextEncoder().encode(name).length > BRANCH_NAME_MAX) {
-    env.err(`Error: branch name '${name}' is longer than ${BRANCH_NAME_MAX} bytes`);
+    env.err(`daxfs-branch: ${name}: branch name is longer than ${BRANCH_NAME_MAX} bytes`);
     return 1;
   }
   if (name === "main") {
-    env.err("Error: branch name 'main' is reserved");
+    env.err("daxfs-branch: main: branch name is reserved");
     return 1;
   }
   let realTarget: string;
   try {
     realTarget = env.realpath(target);
   } catch {
-    env.err(`Error: mountpoint '${target}' does not exist`);
+    env.err(`daxfs-branch: ${target}: mountpoint does not exist`);
     return 1;
   }
 
@@ -146,7 +146,9 @@ async function mountBranch(
       source = await chooseSource(env, parent ?? name, realTarget);
     }
     if (source === undefined) {
-      env.err("Error: no daxfs mount found (mount an image first, or give --image FILE for a FUSE branch)");
+      env.err(
+        "daxfs-branch: /proc/mounts: no daxfs mount found (mount an image first, or give --image FILE for a FUSE branch)",
+      );
       return 1;
     }
     if (source.mount.kind === "fuse") image = source.control?.image ?? source.mount.image;
@@ -170,7 +172,7 @@ async function mountBranch(
     }
   } catch (err) {
     env.err(
-      `Error: cannot mount branch '${name}' at '${target}': ${err instanceof Error ? err.message : String(err)}`,
+      `daxfs-branch: ${target}: cannot mount branch '${name}': ${err instanceof Error ? err.message : String(err)}`,
     );
     return 1;
   }

@@ -171,7 +171,7 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     // No such branch: daxfs-fuse's refusal, with its words.
     const none = await run(["switch", "nosuch", "-m", join(root, "b2"), "--source", mainMount]);
     expect(none.status).toBe(1);
-    expect(none.stderr[0]).toMatch(/^Error: cannot mount branch 'nosuch' at '.*': daxfs-fuse exited/);
+    expect(none.stderr[0]).toMatch(/^daxfs-branch: .*: cannot mount branch 'nosuch': daxfs-fuse exited/);
   });
 
   it("handles a sibling invalidated by a commit: listed stale, commit refused, abort and unmount work", async () => {

@@ -33,15 +33,22 @@ describe("daxfs-branch command line", () => {
     ]);
   });
 
-  it("exits 1 with an error and the usage for an unknown command, an unknown option or no command", async () => {
+  it("exits 1 with a short usage error for an unknown command or option, the usage for no command", async () => {
     const env = fakeEnv([]);
     expect(await main(["frobnicate"], env)).toBe(1);
-    expect(env.stderr[0]).toBe("Error: unknown command 'frobnicate'");
-    expect(env.stderr.join("\n")).toContain("Usage: daxfs-branch <command> [NAME] [options]");
+    expect(env.stderr).toEqual(["daxfs-branch: unknown command 'frobnicate'\nTry 'daxfs-branch --help'."]);
     env.stderr.length = 0;
     expect(await main(["commit", "--bogus"], env)).toBe(1);
-    expect(env.stderr[0]).toBe("Error: unknown option '--bogus'");
+    expect(env.stderr).toEqual(["daxfs-branch: unknown option '--bogus'\nTry 'daxfs-branch --help'."]);
+    env.stderr.length = 0;
     expect(await main([], env)).toBe(1);
+    expect(env.stderr.join("\n")).toContain("Usage: daxfs-branch <command> [NAME] [options]");
+  });
+
+  it("--version prints the package and format versions", async () => {
+    const env = fakeEnv([]);
+    expect(await main(["--version"], env)).toBe(0);
+    expect(env.stdout).toEqual([expect.stringMatching(/^daxfs-branch \d+\.\d+\.\d+ \(DAXFS format v5\)$/)]);
   });
 
   it("prints help on stdout and exits 0", async () => {

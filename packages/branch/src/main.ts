@@ -2,10 +2,13 @@
  * Command-line wiring of daxfs-branch (SPEC.md 2.13): `daxfs-branch <command> [NAME] [options]`. Exit status 0 on
  * success, 1 on any error (bad usage included); help exits 0.
  */
+import { commanderMessage, errorLine, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { finishCommand, listCommand } from "./commands.js";
 import { createCommand, switchCommand } from "./create.js";
 import type { BranchEnv } from "./env.js";
+
+const TOOL = "daxfs-branch";
 
 function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => void): Command {
   const program = new Command("daxfs-branch")
@@ -13,12 +16,13 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
       "List, create, switch to, commit and abort DAXFS branches (kernel daxfs and daxfs-fuse mounts)",
     )
     .usage("<command> [NAME] [options]")
+    .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
     .exitOverride()
-    .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => env.out(text.trimEnd()),
       writeErr: (text) => env.err(text.trimEnd()),
-      outputError: (text, write) => write(text.replace(/^error: /, "Error: ")),
+      // Printed by main() as a short usage error.
+      outputError: () => {},
     });
 
   // The public tool reads a NAME after any command and ignores it but for create: accept it everywhere.
@@ -95,16 +99,17 @@ export async function main(args: string[], env: BranchEnv): Promise<number> {
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (err) {
-    if (err instanceof CommanderError)
-      return err.code === "commander.helpDisplayed" || err.code === "commander.help" ? 0 : 1;
-    throw err;
+    if (!(err instanceof CommanderError)) throw err;
+    if (["commander.helpDisplayed", "commander.help", "commander.version"].includes(err.code)) return 0;
+    env.err(usageErrorText(TOOL, { message: commanderMessage(err.message) }).trimEnd());
+    return 1;
   }
   if (status === undefined) return 1;
   try {
     return await status;
   } catch (err) {
     // Library errors that no command turned into a message: one line, never a stack trace.
-    env.err(`Error: ${err instanceof Error ? err.message : String(err)}`);
+    env.err(errorLine(TOOL, err instanceof Error ? err.message : String(err)).trimEnd());
     return 1;
   }
 }

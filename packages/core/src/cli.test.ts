@@ -1,6 +1,17 @@
 // The one size grammar and the UsageError every tool shares (cli.ts), tested once here.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseAddress, parseSize, requireSize, UsageError } from "./cli.js";
+import {
+  commanderMessage,
+  errorLine,
+  jsonErrorText,
+  parseAddress,
+  parseSize,
+  requireSize,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "./cli.js";
 
 describe("SIZE arguments", () => {
   it.each([
@@ -36,6 +47,41 @@ describe("requireSize", () => {
   it("returns the bytes or throws a UsageError naming the option", () => {
     expect(requireSize("2M", "size")).toBe(2 << 20);
     expect(() => requireSize("2Q", "size")).toThrow(UsageError);
-    expect(() => requireSize("2Q", "size")).toThrow("invalid size '2Q'");
+    expect(() => requireSize("2Q", "-s/--size")).toThrow("-s/--size: invalid size '2Q'");
+  });
+});
+
+describe("messages", () => {
+  it("one line TOOL: WHAT: reason, or the public tool's words for a verbatim message", () => {
+    expect(errorLine("mkdaxfs", "src: no such file or directory")).toBe(
+      "mkdaxfs: src: no such file or directory\n",
+    );
+    expect(errorLine("mkdaxfs", "-d/--directory is required", true)).toBe(
+      "Error: -d/--directory is required\n",
+    );
+    expect(errorLine("mkdaxfs", "fsconfig /mnt: Invalid argument (EINVAL)\n  daxfs: bad phys\n")).toBe(
+      "mkdaxfs: fsconfig /mnt: Invalid argument (EINVAL); daxfs: bad phys\n",
+    );
+  });
+
+  it("a usage error is one line and a pointer to --help", () => {
+    expect(usageErrorText("daxfs-inspect", new UsageError("--max-problems: invalid number '0'"))).toBe(
+      "daxfs-inspect: --max-problems: invalid number '0'\nTry 'daxfs-inspect --help'.\n",
+    );
+    expect(usageErrorText("mkdaxfs", new UsageError("-d/--directory is required", { verbatim: true }))).toBe(
+      "Error: -d/--directory is required\nTry 'mkdaxfs --help'.\n",
+    );
+    expect(commanderMessage("error: unknown option '--x'")).toBe("unknown option '--x'");
+  });
+
+  it("a --json error is one JSON document", () => {
+    expect(JSON.parse(jsonErrorText("daxfs-inspect", "ENOENT", "/a: no entry"))).toEqual({
+      error: { tool: "daxfs-inspect", code: "ENOENT", message: "/a: no entry" },
+    });
+  });
+
+  it("--version names the package version (from the nearest package.json) and the format", () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    expect(versionText("daxfs-x", import.meta.url)).toBe(`daxfs-x ${version} (DAXFS format v5)\n`);
   });
 });

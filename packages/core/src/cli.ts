@@ -1,14 +1,80 @@
 // The command-line contract every DAXFS tool follows (mkdaxfs, daxfs-inspect, daxfs-branch,
-// daxfs-fuse): `main(argv, io)` resolves to the exit status and never calls process.exit, so each
-// tool runs in-process in tests; its bin script is one runCli() call. One size grammar and one
-// UsageError for all of them (docs/architecture.md "Tools").
+// daxfs-fuse, daxfs-tui): `main(argv, io)` resolves to the exit status and never calls process.exit,
+// so each tool runs in-process in tests; its bin script is one runCli() call. One size grammar, one
+// UsageError and one error format for all of them (docs/cli.md "Messages").
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DAXFS_VERSION } from "@daxfs/format";
+import { commandLineArguments } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
 export type CliMain<Io> = (argv: string[], io: Io) => Promise<number>;
 
-/** A user error on the command line: the tool prints its message and exits with its usage status. */
+/**
+ * A user error on the command line: the tool prints it as a short usage error (errorLine, then
+ * "Try 'TOOL --help'.") and exits with its usage status. The message is "WHAT: reason", WHAT being
+ * the option or argument concerned.
+ */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  /** A message the public tool prints word for word (see errorLine). */
+  readonly verbatim: boolean;
+  constructor(message: string, options: { verbatim?: boolean } = {}) {
+    super(message);
+    this.verbatim = options.verbatim === true;
+  }
+}
+
+/**
+ * The one error line of every tool: "TOOL: WHAT: reason" (the message carries "WHAT: reason").
+ * `verbatim` messages are those SPEC.md documents for the public mkdaxfs, daxfs-inspect and
+ * daxfs-branch ("Error: -d/--directory is required"): they keep the public tool's exact words, so
+ * scripts written against it still match.
+ */
+export function errorLine(tool: string, message: string, verbatim = false): string {
+  // One line, whatever the message holds (a failed mount's kernel log lines go after "; ").
+  const line = message.trim().replace(/\s*\n\s*/g, "; ");
+  return verbatim ? `Error: ${line}\n` : `${tool}: ${line}\n`;
+}
+
+/** A short usage error: one line, then where the full usage is (never the usage itself). */
+export function usageErrorText(tool: string, error: { message: string; verbatim?: boolean }): string {
+  return `${errorLine(tool, error.message, error.verbatim)}Try '${tool} --help'.\n`;
+}
+
+/**
+ * A failure under --json: one JSON document on standard output (where the consumer is already
+ * reading), `{"error": {"tool", "code", "message"}}`; `code` is the errno name (ENOENT, EUCLEAN...)
+ * or EUSAGE for a bad command line. Nothing goes to stderr, so the output stays one document.
+ */
+export function jsonErrorText(tool: string, code: string, message: string): string {
+  return `${JSON.stringify({ error: { tool, code, message } })}\n`;
+}
+
+/** Commander's own message ("error: unknown option '--x'") in our form ("unknown option '--x'"). */
+export function commanderMessage(message: string): string {
+  return message.replace(/^error: /, "");
+}
+
+/**
+ * `--version` output: the tool's package version (its package.json, found from `moduleUrl`
+ * upwards, so it works from dist/, a bundle or the sources) and the format version it handles.
+ */
+export function versionText(tool: string, moduleUrl: string): string {
+  return `${tool} ${packageVersion(moduleUrl)} (DAXFS format v${DAXFS_VERSION})\n`;
+}
+
+function packageVersion(moduleUrl: string): string {
+  for (let dir = dirname(fileURLToPath(moduleUrl)); ; dir = dirname(dir)) {
+    try {
+      const json = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: unknown };
+      if (typeof json.version === "string") return json.version;
+    } catch {
+      // No package.json here: keep looking upwards.
+    }
+    if (dirname(dir) === dir) return "unknown";
+  }
 }
 
 /**
@@ -16,13 +82,13 @@ export class UsageError extends Error {
  * escaped it is one "NAME: internal error: ..." line and `internalErrorStatus`.
  */
 export function runCli<Io>(name: string, main: CliMain<Io>, io: Io, internalErrorStatus = 1): void {
-  main(process.argv.slice(2), io).then(
+  main(commandLineArguments(), io).then(
     (status) => {
       process.exitCode = status;
     },
     (error: unknown) => {
       process.stderr.write(
-        `${name}: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+        errorLine(name, `internal error: ${error instanceof Error ? error.message : String(error)}`),
       );
       process.exitCode = internalErrorStatus;
     },
@@ -57,9 +123,9 @@ export function parseSize(text: string): number | null {
   return bytes <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(bytes) : null;
 }
 
-/** parseSize for an option: a UsageError naming `what` when `text` is not a size. */
+/** parseSize for an option: a UsageError naming the option `what` ("-s/--size") if `text` is not a size. */
 export function requireSize(text: string, what: string): number {
   const bytes = parseSize(text);
-  if (bytes === null) throw new UsageError(`invalid ${what} '${text}'`);
+  if (bytes === null) throw new UsageError(`${what}: invalid size '${text}'`);
   return bytes;
 }

@@ -55,7 +55,19 @@ export {
   writeImageToMemory,
 } from "./build/index.js";
 // The command-line contract of the tools.
-export { type CliMain, parseAddress, parseSize, requireSize, runCli, UsageError } from "./cli.js";
+export {
+  type CliMain,
+  commanderMessage,
+  errorLine,
+  jsonErrorText,
+  parseAddress,
+  parseSize,
+  requireSize,
+  runCli,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "./cli.js";
 // Delta log entries.
 export {
   type DeltaEntry,
@@ -72,6 +84,17 @@ export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError }
 export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";
 export { DaxfsImage, type OpenOptions } from "./image.js";
 export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
+// Names are bytes, carried as strings in one reversible form (names.ts).
+export {
+  compareNames,
+  decodeName,
+  encodeName,
+  hasEscapedBytes,
+  hostPath,
+  nameByteLength,
+  nameTextProblem,
+  showName,
+} from "./names.js";
 // The checker.
 export {
   formatProblem,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // daxfs-fuse: the process around main.ts. It exits as soon as main resolves: the FUSE binding may
 // keep handles open after the unmount.
+import { errorLine } from "@daxfs/core";
 import { main } from "./main.js";
 
 const stop = new Promise<void>((resolve) => {
@@ -15,7 +16,7 @@ main(process.argv.slice(2), {
   (status) => process.exit(status),
   (error: unknown) => {
     process.stderr.write(
-      `daxfs-fuse: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+      errorLine("daxfs-fuse", `internal error: ${error instanceof Error ? error.message : String(error)}`),
     );
     process.exit(1);
   },

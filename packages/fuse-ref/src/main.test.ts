@@ -38,7 +38,14 @@ describe("daxfs-fuse main", () => {
     expect(missing.stderr).toMatch(/missing required argument 'mountpoint'/);
 
     const parent = await run([join(work, "x.img"), work, "--parent", "main"]);
-    expect(parent).toEqual({ status: 1, stdout: "", stderr: "daxfs-fuse: --parent needs --branch\n" });
+    expect(parent).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: --parent: needs --branch\nTry 'daxfs-fuse --help'.\n",
+    });
+    const version = await run(["--version"]);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(/^daxfs-fuse \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
 
     const image = await run([join(work, "absent.img"), work]);
     expect(image.status).toBe(1);

@@ -1,7 +1,7 @@
 // daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [-o OPTS] [--validate] [-f] (docs/fuse.md): mounts,
 // serves until unmounted or stopped, and resolves to the exit status. Exit status: 0 unmounted
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
-import { isDaxfsError } from "@daxfs/core";
+import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
 import { parseMountOptions } from "./mount-options.js";
@@ -12,6 +12,8 @@ export interface FuseIo {
   /** Resolves when the server is asked to stop (SIGINT, SIGTERM): the mount is then closed. */
   stop: Promise<void>;
 }
+
+const TOOL = "daxfs-fuse";
 
 interface FuseFlags {
   branch?: string;
@@ -37,21 +39,25 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     )
     .option("--validate", "check the whole image before mounting")
     .option("-f, --foreground", "stay in the foreground (always the case; accepted for compatibility)")
+    .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Errors are printed below as short usage errors.
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
     .action((image: string, mountpoint: string, flags: FuseFlags) => {
       request = { image, mountpoint, flags };
     });
   try {
     program.parse(argv, { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return 0;
+    io.stderr(usageErrorText(TOOL, { message: commanderMessage(error.message) }));
+    return 1;
   }
   if (!request) return 1;
   const { image, mountpoint, flags } = request;
   if (flags.parent !== undefined && flags.branch === undefined) {
-    io.stderr("daxfs-fuse: --parent needs --branch\n");
+    io.stderr(usageErrorText(TOOL, { message: "--parent: needs --branch" }));
     return 1;
   }
   let fuseOptions: string[];
@@ -73,7 +79,7 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     });
   } catch (error) {
     const message = isDaxfsError(error) || error instanceof Error ? error.message : String(error);
-    io.stderr(`daxfs-fuse: ${message}\n`);
+    io.stderr(errorLine(TOOL, message));
     return 1;
   }
   const info = mount.fs.info();
@@ -86,7 +92,7 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     await mount.close();
     return 0;
   } catch (error) {
-    io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(errorLine(TOOL, error instanceof Error ? error.message : String(error)));
     return 1;
   }
 }

@@ -112,7 +112,7 @@ describe("argument forms", () => {
     expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--json", "--image", "x.img"]);
     expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "/a", "--image", "x.img"]);
     expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
-    expect(() => normalizeArgs(["x.img", "frob"])).toThrow(/unknown subcommand 'frob'/);
+    expect(() => normalizeArgs(["x.img", "frob"])).toThrow("frob: unknown subcommand");
   });
 
   it("accepts the public forms with an image file", async () => {
@@ -154,6 +154,43 @@ describe("argument forms", () => {
     expect(status.stdout).toMatch(/Next branch ID: +3/);
   });
 
+  it("bad arguments: one line and a pointer to --help, never the usage itself", async () => {
+    for (const [args, line] of [
+      [[logsImage, "frob"], "daxfs-inspect: frob: unknown subcommand"],
+      [[logsImage, "tree", "--bogus"], "daxfs-inspect: unknown option '--bogus'"],
+      [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
+      [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
+    ] as const) {
+      const result = await inspect(...args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toBe(`${line}\nTry 'daxfs-inspect --help'.\n`);
+    }
+  });
+
+  it("--version prints the package and format versions", async () => {
+    const result = await inspect("--version");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^daxfs-inspect \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
+  });
+
+  it("with --json, every failure is one JSON document on stdout", async () => {
+    for (const [args, code, status] of [
+      [[logsImage, "info", "-b", "nope", "--json"], "ENOENT", 1],
+      [[badMagic, "tree", "--json"], "EUCLEAN", 1],
+      [[join(work, "missing.img"), "tree", "--json"], "ENOENT", 2],
+      [[logsImage, "tree", "--bogus", "--json"], "EUSAGE", 2],
+    ] as const) {
+      const result = await inspect(...args);
+      expect(result.code, args.join(" ")).toBe(status);
+      expect(result.stderr, args.join(" ")).toBe("");
+      const { error } = JSON.parse(result.stdout) as {
+        error: { tool: string; code: string; message: string };
+      };
+      expect(error, args.join(" ")).toMatchObject({ tool: "daxfs-inspect", code });
+      expect(error.message.length).toBeGreaterThan(0);
+    }
+  });
+
   it("reports usage errors with exit status 2", async () => {
     for (const args of [
       ["list"],
@@ -164,7 +201,11 @@ describe("argument forms", () => {
     ]) {
       const result = await inspect(...args);
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stderr.split("\n").filter(Boolean), args.join(" ")).toHaveLength(1);
+      expect(result.stderr.split("\n")[0], args.join(" ")).toMatch(/^(daxfs-inspect|Error): /);
+      expect(
+        result.stderr.split("\n").filter((l) => l && !l.startsWith("Try ")),
+        args.join(" "),
+      ).toHaveLength(1);
     }
   });
 });
@@ -294,6 +335,13 @@ describe("subcommands on valid images", () => {
     const again = await inspect(staticImage, "extract", target);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/directory exists and is not empty/);
+  });
+
+  it("extract creates the target's missing parents (as its --help says)", async () => {
+    const target = join(work, "new-parent", "and-another", "out");
+    expect((await inspect(staticImage, "extract", target)).code).toBe(0);
+    expect(readFileSync(join(target, "hello.txt"), "utf8")).toBe("hello, world\n");
+    expect((await inspect("extract", "--help")).stdout).toMatch(/created with any missing parents/);
   });
 
   it("--json works on every subcommand", async () => {

@@ -3,9 +3,27 @@
 // file accepted in place of -m/-p. Exit status: 0 success (validate: the image is valid), 1 the
 // image is corrupt or invalid or a path/branch in it was not found, 2 usage or I/O error.
 
-import { DaxfsError, DaxfsImage, FileImage, type ImageSource, UsageError } from "@daxfs/core";
+import {
+  commanderMessage,
+  DaxfsError,
+  DaxfsImage,
+  errorLine,
+  FileImage,
+  type ImageSource,
+  jsonErrorText,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "@daxfs/core";
 import { Command, CommanderError, Option } from "commander";
-import { catCommand, extractCommand, lsCommand, statCommand, treeCommand } from "./commands/files.js";
+import {
+  catCommand,
+  extractCommand,
+  lsCommand,
+  type PathOptions,
+  statCommand,
+  treeCommand,
+} from "./commands/files.js";
 import { diffCommand, logCommand } from "./commands/log.js";
 import {
   branchesCommand,
@@ -59,8 +77,7 @@ export function normalizeArgs(args: string[]): string[] {
   if (first === undefined || first.startsWith("-") || COMMANDS.includes(first)) return args;
   const rest = args.slice(1);
   if (rest.length === 0 || rest[0]!.startsWith("-")) return ["summary", ...rest, "--image", first];
-  if (!COMMANDS.includes(rest[0]!))
-    throw new UsageError(`unknown subcommand '${rest[0]}' (see daxfs-inspect --help)`);
+  if (!COMMANDS.includes(rest[0]!)) throw new UsageError(`${rest[0]}: unknown subcommand`);
   return [rest[0]!, ...rest.slice(1), "--image", first];
 }
 
@@ -69,6 +86,15 @@ class ExitCode extends Error {
     super(`exit ${code}`);
   }
 }
+
+/** The source could not be opened (a missing file, not a mount...): an I/O error, exit 2. */
+class SourceError extends Error {
+  constructor(readonly failure: DaxfsError) {
+    super(failure.message);
+  }
+}
+
+const TOOL = "daxfs-inspect";
 
 /** Runs daxfs-inspect with `args` (argv without node and script); resolves to the exit status. */
 export async function main(args: string[], io: InspectIo): Promise<number> {
@@ -88,7 +114,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     try {
       source = await openSource(options);
     } catch (error) {
-      if (error instanceof DaxfsError) throw new UsageError(error.message);
+      if (error instanceof DaxfsError) throw new SourceError(error);
       throw error;
     }
     sourceName = source.name;
@@ -115,6 +141,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       "Inspect and validate DAXFS images: an image file, a mounted DAXFS (-m) or physical memory (-p/-s)",
     )
     .usage("IMAGE [command] [options]  |  list|info|status (-m MNT | -p PHYS -s SIZE | IMAGE) [-b NAME]")
+    .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
     .addHelpText(
@@ -139,7 +166,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
   };
   const imageFrom = (options: CommonOptions, positional?: string): CommonOptions => {
     if (positional !== undefined && options.image !== undefined)
-      throw new UsageError(`two image files given: ${options.image} and ${positional}`);
+      throw new UsageError(`${positional}: a second image file (the first is ${options.image})`);
     return positional === undefined ? options : { ...options, image: positional };
   };
 
@@ -190,19 +217,21 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     command(name, name === "ls" ? "list a directory of a branch" : "the file tree of a branch")
       .argument("[path]", "path inside the image", "/")
       .option("-b, --branch <name>", "branch to read", "main")
-      .action((path: string, options: CommonOptions) =>
+      .option("-L, --dereference", "follow a symlink named as the last component of the path")
+      .action((path: string, options: CommonOptions & PathOptions) =>
         withImage(options, (image) =>
-          (name === "ls" ? lsCommand : treeCommand)(view(image, options), path, out(options.json)),
+          (name === "ls" ? lsCommand : treeCommand)(view(image, options), path, out(options.json), options),
         ),
       );
   }
   command("stat", "attributes of one path")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
-    .action((path: string, options: CommonOptions) =>
-      withImage(options, (image) => statCommand(view(image, options), path, out(options.json))),
+    .option("-L, --dereference", "follow a symlink named as the last component of the path")
+    .action((path: string, options: CommonOptions & PathOptions) =>
+      withImage(options, (image) => statCommand(view(image, options), path, out(options.json), options)),
     );
-  command("cat", "write a file's contents to standard output")
+  command("cat", "write a file's contents to standard output (a symlink is followed)")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
     .action((path: string, options: CommonOptions) =>
@@ -219,7 +248,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       withImage(options, (image) => diffCommand(image, branch, out(options.json))),
     );
   command("extract", "write a branch's tree to a host directory")
-    .argument("<dir>", "target directory (created; must be empty)")
+    .argument("<dir>", "target directory (created with any missing parents; if it exists, it must be empty)")
     .option("-b, --branch <name>", "branch to read", "main")
     .action((dir: string, options: CommonOptions) =>
       withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json))),
@@ -233,7 +262,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       withSource(options, (source) => {
         const maxProblems = Number(options.maxProblems);
         if (!Number.isInteger(maxProblems) || maxProblems < 1)
-          throw new UsageError(`invalid --max-problems '${options.maxProblems}'`);
+          throw new UsageError(`--max-problems: invalid count '${options.maxProblems}'`);
         let backingSize: number | undefined;
         if (options.backing !== undefined) {
           const backing = FileImage.open(options.backing);
@@ -261,33 +290,38 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     return EXIT_OK;
   } catch (error) {
     if (error instanceof ExitCode) return error.code;
-    if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.help" ||
-        error.code === "commander.version"
-      )
-        return EXIT_OK;
-      io.stderr(`daxfs-inspect: ${error.message.replace(/^error: /, "")}\n`);
-      return EXIT_USAGE;
-    }
+    if (
+      error instanceof CommanderError &&
+      ["commander.helpDisplayed", "commander.help", "commander.version"].includes(error.code)
+    )
+      return EXIT_OK;
+    // Under --json every failure is one JSON document on stdout (docs/cli.md "Messages").
+    const json = args.includes("--json");
+    const fail = (status: number, code: string, message: string, usage = false): number => {
+      if (json) io.stdout(jsonErrorText(TOOL, code, message));
+      else io.stderr(usage ? usageErrorText(TOOL, { message }) : errorLine(TOOL, message));
+      return status;
+    };
+    if (error instanceof CommanderError)
+      return fail(EXIT_USAGE, "EUSAGE", commanderMessage(error.message), true);
     if (error instanceof UsageError) {
-      io.stderr(`daxfs-inspect: ${error.message}\n`);
+      if (json) return fail(EXIT_USAGE, "EUSAGE", error.message);
+      io.stderr(usageErrorText(TOOL, error));
       return EXIT_USAGE;
     }
-    if (error instanceof DaxfsError) {
-      io.stderr(`daxfs-inspect: ${named(sourceName, error.message)}\n`);
-      return EXIT_INVALID;
-    }
+    if (error instanceof SourceError) return fail(EXIT_USAGE, error.failure.code, error.message);
+    if (error instanceof DaxfsError) return fail(EXIT_INVALID, error.code, named(sourceName, error.message));
     if (error instanceof RangeError) {
       // A structure that does not fit where the image says it is: the image is corrupt.
-      io.stderr(`daxfs-inspect: ${named(sourceName, error.message)}\n`);
-      return EXIT_INVALID;
+      return fail(EXIT_INVALID, "EUCLEAN", named(sourceName, error.message));
     }
-    if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
-      // A host error while extracting (EACCES, ENOSPC...).
-      io.stderr(`daxfs-inspect: ${error.message}\n`);
-      return EXIT_USAGE;
+    const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+    if (code !== undefined) {
+      // A host error while extracting (EACCES, ENOSPC...): "PATH: reason" from Node's
+      // "ENOSPC: no space left on device, write '/x'".
+      const { path } = error as NodeJS.ErrnoException;
+      const reason = (error as Error).message.replace(/^[A-Z0-9]+: /, "").replace(/, \w+ '.*'$/, "");
+      return fail(EXIT_USAGE, code, path === undefined ? reason : `${path}: ${reason}`);
     }
     throw error;
   }

@@ -75,7 +75,10 @@ async function openMount(path: string): Promise<ImageSource> {
     throw new DaxfsError("EIO", `${path}: ${syscallMessage(error)}`);
   }
   try {
-    const mapped = mapFd(fd, requireSize(sizeOption, "size"), { writable: false, path: real });
+    const mapped = mapFd(fd, requireSize(sizeOption, `${path}: size= mount option`), {
+      writable: false,
+      path: real,
+    });
     return wrapMapped(mapped.bytes, `${path} (dma-buf)`, () => {
       mapped.close();
       closeFd(fd);
@@ -88,8 +91,8 @@ async function openMount(path: string): Promise<ImageSource> {
 
 async function openPhys(phys: string, size: string): Promise<ImageSource> {
   const { mapFd } = await loadLinux();
-  const offset = requireSize(phys, "physical address");
-  const length = requireSize(size, "size");
+  const offset = requireSize(phys, "-p/--phys");
+  const length = requireSize(size, "-s/--size");
   let fd: number;
   try {
     fd = openSync("/dev/mem", "r");
@@ -117,11 +120,12 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
     Boolean,
   ).length;
   if (options.size !== undefined && options.phys === undefined)
-    throw new UsageError("-s/--size is only valid with -p/--phys");
-  if (given === 0) throw new UsageError("an image file, -m/--mount or -p/--phys is required");
-  if (given > 1) throw new UsageError("give only one of an image file, -m/--mount and -p/--phys");
+    throw new UsageError("-s/--size: only valid with -p/--phys");
+  if (given === 0) throw new UsageError("IMAGE: an image file, -m/--mount or -p/--phys is required");
+  if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);
-  if (options.size === undefined) throw new UsageError("-s/--size is required with -p/--phys");
+  if (options.size === undefined)
+    throw new UsageError("-s/--size is required with -p/--phys", { verbatim: true });
   return openPhys(options.phys!, options.size);
 }

@@ -15,3 +15,4 @@ export {
   readMounts,
   unescapeMountField,
 } from "./mountinfo.js";
+export { listXattrs } from "./xattr.js";

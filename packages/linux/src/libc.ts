@@ -33,6 +33,8 @@ const readFn = libc.func("long read(int fd, _Out_ uint8_t *buf, size_t count)");
 const sysconfFn = libc.func("long sysconf(int name)");
 const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, int64_t len)");
 const strerrorFn = libc.func("const char *strerror(int errnum)");
+// The path as NUL-terminated bytes: a name need not be UTF-8 (mkdaxfs -d --byte-names).
+const llistxattrFn = libc.func("long llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)");
 
 setStrerror((errno) => String(strerrorFn(errno)));
 
@@ -133,4 +135,10 @@ export const pageSize = Number(sysconfFn(_SC_PAGESIZE));
 /** posix_fallocate(3): returns 0 or the error number itself (it does not set errno). */
 export function posixFallocate(fd: number, offset: number, length: number): number {
   return posixFallocateFn(fd, offset, length) as number;
+}
+
+/** llistxattr(2): the bytes of NUL-separated names written (or needed, for an empty `list`), or -1. */
+export function llistxattr(path: string | Uint8Array, list: Uint8Array | null): number {
+  const bytes = typeof path === "string" ? Buffer.from(path) : path;
+  return Number(llistxattrFn(Buffer.concat([bytes, Buffer.of(0)]), list, list?.length ?? 0));
 }

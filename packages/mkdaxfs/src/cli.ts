@@ -1,9 +1,23 @@
 #!/usr/bin/env node
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
-// 1 bad arguments (message + usage on stderr) or a failed build (one "Error: ..." line on stderr).
-import { realpathSync } from "node:fs";
+// 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
+// "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
+import { realpathSync, type Stats, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DaxfsError, parseAddress, parseSize, runCli, UsageError } from "@daxfs/core";
+import {
+  commanderMessage,
+  DaxfsError,
+  errorLine,
+  jsonErrorText,
+  parseAddress,
+  parseSize,
+  requireSize,
+  runCli,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
@@ -39,53 +53,62 @@ function makeProgram(io: CliIo): Command {
     )
     .option("-V, --validate", "mount with the validate option (-H only)")
     .option("--all-root", "store uid and gid 0 for every inode")
+    .option(
+      "--byte-names",
+      "store names and symlink targets that are not valid UTF-8 as their exact bytes (default: refuse them)",
+    )
     .option("--exclude <GLOB>", "leave out matching paths (repeatable)", collect)
-    .option("--strict", "fail on device nodes, FIFOs and sockets instead of skipping them")
+    .option(
+      "--strict",
+      "fail on what an image cannot hold (device nodes, FIFOs, sockets, extended attributes) instead of skipping it with a warning",
+    )
     .option("--sparse", "leave the image file's unwritten blocks as holes (default: allocate them all)")
     .option("--json", "print a JSON summary instead of the text report")
     .option("-h, --help", "show this help")
+    .option("--version", "print the version")
     .addHelpText(
       "after",
       "\nExit status: 0 on success, 1 on bad arguments or a failed build.\nSplit mode: -b with -H or -p and -o (file data goes to the -o file).",
     )
-    .showHelpAfterError(true)
+    .allowExcessArguments()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => {},
+    });
 }
 
 function sizeOption(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const bytes = parseSize(text);
-  if (bytes === null) throw new UsageError(`Error: invalid size '${text}' for ${flag}`);
-  return bytes;
+  return text === undefined ? undefined : requireSize(text, flag);
 }
 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
 function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boolean } {
   const tars = (flags.tar as string[] | undefined) ?? [];
   if (flags.directory === undefined && tars.length === 0)
-    throw new UsageError("Error: -d/--directory is required");
+    throw new UsageError("-d/--directory is required", { verbatim: true });
   if (flags.directory !== undefined && tars.length > 0)
-    throw new UsageError("Error: -d/--directory and --tar cannot be combined");
+    throw new UsageError("--tar: cannot be combined with -d/--directory");
   if (tars.filter((t) => t === "-").length > 1)
-    throw new UsageError("Error: --tar - (stdin) can be given once");
+    throw new UsageError("--tar -: standard input can be given once");
   let phys: bigint | undefined;
   if (flags.phys !== undefined) {
     const address = parseAddress(flags.phys as string);
-    if (address === null) throw new UsageError(`Error: invalid address '${flags.phys}' for -p/--phys`);
+    if (address === null) throw new UsageError(`-p/--phys: invalid address '${flags.phys}'`);
     // As in the public tool, address 0 counts as "not given".
     phys = address === 0n ? undefined : address;
   }
   if (flags.output === undefined && flags.heap === undefined && phys === undefined) {
-    throw new UsageError("Error: -o/--output, -H/--heap, or -p/--phys is required");
+    throw new UsageError("-o/--output, -H/--heap, or -p/--phys is required", { verbatim: true });
   }
   if (flags.heap !== undefined && flags.mountpoint === undefined)
-    throw new UsageError("Error: -m/--mountpoint is required with -H/--heap");
+    throw new UsageError("-m/--mountpoint is required with -H/--heap", { verbatim: true });
   let pcacheSlots: number | undefined;
   if (flags.pcacheSlots !== undefined) {
     pcacheSlots = parseSize(flags.pcacheSlots as string) ?? Number.NaN;
     if (!Number.isInteger(pcacheSlots) || (pcacheSlots !== 0 && (pcacheSlots & (pcacheSlots - 1)) !== 0)) {
-      throw new UsageError("Error: --pcache-slots must be a power of 2");
+      throw new UsageError("--pcache-slots must be a power of 2", { verbatim: true });
     }
   }
   return {
@@ -101,11 +124,35 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     validate: flags.validate === true,
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
     allRoot: flags.allRoot === true,
+    byteNames: flags.byteNames === true,
     exclude: (flags.exclude as string[] | undefined) ?? [],
     strict: flags.strict === true,
     sparse: flags.sparse === true,
     json: flags.json === true,
   };
+}
+
+/**
+ * The paths the build will write to, checked before the source is read (a typo in -o, -H or -m must
+ * not cost a scan of a whole tree first). What the build itself may find (permissions, a full file
+ * system) is still reported by the build.
+ */
+function checkPaths(options: MkdaxfsOptions): void {
+  const exists = (path: string, what: string, test: (s: Stats) => boolean, kind: string) => {
+    let stat: Stats;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new UsageError(`${what}: ${path}: no such ${kind}`);
+    }
+    if (!test(stat)) throw new UsageError(`${what}: ${path}: not a ${kind}`);
+  };
+  if (options.heap !== undefined) {
+    exists(options.heap, "-H/--heap", (s) => s.isCharacterDevice(), "DMA heap (character device)");
+    exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
+  } else if (options.output !== undefined && options.phys === undefined) {
+    exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
+  }
 }
 
 /** Runs mkdaxfs with `argv` (without node and script); resolves to the exit status. */
@@ -122,12 +169,19 @@ export async function main(
       io.stderr.write(program.helpInformation());
       return 0;
     }
-    if (program.args.length > 0) throw new UsageError(`Error: unexpected argument '${program.args[0]}'`);
+    if (flags.version) {
+      io.stdout.write(versionText("mkdaxfs", import.meta.url));
+      return 0;
+    }
+    if (program.args.length > 0) throw new UsageError(`${program.args[0]}: unexpected argument`);
     options = toOptions(flags);
+    checkPaths(options);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
-    if (error instanceof UsageError) {
-      io.stderr.write(`${error.message}\n${program.helpInformation()}`);
+    if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    if (error instanceof CommanderError || error instanceof UsageError) {
+      const usage = error instanceof UsageError ? error : { message: commanderMessage(error.message) };
+      if (argv.includes("--json")) io.stdout.write(jsonErrorText("mkdaxfs", "EUSAGE", usage.message));
+      else io.stderr.write(usageErrorText("mkdaxfs", usage));
       return 1;
     }
     throw error;
@@ -141,7 +195,7 @@ export async function main(
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);
-        io.stderr.write(`Warning: ${message}\n`);
+        io.stderr.write(errorLine("mkdaxfs", `warning: ${message}`));
       },
       onPlanned: (plan) => progress?.start(plan),
       onFileCopied: (inode, bytes) => progress?.update(inode, bytes),
@@ -152,11 +206,11 @@ export async function main(
     return 0;
   } catch (error) {
     progress?.finish();
-    const message =
-      error instanceof DaxfsError || isSyscallError(error)
-        ? (error as Error).message
-        : `internal error: ${String(error)}`;
-    io.stderr.write(`Error: ${message}\n`);
+    const known = error instanceof DaxfsError || isSyscallError(error);
+    const message = known ? (error as Error).message : `internal error: ${String(error)}`;
+    const code = known ? ((error as { code?: string }).code ?? "EIO") : "EINTERNAL";
+    if (options.json) io.stdout.write(jsonErrorText("mkdaxfs", code, message));
+    else io.stderr.write(errorLine("mkdaxfs", message));
     if (io.env.DAXFS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return 1;
   }

@@ -7,14 +7,16 @@ import { dirname, join, resolve } from "node:path";
 import {
   type BuildDir,
   DaxfsError,
+  hostPath,
   type ImagePlan,
   type PlannedInode,
   planImage,
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateHoles } from "@daxfs/linux";
+import { allocateHoles, listXattrs } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
+import { XattrCensus } from "./xattrs.js";
 
 export interface MkdaxfsOptions {
   directory?: string;
@@ -30,6 +32,8 @@ export interface MkdaxfsOptions {
   validate: boolean;
   pcacheSlots?: number;
   allRoot: boolean;
+  /** Store names and symlink targets that are not valid UTF-8 as their bytes (--byte-names). */
+  byteNames?: boolean;
   exclude: string[];
   strict: boolean;
   /** --sparse: leave the image file's unwritten blocks as holes instead of allocating them. */
@@ -74,14 +78,24 @@ export async function loadSource(
   options: MkdaxfsOptions,
   hooks: BuildHooks = {},
 ): Promise<{ root: BuildDir; cleanup: () => void }> {
+  const xattrs = new XattrCensus(options.strict);
   const scanOptions = {
     allRoot: options.allRoot,
     exclude: options.exclude,
     strict: options.strict,
     onWarning: hooks.onWarning,
+    onEntry: (path: string, shown: string) => xattrs.note(shown, listXattrs(hostPath(path))),
+    onXattrs: (where: string, names: string[]) => xattrs.note(where, names),
   };
-  if (options.directory !== undefined)
-    return { root: scanDirectory(options.directory, scanOptions), cleanup: () => {} };
+  const warnXattrs = () => {
+    const warning = xattrs.warning();
+    if (warning !== null) hooks.onWarning?.(warning);
+  };
+  if (options.directory !== undefined) {
+    const root = scanDirectory(options.directory, scanOptions);
+    warnXattrs();
+    return { root, cleanup: () => {} };
+  }
   const spoolDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "mkdaxfs-tar-"));
   const spool = { path: join(spoolDir, "spool"), fd: -1 };
   const cleanup = () => {
@@ -95,6 +109,7 @@ export async function loadSource(
     const { TarTreeBuilder } = await import("./tar.js");
     const builder = new TarTreeBuilder(spool, scanOptions);
     for (const tar of options.tars) await builder.addLayer(tar);
+    warnXattrs();
     return { root: builder.root, cleanup };
   } catch (error) {
     cleanup();
@@ -110,11 +125,17 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
       deltaSize: options.deltaSize,
       size: options.size,
       split: split ? { pcacheSlots: options.pcacheSlots } : undefined,
+      utf8Names: !options.byteNames,
     });
   } catch (error) {
-    if (!(error instanceof DaxfsError) || error.code !== "ENOSPC") throw error;
+    if (!(error instanceof DaxfsError)) throw error;
     const source = options.directory ?? options.tars.join(", ");
-    throw new DaxfsError("ENOSPC", `${source}: ${error.message}`);
+    if (error.code === "ENOSPC") throw new DaxfsError("ENOSPC", `${source}: ${error.message}`);
+    // A name in another charset (a Latin-1 archive, say) is refused unless asked for: once stored,
+    // it shows as escapes in every UTF-8 tool (docs/mkdaxfs.md "Names").
+    if (error.code === "EILSEQ")
+      throw new DaxfsError("EILSEQ", `${source}: ${error.message} (--byte-names stores it as bytes)`);
+    throw error;
   }
 }
 

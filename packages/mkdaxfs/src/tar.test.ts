@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { encodeName } from "@daxfs/core";
 import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
@@ -74,7 +75,7 @@ describe("--tar layers with OCI whiteouts", () => {
     const { code, stderr, tree } = await build(["--tar", lower, "--tar", upper]);
     expect(code).toBe(0);
     expect(stderr).toBe(
-      "Warning: skipping upper.tar: dev/null: fifo (DAXFS stores files, directories and symlinks only)\n".replace(
+      "mkdaxfs: warning: skipping upper.tar: dev/null: fifo (DAXFS stores files, directories and symlinks only)\n".replace(
         "upper.tar",
         upper,
       ),
@@ -96,18 +97,18 @@ describe("--tar layers with OCI whiteouts", () => {
   it("refuses members that climb out with '..' and hard links to missing files", async () => {
     const climbing = await tarFile("escape.tar", [{ name: "../evil", body: "x" }]);
     expect((await build(["--tar", climbing])).stderr).toBe(
-      `Error: ${climbing}: member "../evil" contains '..'\n`,
+      `mkdaxfs: ${climbing}: member "../evil" contains '..'\n`,
     );
     const dangling = await tarFile("dangling.tar", [{ name: "a", type: "link", linkname: "missing" }]);
     expect((await build(["--tar", dangling])).stderr).toBe(
-      `Error: ${dangling}: a: hard link to missing "missing"\n`,
+      `mkdaxfs: ${dangling}: a: hard link to missing "missing"\n`,
     );
     const toDirectory = await tarFile("link-dir.tar", [
       { name: "d", type: "directory" },
       { name: "a", type: "link", linkname: "d" },
     ]);
     expect((await build(["--tar", toDirectory])).stderr).toBe(
-      `Error: ${toDirectory}: a: hard link to directory "d" (directories cannot be hard-linked)\n`,
+      `mkdaxfs: ${toDirectory}: a: hard link to directory "d" (directories cannot be hard-linked)\n`,
     );
   });
 
@@ -131,7 +132,7 @@ describe("--tar layers with OCI whiteouts", () => {
     const result = await build(["--tar", path], output);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `Error: ${path}: etc/passwd: uid 4294967295 ((uid_t)-1) is not a valid owner\n`,
+      `mkdaxfs: ${path}: etc/passwd: uid 4294967295 ((uid_t)-1) is not a valid owner\n`,
     );
     expect(existsSync(output)).toBe(false);
     // The same archive with --all-root stores uid 0 and is accepted.
@@ -147,7 +148,7 @@ describe("--tar layers with OCI whiteouts", () => {
     const result = await build(["--tar", cut]);
     expect(result.code).toBe(1);
     expect(result.stderr.split("\n")).toHaveLength(2);
-    expect(result.stderr).toMatch(/^Error: .*cut\.tar/);
+    expect(result.stderr).toMatch(/^mkdaxfs: .*cut\.tar/);
   });
 });
 
@@ -177,7 +178,7 @@ describe("tar sources", () => {
 });
 
 describe("garbage as tar input", () => {
-  it("gives exit 0 or one 'Error:' line, never an internal error", async () => {
+  it("gives exit 0 or one 'mkdaxfs:' line, never an internal error", async () => {
     const valid = readFileSync(
       await tarFile("seed.tar", [
         { name: "a/b", body: "hello" },
@@ -204,7 +205,7 @@ describe("garbage as tar input", () => {
           const path = join(scratch, `garbage-${n++}.tar`);
           writeFileSync(path, bytes);
           const result = await build(["--tar", path]);
-          if (result.code !== 0) expect(result.stderr).toMatch(/^Error: (?!internal)[^\n]*\n$/);
+          if (result.code !== 0) expect(result.stderr).toMatch(/^mkdaxfs: (?!internal)[^\n]*\n$/);
           else expect(result.stderr).not.toContain("Error");
         },
       ),
@@ -352,7 +353,7 @@ describe("archives written by real tools read back as the directory itself (-d)"
     const image = join(scratch, `cut-${name}.img`);
     const result = await build(["--tar", cut], image);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^Error: ${cut}: (${name}: |truncated archive)[^\\n]+\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^mkdaxfs: ${cut}: (${name}: |truncated archive)[^\\n]+\\n$`));
     expect(existsSync(image)).toBe(false);
   });
 });
@@ -370,7 +371,7 @@ describe("a compressed layer whose decoder is not installed", () => {
       env: { ...process.env, PATH: "/nonexistent" },
     });
     expect(result.stderr).toBe(
-      `Error: ${archive}: zstd-compressed, and the zstd program is not installed (apt-get install zstd)\n`,
+      `mkdaxfs: ${archive}: zstd-compressed, and the zstd program is not installed (apt-get install zstd)\n`,
     );
     expect(result.status).toBe(1);
     expect(existsSync(output)).toBe(false);
@@ -392,29 +393,36 @@ describe("tars the reader does not understand are errors, never silent changes",
   it.each([
     ["gnu", "--format=gnu"],
     ["posix", "--format=posix"],
-  ])("member names that are not UTF-8 (%s format), as -d refuses them", async (_, format) => {
-    const source = join(scratch, `bytes-${format.slice(9)}`);
-    run("sh", [
-      "-c",
-      `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')"`,
-      "-",
-      source,
-    ]);
-    const archive = join(scratch, `bytes-${format.slice(9)}.tar`);
-    run("tar", [format, "-cf", archive, "-C", source, "."]);
-    const image = join(scratch, "bytes.img");
-    const result = await build(["--tar", archive], image);
-    expect(result.stderr).toBe(`Error: ${archive}: ./f\\xfe: name is not valid UTF-8\n`);
-    expect(existsSync(image)).toBe(false);
-    const fromDirectory = await build(["-d", source]);
-    expect(fromDirectory.stderr).toMatch(/f\\xfe: name is not valid UTF-8\n$/);
-  });
+  ])(
+    "member names that are not UTF-8 (%s format) are refused without --byte-names, as with -d",
+    async (_, format) => {
+      const source = join(scratch, `bytes-${format.slice(9)}`);
+      run("sh", [
+        "-c",
+        `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')"`,
+        "-",
+        source,
+      ]);
+      const archive = join(scratch, `bytes-${format.slice(9)}.tar`);
+      run("tar", [format, "-cf", archive, "-C", source, "."]);
+      const image = join(scratch, "bytes.img");
+      const result = await build(["--tar", archive], image);
+      expect(result.stderr).toBe(
+        `mkdaxfs: ${archive}: /f\\xfe: name is not valid UTF-8 (--byte-names stores it as bytes)\n`,
+      );
+      expect(existsSync(image)).toBe(false);
+      const fromDirectory = await build(["-d", source]);
+      expect(fromDirectory.stderr).toMatch(
+        /f\\xfe: name is not valid UTF-8 \(--byte-names stores it as bytes\)\n$/,
+      );
+    },
+  );
 
   it("an unknown member type (GNU multi-volume 'M') names the member", async () => {
     const archive = await tarFile("volume.tar", [{ name: "part", body: "abc" }]);
     patchHeader(archive, 0, (header) => header.write("M", 156, "latin1"));
     expect((await build(["--tar", archive])).stderr).toBe(
-      `Error: ${archive}: part: tar member type 'M' is not supported\n`,
+      `mkdaxfs: ${archive}: part: tar member type 'M' is not supported\n`,
     );
   });
 
@@ -429,7 +437,7 @@ describe("tars the reader does not understand are errors, never silent changes",
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^Error: ${archive}: sp: GNU sparse member: sparse map holds \\d+ bytes but \\d+ are stored\\n$`,
+        `^mkdaxfs: ${archive}: sp: GNU sparse member: sparse map holds \\d+ bytes but \\d+ are stored\\n$`,
       ),
     );
   });
@@ -437,7 +445,9 @@ describe("tars the reader does not understand are errors, never silent changes",
   it("an empty file is not an archive (GNU tar and tarfile refuse it too)", async () => {
     const empty = join(scratch, "empty.tar");
     writeFileSync(empty, "");
-    expect((await build(["--tar", empty])).stderr).toBe(`Error: ${empty}: empty input: not a tar archive\n`);
+    expect((await build(["--tar", empty])).stderr).toBe(
+      `mkdaxfs: ${empty}: empty input: not a tar archive\n`,
+    );
   });
 
   it("a bad header checksum says where", async () => {
@@ -449,7 +459,7 @@ describe("tars the reader does not understand are errors, never silent changes",
     bytes[1024] = 0x41; // the second header's name
     writeFileSync(archive, bytes);
     expect((await build(["--tar", archive])).stderr).toBe(
-      `Error: ${archive}: header at byte 1024: checksum mismatch (not a tar archive, or corrupt)\n`,
+      `mkdaxfs: ${archive}: header at byte 1024: checksum mismatch (not a tar archive, or corrupt)\n`,
     );
   });
 });
@@ -539,7 +549,7 @@ describe("real-tool archives with bytes changed, headers re-checksummed", () => 
     block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
   }
 
-  it("give exit 0 or one 'Error:' line for every sparse and PAX format, never an internal error", async () => {
+  it("give exit 0 or one 'mkdaxfs:' line for every sparse and PAX format, never an internal error", async () => {
     const source = join(scratch, "fuzz-src");
     run("python3", [
       "-c",
@@ -579,11 +589,76 @@ os.symlink("t" * 120, r + "/link")`,
           const path = join(scratch, `fuzz-${n++}.tar`);
           writeFileSync(path, bytes);
           const result = await build(["--tar", path]);
-          if (result.code !== 0) expect(result.stderr).toMatch(/^Error: (?!internal)[^\n]*\n$/);
+          if (result.code !== 0) expect(result.stderr).toMatch(/^mkdaxfs: (?!internal)[^\n]*\n$/);
           else expect(result.stderr).not.toContain("Error");
         },
       ),
       { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 60) },
     );
+  });
+});
+
+describe("names are bytes", () => {
+  // Names are bytes (docs/semantics.md "Names"): f\xfe and f\xff stay two files with exactly those
+  // names, whatever format carries them; a Latin-1 "é" (0xe9) is not re-encoded as UTF-8.
+  const latin1Names = (tree: ReturnType<typeof readBaseTree> | null) =>
+    Object.entries(tree?.children ?? {})
+      .map(([name, node]) => [Buffer.from(encodeName(name)).toString("latin1"), node.data])
+      .sort();
+  const expected = [
+    ["f\xe9", Buffer.from("3").toString("hex")],
+    ["f\xfe", Buffer.from("1").toString("hex")],
+    ["f\xff", Buffer.from("2").toString("hex")],
+  ];
+  const byteTree = () => {
+    const source = join(scratch, `bytes-${Math.random().toString(36).slice(2)}`);
+    run("sh", [
+      "-c",
+      `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')" && printf 3 > "$1/f$(printf '\\351')"`,
+      "-",
+      source,
+    ]);
+    return source;
+  };
+  it.each([
+    ["GNU tar --format=gnu", ["tar", "--format=gnu"]],
+    ["GNU tar --format=posix", ["tar", "--format=posix"]],
+    ["bsdtar --format=pax", ["bsdtar", "--format=pax"]],
+    ["bsdtar --format=ustar", ["bsdtar", "--format=ustar"]],
+  ])("member names that are not UTF-8 are kept as bytes (%s)", async (_, [tool, format]) => {
+    const source = byteTree();
+    const archive = `${source}.tar`;
+    run(tool as string, [format as string, "-cf", archive, "-C", source, "."]);
+    // bsdtar's pax names such members with hdrcharset=BINARY records.
+    if (tool === "bsdtar" && format === "--format=pax")
+      expect(readFileSync(archive).includes("hdrcharset=BINARY")).toBe(true);
+    const result = await build(["--byte-names", "--tar", archive]);
+    expect(result.stderr).toBe("");
+    expect(latin1Names(result.tree)).toEqual(expected);
+    // -d reads the same bytes from the directory.
+    expect(latin1Names((await build(["--byte-names", "-d", source])).tree)).toEqual(expected);
+  });
+
+  it.each([
+    ["GNU", "GNU_FORMAT", "latin-1", "'f\\xfe', 'f\\xff', 'f\\xe9'"],
+    ["USTAR", "USTAR_FORMAT", "latin-1", "'f\\xfe', 'f\\xff', 'f\\xe9'"],
+    // PAX path records are UTF-8; Python writes names it cannot encode with hdrcharset=BINARY.
+    ["PAX", "PAX_FORMAT", "utf-8", "'f\\udcfe', 'f\\udcff', 'f\\udce9'"],
+  ])("Python tarfile %s with Latin-1 names", async (_, format, encoding, names) => {
+    const archive = join(scratch, `python-${format}.tar`);
+    run("python3", [
+      "-c",
+      `import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.${format}, encoding="${encoding}", errors="surrogateescape") as t:
+    for n, body in zip([${names}], [b"1", b"2", b"3"]):
+        info = tarfile.TarInfo(n)
+        info.size = len(body)
+        t.addfile(info, io.BytesIO(body))`,
+      archive,
+    ]);
+    if (format === "PAX_FORMAT") expect(readFileSync(archive).includes("hdrcharset=BINARY")).toBe(true);
+    const result = await build(["--byte-names", "--tar", archive]);
+    expect(result.stderr).toBe("");
+    expect(latin1Names(result.tree)).toEqual(expected);
   });
 });

@@ -24,7 +24,9 @@ import {
   type BuildNode,
   compileGlob,
   DaxfsError,
+  hostPath,
   NO_OWNER,
+  showName,
 } from "@daxfs/core";
 import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
 import { compressionOf, layerBytes } from "./tar-decompress.js";
@@ -35,6 +37,8 @@ export interface TarOptions {
   exclude?: string[];
   strict?: boolean;
   onWarning?: (message: string) => void;
+  /** A member kept in the tree carries extended attributes (which an image cannot hold). */
+  onXattrs?: (where: string, names: string[]) => void;
 }
 
 const WHITEOUT_PREFIX = ".wh.";
@@ -66,7 +70,7 @@ function openInput(
     return { bytes: new StreamBytes(layerBytes(process.stdin, label), label), direct: null, close: () => {} };
   let fd: number;
   try {
-    fd = openSync(source, "r");
+    fd = openSync(hostPath(source), "r");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DaxfsError(
@@ -163,7 +167,7 @@ export class TarTreeBuilder {
 
   private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
     const parts = splitMemberPath(member.name, label);
-    const where = `${label}: ${member.name}`;
+    const where = `${label}: ${showName(member.name)}`;
     if (parts.length > 0 && this.isExcluded(parts)) return;
     const name = parts.at(-1);
     const parent = this.directoryAt(parts.slice(0, -1), where);
@@ -191,6 +195,7 @@ export class TarTreeBuilder {
     for (const id of ["uid", "gid"] as const)
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
+    if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
 
     let node: BuildNode;
     switch (member.type) {

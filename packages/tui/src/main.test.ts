@@ -38,15 +38,20 @@ describe("daxfs-tui main", () => {
     expect(help.out.join("")).toContain("Usage: daxfs-tui IMAGE");
     const bad = io();
     expect(await main(["--frobnicate"], bad.io)).toBe(EXIT_USAGE);
-    expect(bad.err.join("")).toMatch(/^daxfs-tui: Unknown option '--frobnicate'/);
+    expect(bad.err.join("")).toBe("daxfs-tui: unknown option '--frobnicate'\nTry 'daxfs-tui --help'.\n");
     const none = io();
     expect(await main([], none.io)).toBe(EXIT_USAGE);
-    expect(none.err.join("")).toMatch(
-      /^daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\nUsage:/,
+    expect(none.err.join("")).toBe(
+      "daxfs-tui: TARGET: an image file, -m MNT or -p ADDR -s SIZE is required\nTry 'daxfs-tui --help'.\n",
     );
     const two = io();
     expect(await main(["a.img", "b.img"], two.io)).toBe(EXIT_USAGE);
-    expect(two.err.join("")).toBe("daxfs-tui: one TARGET only (got a.img b.img)\n");
+    expect(two.err.join("")).toBe(
+      "daxfs-tui: b.img: one TARGET only (got a.img b.img)\nTry 'daxfs-tui --help'.\n",
+    );
+    const version = io();
+    expect(await main(["--version"], version.io)).toBe(EXIT_OK);
+    expect(version.out.join("")).toMatch(/^daxfs-tui \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
   });
 
   it("reports a target it cannot open as one line, before touching the terminal", async () => {

@@ -2,7 +2,15 @@
 // file with an optional --backing file, -m MNT, or -p ADDR -s SIZE). Exit status: 0 after a quit,
 // 2 for a usage error, a target that cannot be read, or an output that is not a terminal.
 import { parseArgs } from "node:util";
-import { DaxfsError, FileImage, type ImageSource, UsageError } from "@daxfs/core";
+import {
+  DaxfsError,
+  errorLine,
+  FileImage,
+  type ImageSource,
+  UsageError,
+  usageErrorText,
+  versionText,
+} from "@daxfs/core";
 import { openSource } from "@daxfs/inspect";
 import { render } from "ink";
 import { createElement } from "react";
@@ -24,12 +32,20 @@ export interface TuiIo {
   env?: NodeJS.ProcessEnv;
 }
 
-const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE
+const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE | --version
 
 Browse a DAXFS image, its branch tree, delta logs and files; a live target refreshes.
 Press ? inside for the keys. Without a terminal, use daxfs-inspect TARGET summary (and its
 branches, tree, log BRANCH, diff BRANCH and validate subcommands), which print the same.
 `;
+
+const TOOL = "daxfs-tui";
+
+/** node:util parseArgs' message in our form: "unknown option '--x'", without its long advice. */
+function parseArgsMessage(error: Error): string {
+  const first = error.message.split(/\. /)[0] ?? error.message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
 
 /** The daxfs-inspect command that prints what the TUI would show, for the not-a-terminal message. */
 export function inspectCommand(args: string[]): string {
@@ -37,7 +53,14 @@ export function inspectCommand(args: string[]): string {
 }
 
 export async function main(args: string[], io: TuiIo): Promise<number> {
-  let values: { mount?: string; phys?: string; size?: string; backing?: string; help?: boolean };
+  let values: {
+    mount?: string;
+    phys?: string;
+    size?: string;
+    backing?: string;
+    help?: boolean;
+    version?: boolean;
+  };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -49,22 +72,31 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
         size: { type: "string", short: "s" },
         backing: { type: "string" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
       },
     }));
   } catch (error) {
-    io.stderr(`daxfs-tui: ${(error as Error).message}\n${USAGE}`);
+    io.stderr(usageErrorText(TOOL, { message: parseArgsMessage(error as Error) }));
     return EXIT_USAGE;
   }
   if (values.help) {
     io.stdout(USAGE);
     return EXIT_OK;
   }
+  if (values.version) {
+    io.stdout(versionText(TOOL, import.meta.url));
+    return EXIT_OK;
+  }
   if (positionals.length > 1) {
-    io.stderr(`daxfs-tui: one TARGET only (got ${positionals.join(" ")})\n`);
+    io.stderr(
+      usageErrorText(TOOL, { message: `${positionals[1]}: one TARGET only (got ${positionals.join(" ")})` }),
+    );
     return EXIT_USAGE;
   }
   if (positionals.length === 0 && values.mount === undefined && values.phys === undefined) {
-    io.stderr(`daxfs-tui: an image file, -m MNT or -p ADDR -s SIZE is required\n${USAGE}`);
+    io.stderr(
+      usageErrorText(TOOL, { message: "TARGET: an image file, -m MNT or -p ADDR -s SIZE is required" }),
+    );
     return EXIT_USAGE;
   }
   let source: ImageSource;
@@ -78,8 +110,12 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
     });
     if (values.backing !== undefined) backing = FileImage.open(values.backing);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof DaxfsError) {
-      io.stderr(`daxfs-tui: ${error.message}\n`);
+    if (error instanceof UsageError) {
+      io.stderr(usageErrorText(TOOL, error));
+      return EXIT_USAGE;
+    }
+    if (error instanceof DaxfsError) {
+      io.stderr(errorLine(TOOL, error.message));
       return EXIT_USAGE;
     }
     throw error;

@@ -17,9 +17,9 @@ import {
   DaxfsPcacheSlot,
 } from "@daxfs/format";
 import type { BaseInodeInfo } from "../base/base-image.js";
-import { nameProblem } from "../delta/types.js";
 import { DaxfsError } from "../errors.js";
 import { NO_OWNER } from "../file-type.js";
+import { encodeName, hasEscapedBytes, nameProblem, nameTextProblem, showName } from "../names.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
 export interface BuildOptions {
@@ -31,6 +31,11 @@ export interface BuildOptions {
   size?: number;
   /** Split mode (SPEC 2.9): file data in a backing file, a page cache in the image. Implies branching. */
   split?: { pcacheSlots?: number };
+  /**
+   * Refuse (EILSEQ) names and symlink targets whose bytes are not valid UTF-8 instead of storing
+   * their bytes as they are (names.ts). mkdaxfs sets it unless --byte-names (docs/mkdaxfs.md).
+   */
+  utf8Names?: boolean;
 }
 
 export type ImageMode = "static" | "branching" | "split";
@@ -95,18 +100,13 @@ export const align = (value: number, to = DAXFS_BLOCK_SIZE): number => Math.ceil
 
 const PCACHE_MIN_SLOTS = 16;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
-}
-
-/** Validates one directory entry name by the one name rule (delta/types.ts nameProblem). */
+/** A directory entry name's bytes (names.ts), checked by the one name rule (nameProblem). */
 export function encodeEntryName(name: string, parentPath: string): Uint8Array {
-  const bytes = Buffer.from(name, "utf8");
-  const where = () => joinPath(parentPath, name);
-  // A lone surrogate would be stored as U+FFFD and read back as another name.
-  if (!isWellFormed(name)) throw new DaxfsError("EINVAL", `${where()}: name is not valid Unicode`);
+  const where = () => showName(joinPath(parentPath, name));
+  // A string that is no decodeName result would stand for bytes another name also stands for.
+  const textProblem = nameTextProblem(name);
+  if (textProblem) throw new DaxfsError("EINVAL", `${where()}: name ${textProblem}`);
+  const bytes = encodeName(name);
   const problem = nameProblem(bytes);
   if (problem === undefined) return bytes;
   if (bytes.length > DAXFS_NAME_MAX) {
@@ -135,7 +135,7 @@ function checkOwner(value: number, what: "uid" | "gid", path: string): void {
 }
 
 /** Numbers the tree (sorted pre-order, root 1) and collects names, link counts and entries. */
-function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number } {
+function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[]; nameCount: number } {
   const inoOf = new Map<BuildNode, PlannedInode>();
   const inodes: PlannedInode[] = [];
   const childLists: Array<{
@@ -174,10 +174,15 @@ function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number
     inodes.push(planned);
     inoOf.set(node, planned);
     if (node.kind === "file") checkFile(node.size, node.content, path);
-    if (node.kind === "symlink") planned.target = encodeTarget(node.target, path);
+    if (node.kind === "symlink") {
+      if (utf8Names) refuseEscapedBytes(node.target, path, "symlink target");
+      planned.target = encodeTarget(node.target, path);
+    }
     if (node.kind !== "dir") continue;
     const children = [...node.children].map(([text, child]) => ({
-      name: encodeEntryName(text, path),
+      name: utf8Names
+        ? encodeEntryName(refuseEscapedBytes(text, joinPath(path, text), "name"), path)
+        : encodeEntryName(text, path),
       text,
       node: child,
     }));
@@ -198,6 +203,12 @@ function numberTree(root: BuildDir): { inodes: PlannedInode[]; nameCount: number
   return { inodes, nameCount };
 }
 
+/** With `utf8Names`: `text` unless it stands for bytes that are not valid UTF-8. */
+function refuseEscapedBytes(text: string, path: string, what: string): string {
+  if (hasEscapedBytes(text)) throw new DaxfsError("EILSEQ", `${showName(path)}: ${what} is not valid UTF-8`);
+  return text;
+}
+
 function checkFile(size: number, content: FileContent, path: string): void {
   if (!Number.isSafeInteger(size) || size < 0)
     throw new DaxfsError("EINVAL", `${path}: invalid file size ${size}`);
@@ -211,9 +222,11 @@ function checkFile(size: number, content: FileContent, path: string): void {
 
 /** Symlink targets are 1..4095 bytes without NUL (PATH_MAX with the stored terminator). */
 function encodeTarget(target: string, path: string): Uint8Array {
-  const bytes = Buffer.from(target, "utf8");
-  if (bytes.length === 0 || bytes.length >= 4096 || bytes.includes(0) || !isWellFormed(target)) {
-    throw new DaxfsError("EINVAL", `${path}: invalid symlink target (${bytes.length} bytes)`);
+  const textProblem = nameTextProblem(target);
+  if (textProblem) throw new DaxfsError("EINVAL", `${showName(path)}: symlink target ${textProblem}`);
+  const bytes = encodeName(target);
+  if (bytes.length === 0 || bytes.length >= 4096 || bytes.includes(0)) {
+    throw new DaxfsError("EINVAL", `${showName(path)}: invalid symlink target (${bytes.length} bytes)`);
   }
   return bytes;
 }
@@ -241,7 +254,7 @@ export function pcacheSlotCount(requested: number | undefined, backingSize: numb
 export function planImage(root: BuildDir, options: BuildOptions = {}): ImagePlan {
   if (root.kind !== "dir") throw new DaxfsError("ENOTDIR", "the root of an image must be a directory");
   const mode: ImageMode = options.split ? "split" : options.branching ? "branching" : "static";
-  const { inodes, nameCount } = numberTree(root);
+  const { inodes, nameCount } = numberTree(root, options.utf8Names === true);
 
   // SPEC 2.6 / NOTES.md 5: data area after the inode table; every item block-aligned; directory
   // arrays sized by the 272-byte stride (NOTES.md 1), not the public builder's 271.

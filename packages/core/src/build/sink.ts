@@ -34,6 +34,19 @@ export type CopyFileRange = (
 ) => number;
 
 const UNSUPPORTED = new Set(["EXDEV", "ENOSYS", "EOPNOTSUPP", "EINVAL", "EBADF"]);
+/** copy_file_range failures that are the destination's: the image's file system, not the source. */
+const DESTINATION_ERRORS = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
+
+/**
+ * A write to the image's own file failed (a full file system, a quota, EIO): the writer names the
+ * image in its message, not the source file whose bytes were being copied.
+ */
+export class ImageWriteError extends Error {
+  override readonly name = "ImageWriteError";
+  constructor(readonly failure: unknown) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
 
 /** Writes into memory that is already zero (a new buffer, a fresh dma-buf, a zeroed mapping). */
 export class MemorySink implements ImageSink {
@@ -83,11 +96,12 @@ export class FileSink implements ImageSink {
         copied = this.copyFileRange(fd, sourceOffset + done, this.fd, destination + done, length - done);
       } catch (error) {
         // Not across these file systems: fall back to reads and writes for good.
-        if (done === 0 && UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? "")) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (done === 0 && UNSUPPORTED.has(code)) {
           this.copyFileRange = undefined;
           return -1;
         }
-        throw error;
+        throw DESTINATION_ERRORS.has(code) ? new ImageWriteError(error) : error;
       }
       if (copied === 0) break;
       done += copied;
@@ -116,8 +130,12 @@ export class FileSink implements ImageSink {
 
   flush(): void {
     let done = 0;
-    while (done < this.used)
-      done += writeSync(this.fd, this.window, done, this.used - done, this.windowStart + done);
+    try {
+      while (done < this.used)
+        done += writeSync(this.fd, this.window, done, this.used - done, this.windowStart + done);
+    } catch (error) {
+      throw new ImageWriteError(error);
+    }
     this.windowStart += this.used;
     this.used = 0;
   }

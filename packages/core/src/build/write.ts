@@ -3,10 +3,11 @@
 // an image written into mapped memory (dma-buf, /dev/mem) with its split-mode backing file.
 import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { hostPath } from "../names.js";
 import { hostError } from "./content.js";
 import { type EmitOptions, emitImage } from "./encode.js";
 import { type BuildOptions, type ImagePlan, planImage } from "./plan.js";
-import { type CopyFileRange, FileSink, MemorySink } from "./sink.js";
+import { type CopyFileRange, FileSink, ImageWriteError, MemorySink } from "./sink.js";
 import type { BuildDir } from "./tree.js";
 
 /** Builds a static or branching image in memory (tests, small trees). */
@@ -54,14 +55,19 @@ export function replaceFileAtomically(
   const temporary = join(dirname(path), `.${basename(path)}.mkdaxfs-${process.pid}.tmp`);
   let fd: number;
   try {
-    fd = openSync(temporary, "w", 0o644);
+    fd = openSync(hostPath(temporary), "w", 0o644);
   } catch (error) {
     throw hostError(error, path);
   }
   try {
     // Sized after the fill: ascending writes that extend the file are cheaper for the file system
     // than writes into a pre-sized sparse file (copy_file_range into a hole ran 2x slower on ext4).
-    fill(fd);
+    try {
+      fill(fd);
+    } catch (error) {
+      // A full file system names the image being written (`path`), not a source file.
+      throw error instanceof ImageWriteError ? hostError(error.failure, path) : error;
+    }
     try {
       ftruncateSync(fd, size);
       // After the fill, so only the holes it left are allocated (allocating first would put the
@@ -73,14 +79,14 @@ export function replaceFileAtomically(
     closeSync(fd);
     fd = -1;
     try {
-      renameSync(temporary, path);
+      renameSync(hostPath(temporary), hostPath(path));
     } catch (error) {
       throw hostError(error, path);
     }
   } catch (error) {
     if (fd >= 0) closeSync(fd);
     try {
-      unlinkSync(temporary);
+      unlinkSync(hostPath(temporary));
     } catch {
       // Already renamed or never created: nothing to clean up.
     }
