@@ -96,8 +96,8 @@ static int is_named_parent(struct daxfs_sb_info *sbi, u64 id)
 static int claim_slot(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_branch br;
-	u32 slot, state;
-	int named;
+	u32 slot, state, *oldest;
+	int named, found = -ENOSPC;
 
 	for (slot = 0; slot < sbi->table_entries; slot++) {
 		if (daxfs_read_record(sbi, slot, &br))
@@ -105,22 +105,40 @@ static int claim_slot(struct daxfs_sb_info *sbi)
 		if (le32_to_cpu(br.state) == DAXFS_BRANCH_FREE)
 			return slot;
 	}
+	/*
+	 * A dead log goes to the free table before its slot forgets it, and a
+	 * record a lease reaches keeps its slot (docs/space.md "Reuse").
+	 */
+	oldest = kcalloc(sbi->table_entries, sizeof(*oldest), GFP_KERNEL);
+	if (!oldest)
+		return -ENOMEM;
+	named = daxfs_reclaim(sbi, oldest);
+	if (named)
+		goto out;
 	for (slot = 0; slot < sbi->table_entries; slot++) {
-		if (daxfs_read_record(sbi, slot, &br))
-			return -EUCLEAN;
+		if (daxfs_read_record(sbi, slot, &br)) {
+			found = -EUCLEAN;
+			goto out;
+		}
 		state = le32_to_cpu(br.state);
-		if (state != DAXFS_BRANCH_ABORTED && state != DAXFS_BRANCH_COMMITTED)
+		if ((state != DAXFS_BRANCH_ABORTED && state != DAXFS_BRANCH_COMMITTED) || oldest[slot])
 			continue;
 		named = is_named_parent(sbi, le64_to_cpu(br.branch_id));
-		if (named < 0)
-			return named;
+		if (named < 0) {
+			found = named;
+			goto out;
+		}
 		if (named)
 			continue;
 		daxfs_put32(sbi, daxfs_record(sbi, slot) + REC_OFF(state), DAXFS_BRANCH_FREE);
-		return slot;
+		found = slot;
+		goto out;
 	}
-	pr_err("no free branch slot (all %u used, none reusable)\n", sbi->table_entries);
-	return -ENOSPC;
+out:
+	kfree(oldest);
+	if (found == -ENOSPC)
+		pr_err("no free branch slot (all %u used, none reusable)\n", sbi->table_entries);
+	return named < 0 ? named : found;
 }
 
 /* A new ACTIVE record in a FREE slot; the state goes last, after a flush. */
@@ -311,6 +329,11 @@ int daxfs_select_branch(struct fs_context *fc, struct daxfs_sb_info *sbi)
 	}
 	if (slot >= 0)
 		slot = load_chain(sbi, slot) ?: slot;
+	/* Before the first read of a log: from now on no log of the chain is reused. */
+	if (slot >= 0)
+		slot = daxfs_lease_take(sbi, sbi->levels[sbi->nr_levels - 1].id) ?: slot;
+	if (slot >= 0)
+		daxfs_space_warn(sbi);
 	daxfs_coord_unlock(sbi);
 	if (slot < 0)
 		return slot;
@@ -559,14 +582,16 @@ void daxfs_drop(struct daxfs_sb_info *sbi)
 	struct daxfs_branch br;
 
 	if (!sbi->drop_on_umount || sbi->finished || !sbi->nr_levels)
-		return;
+		goto release;
 	me = &sbi->levels[sbi->nr_levels - 1];
 	if (daxfs_coord_lock(sbi))
-		return;
+		goto release;
 	/* A branch with live children stays (SPEC 3.9.3). */
 	if (!daxfs_own_record(sbi, &br) && !has_active_child(sbi, me->id))
 		end_branch(sbi, me->slot, DAXFS_BRANCH_ABORTED, true, true);
 	daxfs_coord_unlock(sbi);
+release:
+	daxfs_lease_release(sbi);
 }
 
 /*

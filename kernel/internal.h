@@ -144,6 +144,9 @@ struct daxfs_sb_info {
 	bool stale;		/* committed, aborted or invalidated: ESTALE */
 	bool finished;		/* committed or aborted by this mount */
 	bool zapped;		/* mappings torn down after invalidation */
+	/* This mount's lease (docs/space.md "Reuse"): entry + 1 (0 = none). */
+	u32 lease_index, lease_serial;
+	u64 lease_cookie;
 };
 
 struct daxfs_inode_info {
@@ -273,6 +276,10 @@ u64 daxfs_get64(struct daxfs_sb_info *sbi, u64 off);
 /* space.c: delta-region extents (docs/space.md) */
 int daxfs_alloc_extent(struct daxfs_sb_info *sbi, u64 capacity, u64 *start);
 int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed);
+int daxfs_reclaim(struct daxfs_sb_info *sbi, u32 *oldest);
+int daxfs_lease_take(struct daxfs_sb_info *sbi, u64 branch_id);
+void daxfs_lease_release(struct daxfs_sb_info *sbi);
+void daxfs_space_warn(struct daxfs_sb_info *sbi);
 
 /* branch.c: records and lifecycle (SPEC 3.4, 3.9; docs/coordination.md) */
 u64 daxfs_record(struct daxfs_sb_info *sbi, u32 slot);

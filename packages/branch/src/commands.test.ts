@@ -254,3 +254,39 @@ describe("commit and abort on FUSE mounts (fake control server)", () => {
     expect(env.stderr[0]).toMatch(/^daxfs-branch: cannot reach the daxfs-fuse process for '\/mnt\/fuse'/);
   });
 });
+
+describe("an invalidated (stale) FUSE mount", () => {
+  const staleInfo = {
+    ...branchInfo,
+    stale: 'branch "feat" was invalidated (ABORTED: a sibling\'s commit or an abort)',
+  };
+
+  it("is listed as stale, with the reason in the detail view", async () => {
+    const { overrides } = await fuseServed(() => staleInfo);
+    const env = fakeEnv([FUSE], overrides);
+    expect(await listCommand(env, undefined)).toBe(0);
+    expect(env.stdout[2]).toMatch(/^\/mnt\/fuse\s+\/main\/feat\s+stale\s+fuse:/);
+    expect(await listCommand(env, "/mnt/fuse")).toBe(0);
+    expect(env.stdout).toContain(`Mode:        stale: ${staleInfo.stale}; abort or unmount it`);
+  });
+
+  it("refuses commit with the reason, without asking the server to commit", async () => {
+    const { server, overrides } = await fuseServed(() => staleInfo);
+    const env = fakeEnv([FUSE], overrides);
+    expect(await finishCommand(env, "commit", "/mnt/fuse")).toBe(1);
+    expect(env.stderr).toEqual([`Error: cannot commit: ${staleInfo.stale}; abort or unmount it`]);
+    expect(server.requests).toEqual(["info"]);
+  });
+
+  it("aborts it (the server takes the mount back to main) and says why there was nothing to end", async () => {
+    const { server, overrides } = await fuseServed((op) => (op === "info" ? staleInfo : { ok: true }));
+    const env = fakeEnv([FUSE], overrides);
+    expect(await finishCommand(env, "abort", "/mnt/fuse")).toBe(0);
+    expect(server.requests).toEqual(["info", "abort"]);
+    expect(env.stdout).toEqual([
+      "Aborting entire branch chain...",
+      `Note: ${staleInfo.stale}`,
+      "Branch chain aborted (back to main)",
+    ]);
+  });
+});

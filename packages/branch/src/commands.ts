@@ -18,6 +18,8 @@ export interface MountView {
   control?: FuseMountInfo;
   /** Why a FUSE server did not answer. */
   unreachable?: string;
+  /** Set when the mounted branch was invalidated (a sibling's commit, an abort): why. */
+  stale?: string;
 }
 
 export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<MountView> {
@@ -27,11 +29,13 @@ export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<Moun
     const branchPath = mount.branchPath.startsWith("/")
       ? mount.branchPath
       : (env.kernelBranchPath(mount) ?? mount.branchPath);
+    const stale = kernelStaleness(env, mount.mountPoint);
     return {
       mount,
       branchPath,
       writable: mount.writable,
       backing: { row: kernelBacking(mount, ","), detail: kernelBacking(mount, ", ") },
+      ...(stale !== undefined ? { stale } : {}),
     };
   }
   const backing = { row: `fuse:${mount.image}`, detail: `fuse, image=${mount.image}` };
@@ -43,9 +47,22 @@ export async function viewMount(env: BranchEnv, mount: DaxfsMount): Promise<Moun
       writable: control.writable && mount.writable,
       backing,
       control,
+      ...(control.stale !== undefined ? { stale: control.stale } : {}),
     };
   } catch (err) {
     return { mount, branchPath: "?", writable: mount.writable, backing, unreachable: (err as Error).message };
+  }
+}
+
+/** A kernel mount whose root answers ESTALE serves an invalidated (or committed-away) branch. */
+function kernelStaleness(env: BranchEnv, mountPoint: string): string | undefined {
+  try {
+    env.realpath(mountPoint);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESTALE"
+      ? "the branch was invalidated (its root answers ESTALE)"
+      : undefined;
   }
 }
 
@@ -87,7 +104,7 @@ export async function listCommand(env: BranchEnv, mountPath: string | undefined)
     const view = await viewMount(env, mount);
     env.out(`Mountpoint:  ${mount.mountPoint}`);
     env.out(`Branch path: ${view.branchPath}`);
-    env.out(`Mode:        ${view.writable ? "read-write" : "read-only"}`);
+    env.out(`Mode:        ${modeText(view)}`);
     env.out(`Backing:     ${view.backing.detail}`);
     if (view.unreachable !== undefined) env.err(`daxfs-branch: warning: ${view.unreachable}`);
     return 0;
@@ -99,9 +116,26 @@ export async function listCommand(env: BranchEnv, mountPath: string | undefined)
   if (mounts.length === 0) env.out("(no daxfs mounts found)");
   for (const mount of mounts) {
     const view = await viewMount(env, mount);
-    env.out(row(mount.mountPoint, view.branchPath, view.writable ? "rw" : "ro", view.backing.row));
+    env.out(row(mount.mountPoint, view.branchPath, modeColumn(view), view.backing.row));
   }
+  const warnings = new Set<string>();
+  for (const mount of mounts) {
+    const warning = mount.kind === "fuse" ? env.spaceWarning?.(mount.image) : undefined;
+    if (warning) warnings.add(warning);
+  }
+  for (const warning of warnings) env.err(`Warning: ${warning}`);
   return 0;
+}
+
+/** The MODE column: rw or ro, or stale for an invalidated branch (abort or unmount it). */
+function modeColumn(view: MountView): string {
+  if (view.stale !== undefined) return "stale";
+  return view.writable ? "rw" : "ro";
+}
+
+function modeText(view: MountView): string {
+  if (view.stale !== undefined) return `stale: ${view.stale}; abort or unmount it`;
+  return view.writable ? "read-write" : "read-only";
 }
 
 type FinishOp = "commit" | "abort";
@@ -139,6 +173,12 @@ export async function finishCommand(
     env.err(`daxfs-branch: ${view.unreachable}`);
     return 1;
   }
+  // A FUSE server knows exactly; a kernel mount's ESTALE root may also be its own commit's
+  // aftermath, so the kernel is asked and its answer reported.
+  if (op === "commit" && view.stale !== undefined && mount.kind === "fuse") {
+    env.err(`Error: cannot commit: ${view.stale}; abort or unmount it`);
+    return 1;
+  }
   if (op === "commit" && !view.writable) {
     env.err("Error: mount is read-only, cannot commit");
     return 1;
@@ -148,6 +188,7 @@ export async function finishCommand(
     return 1;
   }
   env.out(finishText[op].start);
+  if (view.stale !== undefined && mount.kind === "fuse") env.out(`Note: ${view.stale}`);
   try {
     if (mount.kind === "kernel") env.remount(mount.mountPoint, op);
     else await env.fuseControl(mount.mountPoint, op);

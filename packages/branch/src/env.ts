@@ -3,6 +3,7 @@
  * real system (defaultBranchEnv) or against fakes in tests (the kernel module is rarely loaded where tests run).
  */
 import { realpathSync } from "node:fs";
+import { DaxfsImage, deltaUsage, deltaUsageWarning } from "@daxfs/core";
 import {
   closeFd,
   type FsContextMount,
@@ -31,6 +32,8 @@ export interface BranchEnv {
   fuseControl(mountPoint: string, op: FuseControlOp): Promise<unknown>;
   /** Starts a daxfs-fuse process for a new branch and resolves once its mount is up. */
   launchFuseBranch(launch: FuseBranchLaunch): Promise<void>;
+  /** The delta region's 90% warning for an image file (docs/space.md), if it applies. */
+  spaceWarning?(image: string): string | undefined;
   out(line: string): void;
   err(line: string): void;
 }
@@ -47,6 +50,19 @@ export const defaultBranchEnv: BranchEnv = {
   fuseInfo: (mountPoint) => fuseInfo(mountPoint, { timeoutMs: 3_000 }),
   fuseControl: (mountPoint, op) => fuseControl(mountPoint, op, { timeoutMs: 60_000 }),
   launchFuseBranch: (launch) => launchFuseBranch(launch),
+  spaceWarning: (path) => {
+    try {
+      const image = DaxfsImage.openFile(path);
+      try {
+        const usage = deltaUsage(image);
+        return (usage && deltaUsageWarning(path, usage)) ?? undefined;
+      } finally {
+        image.close();
+      }
+    } catch {
+      return undefined; // an unreadable image: list still shows its mounts
+    }
+  },
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };

@@ -24,6 +24,8 @@ export interface FuseMountInfo {
   pid: number;
   /** "/main/a/b" when the server sends it (optional extension). */
   branchPath?: string;
+  /** Why the branch can no longer be used, when it was invalidated (optional extension). */
+  stale?: string;
 }
 
 /** The server refused the request (it answered {"ok":false}). */
@@ -156,7 +158,7 @@ export async function fuseControl(
 /** The `info` request, checked for the fields the tools rely on. */
 export async function fuseInfo(mountPoint: string, options: FuseControlOptions = {}): Promise<FuseMountInfo> {
   const reply = await fuseControl(mountPoint, "info", options);
-  const { image, branch, parent, writable, pid, branchPath } = reply;
+  const { image, branch, parent, writable, pid, branchPath, stale } = reply;
   if (typeof image !== "string" || typeof branch !== "string" || typeof writable !== "boolean") {
     throw new FuseControlError("EPROTO", `info reply for '${mountPoint}' lacks image, branch or writable`);
   }
@@ -167,5 +169,6 @@ export async function fuseInfo(mountPoint: string, options: FuseControlOptions =
     writable,
     pid: typeof pid === "number" ? pid : 0,
     ...(typeof branchPath === "string" ? { branchPath } : {}),
+    ...(typeof stale === "string" ? { stale } : {}),
   };
 }

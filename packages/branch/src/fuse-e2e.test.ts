@@ -73,7 +73,7 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     const image = join(root, "image.daxfs");
     writeFileSync(image, buildImage(tree, { branching: true, deltaSize: 4 << 20 }));
     mainMount = join(root, "main");
-    for (const dir of ["main", "feat", "b2", "sw1", "sw2"]) mkdirSync(join(root, dir));
+    for (const dir of ["main", "feat", "b2", "sw1", "sw2", "s1", "s2"]) mkdirSync(join(root, dir));
     // The daxfs-fuse that daxfs-branch would start, from sources.
     process.env.DAXFS_FUSE_BIN = "";
     const fuse = resolveFuseCommand();
@@ -172,5 +172,35 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     const none = await run(["switch", "nosuch", "-m", join(root, "b2"), "--source", mainMount]);
     expect(none.status).toBe(1);
     expect(none.stderr[0]).toMatch(/^daxfs-branch: .*: cannot mount branch 'nosuch': daxfs-fuse exited/);
+  });
+
+  it("handles a sibling invalidated by a commit: listed stale, commit refused, abort and unmount work", async () => {
+    const s1 = join(root, "s1");
+    const s2 = join(root, "s2");
+    expect((await run(["create", "s1", "-m", s1, "-p", "main", "--source", mainMount])).status).toBe(0);
+    expect((await run(["create", "s2", "-m", s2, "-p", "main", "--source", mainMount])).status).toBe(0);
+    await remember(s1);
+    const s2Pid = (await fuseInfo(s2)).pid;
+    pids.add(s2Pid);
+    writeFileSync(join(s2, "lost.txt"), "x");
+    expect((await run(["commit", "-m", s1])).status).toBe(0);
+    const listed = await run(["list"]);
+    expect(listed.stdout.find((line) => line.startsWith(s2))).toMatch(/\/main\/s2\s+stale\s+fuse:/);
+    const detail = await run(["list", "-m", s2]);
+    expect(detail.status).toBe(0);
+    expect(detail.stdout[2]).toMatch(
+      /^Mode: {8}stale: branch "s2" was invalidated \(ABORTED: .*\); abort or unmount it$/,
+    );
+    const commit = await run(["commit", "-m", s2]);
+    expect(commit.status).toBe(1);
+    expect(commit.stderr[0]).toMatch(
+      /^Error: cannot commit: branch "s2" was invalidated .*; abort or unmount it$/,
+    );
+    const abort = await run(["abort", "-m", s2]);
+    expect(abort.status).toBe(0);
+    expect(abort.stdout[1]).toMatch(/^Note: branch "s2" was invalidated/);
+    expect(readdirSync(s2)).toContain("hello.txt"); // back to main
+    unmount(s2);
+    await waitFor(() => !alive(s2Pid), "the stale mount's daxfs-fuse to exit after its unmount", 20_000);
   });
 });

@@ -28,6 +28,8 @@ const utf8 = new TextDecoder("utf-8");
 
 /** A branch name: the bytes up to the first NUL; `terminated` when a NUL ends it within the field. */
 export function decodeBranchName(field: Uint8Array): { name: string; terminated: boolean } {
+  // Most slots of a long-lived table are dead records with cleared names.
+  if (field[0] === 0) return { name: "", terminated: true };
   const nul = field.indexOf(0);
   return {
     name: utf8.decode(field.subarray(0, nul < 0 ? field.length : nul)),

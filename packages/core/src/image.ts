@@ -122,9 +122,24 @@ export class DaxfsImage {
   findBranch(name: string): BranchRecord | undefined {
     const wanted = new TextEncoder().encode(name).subarray(0, DAXFS_BRANCH_NAME_MAX + 1);
     const wantedName = utf8.decode(wanted);
-    return this.branches().find(
-      (record) => record.state !== BranchState.COMMITTED && record.name !== "" && record.name === wantedName,
-    );
+    if (this.branchTableEntries === 0 || wanted.length === 0) return undefined;
+    // Raw bytes first (a long-lived table is mostly nameless dead records): decode a slot only
+    // when its name field starts with the wanted bytes.
+    const table = this.source.read(this.branchTableOffset, this.branchTableEntries * DaxfsBranch.size);
+    const nameAt = DaxfsBranch.offsets.name;
+    for (let slot = 0; slot < this.branchTableEntries; slot++) {
+      const field = slot * DaxfsBranch.size + nameAt;
+      if (table[field] !== wanted[0] || table[field + 1] !== (wanted[1] ?? 0)) continue;
+      const record = this.readBranchRecord(slot);
+      if (
+        record &&
+        record.state !== BranchState.COMMITTED &&
+        record.name !== "" &&
+        record.name === wantedName
+      )
+        return record;
+    }
+    return undefined;
   }
 
   /** The branch with id `id`; only FREE slots are ignored (SPEC 1.4). */

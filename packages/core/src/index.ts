@@ -7,6 +7,7 @@ export type { BaseImage, BaseInodeInfo } from "./base/base-image.js";
 // Write side: branch lifecycle, appends, POSIX calls inside a branch, space.
 export {
   abortBranch,
+  acquireLease,
   type BranchContext,
   BranchFiles,
   BranchWriter,
@@ -14,13 +15,19 @@ export {
   checkBranchName,
   commitBranch,
   createBranch,
+  type DeltaUsage,
   deltaSpaceLeft,
+  deltaUsage,
+  deltaUsageWarning,
   dropBranch,
   ensureMain,
   findBranch,
+  type Lease,
   MAIN_BRANCH,
   type Owner,
   RENAME_NOREPLACE,
+  readLeases,
+  releaseLease,
 } from "./branch/index.js";
 export type { BranchRecord } from "./branch-record.js";
 // The image builder.

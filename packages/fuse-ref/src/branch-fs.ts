@@ -7,6 +7,7 @@
 
 import {
   abortBranch,
+  acquireLease,
   type BranchContext,
   BranchFiles,
   type BranchRecord,
@@ -18,13 +19,15 @@ import {
   DaxfsError,
   DaxfsImage,
   type DirEntry,
-  deltaSpaceLeft,
+  deltaUsage,
   dropBranch,
   ensureMain,
   fileTypeOf,
   findBranch,
   type ImageSource,
+  type Lease,
   MAIN_BRANCH,
+  releaseLease,
   S_IFDIR,
   type Stat,
 } from "@daxfs/core";
@@ -52,6 +55,8 @@ export interface BranchFsInfo {
   pid: number;
   /** The ancestry as mount options show it (SPEC 3.12): "/main/dev/feature". */
   branchPath: string;
+  /** Set when the served branch was invalidated (SPEC 3.10): why, in one phrase. */
+  stale?: string;
 }
 
 function isDir(mode: number): boolean {
@@ -71,6 +76,8 @@ export class BranchFs {
   private branchName: string;
   private parentName: string | null;
   private finished = false;
+  /** Keeps the served chain's logs from being reused while this mount may read them (docs/space.md). */
+  private lease: { ctx: BranchContext; lease: Lease } | null = null;
 
   private constructor(
     readonly source: ImageSource,
@@ -84,7 +91,17 @@ export class BranchFs {
     this.parentName = this.chain[1]?.name ?? null;
     this.ctx = record && record.parentId !== 0 ? branchContext(source) : null;
     this.writer = record && this.ctx ? BranchWriter.forRecord(this.ctx, record) : null;
+    // Before the first read of any log. A read-only image file cannot hold a lease: such a main
+    // mount relies on re-reading the record around each read (docs/space.md "Readers").
+    if (record && source.writable) this.takeLease(record.id);
     this.openView();
+  }
+
+  private takeLease(branchId: number): void {
+    const ctx = this.ctx ?? branchContext(this.source);
+    const previous = this.lease;
+    this.lease = { ctx, lease: acquireLease(ctx, branchId) };
+    if (previous) releaseLease(previous.ctx, previous.lease);
   }
 
   /**
@@ -125,6 +142,7 @@ export class BranchFs {
   }
 
   info(): BranchFsInfo {
+    const stale = this.staleReason();
     return {
       image: this.source.name,
       branch: this.branchName,
@@ -132,7 +150,24 @@ export class BranchFs {
       writable: this.writable,
       pid: process.pid,
       branchPath: `/${(this.chain.length > 0 ? this.chain.map((level) => level.name) : [MAIN_BRANCH]).reverse().join("/")}`,
+      ...(stale !== null ? { stale } : {}),
     };
+  }
+
+  /**
+   * Why the served branch can no longer be written or committed, or null: its record or one of
+   * its ancestors' was committed, aborted or invalidated by a sibling's commit (SPEC 3.10).
+   */
+  staleReason(): string | null {
+    if (!this.ctx || !this.writer || this.finished) return null;
+    for (const level of this.chain) {
+      const now = this.ctx.image.readBranchRecord(level.slot);
+      if (now && now.id === level.id && now.state === BranchState.ACTIVE) continue;
+      const what = level === this.chain[0] ? `branch "${this.branchName}"` : `its parent "${level.name}"`;
+      const state = now && now.id === level.id ? BranchState[now.state] : "gone";
+      return `${what} was invalidated (${state}: a sibling's commit or an abort)`;
+    }
+    return null;
   }
 
   // ---- freshness and validity (SPEC 3.10) ----
@@ -286,10 +321,12 @@ export class BranchFs {
   }
 
   statfs(): { blocks: number; bfree: number; files: number; ffree: number } {
-    // SPEC 3.12: free blocks are the delta region's unallocated bytes; none on a read-only mount.
+    // SPEC 3.12: free blocks are the delta region's free bytes (unallocated, or reusable:
+    // docs/space.md "Reuse"); none on a read-only mount.
+    const usage = this.ctx && this.writer ? deltaUsage(this.ctx.image) : null;
     return {
       blocks: Math.floor(this.source.size / 4096),
-      bfree: this.ctx && this.writer ? Math.floor(deltaSpaceLeft(this.source, this.ctx.geometry) / 4096) : 0,
+      bfree: usage ? Math.floor((usage.size - usage.used) / 4096) : 0,
       files: 0,
       ffree: 0xffff_ffff,
     };
@@ -309,6 +346,9 @@ export class BranchFs {
   /** Commits the served branch into main; the mount then shows main, read-only. */
   commit(): void {
     const ctx = this.requireWritable("commit");
+    const stale = this.staleReason();
+    if (stale !== null)
+      throw new DaxfsError("ESTALE", `${stale}: its changes cannot be committed; abort it or unmount it`);
     commitBranch(ctx, this.chain[0]?.id as number);
     this.switchToMain();
   }
@@ -316,7 +356,11 @@ export class BranchFs {
   /** Aborts the chain up to main; the mount then shows main, read-only. */
   abort(): void {
     const ctx = this.requireWritable("abort");
-    abortBranch(ctx, this.chain[0]?.id as number);
+    // An invalidated branch is already ABORTED (or its chain is gone): nothing is left to end, and
+    // the mount goes back to main as after any abort.
+    const served = this.chain[0] as BranchRecord;
+    const now = ctx.image.readBranchRecord(served.slot);
+    if (now && now.id === served.id && now.state === BranchState.ACTIVE) abortBranch(ctx, served.id);
     this.switchToMain();
   }
 
@@ -324,6 +368,7 @@ export class BranchFs {
     this.finished = true;
     this.writer = null;
     this.chain = this.chain.slice(-1);
+    if (this.lease) this.takeLease(this.chain[0]?.id as number);
     this.parentName = null;
     this.branchName = MAIN_BRANCH;
     // Open files keep their inode numbers: after a commit they name the same files in main.
@@ -335,5 +380,7 @@ export class BranchFs {
     if (this.ctx && this.writer && !this.finished) dropBranch(this.ctx, this.chain[0]?.id as number);
     this.finished = true;
     this.writer = null;
+    if (this.lease) releaseLease(this.lease.ctx, this.lease.lease);
+    this.lease = null;
   }
 }

@@ -1,9 +1,10 @@
-// daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [--validate] [-f] (docs/fuse.md): mounts,
+// daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [-o OPTS] [--validate] [-f] (docs/fuse.md): mounts,
 // serves until unmounted or stopped, and resolves to the exit status. Exit status: 0 unmounted
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
 import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
+import { parseMountOptions } from "./mount-options.js";
 
 export interface FuseIo {
   stdout(text: string): void;
@@ -18,6 +19,7 @@ interface FuseFlags {
   branch?: string;
   parent?: string;
   validate?: boolean;
+  options: string[];
 }
 
 /** Runs daxfs-fuse with `argv` (without node and script); resolves once the mount is gone. */
@@ -29,6 +31,12 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     .argument("<mountpoint>", "directory to mount on")
     .option("-b, --branch <name>", "branch to serve (default main, read-only)")
     .option("-p, --parent <name>", "create --branch as a new child of this branch")
+    .option(
+      "-o, --options <list>",
+      "FUSE mount options, comma-separated (allow_other, default_permissions, ro, nosuid, ...)",
+      (list: string, previous: string[]) => [...previous, list],
+      [] as string[],
+    )
     .option("--validate", "check the whole image before mounting")
     .option("-f, --foreground", "stay in the foreground (always the case; accepted for compatibility)")
     .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
@@ -52,9 +60,17 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     io.stderr(usageErrorText(TOOL, { message: "--parent: needs --branch" }));
     return 1;
   }
+  let fuseOptions: string[];
+  try {
+    fuseOptions = parseMountOptions(flags.options, flags.branch !== undefined && flags.branch !== "main");
+  } catch (error) {
+    io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   let mount: Awaited<ReturnType<typeof mountDaxfs>>;
   try {
     mount = await mountDaxfs({
+      fuseOptions,
       image,
       mountpoint,
       branch: flags.branch,

@@ -19,6 +19,8 @@ export interface MountOptions {
   parent?: string;
   /** Run the full validator first and refuse a bad image (SPEC 4). */
   validate?: boolean;
+  /** Checked libfuse options (mount-options.ts); `ro` is added when the mount cannot write. */
+  fuseOptions?: string[];
   log?: (message: string) => void;
 }
 
@@ -34,9 +36,14 @@ export interface FuseServer {
 
 /** fuse-native has no way to pass these; its option string is built by this one method. */
 class DaxfsFuse extends Fuse {
+  extraOptions: string[] = [];
+
   override _fuseOptions(): string {
     // No kernel caching of names or attributes: other processes append to the chain and commit.
-    const ours = "use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072";
+    // The user's options come last, so their timeouts win.
+    const ours = ["use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072"]
+      .concat(this.extraOptions)
+      .join(",");
     const theirs = super._fuseOptions();
     return theirs === "" ? `-o${ours}` : `${theirs},${ours}`;
   }
@@ -162,6 +169,9 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       fsname: image,
       subtype: "daxfs",
     });
+    const extra = [...(options.fuseOptions ?? [])];
+    if (!fs.info().writable && !extra.includes("ro")) extra.push("ro");
+    fuse.extraOptions = extra;
     try {
       await new Promise<void>((ok, fail) => fuse.mount((err) => (err ? fail(err) : ok())));
     } catch (error) {
@@ -188,7 +198,7 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
     const gone = new Promise<void>((ok) => {
       poll = setInterval(() => {
         if (!isMounted(mountpoint) && finish()) ok();
-      }, 250);
+      }, 100); // fusermount -u to exit: well under the 0.5 s docs/fuse.md promises
     });
     const close = async () => {
       if (closed) return;

@@ -10,8 +10,19 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildImage } from "@daxfs/core";
 import {
+  abortBranch,
+  acquireLease,
+  BranchWriter,
+  branchContext,
+  buildImage,
+  createBranch,
+  ensureMain,
+  MemoryImage,
+  releaseLease,
+} from "@daxfs/core";
+import {
+  appendNewFile,
   buildTestImage as buildSplitTestImage,
   buildTestImageWithLogs as buildTestImage,
   createEntry,
@@ -206,6 +217,32 @@ describe("subcommands on valid images", () => {
     expect(stdout).toMatch(/base image +0x9000 +24576/);
     expect(stdout).toMatch(/main \[id 1\] active, gen 0, log \d+\/65536 bytes/);
     expect(stdout).toMatch(/└── feature \[id 2\] active/);
+  });
+
+  it("info warns when more than 90% of the delta region is in use, and counts reusable space as free", async () => {
+    const bytes = buildImage(dir({ "a.txt": file("abc") }), { branching: true, deltaSize: 2 << 20 });
+    const source = new MemoryImage(bytes);
+    const ctx = branchContext(source);
+    ensureMain(ctx);
+    const full = createBranch(ctx, "full", "main");
+    const writer = BranchWriter.forRecord(ctx, full);
+    for (let i = 0; i < 24; i++) appendNewFile(writer, `f${i}`, new Uint8Array(32 * 1024));
+    const path = join(work, "full.img");
+    writeFileSync(path, bytes);
+    const lease = acquireLease(ctx, full.id);
+    writeFileSync(path, bytes);
+    const warned = await inspect(path, "info");
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain(`  Mount leases:  pid ${process.pid} on branch ${full.id}\n`);
+    releaseLease(ctx, lease);
+    expect(warned.stdout).toMatch(
+      /\nWarning: .*full\.img: delta region (9\d|100)% used \(\d+ of 2097152 bytes\)/,
+    );
+    abortBranch(ctx, full.id); // no mount holds it: its log counts as free again
+    writeFileSync(path, bytes);
+    const after = await inspect(path, "info");
+    expect(after.stdout).not.toMatch(/Warning/);
+    expect(after.stdout).toMatch(/In use: +\d+ bytes \(\d+\.?\d*%; the rest is reusable\)/);
   });
 
   it("info on a split image: the page cache as core decodes it", async () => {

@@ -115,7 +115,7 @@ function breakStaleLockFile(lockPath: string): void {
 
 let cachedStart: { pid: number; start: number } | undefined;
 /** This process's starttime, read once (it never changes; a fork gets a new pid). */
-function ownStartTime(): number {
+export function ownStartTime(): number {
   if (cachedStart?.pid !== process.pid)
     cachedStart = { pid: process.pid, start: Math.max(0, processStartTime(process.pid)) };
   return cachedStart.start;

@@ -6,6 +6,8 @@ export {
   CoordinationLock,
   compareExchangeImageU32,
 } from "./coord-lock.js";
+export { type FreeExtent, readFreeExtents } from "./free-extents.js";
+export { acquireLease, type Lease, readLeases, releaseLease } from "./leases.js";
 export {
   abortBranch,
   type BranchContext,
@@ -20,5 +22,12 @@ export {
   recoverInterruptedMerge,
 } from "./lifecycle.js";
 export { BranchFiles, type Owner, RENAME_NOREPLACE, splitPath } from "./posix.js";
-export { deltaSpaceLeft, ensureLogCapacity, INITIAL_LOG_CAPACITY } from "./space.js";
+export {
+  type DeltaUsage,
+  deltaSpaceLeft,
+  deltaUsage,
+  deltaUsageWarning,
+  ensureLogCapacity,
+  INITIAL_LOG_CAPACITY,
+} from "./space.js";
 export { type AppendedEntry, BranchWriter, entryTimestamp } from "./writer.js";

@@ -12,6 +12,7 @@ import {
   COORD_INTENT_PARENT_SIZE_OFFSET,
   CoordinationLock,
 } from "./coord-lock.js";
+import { reclaim } from "./free-extents.js";
 import {
   type BranchingGeometry,
   branchingGeometry,
@@ -78,11 +79,18 @@ function claimSlot(ctx: BranchContext): number {
     if (readU32(ctx.source, recordOffset(ctx.geometry, slot) + RECORD.state) === BranchState.FREE)
       return slot;
   }
-  const records = ctx.image.branches();
+  // A dead record's log goes to the free table first (its slot would forget the extent), and a
+  // record a live lease reaches keeps its slot: the lease's chain must stay resolvable.
+  const { records, chains: leased } = reclaim(ctx);
+  if (!leased)
+    throw new DaxfsError(
+      "ENOSPC",
+      `${ctx.source.name}: no free branch slot (a mount lease names an unknown branch)`,
+    );
   const parents = new Set(records.map((r) => r.parentId));
   for (const record of records) {
     const dead = record.state === BranchState.ABORTED || record.state === BranchState.COMMITTED;
-    if (!dead || parents.has(record.id)) continue;
+    if (!dead || parents.has(record.id) || leased.has(record.id)) continue;
     writeU32(ctx.source, recordOffset(ctx.geometry, record.slot) + RECORD.state, BranchState.FREE);
     ctx.source.flush();
     return record.slot;
@@ -148,7 +156,7 @@ export function ensureMain(ctx: BranchContext): BranchRecord {
       deltaSpaceLeft(ctx.source, ctx.geometry) >= MAIN_LOG_CAPACITY
         ? MAIN_LOG_CAPACITY
         : INITIAL_LOG_CAPACITY;
-    const logOffset = allocateExtent(ctx.source, ctx.geometry, capacity);
+    const logOffset = allocateExtent(ctx, capacity);
     const nextInodeId = readU64(ctx.source, SUPER.nextInodeId, "next_inode_id");
     writeNewRecord(ctx, slot, {
       id: 1,
@@ -184,7 +192,7 @@ export function createBranch(ctx: BranchContext, name: string, parentName: strin
     const id = readU64(ctx.source, SUPER.nextBranchId, "next_branch_id");
     writeU64(ctx.source, SUPER.nextBranchId, id + 1);
     ctx.source.flush();
-    const logOffset = allocateExtent(ctx.source, ctx.geometry, INITIAL_LOG_CAPACITY);
+    const logOffset = allocateExtent(ctx, INITIAL_LOG_CAPACITY);
     const nextInodeId = readU64(ctx.source, SUPER.nextInodeId, "next_inode_id");
     writeNewRecord(ctx, slot, {
       id,
@@ -261,7 +269,7 @@ export function commitBranch(ctx: BranchContext, branchId: number): void {
     for (let i = 0; i + 1 < chain.length; i++) {
       carried += (chain[i] as BranchRecord).logSize;
       const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchRecord).id) as BranchRecord;
-      ensureLogCapacity(ctx.source, ctx.geometry, parent, parent.logSize + carried);
+      ensureLogCapacity(ctx, parent, parent.logSize + carried);
     }
     // Pass 2: invalidate siblings, merge, mark committed, one level at a time.
     for (let i = 0; i + 1 < chain.length; i++) {

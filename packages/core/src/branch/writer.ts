@@ -91,12 +91,7 @@ export class BranchWriter {
       let bytes = encode(offset);
       if (record.logSize + bytes.length > record.logCapacity) {
         // Reserve room for a padded variant too: the move changes the absolute offset.
-        record = ensureLogCapacity(
-          this.ctx.source,
-          this.ctx.geometry,
-          record,
-          record.logSize + bytes.length + 4096,
-        );
+        record = ensureLogCapacity(this.ctx, record, record.logSize + bytes.length + 4096);
         offset = record.logOffset + record.logSize;
         bytes = encode(offset);
       }

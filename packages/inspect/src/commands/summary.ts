@@ -6,7 +6,11 @@ import {
   CorruptImageError,
   DaxfsError,
   type DaxfsImage,
+  type DeltaUsage,
   deltaTypeName,
+  deltaUsage,
+  deltaUsageWarning,
+  readLeases,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
 import { bytesAndKb, columns, emit, hex, humanSize, type Output, percent } from "../render.js";
@@ -79,6 +83,10 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
   const base = image.base?.superblock ?? null;
   const branches = image.branches();
   const deltaUsed = sb.deltaRegionOffset === 0n ? 0 : Number(sb.deltaAllocOffset - sb.deltaRegionOffset);
+  // In use = allocated minus what reuse can hand out again (docs/space.md "Reuse").
+  const reuse = sb.branchTableEntries !== 0 ? reuseUsage(image) : null;
+  const warning = reuse ? deltaUsageWarning(image.source.name, reuse) : null;
+  const leases = reuse ? readLeases(image) : [];
   const result = {
     image: image.source.name,
     mode: sb.branchTableEntries === 0 ? "static" : sb.pcacheOffset !== 0n ? "split" : "branching",
@@ -98,6 +106,8 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       baseSize: Number(sb.baseSize),
       deltaAllocated: deltaUsed,
       deltaFree: Number(sb.deltaRegionSize) - deltaUsed,
+      ...(reuse ? { deltaInUse: reuse.used, deltaWaitingForMounts: reuse.waiting } : {}),
+      mountLeases: leases.map((l) => ({ branchId: l.branchId, pid: l.pid, serial: l.serial })),
       branchSlots: sb.branchTableEntries,
       branchesUsed: branches.length,
       branchesActive: branches.filter((b) => b.state === BranchState.ACTIVE).length,
@@ -109,6 +119,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       lockHeld: sb.coord.coordLock !== 0,
     },
     pageCache: pageCacheSummary(image, sb),
+    ...(warning ? { warning } : {}),
   };
   emit(out, result, () => {
     const lines = [
@@ -136,8 +147,18 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
         "Branches:",
         `  Slots:         ${branches.length} used of ${sb.branchTableEntries}, ${result.usage.branchesActive} active, next id ${sb.nextBranchId}`,
         `  Delta region:  ${deltaUsed} of ${sb.deltaRegionSize} bytes allocated (${percent(deltaUsed, Number(sb.deltaRegionSize))})`,
+        ...(reuse && reuse.used !== deltaUsed
+          ? [
+              `  In use:        ${reuse.used} bytes (${percent(reuse.used, reuse.size)}; the rest is reusable${reuse.waiting ? `, ${reuse.waiting} once mounts end` : ""})`,
+            ]
+          : []),
         `  Commits:       sequence ${sb.coord.commitSequence}, last ${lastCommitted(image, sb)}, lock ${sb.coord.coordLock ? "held" : "free"}`,
         `  Next inode:    ${sb.nextInodeId}`,
+        ...(leases.length > 0
+          ? [
+              `  Mount leases:  ${leases.map((l) => `${l.pid === 0 ? "kernel" : `pid ${l.pid}`} on branch ${l.branchId}`).join(", ")}`,
+            ]
+          : []),
         "",
       );
     }
@@ -155,8 +176,18 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       lines.push("");
     }
     while (lines.at(-1) === "") lines.pop();
+    if (warning) lines.push("", `Warning: ${warning}`);
     return lines;
   });
+}
+
+/** The delta region's usage with reuse, or null when the table cannot be read (a corrupt image). */
+function reuseUsage(image: DaxfsImage): DeltaUsage | null {
+  try {
+    return deltaUsage(image);
+  } catch {
+    return null;
+  }
 }
 
 /** Public `status` (SPEC.md 2.12): "DAXFS Memory Status" and its sections. */
