@@ -251,6 +251,8 @@ describe("subcommands on valid images", () => {
     writeFileSync(path, split.bytes);
     const { code, stdout } = await inspect(path, "info", "--json");
     expect(code).toBe(0);
+    // No raw byte arrays (a Node Buffer serialises as {"type":"Buffer","data":[...]}).
+    expect(stdout).not.toMatch(/"type": ?"Buffer"|"reserved"/);
     expect(JSON.parse(stdout)).toMatchObject({
       mode: "split",
       // The test image pre-warms the first backing page into its slot.

@@ -90,7 +90,8 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
   const result = {
     image: image.source.name,
     mode: sb.branchTableEntries === 0 ? "static" : sb.pcacheOffset !== 0n ? "split" : "branching",
-    superblock: { ...sb, reserved: undefined },
+    // Reserved bytes (zero in v5; our lock owner and space records, docs/coordination.md and docs/space.md) are no JSON.
+    superblock: { ...sb, reserved: undefined, coord: { ...sb.coord, reserved: undefined } },
     regions,
     base: base && {
       totalSize: base.totalSize,
