@@ -113,6 +113,19 @@ describe("argument forms", () => {
     expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "/a", "--image", "x.img"]);
     expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
     expect(() => normalizeArgs(["x.img", "frob"])).toThrow("frob: unknown subcommand");
+    // Options before the subcommand move after it; an option's value is never taken for one.
+    expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["-m", "/mnt", "ls", "/a"])).toEqual(["ls", "-m", "/mnt", "/a"]);
+    expect(normalizeArgs(["--json", "x.img", "tree"])).toEqual(["tree", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "-b", "info", "stat", "/f"])).toEqual([
+      "stat",
+      "-b",
+      "info",
+      "/f",
+      "--image",
+      "x.img",
+    ]);
+    expect(normalizeArgs(["x.img", "ls", "tree"])).toEqual(["ls", "tree", "--image", "x.img"]);
   });
 
   it("accepts the public forms with an image file", async () => {

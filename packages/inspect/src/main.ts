@@ -71,14 +71,46 @@ interface CommonOptions extends SourceOptions {
   backing?: string;
 }
 
-/** `IMAGE SUBCOMMAND ARGS` -> `SUBCOMMAND ARGS --image IMAGE`; a bare `IMAGE` is the summary. */
+/** Options that take a value (the next argument), wherever they stand. */
+const VALUE_OPTIONS = new Set([
+  "-m",
+  "--mount",
+  "-p",
+  "--phys",
+  "-s",
+  "--size",
+  "--backing",
+  "-b",
+  "--branch",
+  "--image",
+  "--max-problems",
+]);
+
+/**
+ * `IMAGE SUBCOMMAND ARGS` -> `SUBCOMMAND ARGS --image IMAGE`; a bare `IMAGE` is the summary. Options
+ * may stand before the subcommand too (`IMAGE --json info`, `-m MNT ls`, `--json IMAGE tree`), as
+ * they may in the public tool's `list|info|status (-m|-p -s|IMAGE)` form: they move after it.
+ */
 export function normalizeArgs(args: string[]): string[] {
   const first = args[0];
-  if (first === undefined || first.startsWith("-") || COMMANDS.includes(first)) return args;
-  const rest = args.slice(1);
-  if (rest.length === 0 || rest[0]!.startsWith("-")) return ["summary", ...rest, "--image", first];
-  if (!COMMANDS.includes(rest[0]!)) throw new UsageError(`${rest[0]}: unknown subcommand`);
-  return [rest[0]!, ...rest.slice(1), "--image", first];
+  if (first === undefined || COMMANDS.includes(first)) return args;
+  const before: string[] = [];
+  let image: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith("-")) {
+      before.push(arg);
+      if (VALUE_OPTIONS.has(arg) && i + 1 < args.length) before.push(args[++i] as string);
+      continue;
+    }
+    if (COMMANDS.includes(arg) && (image !== undefined || before.length > 0)) {
+      return [arg, ...before, ...args.slice(i + 1), ...(image === undefined ? [] : ["--image", image])];
+    }
+    if (image !== undefined) throw new UsageError(`${arg}: unknown subcommand`);
+    image = arg;
+  }
+  if (image === undefined) return args;
+  return ["summary", ...before, "--image", image];
 }
 
 class ExitCode extends Error {
