@@ -17,6 +17,7 @@ export {
   deltaSpaceLeft,
   dropBranch,
   ensureMain,
+  entryTimestamp,
   findBranch,
   MAIN_BRANCH,
   type Owner,
@@ -57,6 +58,8 @@ export {
   decodeDeltaRange,
   deltaTypeName,
   encodeDeltaEntry,
+  featureNames,
+  KNOWN_FEATURES,
   type NewDeltaEntry,
 } from "./delta/entry.js";
 

@@ -1,14 +1,28 @@
 // The fuse-native operation table over a BranchFs: argument unpacking, Stat -> struct stat, and
 // errors -> negative errno. Anything that is not a DaxfsError is a bug in us: it is logged once
 // and answered with EIO rather than taking the mount down.
-import { type DaxfsError, ERRNO_NUMBER, isDaxfsError, type Stat } from "@daxfs/core";
+import { type DaxfsError, ERRNO_NUMBER, entryTimestamp, isDaxfsError, type Stat } from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
 
-const EPOCH = new Date(0);
+/** fuse-native carries times as whole ms (docs/fuse.md "Times"): ns are cut to ms here. */
+const dateOf = (ns: bigint) => new Date(Number(ns / 1_000_000n));
 
-/** struct stat for FUSE. v5 stores no times: every time is the epoch (NOTES.md item 7, docs/fuse.md). */
+/**
+ * What fuse-native 2.2.6's utimens hands us, in ms: libfuse turns UTIME_NOW and UTIME_OMIT into
+ * tv_sec 0 with tv_nsec (1 << 30) - 1 or - 2, which the binding converts to 1073 ms; and it passes
+ * the atime in both arguments (the mtime is lost in its C code). So one time arrives, meant for
+ * both, or the sentinel, read as "now" (docs/fuse.md "Times").
+ */
+export const FUSE_NATIVE_UTIME_SENTINEL_MS = 1073;
+
+export function utimensTimes(atimeMs: number, now: () => bigint): { atime: bigint; mtime: bigint } {
+  const time = atimeMs === FUSE_NATIVE_UTIME_SENTINEL_MS ? now() : BigInt(Math.round(atimeMs)) * 1_000_000n;
+  return { atime: time, mtime: time };
+}
+
+/** struct stat for FUSE; times from the model (docs/semantics.md "Times"), in ms. */
 export function toFuseStat(stat: Stat) {
   return {
     mode: stat.mode,
@@ -19,9 +33,9 @@ export function toFuseStat(stat: Stat) {
     ino: stat.ino,
     blocks: stat.blocks,
     blksize: 4096,
-    atime: EPOCH,
-    mtime: EPOCH,
-    ctime: EPOCH,
+    atime: dateOf(stat.atime),
+    mtime: dateOf(stat.mtime),
+    ctime: dateOf(stat.ctime),
   };
 }
 
@@ -115,12 +129,15 @@ export function fuseOperations(
     unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
     rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
     symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
-    link: (_from: string, _to: string, reply: Reply) => run(reply, () => fs.link()),
+    link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
     chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
     chown: (path: string, uid: number, gid: number, reply: Reply) =>
       run(reply, () => fs.chown(path, uid, gid)),
-    utimens: (path: string, _atime: number, _mtime: number, reply: Reply) =>
-      run(reply, () => fs.utimens(path)),
+    utimens: (path: string, atime: number, _mtime: number, reply: Reply) =>
+      run(reply, () => {
+        const times = utimensTimes(atime, entryTimestamp);
+        fs.utimens(path, times.atime, times.mtime);
+      }),
     flush: (_path: string, _handle: number, reply: Reply) => reply(0),
     fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) => run(reply, () => fs.fsync()),
     fsyncdir: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>

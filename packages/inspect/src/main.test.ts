@@ -285,7 +285,18 @@ describe("subcommands on valid images", () => {
     // The shape of each document: its fields and their types, not only that it parses.
     const num = expect.any(Number);
     const str = expect.any(String);
-    const stat = { ino: num, mode: num, uid: num, gid: num, size: num, nlink: num, blocks: num };
+    const stat = {
+      ino: num,
+      mode: num,
+      uid: num,
+      gid: num,
+      size: num,
+      nlink: num,
+      blocks: num,
+      atime: num,
+      mtime: num,
+      ctime: num,
+    };
     const record = {
       slot: num,
       id: num,

@@ -39,6 +39,7 @@ function makeProgram(io: CliIo): Command {
     )
     .option("-V, --validate", "mount with the validate option (-H only)")
     .option("--all-root", "store uid and gid 0 for every inode")
+    .option("--zero-times", "store no mtimes (every time 0; SOURCE_DATE_EPOCH clamps them otherwise)")
     .option("--exclude <GLOB>", "leave out matching paths (repeatable)", collect)
     .option("--strict", "fail on device nodes, FIFOs and sockets instead of skipping them")
     .option("--sparse", "leave the image file's unwritten blocks as holes (default: allocate them all)")
@@ -101,6 +102,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     validate: flags.validate === true,
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
     allRoot: flags.allRoot === true,
+    zeroTimes: flags.zeroTimes === true,
     exclude: (flags.exclude as string[] | undefined) ?? [],
     strict: flags.strict === true,
     sparse: flags.sparse === true,
@@ -136,7 +138,7 @@ export async function main(
   const warnings: string[] = [];
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
-    sourceDateEpoch(io.env);
+    options.sourceDateEpoch = sourceDateEpoch(io.env);
     if (!options.json) io.stdout.write(`Scanning ${options.directory ?? options.tars.join(", ")}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {

@@ -7,6 +7,7 @@ import {
   DaxfsError,
   type DaxfsImage,
   deltaTypeName,
+  featureNames,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
 import { bytesAndKb, columns, emit, hex, humanSize, type Output, percent } from "../render.js";
@@ -83,6 +84,8 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     image: image.source.name,
     mode: sb.branchTableEntries === 0 ? "static" : sb.pcacheOffset !== 0n ? "split" : "branching",
     superblock: { ...sb, reserved: undefined },
+    /** Format extensions the superblock announces (docs/semantics.md "Extensions"); [] for plain v5. */
+    extensions: featureNames(sb.flags),
     regions,
     base: base && {
       totalSize: base.totalSize,
@@ -114,6 +117,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     const lines = [
       `Image:        ${result.image} (${humanSize(image.source.size)}, ${result.mode})`,
       `Superblock:   magic ${hex(sb.magic)}, version ${sb.version}, block size ${sb.blockSize}, total size ${sb.totalSize}`,
+      `Extensions:   ${result.extensions.length === 0 ? "none (plain v5)" : result.extensions.join(", ")}`,
       "",
       "Regions:",
       `  ${columns([14, 12, 12], ["REGION", "OFFSET", "SIZE", "END"])}`,
