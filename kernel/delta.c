@@ -9,6 +9,11 @@
  * them. Any entry that does not fit the log or the tree refuses the mount
  * with one line naming its offset (EUCLEAN when met later).
  *
+ * Times (docs/semantics.md "Times", as @daxfs/core's chain-index.ts): an
+ * entry's timestamp becomes the mtime and ctime of what it changes (a file's
+ * bytes, a directory's names) and the ctime of an inode whose attributes or
+ * links it changes; UTIMES sets atime and mtime as recorded.
+ *
  * The index follows the records (NOTES.md: a child sees its parent chain's
  * later appends and commits): every operation first compares the chain's
  * records with what the index was built from; entries appended to the
@@ -64,6 +69,7 @@ static struct daxfs_dnode *live_node(struct daxfs_sb_info *sbi, u64 ino)
 	node->gid = le32_to_cpu(bi.gid);
 	node->size = le64_to_cpu(bi.size);
 	node->nlink = le32_to_cpu(bi.nlink);
+	node->atime = node->mtime = node->ctime = le64_to_cpu(bi.mtime);
 	node->in_base = true;
 	node->base_data = sbi->base_offset + le64_to_cpu(bi.data_offset);
 	node->base_limit = node->size;
@@ -89,6 +95,12 @@ static struct daxfs_dnode *known_node(struct daxfs_sb_info *sbi, u64 ino)
 	struct daxfs_dnode *node = daxfs_dnode(sbi, ino);
 
 	return node ? node : live_node(sbi, ino);
+}
+
+/* The entry changed node's contents (bytes or names): mtime and ctime. */
+static void modified(struct daxfs_dnode *node, u64 t)
+{
+	node->mtime = node->ctime = t;
 }
 
 static int find_name(struct daxfs_dnode *dir, const char *name, u32 len)
@@ -195,11 +207,12 @@ static void truncate_node(struct daxfs_dnode *node, u64 size)
  * it and whatever was below it becomes unreachable; emptiness is the
  * writer's check (SPEC 3.8.3), not the log's.
  */
-static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index)
+static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index, u64 t)
 {
 	struct daxfs_dnode *child = live_node(sbi, dir->names[index]->ino);
 
 	if (!IS_ERR(child)) {
+		child->ctime = t;
 		if (S_ISDIR(child->mode)) {
 			child->nlink = 0;
 			dir->nlink--;
@@ -212,12 +225,12 @@ static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int
 
 /* Remove name from dir if it is there (the log may repeat a removal). */
 static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
-			      const char *name, u32 len)
+			      const char *name, u32 len, u64 t)
 {
 	int i = find_name(dir, name, len);
 
 	if (i >= 0)
-		unlink_child(sbi, dir, i);
+		unlink_child(sbi, dir, i, t);
 }
 
 static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
@@ -244,6 +257,7 @@ static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		.file_off = off, .len = len, .data = e->at + e->size - len,
 	};
 	node->size = max(node->size, off + len);
+	modified(node, e->stamp);
 	return 0;
 }
 
@@ -294,12 +308,57 @@ static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		node->gid = le32_to_cpu(e->p.create.gid);
 	}
 	node->nlink = S_ISDIR(mode) ? 2 : 1;
+	node->atime = node->mtime = node->ctime = e->stamp;
 	node->dir_loaded = true;
 	if (S_ISDIR(mode))
 		dir->nlink++;
 	/* A name the entry reuses goes first (replay semantics of @daxfs/core). */
-	remove_if_present(sbi, dir, e->tail, len);
+	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+	modified(dir, e->stamp);
 	return add_name(dir, ino, mode, e->tail, len);
+}
+
+/*
+ * LINK (extension, docs/semantics.md "Extensions"): an existing file or
+ * symlink gains a name; a live name it lands on goes first, as for CREATE.
+ */
+static int apply_link(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+{
+	u32 len = le16_to_cpu(e->p.link.name_len);
+	u64 parent_ino = le64_to_cpu(e->p.link.parent_ino);
+	struct daxfs_dnode *dir, *node;
+
+	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
+		return bad_entry(e->at, "invalid name");
+	node = known_node(sbi, e->ino);
+	if (IS_ERR(node) || S_ISDIR(node->mode))
+		return bad_entry(e->at, "LINK of %llu, not a known file or symlink", e->ino);
+	dir = daxfs_live_dir(sbi, parent_ino);
+	if (IS_ERR(dir))
+		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
+	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+	node->nlink++;
+	node->ctime = e->stamp;
+	modified(dir, e->stamp);
+	return add_name(dir, e->ino, node->mode, e->tail, len);
+}
+
+/* UTIMES (extension): atime and mtime as recorded, ctime the entry's time. */
+static int apply_utimes(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+{
+	struct daxfs_dnode *node = known_node(sbi, e->ino);
+	u32 valid = le32_to_cpu(e->p.utimes.valid);
+
+	if (IS_ERR(node))
+		return bad_entry(e->at, "UTIMES of unknown inode %llu", e->ino);
+	if (valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
+		return bad_entry(e->at, "UTIMES: unknown valid bits %#x", valid);
+	if (valid & DAXFS_UTIMES_ATIME)
+		node->atime = le64_to_cpu(e->p.utimes.atime);
+	if (valid & DAXFS_UTIMES_MTIME)
+		node->mtime = le64_to_cpu(e->p.utimes.mtime);
+	node->ctime = e->stamp;
+	return 0;
 }
 
 /* DELETE: the name goes, whatever it names now; absent, nothing happens. */
@@ -313,7 +372,8 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 	dir = daxfs_live_dir(sbi, le64_to_cpu(e->p.del.parent_ino));
 	if (IS_ERR(dir))
 		return PTR_ERR(dir) == -ENOMEM ? -ENOMEM : 0;
-	remove_if_present(sbi, dir, e->tail, len);
+	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+	modified(dir, e->stamp);
 	return 0;
 }
 
@@ -323,17 +383,55 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
  * (its parent changed it after the child branch wrote the entry), the old
  * name still goes and the new name still names the inode.
  */
+static int rename_names(struct daxfs_sb_info *sbi, struct daxfs_entry *e,
+			struct daxfs_dnode *node, struct daxfs_dnode *from, struct daxfs_dnode *to)
+{
+	struct daxfs_delta_rename *r = &e->p.rename;
+	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
+	u64 moved = le64_to_cpu(r->ino), t = e->stamp;
+	const char *nname = e->tail + olen;
+	int i, j;
+
+	if (from == to && olen == nlen && !memcmp(e->tail, nname, olen))
+		return 0;
+	i = IS_ERR(from) ? -1 : find_name(from, e->tail, olen);
+	j = find_name(to, nname, nlen);
+	if (i >= 0 && from->names[i]->ino == moved) {
+		if (j >= 0 && to->names[j]->ino == moved)
+			return 0;	/* two names of one inode: POSIX does nothing */
+		remove_name(from, i);
+		if (j >= 0)
+			unlink_child(sbi, to, find_name(to, nname, nlen), t);
+		if (S_ISDIR(node->mode) && from != to) {
+			from->nlink--;
+			to->nlink++;
+		}
+		return add_name(to, moved, node->mode, nname, nlen);
+	}
+	if (i >= 0)
+		unlink_child(sbi, from, i, t);
+	j = find_name(to, nname, nlen);
+	if (j >= 0 && to->names[j]->ino == moved)
+		return 0;
+	if (j >= 0)
+		unlink_child(sbi, to, j, t);
+	if (S_ISDIR(node->mode))
+		to->nlink++;
+	else
+		node->nlink++;
+	return add_name(to, moved, node->mode, nname, nlen);
+}
+
 static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	struct daxfs_delta_rename *r = &e->p.rename;
 	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
 	u64 moved = le64_to_cpu(r->ino);
-	const char *nname = e->tail + olen;
 	struct daxfs_dnode *node, *from, *to;
-	int i, j;
+	int err;
 
 	if ((u64)olen + nlen > e->tail_len || !daxfs_name_ok(e->tail, olen) ||
-	    !daxfs_name_ok(nname, nlen))
+	    !daxfs_name_ok(e->tail + olen, nlen))
 		return bad_entry(e->at, "invalid RENAME names");
 	node = live_node(sbi, moved);
 	if (IS_ERR(node))
@@ -345,34 +443,15 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 	from = daxfs_live_dir(sbi, le64_to_cpu(r->old_parent_ino));
 	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
 		return -ENOMEM;
-	if (from == to && olen == nlen && !memcmp(e->tail, nname, olen))
-		return 0;
-	i = IS_ERR(from) ? -1 : find_name(from, e->tail, olen);
-	j = find_name(to, nname, nlen);
-	if (i >= 0 && from->names[i]->ino == moved) {
-		if (j >= 0 && to->names[j]->ino == moved)
-			return 0;	/* two names of one inode: POSIX does nothing */
-		remove_name(from, i);
-		if (j >= 0)
-			unlink_child(sbi, to, find_name(to, nname, nlen));
-		if (S_ISDIR(node->mode) && from != to) {
-			from->nlink--;
-			to->nlink++;
-		}
-		return add_name(to, moved, node->mode, nname, nlen);
-	}
-	if (i >= 0)
-		unlink_child(sbi, from, i);
-	j = find_name(to, nname, nlen);
-	if (j >= 0 && to->names[j]->ino == moved)
-		return 0;
-	if (j >= 0)
-		unlink_child(sbi, to, j);
-	if (S_ISDIR(node->mode))
-		to->nlink++;
-	else
-		node->nlink++;
-	return add_name(to, moved, node->mode, nname, nlen);
+	err = rename_names(sbi, e, node, from, to);
+	if (err)
+		return err;
+	/* Both parents and the moved inode, whatever the names did (chain-index.ts). */
+	if (!IS_ERR(from))
+		modified(from, e->stamp);
+	modified(to, e->stamp);
+	node->ctime = e->stamp;
+	return 0;
 }
 
 static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
@@ -386,9 +465,11 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "TRUNCATE of a non-regular file");
 		truncate_node(node, le64_to_cpu(e->p.trunc.new_size));
+		modified(node, e->stamp);
 		return 0;
 	}
 	valid = le32_to_cpu(e->p.setattr.valid);
+	node->ctime = e->stamp;
 	if (valid & DAXFS_ATTR_MODE)
 		node->mode = (node->mode & S_IFMT) | (le32_to_cpu(e->p.setattr.mode) & 07777);
 	if (valid & DAXFS_ATTR_UID)
@@ -399,6 +480,7 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "SETATTR size of a non-regular file");
 		truncate_node(node, le64_to_cpu(e->p.setattr.size));
+		modified(node, e->stamp);
 	}
 	return 0;
 }
@@ -416,6 +498,10 @@ static int apply_entry(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		return apply_delete(sbi, e);
 	case DAXFS_DELTA_RENAME:
 		return apply_rename(sbi, e);
+	case DAXFS_DELTA_LINK:
+		return apply_link(sbi, e);
+	case DAXFS_DELTA_UTIMES:
+		return apply_utimes(sbi, e);
 	default:
 		return apply_attr(sbi, e);
 	}

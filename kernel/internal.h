@@ -24,6 +24,10 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "daxfs: " fmt
 
+/* Superblock feature bits this module implements (docs/semantics.md "Extensions"). */
+#define DAXFS_KNOWN_FEATURES \
+	(DAXFS_FEATURE_LINK | DAXFS_FEATURE_UTIMES | DAXFS_FEATURE_BASE_MTIME)
+
 struct dma_buf;
 
 /* Mount options (SPEC 3.1), filled by the fs_context parser. */
@@ -66,6 +70,7 @@ struct daxfs_dnode {
 	u32 uid, gid;
 	u64 size;
 	u32 nlink;
+	u64 atime, mtime, ctime;	/* ns since the epoch (docs/semantics.md "Times") */
 	bool in_base;		/* base data below base_limit is still visible */
 	u64 base_data;		/* absolute offset of the base data */
 	u64 base_limit;		/* base bytes not cut off by a truncation */
@@ -197,6 +202,7 @@ struct daxfs_entry {
 	u64 at;			/* absolute offset of the entry */
 	u32 type, size;
 	u64 ino;
+	u64 stamp;		/* hdr.timestamp: the time of what the entry changes */
 	union {
 		struct daxfs_delta_write write;
 		struct daxfs_delta_create create;
@@ -205,6 +211,8 @@ struct daxfs_entry {
 		struct daxfs_delta_rename rename;
 		struct daxfs_delta_setattr setattr;
 		struct daxfs_delta_symlink symlink;
+		struct daxfs_delta_link link;
+		struct daxfs_delta_utimes utimes;
 	} p;
 	/* Bytes after the payload: copied out for names, not for WRITE data. */
 	u32 tail_len;

@@ -18,7 +18,15 @@ static const u8 payload_size[] = {
 	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
 	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
 	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
+	[DAXFS_DELTA_LINK] = 16, [DAXFS_DELTA_UTIMES] = 24,
 };
+
+/* The superblock feature an entry type needs (docs/semantics.md "Extensions"). */
+static u32 feature_of(u32 type)
+{
+	return type == DAXFS_DELTA_LINK ? DAXFS_FEATURE_LINK :
+	       type == DAXFS_DELTA_UTIMES ? DAXFS_FEATURE_UTIMES : 0;
+}
 
 u32 daxfs_payload_size(u32 type)
 {
@@ -49,6 +57,7 @@ int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 	e->type = le32_to_cpu(hdr.type);
 	e->size = le32_to_cpu(hdr.total_size);
 	e->ino = le64_to_cpu(hdr.ino);
+	e->stamp = le64_to_cpu(hdr.timestamp);
 	if (!e->size)
 		return 0;
 	if (e->size > size - pos)
@@ -96,11 +105,16 @@ int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
 	u64 at = daxfs_record(sbi, me->slot);
 	struct daxfs_branch br;
 	u64 log, used, cap;
+	u64 flags_at = offsetof(struct daxfs_super, flags);
+	u32 feature = feature_of(le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type));
 	void *dst;
 	int err = daxfs_own_record(sbi, &br);
 
 	if (err)
 		return err;
+	/* An extension is announced before its first entry can be seen. */
+	if (feature && !(daxfs_get32(sbi, flags_at) & feature))
+		daxfs_put32(sbi, flags_at, daxfs_get32(sbi, flags_at) | feature);
 	used = le64_to_cpu(br.delta_log_size);
 	cap = le64_to_cpu(br.delta_log_capacity);
 	if (used > cap)

@@ -157,8 +157,9 @@ int daxfs_validate_super(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
 	if (le32_to_cpu(s->block_size) != DAXFS_BLOCK_SIZE)
 		return refuse("superblock: block_size %u: only 4096-byte blocks exist in v5",
 			      le32_to_cpu(s->block_size));
-	if (le32_to_cpu(s->flags))
-		return refuse("superblock: unknown flags %#x", le32_to_cpu(s->flags));
+	if (le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES)
+		return refuse("superblock: unknown feature bits %#x",
+			      le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES);
 	if (le64_to_cpu(s->total_size) > sbi->size)
 		return refuse("superblock: image is truncated: total_size %llu, mapped %llu",
 			      le64_to_cpu(s->total_size), sbi->size);
@@ -315,6 +316,11 @@ static int check_inode(struct daxfs_sb_info *sbi, u32 ino, struct base_census *c
 	/* (uid_t)-1 is no owner: not even root could use such an inode. */
 	if (le32_to_cpu(bi.uid) == U32_MAX || le32_to_cpu(bi.gid) == U32_MAX)
 		return refuse("inode %u: uid or gid 4294967295 is not a valid owner", ino);
+	/* Without BASE_MTIME those bytes are reserved (docs/semantics.md "Extensions"). */
+	if (bi.mtime && !(daxfs_get32(sbi, offsetof(struct daxfs_super, flags)) &
+			  DAXFS_FEATURE_BASE_MTIME))
+		return refuse("inode %u: mtime stored in an image whose superblock does not announce base_mtime",
+			      ino);
 	if (S_ISREG(mode) && sbi->external_data)
 		return 0;	/* data lives in the backing file (SPEC 4.5) */
 	if (!size) {
@@ -736,6 +742,7 @@ struct vlogs {
 	struct daxfs_sb_info *sbi;
 	struct vtable *t;
 	u64 next_inode_id;
+	u32 features;		/* the superblock's feature bits */
 	struct xarray created;
 	u64 *chain;		/* ids of the branch being checked up to main */
 	u32 depth;
@@ -822,9 +829,11 @@ static const u8 payload_bytes[] = {
 	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
 	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
 	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
+	[DAXFS_DELTA_LINK] = 16, [DAXFS_DELTA_UTIMES] = 24,
 };
 
 static const char *const entry_type[] = {
+	[DAXFS_DELTA_LINK] = "LINK", [DAXFS_DELTA_UTIMES] = "UTIMES",
 	[DAXFS_DELTA_WRITE] = "WRITE", [DAXFS_DELTA_CREATE] = "CREATE",
 	[DAXFS_DELTA_DELETE] = "DELETE", [DAXFS_DELTA_TRUNCATE] = "TRUNCATE",
 	[DAXFS_DELTA_MKDIR] = "MKDIR", [DAXFS_DELTA_RENAME] = "RENAME",
@@ -842,6 +851,8 @@ union vpayload {
 	struct daxfs_delta_rename rename;
 	struct daxfs_delta_setattr setattr;
 	struct daxfs_delta_symlink symlink;
+	struct daxfs_delta_link link;
+	struct daxfs_delta_utimes utimes;
 };
 
 /* A create-type entry: MKDIR, CREATE, SYMLINK (decode.ts, then deltas.ts). */
@@ -950,6 +961,30 @@ static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 t
 		if (!err)
 			err = needs(v, t, "parent_ino", le64_to_cpu(p.del.parent_ino), S_IFDIR);
 		return err ? err : needs(v, t, "ino", ino, 0);
+	case DAXFS_DELTA_LINK: {
+		umode_t linked = type_of(v, ino);
+
+		if (!(v->features & DAXFS_FEATURE_LINK))
+			return refuse_entry(v, "type: LINK: extension entry in an image whose superblock does not announce link");
+		nlen = le16_to_cpu(p.link.name_len);
+		if (nlen > room)
+			return refuse_entry(v, "entry: %s name does not fit", t);
+		err = name_ok(v, t, "name", tail, nlen);
+		if (!err)
+			err = inode_ok(v, t, "parent inode", le64_to_cpu(p.link.parent_ino));
+		if (!err && linked == S_IFDIR)
+			return refuse_entry(v, "ino: %s: inode %llu is a directory", t, ino);
+		if (!err)
+			err = needs(v, t, "ino", ino, 0);
+		return err ? err : needs(v, t, "parent_ino", le64_to_cpu(p.link.parent_ino), S_IFDIR);
+	}
+	case DAXFS_DELTA_UTIMES:
+		if (!(v->features & DAXFS_FEATURE_UTIMES))
+			return refuse_entry(v, "type: UTIMES: extension entry in an image whose superblock does not announce utimes");
+		valid = le32_to_cpu(p.utimes.valid);
+		if (valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
+			return refuse_entry(v, "entry: %s unknown valid bits %#x", t, valid);
+		return needs(v, t, "ino", ino, 0);
 	case DAXFS_DELTA_RENAME:
 		olen = le16_to_cpu(p.rename.old_name_len);
 		nlen = le16_to_cpu(p.rename.new_name_len);
@@ -1048,7 +1083,8 @@ static int cmp_depth(const void *a, const void *b)
 /* Logs of every ACTIVE branch, parents first, so each entry is checked once. */
 static int check_logs(struct daxfs_sb_info *sbi, const struct daxfs_super *s, struct vtable *t)
 {
-	struct vlogs v = { .sbi = sbi, .t = t, .next_inode_id = le64_to_cpu(s->next_inode_id) };
+	struct vlogs v = { .sbi = sbi, .t = t, .next_inode_id = le64_to_cpu(s->next_inode_id),
+			   .features = le32_to_cpu(s->flags) };
 	struct vbranch **live;
 	struct vcreated *c, *next;
 	unsigned long ino;

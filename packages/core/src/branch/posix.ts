@@ -223,8 +223,8 @@ export class BranchFiles {
       (atime === undefined ? 0 : UtimesValid.ATIME) | (mtime === undefined ? 0 : UtimesValid.MTIME);
     if (valid === 0) return;
     for (const time of [atime, mtime])
-      if (time !== undefined && (time < 0n || time >= 1n << 64n))
-        throw new DaxfsError("EINVAL", `${path}: time ${time} ns is outside 0..2^64-1 (1970..2554)`);
+      if (time !== undefined && (time < 0n || time >= 1n << 63n))
+        throw new DaxfsError("EINVAL", `${path}: time ${time} ns is outside 0..2^63-1 (1970..2262)`);
     this.append({ type: DeltaType.UTIMES, ino, atime: atime ?? 0n, mtime: mtime ?? 0n, valid });
   }
 
