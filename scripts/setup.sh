@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=12.21.0
 # zstd, xz-utils, bzip2: mkdaxfs --tar decodes those layers with the programs (docs/mkdaxfs.md).
-TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2)
+# gcc, libc6-dev, patch: scripts/build-fuse-native.sh rebuilds fuse-native's addon (docs/fuse.md "Times").
+TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2 gcc libc6-dev patch)
 TEST_PACKAGES=(
   gcc make libc6-dev python3 tar libarchive-tools
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
@@ -47,5 +48,6 @@ if ! pnpm install --frozen-lockfile --reporter=append-only >"$install_log" 2>&1;
   exit 1
 fi
 rm -f "$install_log"
+scripts/build-fuse-native.sh
 pnpm run -s build
 echo "setup: done"

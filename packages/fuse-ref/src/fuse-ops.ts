@@ -3,24 +3,12 @@
 // and answered with EIO rather than taking the mount down.
 import { type DaxfsError, ERRNO_NUMBER, entryTimestamp, isDaxfsError, type Stat } from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
+import { fuseNativeUtimensFixed, utimensTimes } from "./utimens.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
 
 /** fuse-native carries times as whole ms (docs/fuse.md "Times"): ns are cut to ms here. */
 const dateOf = (ns: bigint) => new Date(Number(ns / 1_000_000n));
-
-/**
- * What fuse-native 2.2.6's utimens hands us, in ms: libfuse turns UTIME_NOW and UTIME_OMIT into
- * tv_sec 0 with tv_nsec (1 << 30) - 1 or - 2, which the binding converts to 1073 ms; and it passes
- * the atime in both arguments (the mtime is lost in its C code). So one time arrives, meant for
- * both, or the sentinel, read as "now" (docs/fuse.md "Times").
- */
-export const FUSE_NATIVE_UTIME_SENTINEL_MS = 1073;
-
-export function utimensTimes(atimeMs: number, now: () => bigint): { atime: bigint; mtime: bigint } {
-  const time = atimeMs === FUSE_NATIVE_UTIME_SENTINEL_MS ? now() : BigInt(Math.round(atimeMs)) * 1_000_000n;
-  return { atime: time, mtime: time };
-}
 
 /** struct stat for FUSE; times from the model (docs/semantics.md "Times"), in ms. */
 export function toFuseStat(stat: Stat) {
@@ -77,6 +65,7 @@ export function fuseOperations(
     return reply(n);
   };
   const unsupported = (reply: Reply) => reply(-ERRNO_NUMBER.EOPNOTSUPP);
+  const patched = fuseNativeUtimensFixed();
 
   return {
     init: (reply: Reply) => reply(0),
@@ -133,9 +122,9 @@ export function fuseOperations(
     chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
     chown: (path: string, uid: number, gid: number, reply: Reply) =>
       run(reply, () => fs.chown(path, uid, gid)),
-    utimens: (path: string, atime: number, _mtime: number, reply: Reply) =>
+    utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
       run(reply, () => {
-        const times = utimensTimes(atime, entryTimestamp);
+        const times = utimensTimes(atime, mtime, patched, entryTimestamp);
         fs.utimens(path, times.atime, times.mtime);
       }),
     flush: (_path: string, _handle: number, reply: Reply) => reply(0),

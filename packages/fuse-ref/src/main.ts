@@ -4,6 +4,7 @@
 import { isDaxfsError } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
+import { fuseNativeUtimensFixed } from "./utimens.js";
 
 export interface FuseIo {
   stdout(text: string): void;
@@ -64,6 +65,10 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   io.stdout(
     `daxfs-fuse: ${info.image} branch ${info.branch} mounted on ${mountpoint} (${info.writable ? "writable" : "read-only"}); control ${mount.socketPath}\n`,
   );
+  if (info.writable && !fuseNativeUtimensFixed())
+    io.stderr(
+      "daxfs-fuse: warning: fuse-native's upstream addon keeps one time per utimens (tar x, cp -p lose mtimes); run scripts/build-fuse-native.sh\n",
+    );
   const stopped = await Promise.race([mount.gone.then(() => false), io.stop.then(() => true)]);
   if (!stopped) return 0;
   try {

@@ -8,8 +8,13 @@ import { join } from "node:path";
 import { DaxfsImage, FileImage, validate } from "@daxfs/core";
 import { SuperFeature } from "@daxfs/format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { utimensTimes } from "../src/fuse-ops.js";
 import { dir, errno, FuseHarness, file, type RunningMount } from "../src/testing/index.js";
+import {
+  fuseNativeUtimensFixed,
+  PATCHED_UTIME_NOW_MS,
+  PATCHED_UTIME_OMIT_MS,
+  utimensTimes,
+} from "../src/utimens.js";
 
 const sh = (cwd: string, script: string) => spawnSync("sh", ["-c", script], { cwd, encoding: "utf8" });
 
@@ -82,6 +87,20 @@ describe("daxfs-fuse: hard links and times in a branch", () => {
     expect(validate(FileImage.open(image)).problems).toEqual([]);
   });
 
+  it("cp -p and touch -d keep distinct atime and mtime (patched fuse-native addon)", () => {
+    // scripts/setup.sh builds the patched addon; the upstream one passes the atime as both times.
+    expect(fuseNativeUtimensFixed()).toBe(true);
+    const source = join(harness.dir, "cp-source");
+    fs.writeFileSync(source, "#!/bin/sh\necho hello\n");
+    fs.utimesSync(source, 1_000_000_000, 1_234_567_890);
+    expect(spawnSync("cp", ["-p", source, at("src/copied")]).status).toBe(0);
+    const copied = fs.statSync(at("src/copied"));
+    expect([copied.atimeMs, copied.mtimeMs]).toEqual([1_000_000_000_000, 1_234_567_890_000]);
+    const view = model();
+    const stat = view.stat(view.resolve("/src/copied"));
+    expect([stat.atime, stat.mtime]).toEqual([1_000_000_000_000_000_000n, 1_234_567_890_000_000_000n]);
+  });
+
   it("make rebuilds after a source is touched, and not otherwise", () => {
     fs.writeFileSync(at("src/in.txt"), "v1\n");
     fs.writeFileSync(at("src/Makefile"), "out.txt: in.txt\n\tcp in.txt out.txt\n");
@@ -98,12 +117,19 @@ describe("daxfs-fuse: hard links and times in a branch", () => {
 });
 
 describe("utimensTimes (fuse-native's utimens arguments)", () => {
-  it("takes the one time fuse-native passes for both, and its UTIME_NOW/OMIT value as now", () => {
-    const now = () => 42n;
-    expect(utimensTimes(1_580_702_706_789, now)).toEqual({
+  const now = () => 42n;
+  it("upstream addon: takes the one time it passes for both, and its UTIME_NOW/OMIT value as now", () => {
+    expect(utimensTimes(1_580_702_706_789, 1_580_702_706_789, false, now)).toEqual({
       atime: 1_580_702_706_789_000_000n,
       mtime: 1_580_702_706_789_000_000n,
     });
-    expect(utimensTimes(1073, now)).toEqual({ atime: 42n, mtime: 42n });
+    expect(utimensTimes(1073, 1073, false, now)).toEqual({ atime: 42n, mtime: 42n });
+  });
+  it("patched addon: both times, UTIME_NOW as now, UTIME_OMIT left alone", () => {
+    expect(utimensTimes(PATCHED_UTIME_OMIT_MS, 1_000, true, now)).toEqual({
+      atime: undefined,
+      mtime: 1_000_000_000n,
+    });
+    expect(utimensTimes(PATCHED_UTIME_NOW_MS, 5, true, now)).toEqual({ atime: 42n, mtime: 5_000_000n });
   });
 });
