@@ -336,7 +336,7 @@ export function branchInfoCommand(image: DaxfsImage, name: string, out: Output):
       ];
       if (counts.size > 0) {
         lines.push("", "Entries:");
-        for (let type = DeltaType.WRITE; type <= DeltaType.SYMLINK; type++) {
+        for (let type = DeltaType.WRITE; type <= DeltaType.UTIMES; type++) {
           const count = counts.get(deltaTypeName(type));
           if (count) lines.push(`  ${`${deltaTypeName(type)}:`.padEnd(10)}${count}`);
         }
