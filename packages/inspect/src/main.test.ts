@@ -10,7 +10,15 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildImage } from "@daxfs/core";
+import {
+  BranchFiles,
+  BranchWriter,
+  branchContext,
+  buildImage,
+  createBranch,
+  DaxfsImage,
+  MemoryImage,
+} from "@daxfs/core";
 import {
   buildTestImage as buildSplitTestImage,
   buildTestImageWithLogs as buildTestImage,
@@ -165,6 +173,25 @@ describe("subcommands on valid images", () => {
     expect(stdout).toMatch(/base image +0x9000 +24576/);
     expect(stdout).toMatch(/main \[id 1\] active, gen 0, log \d+\/65536 bytes/);
     expect(stdout).toMatch(/└── feature \[id 2\] active/);
+  });
+
+  it("info names the format extensions an image uses, none for plain v5", async () => {
+    const plain = await inspect(logsImage, "info");
+    expect(plain.stdout).toMatch(/^Extensions: +none \(plain v5\)$/m);
+    expect(JSON.parse((await inspect(logsImage, "info", "--json")).stdout).extensions).toEqual([]);
+    // A branch that called link() and utimens() (the bits are set with the first such entry).
+    const bytes = buildImage(dir({ f: file("x") }), { branching: true, deltaSize: 4 << 20 });
+    const source = new MemoryImage(bytes, true);
+    const ctx = branchContext(source);
+    const record = createBranch(ctx, "b", "main");
+    const files = new BranchFiles(DaxfsImage.open(source).view("b"), BranchWriter.forRecord(ctx, record));
+    files.link("/f", "/g");
+    files.utimens("/g", 1n, 2n);
+    const path = join(work, "extensions.img");
+    writeFileSync(path, bytes);
+    expect((await inspect(path, "info")).stdout).toMatch(/^Extensions: +link, utimes$/m);
+    expect(JSON.parse((await inspect(path, "info", "--json")).stdout).extensions).toEqual(["link", "utimes"]);
+    expect((await inspect(path, "log", "b")).stdout).toMatch(/LINK +ino 2 +new name "g" in 1/);
   });
 
   it("info on a split image: the page cache as core decodes it", async () => {
