@@ -45,6 +45,7 @@ export {
   planImage,
   type ScanOptions,
   scanDirectory,
+  storedMtime,
   writeImageFile,
   writeImageToMemory,
 } from "./build/index.js";

@@ -51,6 +51,17 @@ export interface TarMember {
   dataOffset: number;
   /** Data segments in the order they are stored, or null for a plain member. */
   sparse: SparseSegment[] | null;
+  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds. */
+  mtime: bigint;
+}
+
+/** A PAX time ("1234567890.5"; a leading '-' before 1970) in ns; negative times give 0. */
+function paxTime(text: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text);
+  if (!match) throw new Error(`PAX mtime ${JSON.stringify(text)} is not a number`);
+  if (match[1] === "-") return 0n;
+  const fraction = (match[3] ?? "").slice(0, 9).padEnd(9, "0");
+  return BigInt(match[2] as string) * 1_000_000_000n + BigInt(fraction);
 }
 
 const TYPES: Record<string, MemberType> = {
@@ -372,6 +383,10 @@ export class TarReader {
       storedSize: type === "file" ? storedSize : 0,
       dataOffset: this.input.position,
       sparse,
+      mtime:
+        record("mtime") !== undefined
+          ? paxTime(record("mtime") as string)
+          : BigInt(number(block, 136, 12, "mtime")) * 1_000_000_000n,
     };
     this.pending = storedSize;
     if (type !== "file") {
