@@ -47,7 +47,8 @@ export type PathStep =
           | "rmdir"
           | "unlink"
           | "rename"
-          | "symlink";
+          | "symlink"
+          | "link";
       }
     >
   | Extract<Op, { kind: "chmod" | "chown" | "lchown" }>
@@ -127,6 +128,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   rec(2, fc.record({ kind: fc.constant("rmdir" as const), path: pathArb })),
   rec(2, fc.record({ kind: fc.constant("unlink" as const), path: pathArb })),
   rec(3, fc.record({ kind: fc.constant("rename" as const), from: pathArb, to: pathArb })),
+  rec(2, fc.record({ kind: fc.constant("link" as const), from: pathArb, to: pathArb })),
   rec(
     1,
     fc.record({ kind: fc.constant("symlink" as const), target: fc.constantFrom(...TARGETS), path: pathArb }),

@@ -206,10 +206,11 @@ export class BranchFiles {
    * file or symlink at `existing`. Directories cannot be linked (EPERM, as on Linux).
    */
   link(existing: string, path: string): void {
+    // Linux's order (do_linkat): the source, then the new name (EEXIST first), then the type.
     const source = this.existing(existing);
+    const { parentIno, name } = this.newName(path);
     if (isDir(source.mode))
       throw new DaxfsError("EPERM", `${existing}: hard links to directories are not allowed`);
-    const { parentIno, name } = this.newName(path);
     this.append({ type: DeltaType.LINK, ino: source.ino, parentIno, name });
   }
 
