@@ -1,7 +1,7 @@
 // Hard links and times in daxfs.ko (docs/semantics.md "Extensions", "Times"), both directions:
 // a branch written on the host through @daxfs/core's BranchFiles (the POSIX layer daxfs-fuse
 // serves) with LINK and UTIMES entries over a base with BASE_MTIME times replays in the kernel
-// to the same names, link counts and times; and the kernel's ln, rm, mv and touch -d in a branch,
+// to the same names, link counts and times; and the kernel's ln, rm, mv, touch -d and tar x in a branch,
 // committed to main, replay in @daxfs/core to what the kernel showed, validate in both
 // validators, and set the superblock feature bits. One QEMU boot per kernel; without QEMU and the
 // kernels the suite is reported as skipped, not passed.
@@ -141,6 +141,10 @@ ok touchnow touch /k/hello.txt
 is touchnow.time "$(( $(stat -c %Y /k/hello.txt) >= now - 1 ))" 1
 echo new > /k/newfile
 is newtime "$(( $(stat -c %Y /k/newfile) >= now - 1 ))" 1
+mkdir -p /tmp/tarsrc/pkg && echo hi > /tmp/tarsrc/pkg/f && touch -d '2019-05-06 07:08:09' /tmp/tarsrc/pkg/f
+(cd /tmp/tarsrc && tar -cf /tmp/pkg.tar pkg)
+ok tarx tar -xf /tmp/pkg.tar -C /k
+is tar.mtime "$(stat -c %Y /k/pkg/f)" "$(stat -c %Y /tmp/tarsrc/pkg/f)"
 ${timesScript("/k")}
 ok commit mount -o remount,commit /k
 umount /k
@@ -172,7 +176,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko hard links and times in a QEMU g
           timeoutSec: 600,
           returnImages: true,
         });
-      }, 700_000);
+      }, 1_500_000);
 
       const lines = (name: string) => run.scenarios.get(name)?.lines ?? [];
       const finished = (name: string) => {
