@@ -236,13 +236,9 @@ static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir
 static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	struct daxfs_dnode *node = known_node(sbi, e->ino);
-	u64 off = le64_to_cpu(e->p.write.offset);
-	u32 len = le32_to_cpu(e->p.write.len);
 
 	if (IS_ERR(node) || !S_ISREG(node->mode))
 		return bad_entry(e->at, "WRITE to %llu, not a known regular file", e->ino);
-	if (len > e->tail_len || off > MAX_LFS_FILESIZE - len)
-		return bad_entry(e->at, "WRITE of %u bytes at %llu does not fit", len, off);
 	if (node->nr_extents == node->cap_extents) {
 		u32 cap = max(8U, node->cap_extents * 2);
 		void *p = krealloc_array(node->extents, cap, sizeof(*node->extents),
@@ -254,9 +250,9 @@ static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		node->cap_extents = cap;
 	}
 	node->extents[node->nr_extents++] = (struct daxfs_extent) {
-		.file_off = off, .len = len, .data = e->at + e->size - len,
+		.file_off = e->write.offset, .len = e->write.len, .data = e->write.data,
 	};
-	node->size = max(node->size, off + len);
+	node->size = max(node->size, e->write.offset + e->write.len);
 	modified(node, e->stamp);
 	return 0;
 }
@@ -264,17 +260,13 @@ static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	bool symlink = e->type == DAXFS_DELTA_SYMLINK;
-	u64 parent_ino = le64_to_cpu(symlink ? e->p.symlink.parent_ino : e->p.create.parent_ino);
-	u64 ino = le64_to_cpu(symlink ? e->p.symlink.new_ino : e->p.create.new_ino);
-	u32 len = le16_to_cpu(symlink ? e->p.symlink.name_len : e->p.create.name_len);
+	u64 ino = e->ino;
 	umode_t want = symlink ? S_IFLNK : e->type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
-	struct daxfs_dnode *dir = daxfs_live_dir(sbi, parent_ino), *node;
-	u32 mode = symlink ? S_IFLNK | 0777 : le32_to_cpu(e->p.create.mode);
+	struct daxfs_dnode *dir = daxfs_live_dir(sbi, e->create.parent), *node;
+	u32 mode = e->create.mode;
 
 	if (IS_ERR(dir))
-		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
-	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
-		return bad_entry(e->at, "invalid name");
+		return bad_entry(e->at, "parent %llu is not a live directory", e->create.parent);
 	/* Foreign logs may leave the type bits 0; the entry type supplies them. */
 	if (!(mode & S_IFMT))
 		mode |= want;
@@ -290,22 +282,13 @@ static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 	if (IS_ERR(node))
 		return PTR_ERR(node);
 	node->mode = mode;
+	node->uid = e->create.uid;
+	node->gid = e->create.gid;
 	if (symlink) {
-		u32 tlen = le16_to_cpu(e->p.symlink.target_len);
-		const char *target = e->tail + len;
-
-		if (!tlen || tlen >= PATH_MAX || (u64)len + tlen + 1 > e->tail_len ||
-		    memchr(target, 0, tlen) || target[tlen])
-			return bad_entry(e->at, "invalid symlink target");
-		node->target = kmemdup_nul(target, tlen, GFP_KERNEL);
+		node->target = kmemdup_nul(e->create.target, e->create.target_len, GFP_KERNEL);
 		if (!node->target)
 			return -ENOMEM;
-		node->size = tlen;
-		node->uid = le32_to_cpu(e->p.symlink.uid);
-		node->gid = le32_to_cpu(e->p.symlink.gid);
-	} else {
-		node->uid = le32_to_cpu(e->p.create.uid);
-		node->gid = le32_to_cpu(e->p.create.gid);
+		node->size = e->create.target_len;
 	}
 	node->nlink = S_ISDIR(mode) ? 2 : 1;
 	node->atime = node->mtime = node->ctime = e->stamp;
@@ -313,9 +296,9 @@ static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 	if (S_ISDIR(mode))
 		dir->nlink++;
 	/* A name the entry reuses goes first (replay semantics of @daxfs/core). */
-	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
 	modified(dir, e->stamp);
-	return add_name(dir, ino, mode, e->tail, len);
+	return add_name(dir, ino, mode, e->name, e->name_len);
 }
 
 /*
@@ -324,39 +307,31 @@ static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
  */
 static int apply_link(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
-	u32 len = le16_to_cpu(e->p.link.name_len);
-	u64 parent_ino = le64_to_cpu(e->p.link.parent_ino);
-	struct daxfs_dnode *dir, *node;
+	struct daxfs_dnode *dir, *node = known_node(sbi, e->ino);
 
-	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
-		return bad_entry(e->at, "invalid name");
-	node = known_node(sbi, e->ino);
 	if (IS_ERR(node) || S_ISDIR(node->mode))
 		return bad_entry(e->at, "LINK of %llu, not a known file or symlink", e->ino);
-	dir = daxfs_live_dir(sbi, parent_ino);
+	dir = daxfs_live_dir(sbi, e->del.parent);
 	if (IS_ERR(dir))
-		return bad_entry(e->at, "parent %llu is not a live directory", parent_ino);
-	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+		return bad_entry(e->at, "parent %llu is not a live directory", e->del.parent);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
 	node->nlink++;
 	node->ctime = e->stamp;
 	modified(dir, e->stamp);
-	return add_name(dir, e->ino, node->mode, e->tail, len);
+	return add_name(dir, e->ino, node->mode, e->name, e->name_len);
 }
 
 /* UTIMES (extension): atime and mtime as recorded, ctime the entry's time. */
 static int apply_utimes(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
 	struct daxfs_dnode *node = known_node(sbi, e->ino);
-	u32 valid = le32_to_cpu(e->p.utimes.valid);
 
 	if (IS_ERR(node))
 		return bad_entry(e->at, "UTIMES of unknown inode %llu", e->ino);
-	if (valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
-		return bad_entry(e->at, "UTIMES: unknown valid bits %#x", valid);
-	if (valid & DAXFS_UTIMES_ATIME)
-		node->atime = le64_to_cpu(e->p.utimes.atime);
-	if (valid & DAXFS_UTIMES_MTIME)
-		node->mtime = le64_to_cpu(e->p.utimes.mtime);
+	if (e->utimes.valid & DAXFS_UTIMES_ATIME)
+		node->atime = e->utimes.atime;
+	if (e->utimes.valid & DAXFS_UTIMES_MTIME)
+		node->mtime = e->utimes.mtime;
 	node->ctime = e->stamp;
 	return 0;
 }
@@ -364,15 +339,11 @@ static int apply_utimes(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 /* DELETE: the name goes, whatever it names now; absent, nothing happens. */
 static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
-	u32 len = le16_to_cpu(e->p.del.name_len);
-	struct daxfs_dnode *dir;
+	struct daxfs_dnode *dir = daxfs_live_dir(sbi, e->del.parent);
 
-	if (len > e->tail_len || !daxfs_name_ok(e->tail, len))
-		return bad_entry(e->at, "invalid name");
-	dir = daxfs_live_dir(sbi, le64_to_cpu(e->p.del.parent_ino));
 	if (IS_ERR(dir))
 		return PTR_ERR(dir) == -ENOMEM ? -ENOMEM : 0;
-	remove_if_present(sbi, dir, e->tail, len, e->stamp);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
 	modified(dir, e->stamp);
 	return 0;
 }
@@ -386,15 +357,14 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 static int rename_names(struct daxfs_sb_info *sbi, struct daxfs_entry *e,
 			struct daxfs_dnode *node, struct daxfs_dnode *from, struct daxfs_dnode *to)
 {
-	struct daxfs_delta_rename *r = &e->p.rename;
-	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
-	u64 moved = le64_to_cpu(r->ino), t = e->stamp;
-	const char *nname = e->tail + olen;
+	const char *oname = e->name, *nname = e->rename.new_name;
+	u32 olen = e->name_len, nlen = e->rename.new_name_len;
+	u64 moved = e->ino, t = e->stamp;
 	int i, j;
 
-	if (from == to && olen == nlen && !memcmp(e->tail, nname, olen))
+	if (from == to && olen == nlen && !memcmp(oname, nname, olen))
 		return 0;
-	i = IS_ERR(from) ? -1 : find_name(from, e->tail, olen);
+	i = IS_ERR(from) ? -1 : find_name(from, oname, olen);
 	j = find_name(to, nname, nlen);
 	if (i >= 0 && from->names[i]->ino == moved) {
 		if (j >= 0 && to->names[j]->ino == moved)
@@ -424,23 +394,16 @@ static int rename_names(struct daxfs_sb_info *sbi, struct daxfs_entry *e,
 
 static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 {
-	struct daxfs_delta_rename *r = &e->p.rename;
-	u32 olen = le16_to_cpu(r->old_name_len), nlen = le16_to_cpu(r->new_name_len);
-	u64 moved = le64_to_cpu(r->ino);
 	struct daxfs_dnode *node, *from, *to;
 	int err;
 
-	if ((u64)olen + nlen > e->tail_len || !daxfs_name_ok(e->tail, olen) ||
-	    !daxfs_name_ok(e->tail + olen, nlen))
-		return bad_entry(e->at, "invalid RENAME names");
-	node = live_node(sbi, moved);
+	node = live_node(sbi, e->ino);
 	if (IS_ERR(node))
-		return bad_entry(e->at, "renamed inode %llu does not exist", moved);
-	to = daxfs_live_dir(sbi, le64_to_cpu(r->new_parent_ino));
+		return bad_entry(e->at, "renamed inode %llu does not exist", e->ino);
+	to = daxfs_live_dir(sbi, e->rename.new_parent);
 	if (IS_ERR(to))
-		return bad_entry(e->at, "new parent %llu is not a directory",
-				 le64_to_cpu(r->new_parent_ino));
-	from = daxfs_live_dir(sbi, le64_to_cpu(r->old_parent_ino));
+		return bad_entry(e->at, "new parent %llu is not a directory", e->rename.new_parent);
+	from = daxfs_live_dir(sbi, e->rename.old_parent);
 	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
 		return -ENOMEM;
 	err = rename_names(sbi, e, node, from, to);
@@ -464,22 +427,22 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 	if (e->type == DAXFS_DELTA_TRUNCATE) {
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "TRUNCATE of a non-regular file");
-		truncate_node(node, le64_to_cpu(e->p.trunc.new_size));
+		truncate_node(node, e->trunc.new_size);
 		modified(node, e->stamp);
 		return 0;
 	}
-	valid = le32_to_cpu(e->p.setattr.valid);
+	valid = e->setattr.valid;
 	node->ctime = e->stamp;
 	if (valid & DAXFS_ATTR_MODE)
-		node->mode = (node->mode & S_IFMT) | (le32_to_cpu(e->p.setattr.mode) & 07777);
+		node->mode = (node->mode & S_IFMT) | (e->setattr.mode & 07777);
 	if (valid & DAXFS_ATTR_UID)
-		node->uid = le32_to_cpu(e->p.setattr.uid);
+		node->uid = e->setattr.uid;
 	if (valid & DAXFS_ATTR_GID)
-		node->gid = le32_to_cpu(e->p.setattr.gid);
+		node->gid = e->setattr.gid;
 	if (valid & DAXFS_ATTR_SIZE) {
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "SETATTR size of a non-regular file");
-		truncate_node(node, le64_to_cpu(e->p.setattr.size));
+		truncate_node(node, e->setattr.size);
 		modified(node, e->stamp);
 	}
 	return 0;
@@ -516,7 +479,12 @@ static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 
 	if (!e)
 		return -ENOMEM;
-	while ((err = daxfs_log_entry(sbi, log, size, pos, e)) > 0) {
+	for (;;) {
+		err = daxfs_log_entry(sbi, log, size, pos, e);
+		if (err < 0)
+			err = bad_entry(e->at, "%s", e->why);
+		if (err <= 0)
+			break;
 		err = apply_entry(sbi, e);
 		if (err) {
 			if (err != -EINVAL)

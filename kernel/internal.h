@@ -197,29 +197,65 @@ int daxfs_read_base_inode(struct daxfs_sb_info *sbi, u64 ino,
 int daxfs_read_dirent(struct daxfs_sb_info *sbi, u64 array, u32 index,
 		      struct daxfs_dirent *de);
 
-/* log.c: entries of a delta log, parsed and appended (SPEC 1.5) */
+/* log.c: entries of a delta log, decoded and appended (SPEC 1.5) */
+
+/* Largest exact integer of the TypeScript tools: log numbers stay below it. */
+#define DAXFS_SAFE_MAX ((1ULL << 53) - 1)
+/* Longest symlink target an entry may carry (as @daxfs/core's decoder). */
+#define DAXFS_SYMLINK_MAX 4095
+
+/*
+ * One delta-log entry as daxfs_log_entry() decodes it: fields in host order,
+ * names and targets copied out of the image into tail (the memory is shared:
+ * nothing is read twice). WRITE data stays in the image, at write.data.
+ */
 struct daxfs_entry {
 	u64 at;			/* absolute offset of the entry */
-	u32 type, size;
-	u64 ino;
+	u32 type, size;		/* DAXFS_DELTA_*, total_size */
+	u64 ino;		/* the header's inode: new or renamed one for those types */
 	u64 stamp;		/* hdr.timestamp: the time of what the entry changes */
+	/* CREATE, MKDIR, SYMLINK, DELETE, LINK: the name; RENAME: the old name. */
+	const char *name;
+	u32 name_len;
 	union {
-		struct daxfs_delta_write write;
-		struct daxfs_delta_create create;
-		struct daxfs_delta_delete del;
-		struct daxfs_delta_truncate trunc;
-		struct daxfs_delta_rename rename;
-		struct daxfs_delta_setattr setattr;
-		struct daxfs_delta_symlink symlink;
-		struct daxfs_delta_link link;
-		struct daxfs_delta_utimes utimes;
-	} p;
-	/* Bytes after the payload: copied out for names, not for WRITE data. */
-	u32 tail_len;
-	char tail[DAXFS_NAME_MAX * 2 + PATH_MAX + 1];
+		struct {	/* file bytes [offset, +len) are at data */
+			u64 offset, data;
+			u32 len;
+		} write;
+		struct {	/* CREATE, MKDIR, SYMLINK */
+			u64 parent;
+			u32 mode;	/* SYMLINK: 0 (the entry has none) */
+			u32 uid, gid;
+			const char *target;	/* SYMLINK, NUL-terminated */
+			u32 target_len;
+		} create;
+		struct {	/* DELETE, and LINK (the parent of the new name) */
+			u64 parent;
+		} del;
+		struct {	/* UTIMES: ns since the epoch, bits of DAXFS_UTIMES_* */
+			u64 atime, mtime;
+			u32 valid;
+		} utimes;
+		struct {
+			u64 new_size;
+		} trunc;
+		struct {
+			u64 old_parent, new_parent;
+			const char *new_name;
+			u32 new_name_len;
+		} rename;
+		struct {
+			u32 valid, mode, uid, gid;
+			u64 size;
+		} setattr;
+	};
+	char why[96];		/* what is wrong, when decoding fails */
+	char tail[DAXFS_NAME_MAX + DAXFS_SYMLINK_MAX + 1];
 };
 int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 		    struct daxfs_entry *e);
+const char *daxfs_entry_type_name(u32 type);
+u32 daxfs_feature_of(u32 type);
 u32 daxfs_payload_size(u32 type);
 int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size);
 void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, u64 ino);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DAXFS: delta log entries (SPEC 1.5): parsing one entry out of a log, and
+ * DAXFS: delta log entries (SPEC 1.5): decoding one entry out of a log, and
  * appending one to the mounted branch's log as @daxfs/core's BranchWriter
  * does: under the coordination lock, record re-read, log grown or moved if
  * it must (space.c), bytes written and flushed, then delta_log_size stored,
  * so every reader sees an entry whole or not at all.
  *
- * Parsing copies the header, payload and names out of the image before they
+ * Decoding copies the header, payload and names out of the image before they
  * are checked (the memory is shared: no double fetch); WRITE data stays in
  * place and is read by offset.
  */
@@ -15,70 +15,261 @@
 #include "internal.h"
 
 static const u8 payload_size[] = {
-	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
-	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
-	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
-	[DAXFS_DELTA_LINK] = 16, [DAXFS_DELTA_UTIMES] = 24,
+	[DAXFS_DELTA_WRITE] = sizeof(struct daxfs_delta_write),
+	[DAXFS_DELTA_CREATE] = sizeof(struct daxfs_delta_create),
+	[DAXFS_DELTA_DELETE] = sizeof(struct daxfs_delta_delete),
+	[DAXFS_DELTA_TRUNCATE] = sizeof(struct daxfs_delta_truncate),
+	[DAXFS_DELTA_MKDIR] = sizeof(struct daxfs_delta_create),
+	[DAXFS_DELTA_RENAME] = sizeof(struct daxfs_delta_rename),
+	[DAXFS_DELTA_SETATTR] = sizeof(struct daxfs_delta_setattr),
+	[DAXFS_DELTA_SYMLINK] = sizeof(struct daxfs_delta_symlink),
+	[DAXFS_DELTA_LINK] = sizeof(struct daxfs_delta_link),
+	[DAXFS_DELTA_UTIMES] = sizeof(struct daxfs_delta_utimes),
 };
 
-/* The superblock feature an entry type needs (docs/semantics.md "Extensions"). */
-static u32 feature_of(u32 type)
-{
-	return type == DAXFS_DELTA_LINK ? DAXFS_FEATURE_LINK :
-	       type == DAXFS_DELTA_UTIMES ? DAXFS_FEATURE_UTIMES : 0;
-}
+static const char *const type_name[] = {
+	[DAXFS_DELTA_LINK] = "LINK", [DAXFS_DELTA_UTIMES] = "UTIMES",
+	[DAXFS_DELTA_WRITE] = "WRITE", [DAXFS_DELTA_CREATE] = "CREATE",
+	[DAXFS_DELTA_DELETE] = "DELETE", [DAXFS_DELTA_TRUNCATE] = "TRUNCATE",
+	[DAXFS_DELTA_MKDIR] = "MKDIR", [DAXFS_DELTA_RENAME] = "RENAME",
+	[DAXFS_DELTA_SETATTR] = "SETATTR", [DAXFS_DELTA_SYMLINK] = "SYMLINK",
+};
 
 u32 daxfs_payload_size(u32 type)
 {
 	return type >= 1 && type < ARRAY_SIZE(payload_size) ? payload_size[type] : 0;
 }
 
-#define bad_entry(at, fmt, ...)						\
-	({ pr_err("log entry at %#llx: " fmt "\n", at, ##__VA_ARGS__); -EINVAL; })
+/* The superblock feature an entry type needs (docs/semantics.md "Extensions"). */
+u32 daxfs_feature_of(u32 type)
+{
+	return type == DAXFS_DELTA_LINK ? DAXFS_FEATURE_LINK :
+	       type == DAXFS_DELTA_UTIMES ? DAXFS_FEATURE_UTIMES : 0;
+}
+
+const char *daxfs_entry_type_name(u32 type)
+{
+	return daxfs_payload_size(type) ? type_name[type] : "entry";
+}
+
+/* Why the entry does not decode, into e->why ("TYPE: ..." once the type is known). */
+static __printf(2, 3) int bad(struct daxfs_entry *e, const char *fmt, ...)
+{
+	int n = e->type ? scnprintf(e->why, sizeof(e->why), "%s: ", type_name[e->type]) : 0;
+	va_list args;
+
+	va_start(args, fmt);
+	vscnprintf(e->why + n, sizeof(e->why) - n, fmt, args);
+	va_end(args);
+	return -EINVAL;
+}
+
+/* An inode number: not 0, and exact in the TypeScript tools. */
+static int inode_field(struct daxfs_entry *e, __le64 raw, const char *label, u64 *ino)
+{
+	*ino = le64_to_cpu(raw);
+	if (!*ino)
+		return bad(e, "%s is 0", label);
+	if (*ino > DAXFS_SAFE_MAX)
+		return bad(e, "%s %llu is too large", label, *ino);
+	return 0;
+}
 
 /*
- * The entry at pos of the log [log, log + size): 1 when one was read, 0 at
- * the end (pos == size or a total_size of 0), -EINVAL when it does not fit.
+ * A name of len bytes at skip in the trailing bytes, of which needed must fit
+ * in room: 1..255 bytes, no '/' or NUL, not "." or "..".
+ */
+static int name_field(struct daxfs_entry *e, u32 room, u32 skip, u32 len, u32 needed,
+		      const char *label, const char **name)
+{
+	if (needed > room)
+		return bad(e, "total_size %u is too small for its %u trailing bytes", e->size,
+			   needed);
+	/* skip is 0 or an earlier name's checked length, so tail holds the name. */
+	if (!daxfs_name_ok(e->tail + skip, len))
+		return bad(e, "%s is not a valid name", label);
+	*name = e->tail + skip;
+	return 0;
+}
+
+/*
+ * The one decoder of delta-log entries (SPEC 1.5.1; the checks and their
+ * order are @daxfs/core's delta/decode.ts): replay (delta.c) and the
+ * `validate` option (validate.c) both read entries through it and add only
+ * their own rules on top. Decodes the entry at pos of the log [log, log +
+ * size) into e: 1 when one was decoded, 0 at the end (pos == size or a
+ * total_size of 0), -EINVAL with e->why when it is malformed.
  */
 int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 		    struct daxfs_entry *e)
 {
+	union {
+		struct daxfs_delta_write write;
+		struct daxfs_delta_create create;
+		struct daxfs_delta_delete del;
+		struct daxfs_delta_truncate trunc;
+		struct daxfs_delta_rename rename;
+		struct daxfs_delta_setattr setattr;
+		struct daxfs_delta_symlink symlink;
+		struct daxfs_delta_link link;
+		struct daxfs_delta_utimes utimes;
+	} p;
 	struct daxfs_delta_hdr hdr;
-	u32 psize;
+	u32 type, psize, room, len, len2;
+	u64 ino;		/* an inode the payload repeats */
+	int err;
 
+	e->type = 0;
 	if (pos >= size)
 		return 0;
 	e->at = log + pos;
 	if (size - pos < sizeof(hdr))
-		return bad_entry(e->at, "%llu bytes at the log end are too short for a header",
-				 size - pos);
+		return bad(e, "%llu bytes at the log end are too short for an entry header",
+			   size - pos);
 	if (daxfs_read(sbi, e->at, &hdr, sizeof(hdr)))
-		return bad_entry(e->at, "outside the image");
-	e->type = le32_to_cpu(hdr.type);
+		return bad(e, "outside the image");
 	e->size = le32_to_cpu(hdr.total_size);
-	e->ino = le64_to_cpu(hdr.ino);
-	e->stamp = le64_to_cpu(hdr.timestamp);
 	if (!e->size)
 		return 0;
+	if (e->size < sizeof(hdr))
+		return bad(e, "total_size %u is smaller than its header", e->size);
 	if (e->size > size - pos)
-		return bad_entry(e->at, "total_size %u runs past the log", e->size);
-	psize = daxfs_payload_size(e->type);
+		return bad(e, "total_size %u runs past the log end (%llu bytes left)", e->size,
+			   size - pos);
+	type = le32_to_cpu(hdr.type);
+	psize = daxfs_payload_size(type);
 	if (!psize)
-		return bad_entry(e->at, "unknown type %u", e->type);
+		return bad(e, "unknown type %u", type);
+	e->type = type;
 	if (e->size < sizeof(hdr) + psize)
-		return bad_entry(e->at, "total_size %u too small for type %u", e->size, e->type);
-	if (daxfs_read(sbi, e->at + sizeof(hdr), &e->p, psize))
-		return bad_entry(e->at, "outside the image");
-	e->tail_len = e->size - sizeof(hdr) - psize;
-	if (e->type != DAXFS_DELTA_WRITE) {
-		/* Names and targets are short; anything longer is checked against this. */
-		u32 n = min_t(u32, e->tail_len, sizeof(e->tail));
+		return bad(e, "total_size %u is below the minimum %zu", e->size,
+			   sizeof(hdr) + psize);
+	room = e->size - sizeof(hdr) - psize;
+	err = inode_field(e, hdr.ino, "inode", &e->ino);
+	if (err)
+		return err;
+	e->stamp = le64_to_cpu(hdr.timestamp);
+	/* Everything is copied out before it is checked: WRITE data excepted. */
+	if (daxfs_read(sbi, e->at + sizeof(hdr), &p, psize) ||
+	    (type != DAXFS_DELTA_WRITE &&
+	     daxfs_read(sbi, e->at + sizeof(hdr) + psize, e->tail,
+			min_t(u32, room, sizeof(e->tail)))))
+		return bad(e, "outside the image");
+	e->name = NULL;
+	e->name_len = 0;
 
-		if (daxfs_read(sbi, e->at + sizeof(hdr) + psize, e->tail, n))
-			return bad_entry(e->at, "outside the image");
-		e->tail_len = n;
+	switch (type) {
+	case DAXFS_DELTA_WRITE:
+		e->write.offset = le64_to_cpu(p.write.offset);
+		e->write.len = le32_to_cpu(p.write.len);
+		if (e->write.len > room)
+			return bad(e, "%u data bytes do not fit in total_size %u", e->write.len,
+				   e->size);
+		if (e->write.offset > DAXFS_SAFE_MAX ||
+		    e->write.offset + e->write.len > DAXFS_SAFE_MAX)
+			return bad(e, "file offset too large");
+		/* The data is the entry's last len bytes (NOTES.md item 8). */
+		e->write.data = e->at + e->size - e->write.len;
+		return 1;
+	case DAXFS_DELTA_CREATE:
+	case DAXFS_DELTA_MKDIR:
+		err = inode_field(e, p.create.new_ino, "new inode", &ino);
+		if (!err && ino != e->ino)
+			return bad(e, "header inode %llu differs from new inode %llu", e->ino, ino);
+		len = le16_to_cpu(p.create.name_len);
+		if (!err)
+			err = name_field(e, room, 0, len, len, "name", &e->name);
+		if (!err)
+			err = inode_field(e, p.create.parent_ino, "parent inode", &e->create.parent);
+		e->name_len = len;
+		e->create.mode = le32_to_cpu(p.create.mode);
+		e->create.uid = le32_to_cpu(p.create.uid);
+		e->create.gid = le32_to_cpu(p.create.gid);
+		return err ?: 1;
+	case DAXFS_DELTA_SYMLINK:
+		err = inode_field(e, p.symlink.new_ino, "new inode", &ino);
+		if (!err && ino != e->ino)
+			return bad(e, "header inode %llu differs from new inode %llu", e->ino, ino);
+		len = le16_to_cpu(p.symlink.name_len);
+		len2 = le16_to_cpu(p.symlink.target_len);
+		if (!err)
+			err = name_field(e, room, 0, len, len + len2 + 1, "name", &e->name);
+		if (err)
+			return err;
+		if (!len2 || len2 > DAXFS_SYMLINK_MAX)
+			return bad(e, "target length %u is outside 1..%u", len2, DAXFS_SYMLINK_MAX);
+		e->create.target = e->tail + len;
+		if (memchr(e->create.target, 0, len2) || e->create.target[len2])
+			return bad(e, "target is not a NUL-terminated string");
+		err = inode_field(e, p.symlink.parent_ino, "parent inode", &e->create.parent);
+		e->name_len = len;
+		e->create.target_len = len2;
+		/* A symlink's mode is not stored: it is always this. */
+		e->create.mode = S_IFLNK | 0777;
+		e->create.uid = le32_to_cpu(p.symlink.uid);
+		e->create.gid = le32_to_cpu(p.symlink.gid);
+		return err ?: 1;
+	case DAXFS_DELTA_DELETE:
+		len = le16_to_cpu(p.del.name_len);
+		err = name_field(e, room, 0, len, len, "name", &e->name);
+		if (!err)
+			err = inode_field(e, p.del.parent_ino, "parent inode", &e->del.parent);
+		e->name_len = len;
+		return err ?: 1;
+	case DAXFS_DELTA_TRUNCATE:
+		e->trunc.new_size = le64_to_cpu(p.trunc.new_size);
+		if (e->trunc.new_size > DAXFS_SAFE_MAX)
+			return bad(e, "new size %llu is too large", e->trunc.new_size);
+		return 1;
+	case DAXFS_DELTA_RENAME:
+		err = inode_field(e, p.rename.ino, "renamed inode", &ino);
+		if (err)
+			return err;
+		if (ino != e->ino)
+			return bad(e, "header inode %llu differs from renamed inode %llu", e->ino, ino);
+		len = le16_to_cpu(p.rename.old_name_len);
+		len2 = le16_to_cpu(p.rename.new_name_len);
+		err = name_field(e, room, 0, len, len + len2, "old name", &e->name);
+		if (!err)
+			err = name_field(e, room, len, len2, len + len2, "new name",
+					 &e->rename.new_name);
+		if (!err)
+			err = inode_field(e, p.rename.old_parent_ino, "old parent inode",
+					  &e->rename.old_parent);
+		if (!err)
+			err = inode_field(e, p.rename.new_parent_ino, "new parent inode",
+					  &e->rename.new_parent);
+		e->name_len = len;
+		e->rename.new_name_len = len2;
+		return err ?: 1;
+	case DAXFS_DELTA_SETATTR:
+		e->setattr.valid = le32_to_cpu(p.setattr.valid);
+		if (e->setattr.valid &
+		    ~(DAXFS_ATTR_MODE | DAXFS_ATTR_UID | DAXFS_ATTR_GID | DAXFS_ATTR_SIZE))
+			return bad(e, "unknown valid bits %#x", e->setattr.valid);
+		e->setattr.size = le64_to_cpu(p.setattr.size);
+		if (e->setattr.size > DAXFS_SAFE_MAX)
+			return bad(e, "size %llu is too large", e->setattr.size);
+		e->setattr.mode = le32_to_cpu(p.setattr.mode);
+		e->setattr.uid = le32_to_cpu(p.setattr.uid);
+		e->setattr.gid = le32_to_cpu(p.setattr.gid);
+		return 1;
+	case DAXFS_DELTA_LINK:
+		len = le16_to_cpu(p.link.name_len);
+		err = name_field(e, room, 0, len, len, "name", &e->name);
+		if (!err)
+			err = inode_field(e, p.link.parent_ino, "parent inode", &e->del.parent);
+		e->name_len = len;
+		return err ?: 1;
+	case DAXFS_DELTA_UTIMES:
+		e->utimes.valid = le32_to_cpu(p.utimes.valid);
+		if (e->utimes.valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
+			return bad(e, "unknown valid bits %#x", e->utimes.valid);
+		e->utimes.atime = le64_to_cpu(p.utimes.atime);
+		e->utimes.mtime = le64_to_cpu(p.utimes.mtime);
+		return 1;
 	}
-	return 1;
+	return bad(e, "unknown type %u", type);	/* payload_size knows no more types */
 }
 
 /* Header of a new entry: wall-clock ns, strictly increasing per mount (SPEC 1.5.1). */
@@ -106,7 +297,7 @@ int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
 	struct daxfs_branch br;
 	u64 log, used, cap;
 	u64 flags_at = offsetof(struct daxfs_super, flags);
-	u32 feature = feature_of(le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type));
+	u32 feature = daxfs_feature_of(le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type));
 	void *dst;
 	int err = daxfs_own_record(sbi, &br);
 

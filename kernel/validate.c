@@ -484,10 +484,6 @@ out:
  * bound, never by recursion.
  */
 
-/* Largest exact integer of the TypeScript tools: log numbers stay below it. */
-#define DAXFS_SAFE_MAX ((1ULL << 53) - 1)
-#define DAXFS_SYMLINK_MAX 4095
-
 struct vbranch {
 	u32 slot;
 	u32 state;
@@ -792,22 +788,6 @@ static int needs(struct vlogs *v, const char *type, const char *field, u64 ino, 
 	return 0;
 }
 
-static int name_ok(struct vlogs *v, const char *type, const char *label, const char *name, u32 len)
-{
-	if (!daxfs_name_ok(name, len))
-		return refuse_entry(v, "entry: %s %s is not a valid name", type, label);
-	return 0;
-}
-
-static int inode_ok(struct vlogs *v, const char *type, const char *label, u64 ino)
-{
-	if (!ino)
-		return refuse_entry(v, "entry: %s %s is 0", type, label);
-	if (ino > DAXFS_SAFE_MAX)
-		return refuse_entry(v, "entry: %s %s %llu is too large", type, label, ino);
-	return 0;
-}
-
 static int record_create(struct vlogs *v, u64 branch, u64 ino, umode_t type)
 {
 	struct vcreated *c = kmalloc(sizeof(*c), GFP_KERNEL);
@@ -824,214 +804,83 @@ static int record_create(struct vlogs *v, u64 branch, u64 ino, umode_t type)
 	return err;
 }
 
-/* Payload struct size of each entry type (SPEC 1.5.1). */
-static const u8 payload_bytes[] = {
-	[DAXFS_DELTA_WRITE] = 16, [DAXFS_DELTA_CREATE] = 32, [DAXFS_DELTA_DELETE] = 16,
-	[DAXFS_DELTA_TRUNCATE] = 8, [DAXFS_DELTA_MKDIR] = 32, [DAXFS_DELTA_RENAME] = 32,
-	[DAXFS_DELTA_SETATTR] = 24, [DAXFS_DELTA_SYMLINK] = 32,
-	[DAXFS_DELTA_LINK] = 16, [DAXFS_DELTA_UTIMES] = 24,
-};
-
-static const char *const entry_type[] = {
-	[DAXFS_DELTA_LINK] = "LINK", [DAXFS_DELTA_UTIMES] = "UTIMES",
-	[DAXFS_DELTA_WRITE] = "WRITE", [DAXFS_DELTA_CREATE] = "CREATE",
-	[DAXFS_DELTA_DELETE] = "DELETE", [DAXFS_DELTA_TRUNCATE] = "TRUNCATE",
-	[DAXFS_DELTA_MKDIR] = "MKDIR", [DAXFS_DELTA_RENAME] = "RENAME",
-	[DAXFS_DELTA_SETATTR] = "SETATTR", [DAXFS_DELTA_SYMLINK] = "SYMLINK",
-};
-
-/* The most bytes after a payload any check reads: two names, or a name and a target. */
-#define TAIL_MAX (DAXFS_NAME_MAX + DAXFS_SYMLINK_MAX + 1)
-
-union vpayload {
-	struct daxfs_delta_write write;
-	struct daxfs_delta_create create;
-	struct daxfs_delta_delete del;
-	struct daxfs_delta_truncate trunc;
-	struct daxfs_delta_rename rename;
-	struct daxfs_delta_setattr setattr;
-	struct daxfs_delta_symlink symlink;
-	struct daxfs_delta_link link;
-	struct daxfs_delta_utimes utimes;
-};
-
-/* A create-type entry: MKDIR, CREATE, SYMLINK (decode.ts, then deltas.ts). */
-static int check_create(struct vlogs *v, const struct vbranch *b, u32 type, u64 ino,
-			const union vpayload *p, const char *tail, u32 room)
+/* A create-type entry: MKDIR, CREATE, SYMLINK (deltas.ts). */
+static int check_create(struct vlogs *v, const struct vbranch *b, const struct daxfs_entry *e)
 {
-	bool symlink = type == DAXFS_DELTA_SYMLINK;
-	const char *t = entry_type[type];
-	u64 parent = le64_to_cpu(symlink ? p->symlink.parent_ino : p->create.parent_ino);
-	u64 new_ino = le64_to_cpu(symlink ? p->symlink.new_ino : p->create.new_ino);
-	u32 len = le16_to_cpu(symlink ? p->symlink.name_len : p->create.name_len);
-	umode_t want = symlink ? S_IFLNK : type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
-	int err;
+	const char *t = daxfs_entry_type_name(e->type);
+	umode_t want = e->type == DAXFS_DELTA_SYMLINK ? S_IFLNK :
+		       e->type == DAXFS_DELTA_MKDIR ? S_IFDIR : S_IFREG;
+	/* Foreign logs may leave the type bits 0 (replay supplies them). */
+	umode_t recorded = e->create.mode & S_IFMT;
+	int err = needs(v, t, "parent_ino", e->create.parent, S_IFDIR);
 
-	err = inode_ok(v, t, "new inode", new_ino);
 	if (err)
 		return err;
-	if (new_ino != ino)
-		return refuse_entry(v, "entry: %s header inode %llu differs from new inode %llu", t, ino,
-				    new_ino);
-	if (symlink) {
-		u32 tlen = le16_to_cpu(p->symlink.target_len);
-
-		if ((u64)len + tlen + 1 > room)
-			return refuse_entry(v, "entry: %s name and target do not fit", t);
-		err = name_ok(v, t, "name", tail, len);
-		if (err)
-			return err;
-		if (!tlen || tlen > DAXFS_SYMLINK_MAX)
-			return refuse_entry(v, "entry: %s target length %u is outside 1..%u", t, tlen,
-					    DAXFS_SYMLINK_MAX);
-		if (memchr(tail + len, 0, tlen) || tail[len + tlen])
-			return refuse_entry(v, "entry: %s target is not a NUL-terminated string", t);
-	} else {
-		if (len > room)
-			return refuse_entry(v, "entry: %s name does not fit", t);
-		err = name_ok(v, t, "name", tail, len);
-		if (err)
-			return err;
-	}
-	err = inode_ok(v, t, "parent inode", parent);
-	if (!err)
-		err = needs(v, t, "parent_ino", parent, S_IFDIR);
-	if (err)
-		return err;
-	if (!symlink) {
-		/* Foreign logs may leave the type bits 0 (replay supplies them). */
-		umode_t recorded = le32_to_cpu(p->create.mode) & S_IFMT;
-
-		if (recorded && recorded != want)
-			return refuse_entry(v, "mode: %s: mode type disagrees with the entry type", t);
-	}
-	if (new_ino <= v->sbi->inode_count || new_ino >= v->next_inode_id)
+	if (recorded && recorded != want)
+		return refuse_entry(v, "mode: %s: mode type disagrees with the entry type", t);
+	if (e->ino <= v->sbi->inode_count || e->ino >= v->next_inode_id)
 		return refuse_entry(v, "new_ino: %s: new inode number %llu out of range %u..%llu", t,
-				    new_ino, v->sbi->inode_count + 1, v->next_inode_id - 1);
-	if (type_of(v, new_ino))
-		return refuse_entry(v, "new_ino: %s: inode number %llu created twice", t, new_ino);
-	return record_create(v, b->id, new_ino, want);
+				    e->ino, v->sbi->inode_count + 1, v->next_inode_id - 1);
+	if (type_of(v, e->ino))
+		return refuse_entry(v, "new_ino: %s: inode number %llu created twice", t, e->ino);
+	return record_create(v, b->id, e->ino, want);
 }
 
-/* One entry, copied out: header, payload, and the names it carries. */
-static int check_entry(struct vlogs *v, const struct vbranch *b, u32 type, u32 total,
-		       u64 ino, char *tail)
+/*
+ * What only the whole image tells about a decoded entry: the inodes it
+ * speaks of exist along the chain with the right type (deltas.ts).
+ */
+static int check_entry(struct vlogs *v, const struct vbranch *b, const struct daxfs_entry *e)
 {
-	struct daxfs_sb_info *sbi = v->sbi;
-	const char *t = entry_type[type];
-	u64 payload_at = v->at + sizeof(struct daxfs_delta_hdr);
-	u32 room = total - sizeof(struct daxfs_delta_hdr) - payload_bytes[type];
-	u32 olen, nlen, valid;
-	union vpayload p;
+	const char *t = daxfs_entry_type_name(e->type);
+	u32 feature = daxfs_feature_of(e->type);
 	int err;
 
-	err = inode_ok(v, t, "inode", ino);
-	if (err)
-		return err;
-	if (daxfs_read(sbi, payload_at, &p, payload_bytes[type]) ||
-	    daxfs_read(sbi, payload_at + payload_bytes[type], tail, min_t(u32, room, TAIL_MAX)))
-		return refuse_entry(v, "entry: outside the image");
-	switch (type) {
-	case DAXFS_DELTA_WRITE: {
-		u64 off = le64_to_cpu(p.write.offset);
-		u32 len = le32_to_cpu(p.write.len);
-
-		if (len > room)
-			return refuse_entry(v, "entry: %s %u data bytes do not fit in total_size %u", t,
-					    len, total);
-		if (off > DAXFS_SAFE_MAX || off + len > DAXFS_SAFE_MAX)
-			return refuse_entry(v, "entry: %s file offset too large", t);
-		return needs(v, t, "ino", ino, S_IFREG);
-	}
+	/* An extension entry needs its superblock bit (docs/semantics.md "Extensions"). */
+	if (feature && !(v->features & feature))
+		return refuse_entry(v, "type: %s: extension entry in an image whose superblock does not announce it",
+				    t);
+	switch (e->type) {
+	case DAXFS_DELTA_WRITE:
 	case DAXFS_DELTA_TRUNCATE:
-		if (le64_to_cpu(p.trunc.new_size) > DAXFS_SAFE_MAX)
-			return refuse_entry(v, "entry: %s new size too large", t);
-		return needs(v, t, "ino", ino, S_IFREG);
+		return needs(v, t, "ino", e->ino, S_IFREG);
+	case DAXFS_DELTA_LINK:
+		/* A directory never gains a second name (NOTES.md "Validity"). */
+		if (type_of(v, e->ino) == S_IFDIR)
+			return refuse_entry(v, "ino: %s: inode %llu is a directory", t, e->ino);
+		err = needs(v, t, "ino", e->ino, 0);
+		return err ?: needs(v, t, "parent_ino", e->del.parent, S_IFDIR);
+	case DAXFS_DELTA_UTIMES:
+		return needs(v, t, "ino", e->ino, 0);
 	case DAXFS_DELTA_CREATE:
 	case DAXFS_DELTA_MKDIR:
 	case DAXFS_DELTA_SYMLINK:
-		return check_create(v, b, type, ino, &p, tail, room);
+		return check_create(v, b, e);
 	case DAXFS_DELTA_DELETE:
-		nlen = le16_to_cpu(p.del.name_len);
-		if (nlen > room)
-			return refuse_entry(v, "entry: %s name does not fit", t);
-		err = name_ok(v, t, "name", tail, nlen);
-		if (!err)
-			err = inode_ok(v, t, "parent inode", le64_to_cpu(p.del.parent_ino));
-		if (!err)
-			err = needs(v, t, "parent_ino", le64_to_cpu(p.del.parent_ino), S_IFDIR);
-		return err ? err : needs(v, t, "ino", ino, 0);
-	case DAXFS_DELTA_LINK: {
-		umode_t linked = type_of(v, ino);
-
-		if (!(v->features & DAXFS_FEATURE_LINK))
-			return refuse_entry(v, "type: LINK: extension entry in an image whose superblock does not announce link");
-		nlen = le16_to_cpu(p.link.name_len);
-		if (nlen > room)
-			return refuse_entry(v, "entry: %s name does not fit", t);
-		err = name_ok(v, t, "name", tail, nlen);
-		if (!err)
-			err = inode_ok(v, t, "parent inode", le64_to_cpu(p.link.parent_ino));
-		if (!err && linked == S_IFDIR)
-			return refuse_entry(v, "ino: %s: inode %llu is a directory", t, ino);
-		if (!err)
-			err = needs(v, t, "ino", ino, 0);
-		return err ? err : needs(v, t, "parent_ino", le64_to_cpu(p.link.parent_ino), S_IFDIR);
-	}
-	case DAXFS_DELTA_UTIMES:
-		if (!(v->features & DAXFS_FEATURE_UTIMES))
-			return refuse_entry(v, "type: UTIMES: extension entry in an image whose superblock does not announce utimes");
-		valid = le32_to_cpu(p.utimes.valid);
-		if (valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
-			return refuse_entry(v, "entry: %s unknown valid bits %#x", t, valid);
-		return needs(v, t, "ino", ino, 0);
+		err = needs(v, t, "parent_ino", e->del.parent, S_IFDIR);
+		return err ?: needs(v, t, "ino", e->ino, 0);
 	case DAXFS_DELTA_RENAME:
-		olen = le16_to_cpu(p.rename.old_name_len);
-		nlen = le16_to_cpu(p.rename.new_name_len);
-		err = inode_ok(v, t, "renamed inode", le64_to_cpu(p.rename.ino));
-		if (err)
-			return err;
-		if (le64_to_cpu(p.rename.ino) != ino)
-			return refuse_entry(v, "entry: %s header inode %llu differs from renamed inode %llu",
-					    t, ino, le64_to_cpu(p.rename.ino));
-		if (olen + nlen > room)
-			return refuse_entry(v, "entry: %s names do not fit", t);
-		err = name_ok(v, t, "old name", tail, olen);
+		err = needs(v, t, "old_parent_ino", e->rename.old_parent, S_IFDIR);
 		if (!err)
-			err = name_ok(v, t, "new name", tail + olen, nlen);
-		if (!err)
-			err = inode_ok(v, t, "old parent inode", le64_to_cpu(p.rename.old_parent_ino));
-		if (!err)
-			err = inode_ok(v, t, "new parent inode", le64_to_cpu(p.rename.new_parent_ino));
-		if (!err)
-			err = needs(v, t, "old_parent_ino", le64_to_cpu(p.rename.old_parent_ino),
-				    S_IFDIR);
-		if (!err)
-			err = needs(v, t, "new_parent_ino", le64_to_cpu(p.rename.new_parent_ino),
-				    S_IFDIR);
-		return err ? err : needs(v, t, "ino", ino, 0);
-	default: /* SETATTR */
-		valid = le32_to_cpu(p.setattr.valid);
-		if (valid & ~(DAXFS_ATTR_MODE | DAXFS_ATTR_UID | DAXFS_ATTR_GID | DAXFS_ATTR_SIZE))
-			return refuse_entry(v, "entry: %s unknown valid bits %#x", t, valid);
-		if (le64_to_cpu(p.setattr.size) > DAXFS_SAFE_MAX)
-			return refuse_entry(v, "entry: %s size too large", t);
-		err = needs(v, t, "ino", ino, 0);
-		if (!err && (valid & DAXFS_ATTR_MODE)) {
-			umode_t type_bits = le32_to_cpu(p.setattr.mode) & S_IFMT;
+			err = needs(v, t, "new_parent_ino", e->rename.new_parent, S_IFDIR);
+		return err ?: needs(v, t, "ino", e->ino, 0);
+	case DAXFS_DELTA_SETATTR:
+		err = needs(v, t, "ino", e->ino, 0);
+		if (!err && (e->setattr.valid & DAXFS_ATTR_MODE)) {
+			umode_t type_bits = e->setattr.mode & S_IFMT;
 
-			if (type_bits && type_bits != type_of(v, ino))
+			if (type_bits && type_bits != type_of(v, e->ino))
 				return refuse_entry(v, "mode: %s: mode changes the file type", t);
 		}
 		return err;
 	}
+	return refuse_entry(v, "entry: %s: no rules for this type", t);
 }
 
-/* Every entry of one live branch's log (decode.ts framing, then the inode rules). */
-static int check_log(struct vlogs *v, const struct vbranch *b, char *tail)
+/* Every entry of one live branch's log: decoded by log.c, then the inode rules. */
+static int check_log(struct vlogs *v, const struct vbranch *b, struct daxfs_entry *e)
 {
 	const struct vbranch *up = b;
-	struct daxfs_delta_hdr hdr;
 	u64 pos = 0;
 	int err;
 
@@ -1042,35 +891,19 @@ static int check_log(struct vlogs *v, const struct vbranch *b, char *tail)
 		up = branch_by_id(v->t, up->parent);
 		v->chain[v->depth] = up->id;
 	}
-	while (pos < b->size) {
-		u32 type, total;
-
+	for (;;) {
 		v->at = b->log + pos;
-		if (b->size - pos < sizeof(hdr))
-			return refuse_entry(v, "entry: %llu bytes at the log end are too short for an entry header",
-					    b->size - pos);
-		if (daxfs_read(v->sbi, v->at, &hdr, sizeof(hdr)))
-			return refuse_entry(v, "entry: outside the image");
-		type = le32_to_cpu(hdr.type);
-		total = le32_to_cpu(hdr.total_size);
-		if (!total)
-			break;
-		if (total < sizeof(hdr))
-			return refuse_entry(v, "entry: total_size %u is smaller than its header", total);
-		if (total > b->size - pos)
-			return refuse_entry(v, "entry: total_size %u runs past the log end", total);
-		if (type < 1 || type >= ARRAY_SIZE(payload_bytes))
-			return refuse_entry(v, "entry: unknown type %u", type);
-		if (total < sizeof(hdr) + payload_bytes[type])
-			return refuse_entry(v, "entry: %s total_size %u is below the minimum %zu",
-					    entry_type[type], total, sizeof(hdr) + payload_bytes[type]);
-		err = check_entry(v, b, type, total, le64_to_cpu(hdr.ino), tail);
+		err = daxfs_log_entry(v->sbi, b->log, b->size, pos, e);
+		if (err < 0)
+			return refuse_entry(v, "entry: %s", e->why);
+		if (!err)
+			return 0;
+		err = check_entry(v, b, e);
 		if (err)
 			return err;
-		pos += total;
+		pos += e->size;
 		cond_resched();
 	}
-	return 0;
 }
 
 static int cmp_depth(const void *a, const void *b)
@@ -1088,15 +921,15 @@ static int check_logs(struct daxfs_sb_info *sbi, const struct daxfs_super *s, st
 	struct vbranch **live;
 	struct vcreated *c, *next;
 	unsigned long ino;
-	char *tail;
+	struct daxfs_entry *e;
 	u32 i, nr = 0;
 	int err = -ENOMEM;
 
 	xa_init(&v.created);
 	live = kvmalloc_array(t->nr, sizeof(*live), GFP_KERNEL);
 	v.chain = kvmalloc_array(t->nr, sizeof(*v.chain), GFP_KERNEL);
-	tail = kmalloc(TAIL_MAX, GFP_KERNEL);
-	if (!live || !v.chain || !tail)
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!live || !v.chain || !e)
 		goto out;
 	for (i = 0; i < t->nr; i++)
 		if (t->b[i].state == DAXFS_BRANCH_ACTIVE)
@@ -1104,7 +937,7 @@ static int check_logs(struct daxfs_sb_info *sbi, const struct daxfs_super *s, st
 	sort(live, nr, sizeof(*live), cmp_depth, NULL);
 	err = 0;
 	for (i = 0; i < nr && !err; i++)
-		err = check_log(&v, live[i], tail);
+		err = check_log(&v, live[i], e);
 out:
 	xa_for_each(&v.created, ino, c) {
 		for (; c; c = next) {
@@ -1113,7 +946,7 @@ out:
 		}
 	}
 	xa_destroy(&v.created);
-	kfree(tail);
+	kfree(e);
 	kvfree(v.chain);
 	kvfree(live);
 	return err;

@@ -3,6 +3,7 @@
 // `validate` must refuse (NOTES.md "Validity", SPEC 4), each with the reason it is corrupt.
 import {
   buildImage,
+  decodeName,
   encodeDeltaEntry,
   makeDir,
   makeFile,
@@ -74,8 +75,9 @@ function mainSlot(img: Uint8Array): number {
 export function imageWithMainLog(
   entries: (img: Uint8Array) => NewDeltaEntry[],
   deltaSize = 4 << 20,
+  tree = smallTree(),
 ): Uint8Array {
-  const img = buildImage(smallTree(), { branching: true, deltaSize });
+  const img = buildImage(tree, { branching: true, deltaSize });
   const slot = mainSlot(img);
   const main = DaxfsBranch.decode(img, slot);
   let at = Number(main.deltaLogOffset) + Number(main.deltaLogSize);
@@ -93,6 +95,51 @@ export function imageWithMainLog(
   view(img).setBigUint64(DaxfsSuper.offsets.nextInodeId, 200n, true);
   view(img).setBigUint64(slot + DaxfsBranch.offsets.nextLocalIno, 200n, true);
   return img;
+}
+
+/** A name (or target) of raw bytes, in the string form of @daxfs/core's names.ts. */
+const bytes = (...values: number[]) => decodeName(Uint8Array.from(values));
+
+/**
+ * Names that are not UTF-8 (docs/semantics.md "Names"), in the base and in main's log: f\xfe and
+ * f\xff (one byte apart), a Latin-1 directory d\xe9 beside the UTF-8 "dé", a symlink whose target is
+ * such bytes, a file created by the log under such a name and one renamed to another.
+ */
+export function byteNamesImage(): Uint8Array {
+  const root = makeDir();
+  root.children.set(bytes(0x66, 0xfe), makeFile("first\n"));
+  root.children.set(bytes(0x66, 0xff), makeFile("second\n"));
+  const latin1 = makeDir();
+  latin1.children.set(bytes(0x78, 0x0a, 0x5c), makeFile("newline and backslash\n"));
+  root.children.set(bytes(0x64, 0xe9), latin1);
+  root.children.set("dé", makeFile("utf-8\n"));
+  root.children.set("link", makeSymlink(bytes(0x66, 0xfe)));
+  return imageWithMainLog(
+    (img) => [
+      {
+        type: DeltaType.CREATE,
+        ino: 100,
+        parentIno: 1,
+        newIno: 100,
+        mode: 0o100644,
+        uid: 0,
+        gid: 0,
+        name: bytes(0x6e, 0x80, 0xff),
+      },
+      { type: DeltaType.WRITE, ino: 100, fileOffset: 0, data: new TextEncoder().encode("from the log\n") },
+      {
+        type: DeltaType.RENAME,
+        ino: resolvePath(img, "dé"),
+        oldParentIno: 1,
+        newParentIno: 1,
+        renamedIno: resolvePath(img, "dé"),
+        oldName: "dé",
+        newName: bytes(0x72, 0xe9),
+      },
+    ],
+    4 << 20,
+    root,
+  );
 }
 
 /**

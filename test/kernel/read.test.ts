@@ -1,10 +1,10 @@
 // Kernel module, read path (issue 5): one QEMU boot per kernel runs every scenario; each `it`
 // checks one scenario's output. Needs qemu-system-x86, busybox-static and the kernel images and
 // headers (test/qemu/README.md); without them the suite is reported as skipped, not passed.
-import { buildImage, MemoryImage, validate } from "@daxfs/core";
+import { buildImage, DaxfsImage, encodeName, MemoryImage, S_IFDIR, S_IFLNK, validate } from "@daxfs/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type GuestRun, installedKernels, runGuest } from "../qemu/bench.js";
-import { corruptImages, fuzzedImages, mainLogImage, mergedLogImage } from "./fixture.js";
+import { byteNamesImage, corruptImages, fuzzedImages, mainLogImage, mergedLogImage } from "./fixture.js";
 import { expectedWalk, sourceTree } from "./tree.js";
 import { coreWalk, parseWalk, walkScript } from "./walk.js";
 
@@ -14,6 +14,7 @@ const tree = sourceTree({ bigFileBytes: BIG });
 const corrupt = corruptImages();
 const mainLog = mainLogImage();
 const mergedLog = mergedLogImage();
+const byteNames = byteNamesImage();
 const fuzzed = fuzzedImages(
   Number(process.env.DAXFS_KERNEL_FUZZ ?? 40),
   Number(process.env.DAXFS_KERNEL_FUZZ_SEED ?? 20261123),
@@ -90,6 +91,22 @@ for f in ${fuzzed.map((f) => f.name).join(" ")}; do
 done`,
   });
   list.push({
+    // Every name and target as hex, so nothing on the way (console, UTF-8 decoding) can alter it;
+    // each file is opened by the bytes the kernel's readdir gave.
+    name: "bytenames",
+    script: `daxmount bytenames /mnt/n validate
+cd /mnt/n
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \\n'; }
+# Globs, not find | read: a name may hold a newline.
+for p in ./* ./*/*; do
+  [ -e "$p" ] || [ -L "$p" ] || continue
+  if [ -L "$p" ]; then c="L$(hex "$(readlink "$p")")"; elif [ -f "$p" ]; then c="F$(hex "$(cat "$p")")"; else c=D; fi
+  echo "N|$(hex "$p")|$c"
+done
+cd /
+umount /mnt/n`,
+  });
+  list.push({
     name: "mergedlog",
     script: `daxmount mergedlog /mnt/g validate\n${walkScript("/mnt/g")}\numount /mnt/g`,
   });
@@ -116,13 +133,14 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
         { name: "tree", bytes: buildImage(tree) },
         { name: "mainlog", bytes: mainLog },
         { name: "mergedlog", bytes: mergedLog },
+        { name: "bytenames", bytes: byteNames },
         ...corrupt.map((c) => ({ name: c.name, bytes: c.bytes })),
         ...fuzzed,
       ],
       scenarios: scenarios(kernel),
       timeoutSec: 240,
     });
-  }, 300_000);
+  }, 1_800_000); // includes the wait for other suites' guests (DAXFS_GUEST_LOCK)
 
   const result = (name: string) => {
     const r = run.scenarios.get(name);
@@ -234,6 +252,31 @@ describe.skipIf(kernels.length === 0).each(kernels)("daxfs.ko read path on Linux
     expect(walked).toEqual(coreWalk(mergedLog));
     expect(walked.map((e) => e.path)).toEqual([".", "./a", "./link", "./sub", "./sub/inner", "./sub/l2"]);
     expect(walked.find((e) => e.path === "./a")).toMatchObject({ size: 6, uid: 1 });
+  });
+
+  it("keeps names and symlink targets as bytes, base and log, as @daxfs/core reads them", () => {
+    const r = result("bytenames");
+    expect(r.exitCode, r.output.slice(-2000)).toBe(0);
+    const hex = (text: string) => Buffer.from(encodeName(text)).toString("hex");
+    const view = DaxfsImage.open(new MemoryImage(byteNames, false)).view();
+    const expected = [...view.walk()]
+      .filter(({ path }) => path !== "/")
+      .map(({ path, ino, stat }) => {
+        const type = stat.mode & 0o170000;
+        const content =
+          type === S_IFLNK
+            ? `L${hex(view.readlink(ino))}`
+            : type === S_IFDIR
+              ? "D"
+              : // $(cat) drops trailing newlines, as the guest's shell does.
+                `F${Buffer.from(view.read(ino, 0, stat.size))
+                  .toString("hex")
+                  .replace(/(0a)+$/, "")}`;
+        return `N|${hex(`.${path}`)}|${content}`;
+      })
+      .sort();
+    expect(expected).toHaveLength(7);
+    expect(r.lines.filter((line) => line.startsWith("N|")).sort()).toEqual(expected);
   });
 
   it("refuses every corrupt image under validate, with a message, and never oopses", () => {

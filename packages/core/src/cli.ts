@@ -2,6 +2,7 @@
 // daxfs-fuse): `main(argv, io)` resolves to the exit status and never calls process.exit, so each
 // tool runs in-process in tests; its bin script is one runCli() call. One size grammar and one
 // UsageError for all of them (docs/architecture.md "Tools").
+import { commandLineArguments } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
 export type CliMain<Io> = (argv: string[], io: Io) => Promise<number>;
@@ -16,7 +17,7 @@ export class UsageError extends Error {
  * escaped it is one "NAME: internal error: ..." line and `internalErrorStatus`.
  */
 export function runCli<Io>(name: string, main: CliMain<Io>, io: Io, internalErrorStatus = 1): void {
-  main(process.argv.slice(2), io).then(
+  main(commandLineArguments(), io).then(
     (status) => {
       process.exitCode = status;
     },

@@ -22,6 +22,7 @@ describe("ERRNO_NUMBER", () => {
       ENAMETOOLONG: 36,
       ENOTEMPTY: 39,
       ELOOP: 40,
+      EILSEQ: 84,
       EOPNOTSUPP: 95,
       ESTALE: 116,
       EUCLEAN: 117,

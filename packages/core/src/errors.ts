@@ -24,7 +24,8 @@ export type Errno =
   | "EFBIG"
   | "ELOOP"
   | "EXDEV"
-  | "EBADF";
+  | "EBADF"
+  | "EILSEQ";
 
 const ERRNOS: readonly Errno[] = [
   "ENOENT",
@@ -46,6 +47,7 @@ const ERRNOS: readonly Errno[] = [
   "ELOOP",
   "EXDEV",
   "EBADF",
+  "EILSEQ",
 ];
 
 /**

@@ -3,6 +3,7 @@
 // interface, so every layer above works unchanged on all three.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { CorruptImageError, DaxfsError } from "./errors.js";
+import { hostPath, showName } from "./names.js";
 
 export interface ImageSource {
   /** Total bytes addressable. */
@@ -97,11 +98,11 @@ export class FileImage implements ImageSource {
     const writable = options.writable ?? false;
     let fd: number;
     try {
-      fd = openSync(path, writable ? "r+" : "r");
+      fd = openSync(hostPath(path), writable ? "r+" : "r");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "EIO";
       const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
-      throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${path}: ${reason}`);
+      throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${showName(path)}: ${reason}`);
     }
     // Reading opens a directory without complaint; its first read would fail with a bare EISDIR.
     if (fstatSync(fd).isDirectory()) {

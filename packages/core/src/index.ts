@@ -69,6 +69,17 @@ export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError }
 export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";
 export { DaxfsImage, type OpenOptions } from "./image.js";
 export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
+// Names are bytes, carried as strings in one reversible form (names.ts).
+export {
+  compareNames,
+  decodeName,
+  encodeName,
+  hasEscapedBytes,
+  hostPath,
+  nameByteLength,
+  nameTextProblem,
+  showName,
+} from "./names.js";
 // The checker.
 export {
   formatProblem,

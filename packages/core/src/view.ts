@@ -11,6 +11,8 @@ import { type DeltaEntry, decodeDeltaRange, type LogRegion } from "./delta/entry
 import { CorruptImageError, DaxfsError } from "./errors.js";
 import { fileTypeOf } from "./file-type.js";
 import type { ImageSource } from "./image-source.js";
+import { compareNames, nameByteLength } from "./names.js";
+import { type PathTree, type WalkOptions, walkPath } from "./path-walk.js";
 import { ChainIndex, LevelIndex } from "./replay/chain-index.js";
 
 export type { DirEntry } from "./base/base-image.js";
@@ -52,8 +54,6 @@ interface IndexedLevel {
   /** Log-relative offset up to which entries are indexed. */
   indexedEnd: number;
 }
-
-const utf8 = new TextEncoder();
 
 export class BranchView {
   private readonly index: ChainIndex;
@@ -210,7 +210,7 @@ export class BranchView {
   }
 
   private lookupFresh(parentIno: number, name: string): number {
-    if (utf8.encode(name).length > DAXFS_NAME_MAX)
+    if (nameByteLength(name) > DAXFS_NAME_MAX)
       throw new DaxfsError(
         "ENAMETOOLONG",
         `name ${JSON.stringify(name.slice(0, 40))}... is longer than ${DAXFS_NAME_MAX} bytes`,
@@ -222,19 +222,21 @@ export class BranchView {
     return ino;
   }
 
-  /** The inode at `path` ("/a/b"); "." and ".." are honoured, symlinks are not followed. */
-  resolve(path: string): number {
+  /**
+   * The inode at `path` ("/a/b") by the one path walk (path-walk.ts): "." and ".." honoured,
+   * symlinks before the last component followed, the last one only with `followFinal`; errors
+   * name the path.
+   */
+  resolve(path: string, options: WalkOptions = {}): number {
     this.refresh();
-    const stack = [this.rootIno];
-    for (const component of path.split("/")) {
-      if (component === "" || component === ".") continue;
-      if (component === "..") {
-        if (stack.length > 1) stack.pop();
-        continue;
-      }
-      stack.push(this.lookupFresh(stack[stack.length - 1] as number, component));
-    }
-    const ino = stack[stack.length - 1] as number;
+    // The tree as the walk sees it: the index as just refreshed.
+    const tree: PathTree = {
+      rootIno: this.rootIno,
+      child: (dir, name) => this.index.lookup(dir, name),
+      typeOf: (ino) => this.index.typeOf(ino),
+      readlink: (ino) => this.index.symlinkTarget(ino),
+    };
+    const ino = walkPath(tree, path, options);
     this.statFresh(ino);
     return ino;
   }
@@ -312,13 +314,14 @@ export class BranchView {
   }
 
   /**
-   * Every live path, depth first, parents before children (root is "/"). Iterative with a visited
-   * set, so a corrupt image with a directory cycle cannot recurse or loop.
+   * Every live path, depth first, parents before children, children in byte order (root is "/";
+   * or from directory `start`, named `start.path`). Iterative with a visited set, so a corrupt
+   * image with a directory cycle cannot recurse or loop.
    */
-  *walk(): Iterable<{ path: string; ino: number; stat: Stat }> {
+  *walk(start?: { path: string; ino: number }): Iterable<{ path: string; ino: number; stat: Stat }> {
     this.refresh();
     const visited = new Set<number>();
-    const pending: { path: string; ino: number }[] = [{ path: "/", ino: this.rootIno }];
+    const pending: { path: string; ino: number }[] = [start ?? { path: "/", ino: this.rootIno }];
     while (pending.length > 0) {
       const { path, ino } = pending.pop() as { path: string; ino: number };
       const stat = this.statFresh(ino);
@@ -330,11 +333,9 @@ export class BranchView {
       }
       yield { path, ino, stat };
       if (!isDirectory) continue;
-      const children = this.readdirFresh(ino).sort((a, b) =>
-        a.name < b.name ? 1 : a.name > b.name ? -1 : 0,
-      );
+      const children = this.readdirFresh(ino).sort((a, b) => compareNames(b.name, a.name));
       for (const child of children)
-        pending.push({ path: `${path === "/" ? "" : path}/${child.name}`, ino: child.ino });
+        pending.push({ path: `${path.endsWith("/") ? path : `${path}/`}${child.name}`, ino: child.ino });
     }
   }
 }

@@ -19,6 +19,8 @@ declare module "fuse-native" {
     _fuseOptions(): string;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     static isConfigured(cb: (err: Error | null, configured: boolean) => void): void;
+    /** Our patch (patches/fuse-native@2.2.6.patch): the loaded binding passes names as Buffers. */
+    static passesBytes?: boolean;
   }
   export type { Callback };
 }

@@ -1,7 +1,16 @@
 // The fuse-native operation table over a BranchFs: argument unpacking, Stat -> struct stat, and
 // errors -> negative errno. Anything that is not a DaxfsError is a bug in us: it is logged once
 // and answered with EIO rather than taking the mount down.
-import { type DaxfsError, ERRNO_NUMBER, entryTimestamp, isDaxfsError, type Stat } from "@daxfs/core";
+import {
+  DaxfsError,
+  decodeName,
+  ERRNO_NUMBER,
+  encodeName,
+  entryTimestamp,
+  hasEscapedBytes,
+  isDaxfsError,
+  type Stat,
+} from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
 import { fuseNativeUtimensFixed, utimensTimes } from "./utimens.js";
 
@@ -28,7 +37,7 @@ export function toFuseStat(stat: Stat) {
 }
 
 function errnoOf(error: unknown, log: (message: string) => void): number {
-  if (isDaxfsError(error)) return -(ERRNO_NUMBER[(error as DaxfsError).code] ?? 5);
+  if (isDaxfsError(error)) return -(ERRNO_NUMBER[error.code] ?? 5);
   // The image file's storage failing (pwrite on a full file system, in the plain-file mode): the
   // writer gets that errno, not EIO for a bug in us.
   const { code, syscall } = error as NodeJS.ErrnoException;
@@ -40,10 +49,84 @@ function errnoOf(error: unknown, log: (message: string) => void): number {
   return -5;
 }
 
+// Names through the binding (docs/fuse.md "Names"). Patched and compiled at setup
+// (patches/fuse-native@2.2.6.patch, scripts/build-fuse-binding.mjs), fuse-native hands paths and
+// names over as Buffers of their bytes and takes Buffers back: they are decoded and encoded here,
+// once, by names.ts. Its shipped prebuild decodes paths as UTF-8 with U+FFFD for bytes that are
+// not, and encodes names and link targets as UTF-8, so a name that is not UTF-8 cannot cross it
+// either way; rather than let such a name turn into another (f\xfe and f\xff would both arrive as
+// "f\ufffd"), daxfs-fuse on the prebuild hides it from readdir and answers EILSEQ for a path or
+// target that holds U+FFFD (so a name really holding U+FFFD is refused too) and for a link whose
+// target is not UTF-8.
+
+/** Whether `name` crosses the prebuilt binding as its own bytes and comes back as itself. */
+export function crossesBinding(name: string): boolean {
+  return !hasEscapedBytes(name) && !name.includes("\ufffd");
+}
+
+/** How names cross: as Buffers (the patched binding) or as UTF-8 strings (the prebuild). */
+export interface NameCrossing {
+  /** A path, name or target the binding handed over, as names.ts's string. */
+  incoming(value: unknown): unknown;
+  /** The names of a directory as the binding takes them. */
+  names(names: string[]): unknown[];
+  /** A link target as the binding takes it. */
+  target(text: string, path: string): unknown;
+}
+
+const asBytes: NameCrossing = {
+  incoming: (value) => (Buffer.isBuffer(value) ? decodeName(value) : value),
+  names: (names) => names.map((name) => Buffer.from(encodeName(name))),
+  target: (text) => Buffer.from(encodeName(text)),
+};
+
+const asUtf8: NameCrossing = {
+  incoming: (value) => {
+    if (typeof value === "string" && value.includes("\ufffd"))
+      throw new DaxfsError("EILSEQ", "a name that is not UTF-8 cannot cross the prebuilt FUSE binding");
+    return value;
+  },
+  names: (names) => names.filter(crossesBinding),
+  target: (text, path) => {
+    if (!crossesBinding(text))
+      throw new DaxfsError(
+        "EILSEQ",
+        `${path}: the link's target is not UTF-8, which the prebuilt FUSE binding cannot pass`,
+      );
+    return text;
+  },
+};
+
+/** Operations whose second argument is a path or target too (the first always is one). */
+const TWO_NAMES = new Set(["rename", "link", "symlink"]);
+
+/** Each operation with its path arguments turned into strings by `crossing` (EILSEQ if it cannot). */
+function withNames<T extends Record<string, (...args: never[]) => unknown>>(
+  table: T,
+  crossing: NameCrossing,
+): T {
+  const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, operation] of Object.entries(table)) {
+    const count = name === "init" ? 0 : TWO_NAMES.has(name) ? 2 : 1;
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        for (let i = 0; i < count; i++) args[i] = crossing.incoming(args[i]);
+      } catch (error) {
+        return (args[args.length - 1] as Reply)(-(ERRNO_NUMBER[(error as DaxfsError).code] ?? 5));
+      }
+      return (operation as (...args: unknown[]) => unknown)(...args);
+    };
+  }
+  return wrapped as unknown as T;
+}
+
 export function fuseOperations(
   fs: BranchFs,
   log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  /** The binding passes names as Buffers (fuse-native's `passesBytes`, the patched build). */
+  passesBytes = false,
 ) {
+  const crossing = passesBytes ? asBytes : asUtf8;
   /** Runs `body`; its result (if any) follows a 0 status. */
   const run = (reply: Reply, body: () => unknown) => {
     let results: unknown;
@@ -67,75 +150,86 @@ export function fuseOperations(
   const unsupported = (reply: Reply) => reply(-ERRNO_NUMBER.EOPNOTSUPP);
   const patched = fuseNativeUtimensFixed();
 
-  return {
-    init: (reply: Reply) => reply(0),
-    statfs: (_path: string, reply: Reply) =>
-      run(reply, () => {
-        const s = fs.statfs();
-        return [
-          {
-            bsize: 4096,
-            frsize: 4096,
-            blocks: s.blocks,
-            bfree: s.bfree,
-            bavail: s.bfree,
-            files: s.files,
-            ffree: s.ffree,
-            favail: s.ffree,
-            namemax: 255,
-          },
-        ];
-      }),
-    getattr: (path: string, reply: Reply) => run(reply, () => [toFuseStat(fs.getattr(path))]),
-    fgetattr: (_path: string, handle: number, reply: Reply) =>
-      run(reply, () => [toFuseStat(fs.fgetattr(handle))]),
-    access: (path: string, mode: number, reply: Reply) => run(reply, () => fs.access(path, mode)),
-    readdir: (path: string, reply: Reply) =>
-      run(reply, () => {
-        const entries = fs.readdir(path);
-        return [[".", "..", ...entries.map((e) => e.name)]];
-      }),
-    readlink: (path: string, reply: Reply) => run(reply, () => [fs.readlink(path)]),
-    open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.open(path, flags)]),
-    opendir: (path: string, _flags: number, reply: Reply) => run(reply, () => void fs.readdir(path)),
-    release: (_path: string, handle: number, reply: Reply) => run(reply, () => fs.release(handle)),
-    releasedir: (_path: string, _handle: number, reply: Reply) => reply(0),
-    read: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
-      count(reply, () => {
-        const bytes = fs.read(handle, position, length);
-        buffer.set(bytes);
-        return bytes.length;
-      }),
-    write: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
-      count(reply, () => fs.write(handle, position, Uint8Array.prototype.slice.call(buffer, 0, length))),
-    create: (path: string, mode: number, reply: Reply) => run(reply, () => [fs.create(path, mode)]),
-    mknod: (path: string, mode: number, _dev: number, reply: Reply) => run(reply, () => fs.mknod(path, mode)),
-    truncate: (path: string, size: number, reply: Reply) => run(reply, () => fs.truncate(path, size)),
-    ftruncate: (_path: string, handle: number, size: number, reply: Reply) =>
-      run(reply, () => fs.ftruncate(handle, size)),
-    mkdir: (path: string, mode: number, reply: Reply) => run(reply, () => fs.mkdir(path, mode)),
-    rmdir: (path: string, reply: Reply) => run(reply, () => fs.rmdir(path)),
-    unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
-    rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
-    symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
-    link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
-    chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
-    chown: (path: string, uid: number, gid: number, reply: Reply) =>
-      run(reply, () => fs.chown(path, uid, gid)),
-    utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
-      run(reply, () => {
-        const times = utimensTimes(atime, mtime, patched, entryTimestamp);
-        fs.utimens(path, times.atime, times.mtime);
-      }),
-    flush: (_path: string, _handle: number, reply: Reply) => reply(0),
-    fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) => run(reply, () => fs.fsync()),
-    fsyncdir: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
-      run(reply, () => fs.fsync()),
-    // xattrs are not part of v5 (NOTES.md "Semantics").
-    setxattr: (_p: string, _n: string, _v: Buffer, _pos: number, _f: number, reply: Reply) =>
-      unsupported(reply),
-    getxattr: (_p: string, _n: string, _pos: number, reply: Reply) => unsupported(reply),
-    listxattr: (_p: string, reply: Reply) => unsupported(reply),
-    removexattr: (_p: string, _n: string, reply: Reply) => unsupported(reply),
-  };
+  return withNames(
+    {
+      init: (reply: Reply) => reply(0),
+      statfs: (_path: string, reply: Reply) =>
+        run(reply, () => {
+          const s = fs.statfs();
+          return [
+            {
+              bsize: 4096,
+              frsize: 4096,
+              blocks: s.blocks,
+              bfree: s.bfree,
+              bavail: s.bfree,
+              files: s.files,
+              ffree: s.ffree,
+              favail: s.ffree,
+              namemax: 255,
+            },
+          ];
+        }),
+      getattr: (path: string, reply: Reply) => run(reply, () => [toFuseStat(fs.getattr(path))]),
+      fgetattr: (_path: string, handle: number, reply: Reply) =>
+        run(reply, () => [toFuseStat(fs.fgetattr(handle))]),
+      access: (path: string, mode: number, reply: Reply) => run(reply, () => fs.access(path, mode)),
+      readdir: (path: string, reply: Reply) =>
+        run(reply, () => {
+          const entries = fs.readdir(path);
+          return [[".", "..", ...crossing.names(entries.map((e) => e.name))]];
+        }),
+      readlink: (path: string, reply: Reply) => run(reply, () => [crossing.target(fs.readlink(path), path)]),
+      open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.open(path, flags)]),
+      opendir: (path: string, _flags: number, reply: Reply) => run(reply, () => void fs.readdir(path)),
+      release: (_path: string, handle: number, reply: Reply) => run(reply, () => fs.release(handle)),
+      releasedir: (_path: string, _handle: number, reply: Reply) => reply(0),
+      read: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
+        count(reply, () => {
+          const bytes = fs.read(handle, position, length);
+          buffer.set(bytes);
+          return bytes.length;
+        }),
+      write: (
+        _path: string,
+        handle: number,
+        buffer: Buffer,
+        length: number,
+        position: number,
+        reply: Reply,
+      ) => count(reply, () => fs.write(handle, position, Uint8Array.prototype.slice.call(buffer, 0, length))),
+      create: (path: string, mode: number, reply: Reply) => run(reply, () => [fs.create(path, mode)]),
+      mknod: (path: string, mode: number, _dev: number, reply: Reply) =>
+        run(reply, () => fs.mknod(path, mode)),
+      truncate: (path: string, size: number, reply: Reply) => run(reply, () => fs.truncate(path, size)),
+      ftruncate: (_path: string, handle: number, size: number, reply: Reply) =>
+        run(reply, () => fs.ftruncate(handle, size)),
+      mkdir: (path: string, mode: number, reply: Reply) => run(reply, () => fs.mkdir(path, mode)),
+      rmdir: (path: string, reply: Reply) => run(reply, () => fs.rmdir(path)),
+      unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
+      rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
+      symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
+      link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
+      chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
+      chown: (path: string, uid: number, gid: number, reply: Reply) =>
+        run(reply, () => fs.chown(path, uid, gid)),
+      utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
+        run(reply, () => {
+          const times = utimensTimes(atime, mtime, patched, entryTimestamp);
+          fs.utimens(path, times.atime, times.mtime);
+        }),
+      flush: (_path: string, _handle: number, reply: Reply) => reply(0),
+      fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
+        run(reply, () => fs.fsync()),
+      fsyncdir: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
+        run(reply, () => fs.fsync()),
+      // xattrs are not part of v5 (NOTES.md "Semantics").
+      setxattr: (_p: string, _n: string, _v: Buffer, _pos: number, _f: number, reply: Reply) =>
+        unsupported(reply),
+      getxattr: (_p: string, _n: string, _pos: number, reply: Reply) => unsupported(reply),
+      listxattr: (_p: string, reply: Reply) => unsupported(reply),
+      removexattr: (_p: string, _n: string, reply: Reply) => unsupported(reply),
+    },
+    crossing,
+  );
 }

@@ -67,7 +67,7 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   );
   if (info.writable && !fuseNativeUtimensFixed())
     io.stderr(
-      "daxfs-fuse: warning: fuse-native's upstream addon keeps one time per utimens (tar x, cp -p lose mtimes); run scripts/build-fuse-native.sh\n",
+      "daxfs-fuse: warning: fuse-native's upstream addon keeps one time per utimens (tar x, cp -p lose mtimes); run node scripts/build-fuse-binding.mjs\n",
     );
   const stopped = await Promise.race([mount.gone.then(() => false), io.stop.then(() => true)]);
   if (!stopped) return 0;

@@ -157,7 +157,7 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       fs.close();
       throw error;
     }
-    const fuse = new DaxfsFuse(mountpoint, fuseOperations(fs, log), {
+    const fuse = new DaxfsFuse(mountpoint, fuseOperations(fs, log, DaxfsFuse.passesBytes === true), {
       timeout: false,
       fsname: image,
       subtype: "daxfs",

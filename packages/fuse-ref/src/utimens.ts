@@ -1,8 +1,8 @@
 // utimens through fuse-native (docs/fuse.md "Times"). Upstream fuse-native 2.2.6 passes the atime
 // as both times and turns libfuse's UTIME_NOW and UTIME_OMIT into the same 1073 ms, so an mtime
-// cannot be kept (tar x, cp -p, touch -m). scripts/build-fuse-native.sh rebuilds the addon with
-// native/fuse-native-utimens.patch, which passes both times and marks NOW and OMIT distinctly; the
-// addon says so by exporting daxfs_utimens_fixed = 1. Without it we read the one time for both.
+// cannot be kept (cp -p, touch -d with two times). The patched source (patches/fuse-native@2.2.6.patch,
+// compiled by scripts/build-fuse-binding.mjs) passes both times and marks NOW and OMIT distinctly;
+// the addon says so by exporting daxfs_utimens_fixed = 1. Without it we read the one time for both.
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 

@@ -5,7 +5,14 @@
 
 import { DaxfsError, DaxfsImage, FileImage, type ImageSource, UsageError } from "@daxfs/core";
 import { Command, CommanderError, Option } from "commander";
-import { catCommand, extractCommand, lsCommand, statCommand, treeCommand } from "./commands/files.js";
+import {
+  catCommand,
+  extractCommand,
+  lsCommand,
+  type PathOptions,
+  statCommand,
+  treeCommand,
+} from "./commands/files.js";
 import { diffCommand, logCommand } from "./commands/log.js";
 import {
   branchesCommand,
@@ -190,19 +197,21 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     command(name, name === "ls" ? "list a directory of a branch" : "the file tree of a branch")
       .argument("[path]", "path inside the image", "/")
       .option("-b, --branch <name>", "branch to read", "main")
-      .action((path: string, options: CommonOptions) =>
+      .option("-L, --dereference", "follow a symlink named as the last component of the path")
+      .action((path: string, options: CommonOptions & PathOptions) =>
         withImage(options, (image) =>
-          (name === "ls" ? lsCommand : treeCommand)(view(image, options), path, out(options.json)),
+          (name === "ls" ? lsCommand : treeCommand)(view(image, options), path, out(options.json), options),
         ),
       );
   }
   command("stat", "attributes of one path")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
-    .action((path: string, options: CommonOptions) =>
-      withImage(options, (image) => statCommand(view(image, options), path, out(options.json))),
+    .option("-L, --dereference", "follow a symlink named as the last component of the path")
+    .action((path: string, options: CommonOptions & PathOptions) =>
+      withImage(options, (image) => statCommand(view(image, options), path, out(options.json), options)),
     );
-  command("cat", "write a file's contents to standard output")
+  command("cat", "write a file's contents to standard output (a symlink is followed)")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
     .action((path: string, options: CommonOptions) =>

@@ -220,16 +220,6 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     ]);
   });
 
-  it("a name that is not UTF-8", async () => {
-    const source = exampleTree();
-    writeFileSync(Buffer.concat([Buffer.from(`${source}/bad-`), Buffer.from([0xff, 0xfe])]), "x");
-    await expectFailure(
-      ["-d", source],
-      fresh("img"),
-      /^Error: .*\/bad-\\xff\\xfe: name is not valid UTF-8\n$/,
-    );
-  });
-
   it("a name over 255 bytes (from a tar)", async () => {
     const source = fresh("long");
     mkdirSync(source);

@@ -13,7 +13,7 @@
 // desynchronises. Sparse decoding needs the raw header block and control of the stream position,
 // which neither library exposes. Formats: GNU tar manual, "Tar Internals" and "Sparse Formats";
 // POSIX pax(1) "pax Interchange Format".
-import { DaxfsError } from "@daxfs/core";
+import { DaxfsError, decodeName, showName } from "@daxfs/core";
 import type { ByteSource } from "./tar-bytes.js";
 
 const BLOCK = 512;
@@ -37,7 +37,7 @@ export interface SparseSegment {
 
 export interface TarMember {
   type: MemberType;
-  /** The member's path as stored (UTF-8 checked), and the link target for links. */
+  /** The member's path as stored (its bytes in the form of names.ts), and the link target for links. */
   name: string;
   linkname: string;
   mode: number;
@@ -76,13 +76,9 @@ const TYPES: Record<string, MemberType> = {
   "6": "fifo",
 };
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Printable ASCII as is, every other byte as \xNN, so an error line shows which bytes are wrong. */
-export function escapeBytes(bytes: Uint8Array): string {
-  return [...bytes]
-    .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`))
-    .join("");
+/** Header bytes for an error line, escaped as names are shown everywhere (names.ts showName). */
+function escapeBytes(bytes: Uint8Array): string {
+  return showName(decodeName(bytes));
 }
 
 /** Bytes up to the first NUL of a header field. */
@@ -299,8 +295,11 @@ export class TarReader {
       rawName = Buffer.concat([field(block, 345, 155), Buffer.from("/"), rawName]);
     rawName = records.get("GNU.sparse.name") ?? records.get("path") ?? rawName;
     const rawLink = records.get("linkpath") ?? longLink ?? field(block, 157, 100);
-    const name = this.utf8(rawName, rawName, "member name");
-    const linkname = this.utf8(rawLink, rawName, "link target");
+    // Names are bytes (names.ts): ustar and GNU fields hold them raw; PAX path and linkpath are
+    // UTF-8 by the standard but raw with hdrcharset=BINARY (bsdtar, Python's tarfile, for names
+    // that are not UTF-8), and decoding the record's bytes keeps either exactly.
+    const name = decodeName(rawName);
+    const linkname = decodeName(rawLink);
 
     let type: MemberType = flag === "S" ? "file" : flag === "D" ? "directory" : (TYPES[flag] as MemberType);
     // Old tars mark directories with a trailing slash on a regular-file type.
@@ -429,20 +428,6 @@ export class TarReader {
     }
     const map = this.pairs(lines.slice(1, wanted), undefined);
     return { map, bytes };
-  }
-
-  private utf8(bytes: Buffer, member: Buffer, what: string): string {
-    try {
-      return strictUtf8.decode(bytes);
-    } catch {
-      // docs/mkdaxfs.md: names must be UTF-8, as with -d; names as bytes are later work (issue 14).
-      const shown = escapeBytes(bytes);
-      throw this.error(
-        what === "member name"
-          ? `${shown}: name is not valid UTF-8`
-          : `${escapeBytes(member)}: ${what} ${shown} is not valid UTF-8`,
-      );
-    }
   }
 
   private error(message: string): DaxfsError {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { encodeName } from "@daxfs/core";
 import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
@@ -389,27 +390,6 @@ describe("tars the reader does not understand are errors, never silent changes",
     writeFileSync(path, bytes);
   }
 
-  it.each([
-    ["gnu", "--format=gnu"],
-    ["posix", "--format=posix"],
-  ])("member names that are not UTF-8 (%s format), as -d refuses them", async (_, format) => {
-    const source = join(scratch, `bytes-${format.slice(9)}`);
-    run("sh", [
-      "-c",
-      `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')"`,
-      "-",
-      source,
-    ]);
-    const archive = join(scratch, `bytes-${format.slice(9)}.tar`);
-    run("tar", [format, "-cf", archive, "-C", source, "."]);
-    const image = join(scratch, "bytes.img");
-    const result = await build(["--tar", archive], image);
-    expect(result.stderr).toBe(`Error: ${archive}: ./f\\xfe: name is not valid UTF-8\n`);
-    expect(existsSync(image)).toBe(false);
-    const fromDirectory = await build(["-d", source]);
-    expect(fromDirectory.stderr).toMatch(/f\\xfe: name is not valid UTF-8\n$/);
-  });
-
   it("an unknown member type (GNU multi-volume 'M') names the member", async () => {
     const archive = await tarFile("volume.tar", [{ name: "part", body: "abc" }]);
     patchHeader(archive, 0, (header) => header.write("M", 156, "latin1"));
@@ -585,5 +565,70 @@ os.symlink("t" * 120, r + "/link")`,
       ),
       { numRuns: Number(process.env.DAXFS_FUZZ_RUNS ?? 60) },
     );
+  });
+});
+
+describe("names are bytes", () => {
+  // Names are bytes (docs/semantics.md "Names"): f\xfe and f\xff stay two files with exactly those
+  // names, whatever format carries them; a Latin-1 "é" (0xe9) is not re-encoded as UTF-8.
+  const latin1Names = (tree: ReturnType<typeof readBaseTree> | null) =>
+    Object.entries(tree?.children ?? {})
+      .map(([name, node]) => [Buffer.from(encodeName(name)).toString("latin1"), node.data])
+      .sort();
+  const expected = [
+    ["f\xe9", Buffer.from("3").toString("hex")],
+    ["f\xfe", Buffer.from("1").toString("hex")],
+    ["f\xff", Buffer.from("2").toString("hex")],
+  ];
+  const byteTree = () => {
+    const source = join(scratch, `bytes-${Math.random().toString(36).slice(2)}`);
+    run("sh", [
+      "-c",
+      `mkdir -p "$1" && printf 1 > "$1/f$(printf '\\376')" && printf 2 > "$1/f$(printf '\\377')" && printf 3 > "$1/f$(printf '\\351')"`,
+      "-",
+      source,
+    ]);
+    return source;
+  };
+  it.each([
+    ["GNU tar --format=gnu", ["tar", "--format=gnu"]],
+    ["GNU tar --format=posix", ["tar", "--format=posix"]],
+    ["bsdtar --format=pax", ["bsdtar", "--format=pax"]],
+    ["bsdtar --format=ustar", ["bsdtar", "--format=ustar"]],
+  ])("member names that are not UTF-8 are kept as bytes (%s)", async (_, [tool, format]) => {
+    const source = byteTree();
+    const archive = `${source}.tar`;
+    run(tool as string, [format as string, "-cf", archive, "-C", source, "."]);
+    // bsdtar's pax names such members with hdrcharset=BINARY records.
+    if (tool === "bsdtar" && format === "--format=pax")
+      expect(readFileSync(archive).includes("hdrcharset=BINARY")).toBe(true);
+    const result = await build(["--tar", archive]);
+    expect(result.stderr).toBe("");
+    expect(latin1Names(result.tree)).toEqual(expected);
+    // -d reads the same bytes from the directory.
+    expect(latin1Names((await build(["-d", source])).tree)).toEqual(expected);
+  });
+
+  it.each([
+    ["GNU", "GNU_FORMAT", "latin-1", "'f\\xfe', 'f\\xff', 'f\\xe9'"],
+    ["USTAR", "USTAR_FORMAT", "latin-1", "'f\\xfe', 'f\\xff', 'f\\xe9'"],
+    // PAX path records are UTF-8; Python writes names it cannot encode with hdrcharset=BINARY.
+    ["PAX", "PAX_FORMAT", "utf-8", "'f\\udcfe', 'f\\udcff', 'f\\udce9'"],
+  ])("Python tarfile %s with Latin-1 names", async (_, format, encoding, names) => {
+    const archive = join(scratch, `python-${format}.tar`);
+    run("python3", [
+      "-c",
+      `import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.${format}, encoding="${encoding}", errors="surrogateescape") as t:
+    for n, body in zip([${names}], [b"1", b"2", b"3"]):
+        info = tarfile.TarInfo(n)
+        info.size = len(body)
+        t.addfile(info, io.BytesIO(body))`,
+      archive,
+    ]);
+    if (format === "PAX_FORMAT") expect(readFileSync(archive).includes("hdrcharset=BINARY")).toBe(true);
+    const result = await build(["--tar", archive]);
+    expect(result.stderr).toBe("");
+    expect(latin1Names(result.tree)).toEqual(expected);
   });
 });

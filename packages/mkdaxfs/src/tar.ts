@@ -24,7 +24,9 @@ import {
   type BuildNode,
   compileGlob,
   DaxfsError,
+  hostPath,
   NO_OWNER,
+  showName,
   storedMtime,
 } from "@daxfs/core";
 import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
@@ -70,7 +72,7 @@ function openInput(
     return { bytes: new StreamBytes(layerBytes(process.stdin, label), label), direct: null, close: () => {} };
   let fd: number;
   try {
-    fd = openSync(source, "r");
+    fd = openSync(hostPath(source), "r");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new DaxfsError(
@@ -167,7 +169,7 @@ export class TarTreeBuilder {
 
   private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
     const parts = splitMemberPath(member.name, label);
-    const where = `${label}: ${member.name}`;
+    const where = `${label}: ${showName(member.name)}`;
     if (parts.length > 0 && this.isExcluded(parts)) return;
     const name = parts.at(-1);
     const parent = this.directoryAt(parts.slice(0, -1), where);

@@ -1,7 +1,7 @@
 import type { DeltaEntry } from "@daxfs/core";
 import { DeltaType } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
-import { count, ownChanges, problemTarget } from "./derive.js";
+import { count, fileText, ownChanges, problemTarget } from "./derive.js";
 
 const entry = (type: DeltaType, ino: number) => ({ type, ino }) as DeltaEntry;
 
@@ -58,5 +58,14 @@ describe("count", () => {
     expect(count(0, "change")).toBe("0 changes");
     expect(count(1, "directory", "directories")).toBe("1 directory");
     expect(count(2, "directory", "directories")).toBe("2 directories");
+  });
+});
+
+describe("fileText", () => {
+  it("shows names and link targets that are not UTF-8 escaped, as daxfs-inspect does", () => {
+    const row = { path: "/f\udcfe", name: "f\udcfe", ino: 2, mode: 0o120777, depth: 0, expanded: false };
+    expect(fileText(row, undefined, undefined, 40, "t\udce9\n").trimEnd()).toMatch(
+      /^ {4}f\\xfe +-> t\\xe9\\x0a$/,
+    );
   });
 });

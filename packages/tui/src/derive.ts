@@ -1,6 +1,6 @@
 // What the panes show, derived from the session and the state: pure functions of both, called
 // through useMemo so each is recomputed only when its inputs (or the live revision) change.
-import { type DeltaEntry, S_IFDIR, S_IFLNK, S_IFMT, type Stat } from "@daxfs/core";
+import { type DeltaEntry, S_IFDIR, S_IFLNK, S_IFMT, type Stat, showName } from "@daxfs/core";
 import { DeltaType } from "@daxfs/format";
 import { type DiffChange, modeString } from "@daxfs/inspect";
 import type { Session } from "./session.js";
@@ -131,8 +131,10 @@ export function fileText(
   target?: string,
 ): string {
   const open = isDir(row.mode) ? (row.expanded ? "v " : "> ") : "  ";
-  const name = `${"  ".repeat(row.depth)}${open}${row.name}${isDir(row.mode) ? "/" : ""}`;
-  const tail = target !== undefined ? `-> ${target}` : stat && !isDir(row.mode) ? String(stat.size) : "";
+  // Names are bytes: shown escaped as daxfs-inspect shows them (core names.ts showName).
+  const name = `${"  ".repeat(row.depth)}${open}${showName(row.name)}${isDir(row.mode) ? "/" : ""}`;
+  const tail =
+    target !== undefined ? `-> ${showName(target)}` : stat && !isDir(row.mode) ? String(stat.size) : "";
   const room = Math.max(8, width - 4 - tail.length);
   return `${mark ? MARKS[mark] : " "} ${name.length > room ? `${name.slice(0, room - 1)}~` : name.padEnd(room)} ${tail}`;
 }

@@ -10,10 +10,11 @@ import {
   DaxfsDirent,
   FileType,
 } from "@daxfs/format";
-import { decodeName, nameProblem, SYMLINK_TARGET_MAX } from "../delta/entry.js";
+import { SYMLINK_TARGET_MAX } from "../delta/entry.js";
 import { CorruptImageError, DaxfsError } from "../errors.js";
 import { fileTypeOf } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
+import { decodeName, nameProblem } from "../names.js";
 import { throwOnProblem } from "../problems.js";
 import { type BaseInodeInfo, checkInodeSlot, readInodeSlot } from "./base-inode.js";
 import { type BaseLayout, decodeBaseSuper } from "./base-super.js";

@@ -8,6 +8,7 @@ import { DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid, UtimesValid } from "
 import { decodeDeltaRange, type NewDeltaEntry, SYMLINK_TARGET_MAX } from "../delta/entry.js";
 import { DaxfsError } from "../errors.js";
 import { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFREG } from "../file-type.js";
+import { nameByteLength } from "../names.js";
 import type { BranchView } from "../view.js";
 import type { BranchWriter } from "./writer.js";
 
@@ -22,8 +23,6 @@ const S_ISGID = 0o2000;
 /** renameat2(2) RENAME_NOREPLACE: fail with EEXIST rather than replace the target. */
 export const RENAME_NOREPLACE = 1;
 
-const encoder = new TextEncoder();
-
 function isDir(mode: number): boolean {
   return fileTypeOf(mode) === S_IFDIR;
 }
@@ -32,7 +31,7 @@ function isDir(mode: number): boolean {
 export function splitPath(path: string): { parent: string; name: string } {
   const cut = path.lastIndexOf("/");
   const name = path.slice(cut + 1);
-  if (encoder.encode(name).length > DAXFS_NAME_MAX)
+  if (nameByteLength(name) > DAXFS_NAME_MAX)
     throw new DaxfsError("ENAMETOOLONG", `${path}: name longer than ${DAXFS_NAME_MAX} bytes`);
   return { parent: cut <= 0 ? "/" : path.slice(0, cut), name };
 }
@@ -138,7 +137,7 @@ export class BranchFiles {
   }
 
   symlink(target: string, path: string, owner: Owner): number {
-    if (encoder.encode(target).length > SYMLINK_TARGET_MAX)
+    if (nameByteLength(target) > SYMLINK_TARGET_MAX)
       throw new DaxfsError("ENAMETOOLONG", `${path}: symlink target too long`);
     if (target.length === 0) throw new DaxfsError("ENOENT", `${path}: empty symlink target`);
     const { parentIno, name } = this.newName(path);

@@ -189,7 +189,18 @@ describe("bad input: one DaxfsError naming the path", () => {
     ["a name with a slash", () => withChild("a/b", makeFile("")), "EINVAL", "/a/b"],
     ["a '..' name", () => withChild("..", makeFile("")), "EINVAL", "/.."],
     ["an empty name", () => withChild("", makeFile("")), "EINVAL", "invalid name"],
-    ["a lone surrogate", () => withChild("a\ud800", makeFile("")), "EINVAL", "not valid Unicode"],
+    [
+      "a lone surrogate",
+      () => withChild("a\ud800", makeFile("")),
+      "EINVAL",
+      "/a\\ud800: name holds the lone surrogate",
+    ],
+    [
+      "escaped bytes that spell valid UTF-8",
+      () => withChild("\udcc3\udca9", makeFile("")),
+      "EINVAL",
+      "/\\xc3\\xa9: name holds escaped bytes that are valid UTF-8",
+    ],
     [
       "an empty symlink target",
       () => withChild("s", makeSymlink("")),

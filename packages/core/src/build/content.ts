@@ -2,6 +2,7 @@
 // a host file that changes while it is copied fails the build rather than yielding a torn image.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { DaxfsError, type Errno } from "../errors.js";
+import { hostPath, showName } from "../names.js";
 import type { ImageSink } from "./sink.js";
 import { type BuildFile, isHostContent } from "./tree.js";
 
@@ -9,7 +10,7 @@ const CHUNK = 1 << 20;
 /** Files at least this big go through copy_file_range when the sink offers it. */
 const IN_KERNEL_COPY_MIN = 256 << 10;
 
-/** One clean line for a host I/O failure: "PATH: permission denied". */
+/** One clean line for a host I/O failure: "PATH: permission denied" (PATH escaped by showName). */
 export function hostError(error: unknown, path: string): DaxfsError {
   const code = (error as NodeJS.ErrnoException).code ?? "EIO";
   const reasons: Record<string, [Errno, string]> = {
@@ -22,11 +23,11 @@ export function hostError(error: unknown, path: string): DaxfsError {
     ELOOP: ["ELOOP", "too many levels of symbolic links"],
   };
   const [errno, reason] = reasons[code] ?? ["EIO", (error as Error).message ?? code];
-  return new DaxfsError(errno, `${path}: ${reason}`);
+  return new DaxfsError(errno, `${showName(path)}: ${reason}`);
 }
 
 function changed(path: string): DaxfsError {
-  return new DaxfsError("EIO", `${path}: file changed while being copied`);
+  return new DaxfsError("EIO", `${showName(path)}: file changed while being copied`);
 }
 
 /**
@@ -62,7 +63,7 @@ export function copyFileContent(
   const path = content.path;
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(hostPath(path), "r");
   } catch (error) {
     throw hostError(error, path);
   }

@@ -3,6 +3,7 @@
 // as /proc/self/fd/N, which the kernel resolves to that open directory (proc(5)), so every path a
 // walk hands to lstat, readdir, open or mkdir stays short. A tree with normal paths opens nothing.
 import { closeSync, constants, openSync } from "node:fs";
+import { hostPath } from "../names.js";
 
 /** Below PATH_MAX by more than one NAME_MAX (255) component, so a child path is always accepted. */
 export const ANCHOR_BYTES = 3072;
@@ -13,7 +14,7 @@ export class DirectoryAnchors {
   /** A name for the directory `path` that system calls accept: `path` itself while it is short. */
   shorten(path: string): string {
     if (path.length * 3 < ANCHOR_BYTES || Buffer.byteLength(path) < ANCHOR_BYTES) return path;
-    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+    const fd = openSync(hostPath(path), constants.O_RDONLY | constants.O_DIRECTORY);
     this.fds.push(fd);
     return `/proc/self/fd/${fd}`;
   }

@@ -17,9 +17,9 @@ import {
   DaxfsPcacheSlot,
 } from "@daxfs/format";
 import type { BaseInodeInfo } from "../base/base-image.js";
-import { nameProblem } from "../delta/types.js";
 import { DaxfsError } from "../errors.js";
 import { NO_OWNER } from "../file-type.js";
+import { encodeName, nameProblem, nameTextProblem, showName } from "../names.js";
 import { type BuildDir, type BuildNode, type FileContent, isHostContent, storedMode } from "./tree.js";
 
 export interface BuildOptions {
@@ -95,18 +95,13 @@ export const align = (value: number, to = DAXFS_BLOCK_SIZE): number => Math.ceil
 
 const PCACHE_MIN_SLOTS = 16;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
-}
-
-/** Validates one directory entry name by the one name rule (delta/types.ts nameProblem). */
+/** A directory entry name's bytes (names.ts), checked by the one name rule (nameProblem). */
 export function encodeEntryName(name: string, parentPath: string): Uint8Array {
-  const bytes = Buffer.from(name, "utf8");
-  const where = () => joinPath(parentPath, name);
-  // A lone surrogate would be stored as U+FFFD and read back as another name.
-  if (!isWellFormed(name)) throw new DaxfsError("EINVAL", `${where()}: name is not valid Unicode`);
+  const where = () => showName(joinPath(parentPath, name));
+  // A string that is no decodeName result would stand for bytes another name also stands for.
+  const textProblem = nameTextProblem(name);
+  if (textProblem) throw new DaxfsError("EINVAL", `${where()}: name ${textProblem}`);
+  const bytes = encodeName(name);
   const problem = nameProblem(bytes);
   if (problem === undefined) return bytes;
   if (bytes.length > DAXFS_NAME_MAX) {
@@ -212,9 +207,11 @@ function checkFile(size: number, content: FileContent, path: string): void {
 
 /** Symlink targets are 1..4095 bytes without NUL (PATH_MAX with the stored terminator). */
 function encodeTarget(target: string, path: string): Uint8Array {
-  const bytes = Buffer.from(target, "utf8");
-  if (bytes.length === 0 || bytes.length >= 4096 || bytes.includes(0) || !isWellFormed(target)) {
-    throw new DaxfsError("EINVAL", `${path}: invalid symlink target (${bytes.length} bytes)`);
+  const textProblem = nameTextProblem(target);
+  if (textProblem) throw new DaxfsError("EINVAL", `${showName(path)}: symlink target ${textProblem}`);
+  const bytes = encodeName(target);
+  if (bytes.length === 0 || bytes.length >= 4096 || bytes.includes(0)) {
+    throw new DaxfsError("EINVAL", `${showName(path)}: invalid symlink target (${bytes.length} bytes)`);
   }
   return bytes;
 }

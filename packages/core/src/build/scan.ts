@@ -2,8 +2,8 @@
 // lstat, hard links (same st_dev/st_ino) become one BuildFile, special files are skipped with a
 // warning (or refused), and file contents stay on disk until the writer streams them.
 import { lstatSync, readdirSync, readlinkSync, type Stats, statSync } from "node:fs";
-import { join } from "node:path";
 import { DaxfsError } from "../errors.js";
+import { decodeName, hostPath, showName } from "../names.js";
 import { hostError } from "./content.js";
 import { compileGlob } from "./glob.js";
 import { DirectoryAnchors } from "./long-path.js";
@@ -37,7 +37,7 @@ export function storedMtime(mtimeNs: bigint, options: Pick<ScanOptions, "zeroTim
 /** lstat's mtime in ns (Stats carries only a float of ms, which cannot hold every ns). */
 function mtimeNsOf(path: string, shown: string): bigint {
   try {
-    return lstatSync(path, { bigint: true }).mtimeNs;
+    return lstatSync(hostPath(path), { bigint: true }).mtimeNs;
   } catch (error) {
     throw hostError(error, shown);
   }
@@ -50,29 +50,15 @@ const SPECIAL_KINDS: Array<[(s: Stats) => boolean, string]> = [
   [(s) => s.isSocket(), "socket"],
 ];
 
-function checkNamesAreUtf8(dirPath: string, shownPath: string): void {
-  for (const raw of readdirSync(dirPath, { encoding: "buffer" })) {
-    if (!Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) {
-      // Printable ASCII as is, every other byte as \xNN, so the line shows which bytes are wrong.
-      const shown = [...raw]
-        .map((b) =>
-          b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`,
-        )
-        .join("");
-      throw new DaxfsError("EINVAL", `${join(shownPath, shown)}: name is not valid UTF-8`);
-    }
-  }
-}
-
 /** Scans `directory` (followed if it is a symlink, like the public builder) into a build tree. */
 export function scanDirectory(directory: string, options: ScanOptions = {}): BuildDir {
   let rootStat: Stats;
   try {
-    rootStat = statSync(directory);
+    rootStat = statSync(hostPath(directory));
   } catch (error) {
     throw hostError(error, directory);
   }
-  if (!rootStat.isDirectory()) throw new DaxfsError("ENOTDIR", `${directory}: not a directory`);
+  if (!rootStat.isDirectory()) throw new DaxfsError("ENOTDIR", `${showName(directory)}: not a directory`);
   const owner = (s: Stats) => (options.allRoot ? { uid: 0, gid: 0 } : { uid: s.uid, gid: s.gid });
   const excluded = (options.exclude ?? []).map(compileGlob);
   const hardLinks = new Map<string, BuildFile | BuildSymlink>();
@@ -83,7 +69,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
     mode: rootStat.mode,
     ...owner(rootStat),
     children: new Map(),
-    mtime: options.zeroTimes ? 0n : storedMtime(statSync(directory, { bigint: true }).mtimeNs, options),
+    mtime: options.zeroTimes ? 0n : storedMtime(statSync(hostPath(directory), { bigint: true }).mtimeNs, options),
   };
 
   // Directories deeper than PATH_MAX are reached through open descriptors (long-path.ts). They stay
@@ -91,23 +77,25 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
   // Only trees with paths over 3 KiB open any.
   const anchors = new DirectoryAnchors();
   // Iterative: a deep source tree must not exhaust the JS stack.
-  // hostPath: the name system calls get; shownPath: the real path, for messages (they differ below
-  // an anchor).
-  const pending: Array<{ hostPath: string; shownPath: string; relative: string; dir: BuildDir }> = [
-    { hostPath: directory, shownPath: directory, relative: "", dir: root },
+  // hostDir: the name system calls get (through hostPath); shownPath: the real path, for messages
+  // (they differ below an anchor).
+  const pending: Array<{ hostDir: string; shownPath: string; relative: string; dir: BuildDir }> = [
+    { hostDir: directory, shownPath: directory, relative: "", dir: root },
   ];
   while (pending.length > 0) {
-    const { hostPath, shownPath, relative, dir } = pending.pop() as (typeof pending)[number];
+    const { hostDir, shownPath, relative, dir } = pending.pop() as (typeof pending)[number];
     let names: string[];
     try {
-      names = readdirSync(hostPath);
+      names = readdirSync(hostPath(hostDir));
+      // Names are bytes. Node decodes them as UTF-8 with U+FFFD for bytes that are not; only then
+      // are they read again as bytes, into the reversible form of names.ts (3x slower per name).
+      if (names.some((name) => name.includes("\ufffd")))
+        names = readdirSync(hostPath(hostDir), { encoding: "buffer" }).map(decodeName);
     } catch (error) {
       throw hostError(error, shownPath);
     }
-    // Node decodes names as UTF-8 with U+FFFD for bad bytes; only then look at the raw bytes.
-    if (names.some((name) => name.includes("\ufffd"))) checkNamesAreUtf8(hostPath, shownPath);
     names.sort();
-    const prefix = hostPath.endsWith("/") ? hostPath : `${hostPath}/`;
+    const prefix = hostDir.endsWith("/") ? hostDir : `${hostDir}/`;
     const shownPrefix = shownPath.endsWith("/") ? shownPath : `${shownPath}/`;
     for (const name of names) {
       const path = prefix + name;
@@ -116,7 +104,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       if (excluded.length > 0 && excluded.some((matches) => matches(childRelative))) continue;
       let stat: Stats;
       try {
-        stat = lstatSync(path);
+        stat = lstatSync(hostPath(path));
       } catch (error) {
         throw hostError(error, shown);
       }
@@ -125,13 +113,13 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       node.mtime ??= mtime(path, shown);
       dir.children.set(name, node);
       if (node.kind === "dir") {
-        let hostPath: string;
+        let hostDir: string;
         try {
-          hostPath = anchors.shorten(path);
+          hostDir = anchors.shorten(path);
         } catch (error) {
           throw hostError(error, shown);
         }
-        pending.push({ hostPath, shownPath: shown, relative: childRelative, dir: node });
+        pending.push({ hostDir, shownPath: shown, relative: childRelative, dir: node });
       }
     }
   }
@@ -168,18 +156,18 @@ function scanEntry(
   } else if (stat.isSymbolicLink()) {
     let raw: Buffer;
     try {
-      raw = readlinkSync(path, { encoding: "buffer" });
+      raw = readlinkSync(hostPath(path), { encoding: "buffer" });
     } catch (error) {
       throw hostError(error, shown);
     }
-    const target = raw.toString("utf8");
-    if (!Buffer.from(target, "utf8").equals(raw))
-      throw new DaxfsError("EINVAL", `${shown}: symlink target is not valid UTF-8`);
-    node = { kind: "symlink", mode: stat.mode, ...owner, target };
+    node = { kind: "symlink", mode: stat.mode, ...owner, target: decodeName(raw) };
   } else {
     const kind = SPECIAL_KINDS.find(([test]) => test(stat))?.[1] ?? "special file";
-    if (options.strict) throw new DaxfsError("EPERM", `${shown}: ${kind} cannot be stored in a DAXFS image`);
-    options.onWarning?.(`skipping ${shown}: ${kind} (DAXFS stores files, directories and symlinks only)`);
+    if (options.strict)
+      throw new DaxfsError("EPERM", `${showName(shown)}: ${kind} cannot be stored in a DAXFS image`);
+    options.onWarning?.(
+      `skipping ${showName(shown)}: ${kind} (DAXFS stores files, directories and symlinks only)`,
+    );
     return null;
   }
   if (linkKey) hardLinks.set(linkKey, node);

@@ -3,6 +3,7 @@
 // an image written into mapped memory (dma-buf, /dev/mem) with its split-mode backing file.
 import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { hostPath } from "../names.js";
 import { hostError } from "./content.js";
 import { type EmitOptions, emitImage } from "./encode.js";
 import { type BuildOptions, type ImagePlan, planImage } from "./plan.js";
@@ -54,7 +55,7 @@ export function replaceFileAtomically(
   const temporary = join(dirname(path), `.${basename(path)}.mkdaxfs-${process.pid}.tmp`);
   let fd: number;
   try {
-    fd = openSync(temporary, "w", 0o644);
+    fd = openSync(hostPath(temporary), "w", 0o644);
   } catch (error) {
     throw hostError(error, path);
   }
@@ -73,14 +74,14 @@ export function replaceFileAtomically(
     closeSync(fd);
     fd = -1;
     try {
-      renameSync(temporary, path);
+      renameSync(hostPath(temporary), hostPath(path));
     } catch (error) {
       throw hostError(error, path);
     }
   } catch (error) {
     if (fd >= 0) closeSync(fd);
     try {
-      unlinkSync(temporary);
+      unlinkSync(hostPath(temporary));
     } catch {
       // Already renamed or never created: nothing to clean up.
     }

@@ -16,11 +16,10 @@ import {
 } from "@daxfs/format";
 import { CorruptImageError } from "../errors.js";
 import type { ImageSource } from "../image-source.js";
+import { decodeName, nameProblem } from "../names.js";
 import {
   type DeltaEntry,
-  decodeName,
   deltaTypeName,
-  nameProblem,
   PAYLOAD_SIZE,
   SETATTR_KNOWN_BITS,
   SYMLINK_TARGET_MAX,

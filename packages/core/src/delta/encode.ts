@@ -17,9 +17,8 @@ import {
   DeltaType,
 } from "@daxfs/format";
 import { DaxfsError } from "../errors.js";
-import { type NewDeltaEntry, nameProblem, PAYLOAD_SIZE, SYMLINK_TARGET_MAX, U32_MAX } from "./types.js";
-
-const utf8Encoder = new TextEncoder();
+import { encodeName, nameByteLength, nameProblem } from "../names.js";
+import { type NewDeltaEntry, PAYLOAD_SIZE, SYMLINK_TARGET_MAX, U32_MAX } from "./types.js";
 
 export interface EncodePosition {
   /** Absolute image offset the entry will be written at. */
@@ -34,8 +33,8 @@ export function writeDataPadding(at: number): number {
   return (DAXFS_BLOCK_SIZE - (dataStart % DAXFS_BLOCK_SIZE)) % DAXFS_BLOCK_SIZE;
 }
 
-function encodeName(name: string, label: string): Uint8Array {
-  const bytes = utf8Encoder.encode(name);
+function encodeEntryName(name: string, label: string): Uint8Array {
+  const bytes = encodeName(name);
   const problem = nameProblem(bytes);
   if (problem) {
     throw new DaxfsError(
@@ -72,20 +71,20 @@ export function encodeDeltaEntry(entry: NewDeltaEntry, at?: EncodePosition): Uin
     case DeltaType.MKDIR:
     case DeltaType.DELETE:
     case DeltaType.LINK:
-      trailing = [encodeName(entry.name, "name")];
+      trailing = [encodeEntryName(entry.name, "name")];
       break;
     case DeltaType.RENAME:
-      trailing = [encodeName(entry.oldName, "old name"), encodeName(entry.newName, "new name")];
+      trailing = [encodeEntryName(entry.oldName, "old name"), encodeEntryName(entry.newName, "new name")];
       break;
     case DeltaType.SYMLINK: {
-      const target = utf8Encoder.encode(entry.target);
+      const target = encodeName(entry.target);
       if (target.length === 0 || target.length > SYMLINK_TARGET_MAX || target.includes(0)) {
         throw new DaxfsError(
           target.length > SYMLINK_TARGET_MAX ? "ENAMETOOLONG" : "EINVAL",
           `symlink target ${JSON.stringify(entry.target)} is not valid`,
         );
       }
-      trailing = [encodeName(entry.name, "name"), target, new Uint8Array(1)];
+      trailing = [encodeEntryName(entry.name, "name"), target, new Uint8Array(1)];
       break;
     }
     default:
@@ -128,14 +127,14 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
         mode: checkU32(entry.mode, "mode"),
         uid: checkU32(entry.uid, "uid"),
         gid: checkU32(entry.gid, "gid"),
-        nameLen: utf8Encoder.encode(entry.name).length,
+        nameLen: nameByteLength(entry.name),
         flags: 0,
       });
       return;
     case DeltaType.DELETE:
       DaxfsDeltaDelete.encode(bytes, at, {
         parentIno: u64(entry.parentIno, "parent inode"),
-        nameLen: utf8Encoder.encode(entry.name).length,
+        nameLen: nameByteLength(entry.name),
         flags: 0,
         reserved: 0,
       });
@@ -148,8 +147,8 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
         oldParentIno: u64(entry.oldParentIno, "old parent inode"),
         newParentIno: u64(entry.newParentIno, "new parent inode"),
         ino: u64(entry.renamedIno, "renamed inode"),
-        oldNameLen: utf8Encoder.encode(entry.oldName).length,
-        newNameLen: utf8Encoder.encode(entry.newName).length,
+        oldNameLen: nameByteLength(entry.oldName),
+        newNameLen: nameByteLength(entry.newName),
         reserved: 0,
       });
       return;
@@ -165,7 +164,7 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
     case DeltaType.LINK:
       DaxfsDeltaLink.encode(bytes, at, {
         parentIno: u64(entry.parentIno, "parent inode"),
-        nameLen: utf8Encoder.encode(entry.name).length,
+        nameLen: nameByteLength(entry.name),
         flags: 0,
         reserved: 0,
       });
@@ -184,8 +183,8 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
         newIno: u64(entry.newIno, "new inode"),
         uid: checkU32(entry.uid, "uid"),
         gid: checkU32(entry.gid, "gid"),
-        nameLen: utf8Encoder.encode(entry.name).length,
-        targetLen: utf8Encoder.encode(entry.target).length,
+        nameLen: nameByteLength(entry.name),
+        targetLen: nameByteLength(entry.target),
         pad: new Uint8Array(4),
       });
       return;

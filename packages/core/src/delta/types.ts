@@ -1,7 +1,6 @@
 // Delta log entries (SPEC 1.5, OVERVIEW 4): the decoded form every reader and writer shares, and
 // the per-type facts (payload struct sizes, name rules) decoding and encoding both rely on.
 import {
-  DAXFS_NAME_MAX,
   DaxfsDeltaCreate,
   DaxfsDeltaDelete,
   DaxfsDeltaLink,
@@ -183,38 +182,4 @@ export const U32_MAX = 0xffff_ffff;
 
 export function deltaTypeName(type: number): string {
   return DeltaType[type] ?? `type ${type}`;
-}
-
-/**
- * Why the `length` name bytes at `start` of `bytes` are not a valid DAXFS name (1..255 bytes, no
- * '/' or NUL, not "." or ".."), or undefined if they are. The one statement of the name rule:
- * delta entries (decode and encode), base dirents (BaseImage) and the validator all use it.
- */
-export function nameProblem(bytes: Uint8Array, start = 0, length = bytes.length - start): string | undefined {
-  if (length <= 0) return "is empty";
-  if (length > DAXFS_NAME_MAX) return `is ${length} bytes long (at most ${DAXFS_NAME_MAX})`;
-  for (let i = start; i < start + length; i++) {
-    const byte = bytes[i];
-    if (byte === 0x2f) return "contains '/'";
-    if (byte === 0) return "contains a NUL byte";
-  }
-  if (bytes[start] === 0x2e && (length === 1 || (length === 2 && bytes[start + 1] === 0x2e)))
-    return "is '.' or '..'";
-  return undefined;
-}
-
-const utf8 = new TextDecoder("utf-8");
-
-/**
- * Name bytes as a string (UTF-8; invalid sequences become U+FFFD). ASCII, by far the common case,
- * skips TextDecoder, whose per-call cost dominates decoding a log of short names.
- */
-export function decodeName(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte >= 0x80) return utf8.decode(bytes);
-    text += String.fromCharCode(byte);
-  }
-  return text;
 }

@@ -31,12 +31,8 @@ import { checkEntryRules, createdFileType } from "../delta/rules.js";
 import { CorruptImageError } from "../errors.js";
 import { fileTypeOf, PERMISSION_BITS } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
+import { nameByteLength } from "../names.js";
 import { FileLayer } from "./file-layer.js";
-
-const utf8Encoder = new TextEncoder();
-function utf8Length(text: string): number {
-  return utf8Encoder.encode(text).length;
-}
 
 /** Tombstone in a level's name map: the name was removed at that level. */
 const REMOVED = 0;
@@ -207,7 +203,7 @@ export class ChainIndex {
       const overlay = (this.levels[level] as LevelIndex).inodes.get(ino);
       if (!overlay) continue;
       if (overlay.createdType !== undefined)
-        size = overlay.symlinkTarget === undefined ? 0 : utf8Length(overlay.symlinkTarget);
+        size = overlay.symlinkTarget === undefined ? 0 : nameByteLength(overlay.symlinkTarget);
       if (overlay.file) size = overlay.file.sizeOver(size);
     }
     return size;

@@ -1,16 +1,34 @@
-// fast-check generators of build trees: unicode and 255-byte names, empty files, deep nesting, hard
+// fast-check generators of build trees: unicode, non-UTF-8 and 255-byte names, empty files, deep nesting, hard
 // links, symlinks, every permission bit and 32-bit ids. Shared by the core builder's and mkdaxfs's
 // property tests.
 import fc from "fast-check";
 import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "../build/tree.js";
+import { decodeName, nameByteLength, nameTextProblem } from "../names.js";
 
-const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
+/**
+ * Arbitrary bytes without NUL and without `excluded` (a name excludes '/'), in the string form
+ * names.ts gives them: invalid UTF-8 (Latin-1 names, stray continuation bytes) is the point.
+ */
+export function byteString(maxLength: number, excluded: number[] = []): fc.Arbitrary<string> {
+  const byte = fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 0x80, max: 0xff }) },
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 0xff }) },
+    { weight: 1, arbitrary: fc.constantFrom(0x5c, 0x0a, 0x1b, 0x7f, 0x20, 0x2e) },
+  );
+  return fc
+    .array(
+      byte.filter((b) => !excluded.includes(b)),
+      { minLength: 1, maxLength },
+    )
+    .map((bytes) => decodeName(Uint8Array.from(bytes)));
+}
 
-/** Valid entry names: 1..255 UTF-8 bytes, no '/', no NUL, not '.' or '..'. */
+/** Valid entry names: 1..255 bytes, no '/', no NUL, not '.' or '..'; UTF-8 or not. */
 export const entryName: fc.Arbitrary<string> = fc
   .oneof(
     { weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 12, unit: "grapheme" }) },
     { weight: 2, arbitrary: fc.stringMatching(/^[a-z0-9._-]{1,20}$/) },
+    { weight: 2, arbitrary: byteString(16, [0x2f]) },
     // Exactly 255 bytes, ASCII and multi-byte.
     {
       weight: 1,
@@ -19,12 +37,12 @@ export const entryName: fc.Arbitrary<string> = fc
   )
   .filter(
     (s) =>
-      utf8Length(s) <= 255 &&
+      nameByteLength(s) <= 255 &&
       !s.includes("/") &&
       !s.includes("\0") &&
       s !== "." &&
       s !== ".." &&
-      Buffer.from(s).toString() === s,
+      nameTextProblem(s) === undefined,
   );
 
 // 0xffffffff is (uid_t)-1, no owner: invalid in an image (NOTES.md "Validity"), so the largest id is 0xfffffffe.
@@ -52,9 +70,12 @@ const symlinkNode = (id: fc.Arbitrary<number>): fc.Arbitrary<BuildSymlink> =>
     .record({
       uid: id,
       gid: id,
-      target: fc
-        .string({ minLength: 1, maxLength: 40, unit: "grapheme" })
-        .filter((s) => !s.includes("\0") && Buffer.from(s).toString() === s),
+      target: fc.oneof(
+        fc
+          .string({ minLength: 1, maxLength: 40, unit: "grapheme" })
+          .filter((s) => !s.includes("\0") && Buffer.from(s).toString() === s),
+        byteString(40),
+      ),
     })
     .map(({ uid, gid, target }) => ({ kind: "symlink", mode: 0o777, uid, gid, target }));
 

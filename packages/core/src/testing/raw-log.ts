@@ -17,9 +17,8 @@ import {
   DeltaType,
 } from "@daxfs/format";
 import type { BuildDir } from "../build/tree.js";
+import { encodeName } from "../names.js";
 import { branchNameField, buildTestImage } from "./test-image.js";
-
-const encoder = new TextEncoder();
 
 export interface TestBranch {
   name: string;
@@ -125,7 +124,7 @@ export function createEntry(
   name: string,
   mode: number,
 ): Uint8Array {
-  const nameBytes = encoder.encode(name);
+  const nameBytes = encodeName(name);
   const { bytes, payload } = entry(type, newIno, DaxfsDeltaCreate.size, [nameBytes]);
   DaxfsDeltaCreate.encode(bytes, payload, {
     parentIno: BigInt(parentIno),
@@ -140,7 +139,7 @@ export function createEntry(
 }
 
 export function deleteEntry(parentIno: number, ino: number, name: string): Uint8Array {
-  const nameBytes = encoder.encode(name);
+  const nameBytes = encodeName(name);
   const { bytes, payload } = entry(DeltaType.DELETE, ino, DaxfsDeltaDelete.size, [nameBytes]);
   DaxfsDeltaDelete.encode(bytes, payload, {
     parentIno: BigInt(parentIno),
@@ -158,8 +157,8 @@ export function renameEntry(
   oldName: string,
   newName: string,
 ): Uint8Array {
-  const oldBytes = encoder.encode(oldName);
-  const newBytes = encoder.encode(newName);
+  const oldBytes = encodeName(oldName);
+  const newBytes = encodeName(newName);
   const { bytes, payload } = entry(DeltaType.RENAME, ino, DaxfsDeltaRename.size, [oldBytes, newBytes]);
   DaxfsDeltaRename.encode(bytes, payload, {
     oldParentIno: BigInt(oldParent),
@@ -173,8 +172,8 @@ export function renameEntry(
 }
 
 export function symlinkEntry(parentIno: number, newIno: number, name: string, target: string): Uint8Array {
-  const nameBytes = encoder.encode(name);
-  const targetBytes = encoder.encode(target);
+  const nameBytes = encodeName(name);
+  const targetBytes = encodeName(target);
   const { bytes, payload } = entry(DeltaType.SYMLINK, newIno, DaxfsDeltaSymlink.size, [
     nameBytes,
     targetBytes,

@@ -2,7 +2,7 @@
 // independent path from the builder's planner), and describe a BuildDir the same way, so tests
 // compare "what went in" with "what came out".
 
-import { readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import {
   DAXFS_DIRENT_SIZE,
   DAXFS_DIRENT_STRIDE,
@@ -13,6 +13,7 @@ import {
 } from "@daxfs/format";
 import { type BuildDir, type BuildNode, isHostContent, storedMode } from "../build/tree.js";
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
+import { decodeName, hostPath } from "../names.js";
 import type { BranchView } from "../view.js";
 
 export interface TreeDescription {
@@ -56,13 +57,13 @@ export function readBaseTree(image: Uint8Array, backing?: Uint8Array): TreeDescr
     } else if (type === S_IFLNK) {
       out.linkGroup = `ino${ino}`;
       if (image[at + size] !== 0) throw new Error(`symlink ${ino} target not NUL-terminated`);
-      out.data = Buffer.from(image.subarray(at, at + size)).toString("utf8");
+      out.data = decodeName(image.subarray(at, at + size));
     } else {
       if (size % DAXFS_DIRENT_SIZE !== 0) throw new Error(`dir ${ino} size ${size}`);
       out.children = {};
       for (let i = 0; i < size / DAXFS_DIRENT_SIZE; i++) {
         const d = DaxfsDirent.decode(image, at + i * DAXFS_DIRENT_STRIDE);
-        const name = Buffer.from(d.name.subarray(0, d.nameLen)).toString("utf8");
+        const name = decodeName(d.name.subarray(0, d.nameLen));
         if (inode(d.ino).mode !== d.mode) throw new Error(`dirent ${name} mode differs from inode ${d.ino}`);
         out.children[name] = describe(d.ino);
       }
@@ -154,4 +155,35 @@ export function describeView(view: BranchView): TreeDescription {
     return out;
   };
   return describe(1);
+}
+
+/**
+ * A host directory as the same description, names and targets read as bytes (so an extract can be
+ * compared with what went in); link groups by host inode.
+ */
+export function describeHostTree(directory: string): TreeDescription {
+  const describe = (path: string): TreeDescription => {
+    const stat = lstatSync(hostPath(path));
+    const out: TreeDescription = {
+      mode: stat.mode,
+      uid: stat.uid,
+      gid: stat.gid,
+      nlink: stat.nlink,
+      linkGroup: "",
+    };
+    if (stat.isDirectory()) {
+      out.children = {};
+      for (const raw of readdirSync(hostPath(path), { encoding: "buffer" })) {
+        const name = decodeName(raw);
+        out.children[name] = describe(`${path}/${name}`);
+      }
+    } else {
+      out.linkGroup = `host${stat.ino}`;
+      out.data = stat.isSymbolicLink()
+        ? decodeName(readlinkSync(hostPath(path), { encoding: "buffer" }))
+        : readFileSync(hostPath(path)).toString("hex");
+    }
+    return out;
+  };
+  return describe(directory);
 }

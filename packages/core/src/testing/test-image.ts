@@ -32,6 +32,7 @@ import {
 import { align } from "../build/plan.js";
 import { type BuildDir, type BuildNode, storedMode } from "../build/tree.js";
 import { encodeDeltaEntry, type NewDeltaEntry } from "../delta/entry.js";
+import { compareNames, encodeName } from "../names.js";
 
 export interface TestImageOptions {
   /** Branch table and delta region (default true). */
@@ -97,8 +98,7 @@ export function buildTestImage(root: BuildDir, options: TestImageOptions = {}): 
     const [path, node] = pending.pop() as [string, BuildNode];
     let slot = slots.get(node);
     if (!slot) {
-      const children =
-        node.kind === "dir" ? [...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+      const children = node.kind === "dir" ? [...node.children].sort(([a], [b]) => compareNames(a, b)) : [];
       slot = { node, ino: order.length + 1, names: 0, dataOffset: 0, size: 0, children };
       slots.set(node, slot);
       order.push(slot);
@@ -124,7 +124,7 @@ export function buildTestImage(root: BuildDir, options: TestImageOptions = {}): 
         cursor += align(slot.size);
       }
     } else if (node.kind === "symlink") {
-      slot.size = encoder.encode(node.target).length;
+      slot.size = encodeName(node.target).length;
       slot.dataOffset = cursor;
       cursor += align(slot.size + 1);
     } else if (slot.children.length > 0) {
@@ -196,16 +196,16 @@ export function buildTestImage(root: BuildDir, options: TestImageOptions = {}): 
     });
     if (node.kind === "file")
       (backing ?? bytes).set(contentOf(node), (backing ? 0 : baseOffset) + slot.dataOffset);
-    if (node.kind === "symlink") bytes.set(encoder.encode(node.target), baseOffset + slot.dataOffset);
+    if (node.kind === "symlink") bytes.set(encodeName(node.target), baseOffset + slot.dataOffset);
     slot.children.forEach(([name, child], i) => {
       const nameBytes = new Uint8Array(255);
-      nameBytes.set(encoder.encode(name));
+      nameBytes.set(encodeName(name));
       const childSlot = slots.get(child) as Slot;
       DaxfsDirent.encode(bytes, baseOffset + slot.dataOffset + i * DAXFS_DIRENT_STRIDE, {
         ...DaxfsDirent.zero(),
         ino: childSlot.ino,
         mode: storedMode(child),
-        nameLen: encoder.encode(name).length,
+        nameLen: encodeName(name).length,
         name: nameBytes,
       });
     });

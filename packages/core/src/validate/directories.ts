@@ -2,8 +2,9 @@
 // children, dirent modes, then link counts and reachability from arrays indexed by inode number.
 // One read and one pass per array; the reachability walk follows parent links with an explicit
 // stack, marking each directory once, so a deep or cyclic tree costs no more than a flat one.
-import { nameProblem } from "../delta/entry.js";
+
 import type { ImageSource } from "../image-source.js";
+import { nameProblem } from "../names.js";
 import { hex, type ProblemLog } from "../problems.js";
 import * as common from "./common.js";
 

@@ -15,12 +15,15 @@ import {
 } from "node:fs";
 import {
   type BranchView,
+  compareNames,
   DaxfsError,
   DirectoryAnchors,
   fileTypeOf,
+  hostPath,
   S_IFDIR,
   S_IFLNK,
   type Stat,
+  showName,
 } from "@daxfs/core";
 import { emit, modeString, type Output } from "../render.js";
 
@@ -29,24 +32,43 @@ const CHUNK = 1 << 20;
 const isDir = (mode: number) => fileTypeOf(mode) === S_IFDIR;
 const isLink = (mode: number) => fileTypeOf(mode) === S_IFLNK;
 
+/** How a path argument is walked: the last component is a symlink's own unless `dereference` (-L). */
+export interface PathOptions {
+  dereference?: boolean;
+}
+
+/** The path as shown: from the root, without empty or "." components (resolution takes it as given). */
 function normalize(path: string | undefined): string {
   const parts = (path ?? "/").split("/").filter((p) => p !== "" && p !== ".");
   return `/${parts.join("/")}`;
 }
 
-function longLine(view: BranchView, name: string, stat: Stat): string {
-  const target = isLink(stat.mode) ? ` -> ${view.readlink(stat.ino)}` : "";
-  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${name}${target}`;
+/**
+ * The inode a path argument names, by core's one path walk (symlinks in the middle followed,
+ * errors naming the path).
+ */
+function resolveArgument(view: BranchView, path: string | undefined, options: PathOptions): number {
+  return view.resolve(path ?? "/", { followFinal: options.dereference === true });
 }
 
-export function lsCommand(view: BranchView, path: string | undefined, out: Output): void {
+function longLine(view: BranchView, name: string, stat: Stat): string {
+  const target = isLink(stat.mode) ? ` -> ${showName(view.readlink(stat.ino))}` : "";
+  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${showName(name)}${target}`;
+}
+
+export function lsCommand(
+  view: BranchView,
+  path: string | undefined,
+  out: Output,
+  options: PathOptions = {},
+): void {
   const where = normalize(path);
-  const ino = view.resolve(where);
+  const ino = resolveArgument(view, path, options);
   const stat = view.stat(ino);
   const rows = isDir(stat.mode)
     ? view
         .readdir(ino)
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .sort((a, b) => compareNames(a.name, b.name))
         .map((entry) => ({ name: entry.name, stat: view.stat(entry.ino) }))
     : [{ name: where.split("/").pop() ?? where, stat }];
   emit(
@@ -60,14 +82,17 @@ export function lsCommand(view: BranchView, path: string | undefined, out: Outpu
   );
 }
 
-export function treeCommand(view: BranchView, path: string | undefined, out: Output): void {
+export function treeCommand(
+  view: BranchView,
+  path: string | undefined,
+  out: Output,
+  options: PathOptions = {},
+): void {
   const where = normalize(path);
-  view.resolve(where);
-  const prefix = where === "/" ? "/" : `${where}/`;
+  const start = { path: where, ino: resolveArgument(view, path, options) };
   const rows: { path: string; stat: Stat }[] = [];
   const children = new Map<string, number[]>(); // parent path -> row indexes, in walk (name) order
-  for (const { path: p, stat } of view.walk()) {
-    if (p !== where && !p.startsWith(prefix)) continue;
+  for (const { path: p, stat } of view.walk(start)) {
     rows.push({ path: p, stat });
     if (p !== where) {
       const parent = p.slice(0, p.lastIndexOf("/")) || "/";
@@ -90,9 +115,13 @@ export function treeCommand(view: BranchView, path: string | undefined, out: Out
         const { path: p, stat } = rows[row]!;
         if (isDir(stat.mode)) dirs++;
         else files++;
-        const name = top ? p : p.slice(p.lastIndexOf("/") + 1);
+        const name = showName(top ? p : p.slice(p.lastIndexOf("/") + 1));
         const suffix =
-          isDir(stat.mode) && !top ? "/" : isLink(stat.mode) ? ` -> ${view.readlink(stat.ino)}` : "";
+          isDir(stat.mode) && !top
+            ? "/"
+            : isLink(stat.mode)
+              ? ` -> ${showName(view.readlink(stat.ino))}`
+              : "";
         lines.push(top ? `${name}${suffix}` : `${indent}${last ? "└── " : "├── "}${name}${suffix}`);
         const kids = children.get(p) ?? [];
         const childIndent = top ? "" : `${indent}${last ? "    " : "│   "}`;
@@ -105,25 +134,24 @@ export function treeCommand(view: BranchView, path: string | undefined, out: Out
   );
 }
 
-export function statCommand(view: BranchView, path: string, out: Output): void {
+export function statCommand(view: BranchView, path: string, out: Output, options: PathOptions = {}): void {
   const where = normalize(path);
-  const stat = view.stat(view.resolve(where));
+  const stat = view.stat(resolveArgument(view, path, options));
   const target = isLink(stat.mode) ? view.readlink(stat.ino) : undefined;
   const type = isDir(stat.mode) ? "directory" : isLink(stat.mode) ? "symbolic link" : "regular file";
   emit(out, { path: where, type, ...stat, target }, () => [
-    `  File: ${where}${target !== undefined ? ` -> ${target}` : ""}`,
+    `  File: ${showName(where)}${target !== undefined ? ` -> ${showName(target)}` : ""}`,
     `  Size: ${stat.size}\tBlocks: ${stat.blocks}\t${type}`,
     `Inode: ${stat.ino}\tLinks: ${stat.nlink}`,
     `Access: (0${(stat.mode & 0o7777).toString(8).padStart(3, "0")}/${modeString(stat.mode)})  Uid: ${stat.uid}  Gid: ${stat.gid}`,
   ]);
 }
 
+/** Like cat(1), which opens the file: a symlink as the last component is followed. */
 export function catCommand(view: BranchView, path: string, out: Output): void {
-  const ino = view.resolve(normalize(path));
+  const ino = resolveArgument(view, path, { dereference: true });
   const stat = view.stat(ino);
-  if (isDir(stat.mode)) throw new DaxfsError("EISDIR", `${path}: is a directory`);
-  if (isLink(stat.mode))
-    throw new DaxfsError("EINVAL", `${path}: is a symbolic link (to ${view.readlink(ino)})`);
+  if (isDir(stat.mode)) throw new DaxfsError("EISDIR", `${showName(path)}: is a directory`);
   if (out.json) {
     const data = view.read(ino, 0, stat.size);
     emit(
@@ -143,13 +171,13 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
  * the owner, since chown clears setuid and setgid.
  */
 export function extractCommand(view: BranchView, target: string, out: Output): void {
-  if (existsSync(target) && readdirSync(target).length > 0)
-    throw new DaxfsError("EEXIST", `${target}: directory exists and is not empty`);
-  mkdirSync(target, { recursive: true });
+  if (existsSync(hostPath(target)) && readdirSync(hostPath(target)).length > 0)
+    throw new DaxfsError("EEXIST", `${showName(target)}: directory exists and is not empty`);
+  mkdirSync(hostPath(target), { recursive: true });
   const keepOwners = process.getuid?.() === 0;
   // lchown for symlinks only: an anchored directory's name is itself a /proc symlink to follow.
   const setOwner = (host: string, stat: Stat) => {
-    if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(host, stat.uid, stat.gid);
+    if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(hostPath(host), stat.uid, stat.gid);
   };
   // Host names of the directories made so far, by image path; deep ones via open descriptors, so a
   // tree whose paths exceed PATH_MAX extracts too (long-path.ts in core).
@@ -161,7 +189,8 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   let bytes = 0;
   try {
     for (const { path, ino, stat } of view.walk()) {
-      // Names come from the image: each is checked by the model (no '/', not '.' or '..').
+      // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
+      // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
       const slash = path.lastIndexOf("/");
       const host =
         path === "/"
@@ -169,7 +198,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
           : `${hostDirOf.get(slash === 0 ? "/" : path.slice(0, slash))}/${path.slice(slash + 1)}`;
       if (isDir(stat.mode)) {
         if (path !== "/") {
-          mkdirSync(host);
+          mkdirSync(hostPath(host));
           hostDirOf.set(path, anchors.shorten(host));
         }
         dirModes.push({ path: hostDirOf.get(path) as string, stat });
@@ -177,17 +206,17 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       }
       files++;
       if (isLink(stat.mode)) {
-        symlinkSync(view.readlink(ino), host);
+        symlinkSync(hostPath(view.readlink(ino)), hostPath(host));
         setOwner(host, stat);
         continue;
       }
       const earlier = firstPathOf.get(ino);
       if (earlier !== undefined) {
-        linkSync(earlier, host); // a hard link: one inode, several names
+        linkSync(hostPath(earlier), hostPath(host)); // a hard link: one inode, several names
         continue;
       }
       firstPathOf.set(ino, host);
-      const fd = openSync(host, "w", 0o600);
+      const fd = openSync(hostPath(host), "w", 0o600);
       try {
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
@@ -198,19 +227,19 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
         closeSync(fd);
       }
       setOwner(host, stat);
-      chmodSync(host, stat.mode & 0o7777);
+      chmodSync(hostPath(host), stat.mode & 0o7777);
     }
     // Directory owners and modes last, deepest first, so a read-only directory does not block its
     // own contents.
     for (let i = dirModes.length - 1; i >= 0; i--) {
       const { path, stat } = dirModes[i]!;
       setOwner(path, stat);
-      chmodSync(path, stat.mode & 0o7777);
+      chmodSync(hostPath(path), stat.mode & 0o7777);
     }
   } finally {
     anchors.close();
   }
   emit(out, { target, directories: dirModes.length, files, bytes }, () => [
-    `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${target}`,
+    `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${showName(target)}`,
   ]);
 }

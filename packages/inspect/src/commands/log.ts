@@ -9,6 +9,7 @@ import {
   type DeltaEntry,
   deltaTypeName,
   type Stat,
+  showName,
 } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
 import { emit, hex, type Output } from "../render.js";
@@ -28,13 +29,13 @@ export function describeEntry(entry: DeltaEntry): string {
       return `${head}  [${entry.fileOffset}, +${entry.length}) data at ${hex(entry.dataOffset)}`;
     case DeltaType.CREATE:
     case DeltaType.MKDIR:
-      return `${head}  ${JSON.stringify(entry.name)} in ${entry.parentIno}, mode 0${entry.mode.toString(8)}, uid ${entry.uid}, gid ${entry.gid}`;
+      return `${head}  "${showName(entry.name)}" in ${entry.parentIno}, mode 0${entry.mode.toString(8)}, uid ${entry.uid}, gid ${entry.gid}`;
     case DeltaType.DELETE:
-      return `${head}  ${JSON.stringify(entry.name)} from ${entry.parentIno}`;
+      return `${head}  "${showName(entry.name)}" from ${entry.parentIno}`;
     case DeltaType.TRUNCATE:
       return `${head}  size ${entry.newSize}`;
     case DeltaType.RENAME:
-      return `${head}  ${entry.oldParentIno}/${JSON.stringify(entry.oldName)} -> ${entry.newParentIno}/${JSON.stringify(entry.newName)}`;
+      return `${head}  ${entry.oldParentIno}/"${showName(entry.oldName)}" -> ${entry.newParentIno}/"${showName(entry.newName)}"`;
     case DeltaType.SETATTR: {
       const parts: string[] = [];
       if (entry.valid & 1) parts.push(`mode 0${entry.mode.toString(8)}`);
@@ -44,9 +45,9 @@ export function describeEntry(entry: DeltaEntry): string {
       return `${head}  ${parts.join(", ") || "(nothing)"}`;
     }
     case DeltaType.SYMLINK:
-      return `${head}  ${JSON.stringify(entry.name)} in ${entry.parentIno} -> ${JSON.stringify(entry.target)}`;
+      return `${head}  "${showName(entry.name)}" in ${entry.parentIno} -> "${showName(entry.target)}"`;
     case DeltaType.LINK:
-      return `${head}  new name ${JSON.stringify(entry.name)} in ${entry.parentIno}`;
+      return `${head}  new name "${showName(entry.name)}" in ${entry.parentIno}`;
     case DeltaType.UTIMES: {
       const parts: string[] = [];
       if (entry.valid & 1) parts.push(`atime ${entry.atime} ns`);
@@ -173,7 +174,7 @@ function pairRenames(
     dropped.add(index);
     c.change = "renamed";
     c.from = (changes[index] as DiffChange).path;
-    c.details = `from ${c.from}`;
+    c.details = `from ${showName(c.from)}`;
   }
   const kept = changes.filter((_, index) => !dropped.has(index));
   changes.splice(0, changes.length, ...kept);
@@ -184,6 +185,6 @@ export function diffCommand(image: DaxfsImage, name: string, out: Output): void 
   const mark = { added: "+", removed: "-", modified: "M", renamed: "R" };
   emit(out, { branch: name, parent: against.name, changes }, () => [
     `Changes in ${name} against ${against.name === "" ? `id ${against.id}` : against.name}: ${changes.length}`,
-    ...changes.map((c) => `${mark[c.change]} ${c.path}${c.details ? `  (${c.details})` : ""}`),
+    ...changes.map((c) => `${mark[c.change]} ${showName(c.path)}${c.details ? `  (${c.details})` : ""}`),
   ]);
 }

@@ -1,8 +1,8 @@
 // Test helper: materialise a build tree on the host file system (as root: exact owners and modes),
-// so property tests can run the real scanner and CLI over it.
+// so property tests can run the real scanner and CLI over it. Names and targets go to the host as
+// their exact bytes (hostPath).
 import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { BuildDir, BuildNode } from "@daxfs/core";
+import { type BuildDir, type BuildNode, hostPath } from "@daxfs/core";
 
 export function writeTreeToDisk(root: BuildDir, directory: string): void {
   const firstPath = new Map<BuildNode, string>();
@@ -13,28 +13,28 @@ export function writeTreeToDisk(root: BuildDir, directory: string): void {
     const { dir, path } = pending.pop() as { dir: BuildDir; path: string };
     attributes.push({ path, node: dir });
     for (const [name, node] of dir.children) {
-      const child = join(path, name);
+      const child = `${path}/${name}`;
       const known = firstPath.get(node);
       if (known) {
-        linkSync(known, child);
+        linkSync(hostPath(known), hostPath(child));
         continue;
       }
       firstPath.set(node, child);
       if (node.kind === "dir") {
-        mkdirSync(child);
+        mkdirSync(hostPath(child));
         pending.push({ dir: node, path: child });
       } else if (node.kind === "symlink") {
-        symlinkSync(node.target, child);
+        symlinkSync(hostPath(node.target), hostPath(child));
         attributes.push({ path: child, node });
       } else {
-        writeFileSync(child, node.content as Uint8Array);
+        writeFileSync(hostPath(child), node.content as Uint8Array);
         attributes.push({ path: child, node });
       }
     }
   }
   // Owners before modes (chown clears setuid/setgid), children before their directories.
   for (const { path, node } of attributes.reverse()) {
-    lchownSync(path, node.uid, node.gid);
-    if (node.kind !== "symlink") chmodSync(path, node.mode & 0o7777);
+    lchownSync(hostPath(path), node.uid, node.gid);
+    if (node.kind !== "symlink") chmodSync(hostPath(path), node.mode & 0o7777);
   }
 }

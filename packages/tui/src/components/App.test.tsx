@@ -469,14 +469,14 @@ describe("split image", () => {
 });
 
 describe("untrusted names", () => {
-  it("shows control characters in names and contents as ?", async () => {
+  it("shows control characters in names as \\xHH (as daxfs-inspect) and in contents as ?", async () => {
     const path = join(tmp.dir, "names.img");
     const root = sampleRoot();
     root.children.set("evil\u001b[2Jname", makeFile("red \u001b[31mtext\n"));
     writeFileSync(path, buildImage(root));
     const app = await open(path);
     await app.press(KEY.down, KEY.down);
-    expect(app.frame()).toContain(">    evil?[2Jname");
+    expect(app.frame()).toContain(">    evil\\x1b[2Jname");
     expect(app.frame()).toContain("1 red ?[31mtext");
     expect(app.frame()).not.toContain("\u001b");
     app.close();
