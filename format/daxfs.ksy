@@ -96,6 +96,8 @@ doc-ref: docs/format.md (generated from this file); docs/semantics.md
   setattr_valid: DAXFS_ATTR_
   pcache_state: DAXFS_PCACHE_
   base_flags: DAXFS_BASE_
+  super_feature: DAXFS_FEATURE_
+  utimes_valid: DAXFS_UTIMES_
   file_type: DAXFS_FT_
 seq:
   - id: superblock
@@ -138,7 +140,9 @@ types:
         doc: Format version, 5.
       - id: flags
         type: u4
-        doc: Unused, 0.
+        doc: |
+          Bit mask of super_feature values: the format extensions the image
+          uses (0 in plain v5; the public module neither sets nor reads it).
       - id: block_size
         type: u4
         doc: 4096 (written, never checked by the public module).
@@ -310,6 +314,8 @@ types:
             delta_type::rename: rename_entry
             delta_type::setattr: delta_setattr
             delta_type::symlink: symlink_entry
+            delta_type::link: link_entry
+            delta_type::utimes: delta_utimes
   delta_hdr:
     -c-struct: daxfs_delta_hdr
     doc: The 24-byte header of every delta entry.
@@ -526,6 +532,54 @@ types:
         repeat: expr
         repeat-expr: base_super.num_inodes
         doc: The inode table; slot N-1 holds inode N.
+  delta_link:
+    -c-struct: daxfs_delta_link
+    doc: |
+      LINK payload (extension, superblock feature LINK): hdr.ino, an
+      existing regular file or symlink, gains the name parent_ino/name.
+      Same shape as the DELETE payload; the name follows at payload
+      offset 16.
+    seq:
+      - id: parent_ino
+        type: u8
+        doc: Directory the new name is made in.
+      - id: name_len
+        type: u2
+        doc: Length of the name that follows.
+      - id: flags
+        type: u2
+        doc: 0.
+      - id: reserved
+        type: u4
+        doc: 0.
+  link_entry:
+    doc: LINK body, the payload then the name.
+    seq:
+      - id: args
+        type: delta_link
+      - id: name
+        size: args.name_len
+        type: str
+        encoding: UTF-8
+  delta_utimes:
+    -c-struct: daxfs_delta_utimes
+    doc: |
+      UTIMES payload (extension, superblock feature UTIMES): utimensat(2) of
+      hdr.ino; the times whose valid bit is set apply, ctime becomes
+      hdr.timestamp.
+    seq:
+      - id: atime
+        type: u8
+        doc: New access time, ns since the epoch (valid bit 1).
+      - id: mtime
+        type: u8
+        doc: New modification time, ns since the epoch (valid bit 2).
+      - id: valid
+        type: u4
+        doc: Bit mask of utimes_valid values.
+      - id: reserved
+        type: u4
+        doc: 0.
   base_super:
     -c-struct: daxfs_base_super
     doc: Base superblock, one block at the start of the base image.
@@ -597,8 +651,16 @@ types:
       - id: nlink
         type: u4
         doc: Link count.
+      - id: reserved0
+        type: u4
+        doc: Zero (alignment of mtime).
+      - id: mtime
+        type: u8
+        doc: |
+          Modification time in ns since the epoch (extension, superblock
+          feature BASE_MTIME; 0 in plain v5, ignored by the public tools).
       - id: reserved
-        size: 28
+        size: 16
         doc: Zero.
     instances:
       file_type:
@@ -741,6 +803,8 @@ enums:
     6: rename
     7: setattr
     8: symlink
+    9: link
+    10: utimes
   setattr_valid:
     1: mode
     2: uid
@@ -752,6 +816,13 @@ enums:
     2: valid
   base_flags:
     1: external_data
+  super_feature:
+    1: link
+    2: utimes
+    4: base_mtime
+  utimes_valid:
+    1: atime
+    2: mtime
   file_type:
     0x8000: regular
     0x4000: dir

@@ -26,17 +26,22 @@ typedef struct user_namespace daxfs_idmap_t;
 #define daxfs_fillattr(idmap, mask, inode, stat) generic_fillattr(idmap, inode, stat)
 #endif
 
-/* 6.7 hid the inode times behind accessors. */
-static inline void daxfs_zero_times(struct inode *inode)
+/* 6.7 hid the inode times behind accessors. Times are ns since the epoch. */
+static inline void daxfs_set_times(struct inode *inode, u64 atime, u64 mtime, u64 ctime)
 {
-	struct timespec64 zero = {};
+	/* Past 2262 (S64_MAX ns) the kernel cannot say it: the latest time it can. */
+	struct timespec64 a = ns_to_timespec64(min_t(u64, atime, S64_MAX)),
+			  m = ns_to_timespec64(min_t(u64, mtime, S64_MAX)),
+			  c = ns_to_timespec64(min_t(u64, ctime, S64_MAX));
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	inode_set_atime_to_ts(inode, zero);
-	inode_set_mtime_to_ts(inode, zero);
-	inode_set_ctime_to_ts(inode, zero);
+	inode_set_atime_to_ts(inode, a);
+	inode_set_mtime_to_ts(inode, m);
+	inode_set_ctime_to_ts(inode, c);
 #else
-	inode->i_atime = inode->i_mtime = inode->i_ctime = zero;
+	inode->i_atime = a;
+	inode->i_mtime = m;
+	inode->i_ctime = c;
 #endif
 }
 

@@ -78,6 +78,8 @@ enum daxfs_delta_type {
 	DAXFS_DELTA_RENAME = 6,
 	DAXFS_DELTA_SETATTR = 7,
 	DAXFS_DELTA_SYMLINK = 8,
+	DAXFS_DELTA_LINK = 9,
+	DAXFS_DELTA_UTIMES = 10,
 };
 
 enum daxfs_setattr_valid {
@@ -95,6 +97,17 @@ enum daxfs_pcache_state {
 
 enum daxfs_base_flags {
 	DAXFS_BASE_EXTERNAL_DATA = 1,
+};
+
+enum daxfs_super_feature {
+	DAXFS_FEATURE_LINK = 1,
+	DAXFS_FEATURE_UTIMES = 2,
+	DAXFS_FEATURE_BASE_MTIME = 4,
+};
+
+enum daxfs_utimes_valid {
+	DAXFS_UTIMES_ATIME = 1,
+	DAXFS_UTIMES_MTIME = 2,
 };
 
 enum daxfs_file_type {
@@ -130,7 +143,10 @@ struct daxfs_super {
 	__le32 magic;
 	/* Format version, 5. */
 	__le32 version;
-	/* Unused, 0. */
+	/*
+	 * Bit mask of super_feature values: the format extensions the image uses (0
+	 * in plain v5; the public module neither sets nor reads it).
+	 */
 	__le32 flags;
 	/* 4096 (written, never checked by the public module). */
 	__le32 block_size;
@@ -304,6 +320,35 @@ struct daxfs_delta_symlink {
 	__u8 pad[4];
 };
 
+/*
+ * LINK payload (extension, superblock feature LINK): hdr.ino, an existing
+ * regular file or symlink, gains the name parent_ino/name. Same shape as the
+ * DELETE payload; the name follows at payload offset 16.
+ */
+struct daxfs_delta_link {
+	/* Directory the new name is made in. */
+	__le64 parent_ino;
+	/* Length of the name that follows. */
+	__le16 name_len;
+	__le16 flags;
+	__le32 reserved;
+};
+
+/*
+ * UTIMES payload (extension, superblock feature UTIMES): utimensat(2) of
+ * hdr.ino; the times whose valid bit is set apply, ctime becomes
+ * hdr.timestamp.
+ */
+struct daxfs_delta_utimes {
+	/* New access time, ns since the epoch (valid bit 1). */
+	__le64 atime;
+	/* New modification time, ns since the epoch (valid bit 2). */
+	__le64 mtime;
+	/* Bit mask of utimes_valid values. */
+	__le32 valid;
+	__le32 reserved;
+};
+
 /* Base superblock, one block at the start of the base image. */
 struct daxfs_base_super {
 	/* Must be 0x64646135 ("dda5"). */
@@ -351,8 +396,15 @@ struct daxfs_base_inode {
 	__le64 data_offset;
 	/* Link count. */
 	__le32 nlink;
+	/* Zero (alignment of mtime). */
+	__le32 reserved0;
+	/*
+	 * Modification time in ns since the epoch (extension, superblock feature
+	 * BASE_MTIME; 0 in plain v5, ignored by the public tools).
+	 */
+	__le64 mtime;
 	/* Zero. */
-	__u8 reserved[28];
+	__u8 reserved[16];
 };
 
 /* Directory entry: 271 bytes of fields, padded to a 272-byte stride. */
@@ -489,6 +541,16 @@ _Static_assert(offsetof(struct daxfs_delta_symlink, gid) == 20, "offsetof daxfs_
 _Static_assert(offsetof(struct daxfs_delta_symlink, name_len) == 24, "offsetof daxfs_delta_symlink.name_len");
 _Static_assert(offsetof(struct daxfs_delta_symlink, target_len) == 26, "offsetof daxfs_delta_symlink.target_len");
 _Static_assert(offsetof(struct daxfs_delta_symlink, pad) == 28, "offsetof daxfs_delta_symlink.pad");
+_Static_assert(sizeof(struct daxfs_delta_link) == 16, "sizeof daxfs_delta_link");
+_Static_assert(offsetof(struct daxfs_delta_link, parent_ino) == 0, "offsetof daxfs_delta_link.parent_ino");
+_Static_assert(offsetof(struct daxfs_delta_link, name_len) == 8, "offsetof daxfs_delta_link.name_len");
+_Static_assert(offsetof(struct daxfs_delta_link, flags) == 10, "offsetof daxfs_delta_link.flags");
+_Static_assert(offsetof(struct daxfs_delta_link, reserved) == 12, "offsetof daxfs_delta_link.reserved");
+_Static_assert(sizeof(struct daxfs_delta_utimes) == 24, "sizeof daxfs_delta_utimes");
+_Static_assert(offsetof(struct daxfs_delta_utimes, atime) == 0, "offsetof daxfs_delta_utimes.atime");
+_Static_assert(offsetof(struct daxfs_delta_utimes, mtime) == 8, "offsetof daxfs_delta_utimes.mtime");
+_Static_assert(offsetof(struct daxfs_delta_utimes, valid) == 16, "offsetof daxfs_delta_utimes.valid");
+_Static_assert(offsetof(struct daxfs_delta_utimes, reserved) == 20, "offsetof daxfs_delta_utimes.reserved");
 _Static_assert(sizeof(struct daxfs_base_super) == 4096, "sizeof daxfs_base_super");
 _Static_assert(offsetof(struct daxfs_base_super, magic) == 0, "offsetof daxfs_base_super.magic");
 _Static_assert(offsetof(struct daxfs_base_super, version) == 4, "offsetof daxfs_base_super.version");
@@ -508,7 +570,9 @@ _Static_assert(offsetof(struct daxfs_base_inode, gid) == 12, "offsetof daxfs_bas
 _Static_assert(offsetof(struct daxfs_base_inode, size) == 16, "offsetof daxfs_base_inode.size");
 _Static_assert(offsetof(struct daxfs_base_inode, data_offset) == 24, "offsetof daxfs_base_inode.data_offset");
 _Static_assert(offsetof(struct daxfs_base_inode, nlink) == 32, "offsetof daxfs_base_inode.nlink");
-_Static_assert(offsetof(struct daxfs_base_inode, reserved) == 36, "offsetof daxfs_base_inode.reserved");
+_Static_assert(offsetof(struct daxfs_base_inode, reserved0) == 36, "offsetof daxfs_base_inode.reserved0");
+_Static_assert(offsetof(struct daxfs_base_inode, mtime) == 40, "offsetof daxfs_base_inode.mtime");
+_Static_assert(offsetof(struct daxfs_base_inode, reserved) == 48, "offsetof daxfs_base_inode.reserved");
 _Static_assert(sizeof(struct daxfs_dirent) == 272, "sizeof daxfs_dirent");
 _Static_assert(offsetof(struct daxfs_dirent, ino) == 0, "offsetof daxfs_dirent.ino");
 _Static_assert(offsetof(struct daxfs_dirent, mode) == 4, "offsetof daxfs_dirent.mode");

@@ -9,6 +9,11 @@
  * them. Any entry that does not fit the log or the tree refuses the mount
  * with one line naming its offset (EUCLEAN when met later).
  *
+ * Times (docs/semantics.md "Times", as @daxfs/core's chain-index.ts): an
+ * entry's timestamp becomes the mtime and ctime of what it changes (a file's
+ * bytes, a directory's names) and the ctime of an inode whose attributes or
+ * links it changes; UTIMES sets atime and mtime as recorded.
+ *
  * The index follows the records (NOTES.md: a child sees its parent chain's
  * later appends and commits): every operation first compares the chain's
  * records with what the index was built from; entries appended to the
@@ -68,6 +73,7 @@ static struct daxfs_dnode *live_node(struct daxfs_sb_info *sbi, u64 ino)
 	node->gid = le32_to_cpu(bi.gid);
 	node->size = le64_to_cpu(bi.size);
 	node->nlink = le32_to_cpu(bi.nlink);
+	node->atime = node->mtime = node->ctime = le64_to_cpu(bi.mtime);
 	node->in_base = true;
 	node->base_data = sbi->base_offset + le64_to_cpu(bi.data_offset);
 	node->base_limit = node->size;
@@ -93,6 +99,12 @@ static struct daxfs_dnode *known_node(struct daxfs_sb_info *sbi, u64 ino)
 	struct daxfs_dnode *node = daxfs_dnode(sbi, ino);
 
 	return node ? node : live_node(sbi, ino);
+}
+
+/* The entry changed node's contents (bytes or names): mtime and ctime. */
+static void modified(struct daxfs_dnode *node, u64 t)
+{
+	node->mtime = node->ctime = t;
 }
 
 static int find_name(struct daxfs_dnode *dir, const char *name, u32 len)
@@ -199,11 +211,12 @@ static void truncate_node(struct daxfs_dnode *node, u64 size)
  * it and whatever was below it becomes unreachable; emptiness is the
  * writer's check (SPEC 3.8.3), not the log's.
  */
-static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index)
+static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index, u64 t)
 {
 	struct daxfs_dnode *child = live_node(sbi, dir->names[index]->ino);
 
 	if (!IS_ERR(child)) {
+		child->ctime = t;
 		if (S_ISDIR(child->mode)) {
 			child->nlink = 0;
 			dir->nlink--;
@@ -216,12 +229,12 @@ static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int
 
 /* Remove name from dir if it is there (the log may repeat a removal). */
 static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
-			      const char *name, u32 len)
+			      const char *name, u32 len, u64 t)
 {
 	int i = find_name(dir, name, len);
 
 	if (i >= 0)
-		unlink_child(sbi, dir, i);
+		unlink_child(sbi, dir, i, t);
 }
 
 static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
@@ -244,6 +257,7 @@ static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		.file_off = e->write.offset, .len = e->write.len, .data = e->write.data,
 	};
 	node->size = max(node->size, e->write.offset + e->write.len);
+	modified(node, e->stamp);
 	return 0;
 }
 
@@ -281,12 +295,49 @@ static int apply_create(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		node->size = e->create.target_len;
 	}
 	node->nlink = S_ISDIR(mode) ? 2 : 1;
+	node->atime = node->mtime = node->ctime = e->stamp;
 	node->dir_loaded = true;
 	if (S_ISDIR(mode))
 		dir->nlink++;
 	/* A name the entry reuses goes first (replay semantics of @daxfs/core). */
-	remove_if_present(sbi, dir, e->name, e->name_len);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
+	modified(dir, e->stamp);
 	return add_name(dir, ino, mode, e->name, e->name_len);
+}
+
+/*
+ * LINK (extension, docs/semantics.md "Extensions"): an existing file or
+ * symlink gains a name; a live name it lands on goes first, as for CREATE.
+ */
+static int apply_link(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+{
+	struct daxfs_dnode *dir, *node = known_node(sbi, e->ino);
+
+	if (IS_ERR(node) || S_ISDIR(node->mode))
+		return bad_entry(e->at, "LINK of %llu, not a known file or symlink", e->ino);
+	dir = daxfs_live_dir(sbi, e->del.parent);
+	if (IS_ERR(dir))
+		return bad_entry(e->at, "parent %llu is not a live directory", e->del.parent);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
+	node->nlink++;
+	node->ctime = e->stamp;
+	modified(dir, e->stamp);
+	return add_name(dir, e->ino, node->mode, e->name, e->name_len);
+}
+
+/* UTIMES (extension): atime and mtime as recorded, ctime the entry's time. */
+static int apply_utimes(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+{
+	struct daxfs_dnode *node = known_node(sbi, e->ino);
+
+	if (IS_ERR(node))
+		return bad_entry(e->at, "UTIMES of unknown inode %llu", e->ino);
+	if (e->utimes.valid & DAXFS_UTIMES_ATIME)
+		node->atime = e->utimes.atime;
+	if (e->utimes.valid & DAXFS_UTIMES_MTIME)
+		node->mtime = e->utimes.mtime;
+	node->ctime = e->stamp;
+	return 0;
 }
 
 /* DELETE: the name goes, whatever it names now; absent, nothing happens. */
@@ -296,7 +347,8 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 
 	if (IS_ERR(dir))
 		return PTR_ERR(dir) == -ENOMEM ? -ENOMEM : 0;
-	remove_if_present(sbi, dir, e->name, e->name_len);
+	remove_if_present(sbi, dir, e->name, e->name_len, e->stamp);
+	modified(dir, e->stamp);
 	return 0;
 }
 
@@ -306,23 +358,14 @@ static int apply_delete(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
  * (its parent changed it after the child branch wrote the entry), the old
  * name still goes and the new name still names the inode.
  */
-static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+static int rename_names(struct daxfs_sb_info *sbi, struct daxfs_entry *e,
+			struct daxfs_dnode *node, struct daxfs_dnode *from, struct daxfs_dnode *to)
 {
 	const char *oname = e->name, *nname = e->rename.new_name;
 	u32 olen = e->name_len, nlen = e->rename.new_name_len;
-	u64 moved = e->ino;
-	struct daxfs_dnode *node, *from, *to;
+	u64 moved = e->ino, t = e->stamp;
 	int i, j;
 
-	node = live_node(sbi, moved);
-	if (IS_ERR(node))
-		return bad_entry(e->at, "renamed inode %llu does not exist", moved);
-	to = daxfs_live_dir(sbi, e->rename.new_parent);
-	if (IS_ERR(to))
-		return bad_entry(e->at, "new parent %llu is not a directory", e->rename.new_parent);
-	from = daxfs_live_dir(sbi, e->rename.old_parent);
-	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
-		return -ENOMEM;
 	if (from == to && olen == nlen && !memcmp(oname, nname, olen))
 		return 0;
 	i = IS_ERR(from) ? -1 : find_name(from, oname, olen);
@@ -332,7 +375,7 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 			return 0;	/* two names of one inode: POSIX does nothing */
 		remove_name(from, i);
 		if (j >= 0)
-			unlink_child(sbi, to, find_name(to, nname, nlen));
+			unlink_child(sbi, to, find_name(to, nname, nlen), t);
 		if (S_ISDIR(node->mode) && from != to) {
 			from->nlink--;
 			to->nlink++;
@@ -340,17 +383,42 @@ static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		return add_name(to, moved, node->mode, nname, nlen);
 	}
 	if (i >= 0)
-		unlink_child(sbi, from, i);
+		unlink_child(sbi, from, i, t);
 	j = find_name(to, nname, nlen);
 	if (j >= 0 && to->names[j]->ino == moved)
 		return 0;
 	if (j >= 0)
-		unlink_child(sbi, to, j);
+		unlink_child(sbi, to, j, t);
 	if (S_ISDIR(node->mode))
 		to->nlink++;
 	else
 		node->nlink++;
 	return add_name(to, moved, node->mode, nname, nlen);
+}
+
+static int apply_rename(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
+{
+	struct daxfs_dnode *node, *from, *to;
+	int err;
+
+	node = live_node(sbi, e->ino);
+	if (IS_ERR(node))
+		return bad_entry(e->at, "renamed inode %llu does not exist", e->ino);
+	to = daxfs_live_dir(sbi, e->rename.new_parent);
+	if (IS_ERR(to))
+		return bad_entry(e->at, "new parent %llu is not a directory", e->rename.new_parent);
+	from = daxfs_live_dir(sbi, e->rename.old_parent);
+	if (IS_ERR(from) && PTR_ERR(from) == -ENOMEM)
+		return -ENOMEM;
+	err = rename_names(sbi, e, node, from, to);
+	if (err)
+		return err;
+	/* Both parents and the moved inode, whatever the names did (chain-index.ts). */
+	if (!IS_ERR(from))
+		modified(from, e->stamp);
+	modified(to, e->stamp);
+	node->ctime = e->stamp;
+	return 0;
 }
 
 static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
@@ -364,9 +432,11 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "TRUNCATE of a non-regular file");
 		truncate_node(node, e->trunc.new_size);
+		modified(node, e->stamp);
 		return 0;
 	}
 	valid = e->setattr.valid;
+	node->ctime = e->stamp;
 	if (valid & DAXFS_ATTR_MODE)
 		node->mode = (node->mode & S_IFMT) | (e->setattr.mode & 07777);
 	if (valid & DAXFS_ATTR_UID)
@@ -377,6 +447,7 @@ static int apply_attr(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		if (!S_ISREG(node->mode))
 			return bad_entry(e->at, "SETATTR size of a non-regular file");
 		truncate_node(node, e->setattr.size);
+		modified(node, e->stamp);
 	}
 	return 0;
 }
@@ -394,6 +465,10 @@ static int apply_entry(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 		return apply_delete(sbi, e);
 	case DAXFS_DELTA_RENAME:
 		return apply_rename(sbi, e);
+	case DAXFS_DELTA_LINK:
+		return apply_link(sbi, e);
+	case DAXFS_DELTA_UTIMES:
+		return apply_utimes(sbi, e);
 	default:
 		return apply_attr(sbi, e);
 	}

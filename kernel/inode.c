@@ -2,8 +2,9 @@
 /*
  * DAXFS: inode instantiation (SPEC 3.7.2). An inode's attributes come from
  * main's replayed log when some entry touched it, else from its base slot.
- * Times are 0: format v5 stores none (NOTES.md layout item 7), and the
- * userspace tools report the same.
+ * Times (docs/semantics.md "Times"): a base inode's stored mtime (0 without
+ * the BASE_MTIME extension), else what the entries made of them (delta.c);
+ * the userspace tools report the same.
  */
 #include <linux/slab.h>
 
@@ -70,6 +71,7 @@ static int daxfs_fill_base(struct inode *inode, struct daxfs_base_inode *bi)
 	i_uid_write(inode, le32_to_cpu(bi->uid));
 	i_gid_write(inode, le32_to_cpu(bi->gid));
 	set_nlink(inode, le32_to_cpu(bi->nlink));
+	daxfs_set_times(inode, le64_to_cpu(bi->mtime), le64_to_cpu(bi->mtime), le64_to_cpu(bi->mtime));
 	di->data = sbi->base_offset + le64_to_cpu(bi->data_offset);
 	if (S_ISDIR(mode)) {
 		u64 count = size / DAXFS_DIRENT_SIZE;
@@ -105,6 +107,7 @@ static int daxfs_fill_dnode(struct inode *inode, struct daxfs_dnode *node)
 	i_uid_write(inode, node->uid);
 	i_gid_write(inode, node->gid);
 	set_nlink(inode, node->nlink);
+	daxfs_set_times(inode, node->atime, node->mtime, node->ctime);
 	/*
 	 * A directory keeps its base size (0 when the log made it), as the
 	 * userspace view (@daxfs/core) reports it.
@@ -138,6 +141,7 @@ void daxfs_sync_inode(struct inode *inode)
 	i_uid_write(inode, node->uid);
 	i_gid_write(inode, node->gid);
 	set_nlink(inode, node->nlink);
+	daxfs_set_times(inode, node->atime, node->mtime, node->ctime);
 	if (i_size_read(inode) != node->size)
 		i_size_write(inode, node->size);
 	inode->i_blocks = DIV_ROUND_UP_ULL(node->size, DAXFS_BLOCK_SIZE) << 3;
@@ -172,7 +176,6 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 	if (err)
 		goto fail;
 
-	daxfs_zero_times(inode);
 	switch (inode->i_mode & S_IFMT) {
 	case S_IFREG:
 		inode->i_op = sbi->writable ? &daxfs_file_iops : &daxfs_file_ro_iops;
@@ -202,10 +205,43 @@ fail:
 	return ERR_PTR(err);
 }
 
+/* One UTIMES entry (extension) for utimensat(2): the times the VFS resolved. */
+static int daxfs_log_times(struct daxfs_sb_info *sbi, struct inode *inode, struct iattr *attr)
+{
+	struct {
+		struct daxfs_delta_hdr hdr;
+		struct daxfs_delta_utimes ut;
+	} __packed e = {};
+	u32 valid = 0;
+	int err;
+
+	if (attr->ia_valid & ATTR_ATIME) {
+		if (attr->ia_atime.tv_sec < 0)
+			return -EINVAL;
+		valid |= DAXFS_UTIMES_ATIME;
+		e.ut.atime = cpu_to_le64(timespec64_to_ns(&attr->ia_atime));
+	}
+	if (attr->ia_valid & ATTR_MTIME) {
+		if (attr->ia_mtime.tv_sec < 0)
+			return -EINVAL;
+		valid |= DAXFS_UTIMES_MTIME;
+		e.ut.mtime = cpu_to_le64(timespec64_to_ns(&attr->ia_mtime));
+	}
+	e.ut.valid = cpu_to_le32(valid);
+	daxfs_fill_hdr(sbi, &e, DAXFS_DELTA_UTIMES, sizeof(e), inode->i_ino);
+	err = daxfs_coord_lock(sbi);
+	if (!err) {
+		err = daxfs_append(sbi, &e, sizeof(e));
+		daxfs_coord_unlock(sbi);
+	}
+	return err ?: daxfs_refresh(sbi);
+}
+
 /*
  * setattr in a branch (SPEC 3.8.9): a size change is a TRUNCATE entry (none
  * when the size stays, as @daxfs/core writes it); mode, uid and gid one
- * SETATTR entry; times are accepted and not stored (v5 has none).
+ * SETATTR entry; atime/mtime one UTIMES entry (extension), except the times
+ * a truncation sets by itself (its entry's timestamp is the mtime).
  */
 int daxfs_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *attr)
 {
@@ -267,7 +303,12 @@ int daxfs_setattr(daxfs_idmap_t *idmap, struct dentry *dentry, struct iattr *att
 		}
 		if (!err)
 			err = daxfs_refresh(sbi);
+		if (err)
+			goto out;
 	}
+	if ((attr->ia_valid & (ATTR_ATIME | ATTR_MTIME)) &&
+	    (!(attr->ia_valid & ATTR_SIZE) || (attr->ia_valid & (ATTR_ATIME_SET | ATTR_MTIME_SET))))
+		err = daxfs_log_times(sbi, inode, attr);
 out:
 	daxfs_sync_inode(inode);
 	mutex_unlock(&sbi->lock);

@@ -24,6 +24,10 @@
 #undef pr_fmt
 #define pr_fmt(fmt) "daxfs: " fmt
 
+/* Superblock feature bits this module implements (docs/semantics.md "Extensions"). */
+#define DAXFS_KNOWN_FEATURES \
+	(DAXFS_FEATURE_LINK | DAXFS_FEATURE_UTIMES | DAXFS_FEATURE_BASE_MTIME)
+
 struct dma_buf;
 
 /* Mount options (SPEC 3.1), filled by the fs_context parser. */
@@ -66,6 +70,7 @@ struct daxfs_dnode {
 	u32 uid, gid;
 	u64 size;
 	u32 nlink;
+	u64 atime, mtime, ctime;	/* ns since the epoch (docs/semantics.md "Times") */
 	bool in_base;		/* base data below base_limit is still visible */
 	u64 base_data;		/* absolute offset of the base data */
 	u64 base_limit;		/* base bytes not cut off by a truncation */
@@ -211,7 +216,8 @@ struct daxfs_entry {
 	u64 at;			/* absolute offset of the entry */
 	u32 type, size;		/* DAXFS_DELTA_*, total_size */
 	u64 ino;		/* the header's inode: new or renamed one for those types */
-	/* CREATE, MKDIR, SYMLINK, DELETE: the name; RENAME: the old name. */
+	u64 stamp;		/* hdr.timestamp: the time of what the entry changes */
+	/* CREATE, MKDIR, SYMLINK, DELETE, LINK: the name; RENAME: the old name. */
 	const char *name;
 	u32 name_len;
 	union {
@@ -226,9 +232,13 @@ struct daxfs_entry {
 			const char *target;	/* SYMLINK, NUL-terminated */
 			u32 target_len;
 		} create;
-		struct {
+		struct {	/* DELETE, and LINK (the parent of the new name) */
 			u64 parent;
 		} del;
+		struct {	/* UTIMES: ns since the epoch, bits of DAXFS_UTIMES_* */
+			u64 atime, mtime;
+			u32 valid;
+		} utimes;
 		struct {
 			u64 new_size;
 		} trunc;
@@ -248,6 +258,7 @@ struct daxfs_entry {
 int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 		    struct daxfs_entry *e);
 const char *daxfs_entry_type_name(u32 type);
+u32 daxfs_feature_of(u32 type);
 u32 daxfs_payload_size(u32 type);
 int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size);
 void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, u64 ino);

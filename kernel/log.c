@@ -23,9 +23,12 @@ static const u8 payload_size[] = {
 	[DAXFS_DELTA_RENAME] = sizeof(struct daxfs_delta_rename),
 	[DAXFS_DELTA_SETATTR] = sizeof(struct daxfs_delta_setattr),
 	[DAXFS_DELTA_SYMLINK] = sizeof(struct daxfs_delta_symlink),
+	[DAXFS_DELTA_LINK] = sizeof(struct daxfs_delta_link),
+	[DAXFS_DELTA_UTIMES] = sizeof(struct daxfs_delta_utimes),
 };
 
 static const char *const type_name[] = {
+	[DAXFS_DELTA_LINK] = "LINK", [DAXFS_DELTA_UTIMES] = "UTIMES",
 	[DAXFS_DELTA_WRITE] = "WRITE", [DAXFS_DELTA_CREATE] = "CREATE",
 	[DAXFS_DELTA_DELETE] = "DELETE", [DAXFS_DELTA_TRUNCATE] = "TRUNCATE",
 	[DAXFS_DELTA_MKDIR] = "MKDIR", [DAXFS_DELTA_RENAME] = "RENAME",
@@ -35,6 +38,13 @@ static const char *const type_name[] = {
 u32 daxfs_payload_size(u32 type)
 {
 	return type >= 1 && type < ARRAY_SIZE(payload_size) ? payload_size[type] : 0;
+}
+
+/* The superblock feature an entry type needs (docs/semantics.md "Extensions"). */
+u32 daxfs_feature_of(u32 type)
+{
+	return type == DAXFS_DELTA_LINK ? DAXFS_FEATURE_LINK :
+	       type == DAXFS_DELTA_UTIMES ? DAXFS_FEATURE_UTIMES : 0;
 }
 
 const char *daxfs_entry_type_name(u32 type)
@@ -101,6 +111,8 @@ int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 		struct daxfs_delta_rename rename;
 		struct daxfs_delta_setattr setattr;
 		struct daxfs_delta_symlink symlink;
+		struct daxfs_delta_link link;
+		struct daxfs_delta_utimes utimes;
 	} p;
 	struct daxfs_delta_hdr hdr;
 	u32 type, psize, room, len, len2;
@@ -136,6 +148,7 @@ int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 	err = inode_field(e, hdr.ino, "inode", &e->ino);
 	if (err)
 		return err;
+	e->stamp = le64_to_cpu(hdr.timestamp);
 	/* Everything is copied out before it is checked: WRITE data excepted. */
 	if (daxfs_read(sbi, e->at + sizeof(hdr), &p, psize) ||
 	    (type != DAXFS_DELTA_WRITE &&
@@ -241,6 +254,20 @@ int daxfs_log_entry(struct daxfs_sb_info *sbi, u64 log, u64 size, u64 pos,
 		e->setattr.uid = le32_to_cpu(p.setattr.uid);
 		e->setattr.gid = le32_to_cpu(p.setattr.gid);
 		return 1;
+	case DAXFS_DELTA_LINK:
+		len = le16_to_cpu(p.link.name_len);
+		err = name_field(e, room, 0, len, len, "name", &e->name);
+		if (!err)
+			err = inode_field(e, p.link.parent_ino, "parent inode", &e->del.parent);
+		e->name_len = len;
+		return err ?: 1;
+	case DAXFS_DELTA_UTIMES:
+		e->utimes.valid = le32_to_cpu(p.utimes.valid);
+		if (e->utimes.valid & ~(DAXFS_UTIMES_ATIME | DAXFS_UTIMES_MTIME))
+			return bad(e, "unknown valid bits %#x", e->utimes.valid);
+		e->utimes.atime = le64_to_cpu(p.utimes.atime);
+		e->utimes.mtime = le64_to_cpu(p.utimes.mtime);
+		return 1;
 	}
 	return bad(e, "unknown type %u", type);	/* payload_size knows no more types */
 }
@@ -269,11 +296,16 @@ int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
 	u64 at = daxfs_record(sbi, me->slot);
 	struct daxfs_branch br;
 	u64 log, used, cap;
+	u64 flags_at = offsetof(struct daxfs_super, flags);
+	u32 feature = daxfs_feature_of(le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type));
 	void *dst;
 	int err = daxfs_own_record(sbi, &br);
 
 	if (err)
 		return err;
+	/* An extension is announced before its first entry can be seen. */
+	if (feature && !(daxfs_get32(sbi, flags_at) & feature))
+		daxfs_put32(sbi, flags_at, daxfs_get32(sbi, flags_at) | feature);
 	used = le64_to_cpu(br.delta_log_size);
 	cap = le64_to_cpu(br.delta_log_capacity);
 	if (used > cap)

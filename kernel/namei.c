@@ -307,6 +307,48 @@ static int daxfs_symlink(daxfs_idmap_t *idmap, struct inode *dir, struct dentry 
 	return daxfs_new(dir, dentry, S_IFLNK | 0777, target);
 }
 
+/*
+ * link (extension, docs/semantics.md "Extensions"): one LINK entry gives the
+ * file or symlink another name. The VFS refuses directories (EPERM) and
+ * existing names (EEXIST) before we are called.
+ */
+static int daxfs_link(struct dentry *old_dentry, struct inode *dir, struct dentry *dentry)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(dir->i_sb);
+	struct inode *inode = d_inode(old_dentry);
+	u32 nlen = dentry->d_name.len;
+	u32 size = sizeof(struct daxfs_delta_hdr) + sizeof(struct daxfs_delta_link) + nlen;
+	struct daxfs_delta_link *l;
+	void *entry;
+	int err;
+
+	if (nlen > DAXFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	entry = kzalloc(size, GFP_KERNEL);
+	if (!entry)
+		return -ENOMEM;
+	l = entry + sizeof(struct daxfs_delta_hdr);
+	l->parent_ino = cpu_to_le64(dir->i_ino);
+	l->name_len = cpu_to_le16(nlen);
+	memcpy(l + 1, dentry->d_name.name, nlen);
+	err = daxfs_begin_op(sbi);
+	if (err)
+		goto out;
+	daxfs_fill_hdr(sbi, entry, DAXFS_DELTA_LINK, size, inode->i_ino);
+	err = daxfs_publish(sbi, entry, size, false);
+	daxfs_sync_inode(inode);
+	if (!err) {
+		ihold(inode);
+		d_instantiate(dentry, inode);
+		dentry->d_time = sbi->index_gen;
+	}
+	daxfs_sync_inode(dir);
+	mutex_unlock(&sbi->lock);
+out:
+	kfree(entry);
+	return err;
+}
+
 /* True if the directory has no names (sbi->lock held). */
 static int daxfs_dir_empty(struct daxfs_sb_info *sbi, struct inode *inode)
 {
@@ -417,10 +459,11 @@ out:
 	return err;
 }
 
-/* Branch directories; link and mknod stay NULL: EPERM from the VFS (NOTES.md). */
+/* Branch directories; mknod stays NULL: EPERM from the VFS (NOTES.md). */
 const struct inode_operations daxfs_dir_iops = {
 	.lookup = daxfs_lookup,
 	.create = daxfs_create,
+	.link = daxfs_link,
 	.mkdir = daxfs_mkdir,
 	.symlink = daxfs_symlink,
 	.unlink = daxfs_unlink,

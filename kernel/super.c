@@ -153,6 +153,10 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 	if (le32_to_cpu(s->magic) != DAXFS_SUPER_MAGIC || le32_to_cpu(s->version) != DAXFS_VERSION)
 		return invalfc(fc, "bad superblock magic %#x or version %u",
 			       le32_to_cpu(s->magic), le32_to_cpu(s->version));
+	/* A feature this module does not know may change what any byte means. */
+	if (le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES)
+		return invalfc(fc, "unknown superblock feature bits %#x",
+			       le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES);
 	if (sbi->opts.validate) {
 		err = daxfs_validate_super(sbi, s);
 		if (err)

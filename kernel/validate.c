@@ -157,8 +157,9 @@ int daxfs_validate_super(struct daxfs_sb_info *sbi, const struct daxfs_super *s)
 	if (le32_to_cpu(s->block_size) != DAXFS_BLOCK_SIZE)
 		return refuse("superblock: block_size %u: only 4096-byte blocks exist in v5",
 			      le32_to_cpu(s->block_size));
-	if (le32_to_cpu(s->flags))
-		return refuse("superblock: unknown flags %#x", le32_to_cpu(s->flags));
+	if (le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES)
+		return refuse("superblock: unknown feature bits %#x",
+			      le32_to_cpu(s->flags) & ~DAXFS_KNOWN_FEATURES);
 	if (le64_to_cpu(s->total_size) > sbi->size)
 		return refuse("superblock: image is truncated: total_size %llu, mapped %llu",
 			      le64_to_cpu(s->total_size), sbi->size);
@@ -315,6 +316,11 @@ static int check_inode(struct daxfs_sb_info *sbi, u32 ino, struct base_census *c
 	/* (uid_t)-1 is no owner: not even root could use such an inode. */
 	if (le32_to_cpu(bi.uid) == U32_MAX || le32_to_cpu(bi.gid) == U32_MAX)
 		return refuse("inode %u: uid or gid 4294967295 is not a valid owner", ino);
+	/* Without BASE_MTIME those bytes are reserved (docs/semantics.md "Extensions"). */
+	if (bi.mtime && !(daxfs_get32(sbi, offsetof(struct daxfs_super, flags)) &
+			  DAXFS_FEATURE_BASE_MTIME))
+		return refuse("inode %u: mtime stored in an image whose superblock does not announce base_mtime",
+			      ino);
 	if (S_ISREG(mode) && sbi->external_data)
 		return 0;	/* data lives in the backing file (SPEC 4.5) */
 	if (!size) {
@@ -732,6 +738,7 @@ struct vlogs {
 	struct daxfs_sb_info *sbi;
 	struct vtable *t;
 	u64 next_inode_id;
+	u32 features;		/* the superblock's feature bits */
 	struct xarray created;
 	u64 *chain;		/* ids of the branch being checked up to main */
 	u32 depth;
@@ -826,12 +833,25 @@ static int check_create(struct vlogs *v, const struct vbranch *b, const struct d
 static int check_entry(struct vlogs *v, const struct vbranch *b, const struct daxfs_entry *e)
 {
 	const char *t = daxfs_entry_type_name(e->type);
+	u32 feature = daxfs_feature_of(e->type);
 	int err;
 
+	/* An extension entry needs its superblock bit (docs/semantics.md "Extensions"). */
+	if (feature && !(v->features & feature))
+		return refuse_entry(v, "type: %s: extension entry in an image whose superblock does not announce it",
+				    t);
 	switch (e->type) {
 	case DAXFS_DELTA_WRITE:
 	case DAXFS_DELTA_TRUNCATE:
 		return needs(v, t, "ino", e->ino, S_IFREG);
+	case DAXFS_DELTA_LINK:
+		/* A directory never gains a second name (NOTES.md "Validity"). */
+		if (type_of(v, e->ino) == S_IFDIR)
+			return refuse_entry(v, "ino: %s: inode %llu is a directory", t, e->ino);
+		err = needs(v, t, "ino", e->ino, 0);
+		return err ?: needs(v, t, "parent_ino", e->del.parent, S_IFDIR);
+	case DAXFS_DELTA_UTIMES:
+		return needs(v, t, "ino", e->ino, 0);
 	case DAXFS_DELTA_CREATE:
 	case DAXFS_DELTA_MKDIR:
 	case DAXFS_DELTA_SYMLINK:
@@ -896,7 +916,8 @@ static int cmp_depth(const void *a, const void *b)
 /* Logs of every ACTIVE branch, parents first, so each entry is checked once. */
 static int check_logs(struct daxfs_sb_info *sbi, const struct daxfs_super *s, struct vtable *t)
 {
-	struct vlogs v = { .sbi = sbi, .t = t, .next_inode_id = le64_to_cpu(s->next_inode_id) };
+	struct vlogs v = { .sbi = sbi, .t = t, .next_inode_id = le64_to_cpu(s->next_inode_id),
+			   .features = le32_to_cpu(s->flags) };
 	struct vbranch **live;
 	struct vcreated *c, *next;
 	unsigned long ino;

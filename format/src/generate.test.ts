@@ -34,8 +34,8 @@ describe("generated files", () => {
     const ok = runGen(["--check"]);
     expect(ok.status, ok.stderr).toBe(0);
 
-    // One byte: a digit in the doc of superblock.flags, which both outputs carry as a comment.
-    const mutated = KSY.replace("doc: Unused, 0.", "doc: Unused, 1.");
+    // One byte: a digit in the doc of superblock.block_size, which both outputs carry as a comment.
+    const mutated = KSY.replace("doc: 4096 (written, never checked", "doc: 4097 (written, never checked");
     expect(mutated).not.toBe(KSY);
     const drift = runGen(["--check", "--ksy", writeTemp(mutated)]);
     expect(drift.status).toBe(1);
@@ -65,10 +65,10 @@ describe("the generator refuses what it cannot map to C, naming the field", () =
     [
       "a conditional field",
       KSY.replace(
-        "      - id: flags\n        type: u4\n        doc: Unused, 0.",
-        "      - id: flags\n        type: u4\n        if: version == 5\n        doc: Unused, 0.",
+        "      - id: block_size\n        type: u4\n",
+        "      - id: block_size\n        type: u4\n        if: version == 5\n",
       ),
-      /types\.superblock\.seq\[2\]\(flags\): 'if' has no fixed-size C equivalent/,
+      /types\.superblock\.seq\[3\]\(block_size\): 'if' has no fixed-size C equivalent/,
     ],
     [
       "a field that C would pad",

@@ -1,6 +1,6 @@
 // File operations for the cross write test: a fast-check model of what a program does to a tree
 // (create, write at offsets incl. sparse and append, large multi-FUSE-write fills, truncate both
-// ways, mkdir, rmdir, unlink, rename incl. over existing names, symlink, chmod, chown, lchown),
+// ways, mkdir, rmdir, unlink, rename incl. over existing names, symlink, hard link, chmod, chown, lchown),
 // applied through node:fs to any directory: a daxfs-fuse branch mount or a host directory.
 import * as fs from "node:fs";
 import { join } from "node:path";
@@ -39,6 +39,7 @@ export type Op =
   | { kind: "unlink"; path: string }
   | { kind: "rename"; from: string; to: string }
   | { kind: "symlink"; target: string; path: string }
+  | { kind: "link"; from: string; to: string }
   | { kind: "chmod"; path: string; mode: number }
   | { kind: "chown"; path: string; uid: number; gid: number }
   | { kind: "lchown"; path: string; uid: number; gid: number }
@@ -96,6 +97,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("rmdir" as const), path: pathArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant("unlink" as const), path: pathArb }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant("rename" as const), from: pathArb, to: pathArb }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant("link" as const), from: pathArb, to: pathArb }), weight: 2 },
   {
     arbitrary: fc.record({
       kind: fc.constant("symlink" as const),
@@ -157,6 +159,14 @@ export function tourOps(): Op[] {
     { kind: "unlink", path: "h1" },
     { kind: "rename", from: "d/h2", to: "h1" },
     { kind: "symlink", target: "../big", path: "d/a" },
+    // Hard links (extension LINK): dpkg's link-then-replace, a link to a symlink, a directory.
+    { kind: "link", from: "a", to: "a-old" },
+    { kind: "write", path: "a.new", data: text("replacement") },
+    { kind: "rename", from: "a.new", to: "a" },
+    { kind: "link", from: "d/a", to: "e/symlink-link" },
+    { kind: "link", from: "d", to: "d-link" },
+    { kind: "link", from: "a", to: "a-old" },
+    { kind: "pwrite", path: "a-old", offset: 2, data: text("through the old name") },
     { kind: "chmod", path: "big", mode: 0o4755 },
     { kind: "chmod", path: "h1", mode: 0o2755 },
     // chown of a set-user-ID / set-group-ID executable clears those bits, even for root.
@@ -221,6 +231,8 @@ export function applyOp(root: string, op: Op): string {
         return fs.renameSync(at(op.from), at(op.to));
       case "symlink":
         return fs.symlinkSync(op.target, at(op.path));
+      case "link":
+        return fs.linkSync(at(op.from), at(op.to));
       case "chmod":
         return fs.chmodSync(at(op.path), op.mode);
       case "chown":

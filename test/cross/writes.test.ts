@@ -155,7 +155,9 @@ it("every kind of operation succeeded at least once on the host (the sequences a
     });
   }
   const kinds = ["write", "pwrite", "append", "fill", "truncate", "mkdir", "rmdir", "unlink", "rename"];
-  expect([...succeeded].sort()).toEqual([...kinds, "symlink", "chmod", "chown", "lchown", "populate"].sort());
+  expect([...succeeded].sort()).toEqual(
+    [...kinds, "symlink", "link", "chmod", "chown", "lchown", "populate"].sort(),
+  );
 });
 
 describe("the kernel module replays the committed main logs", () => {

@@ -75,6 +75,7 @@ describe("tmpfs and the image model", () => {
         "unlink",
         "rename",
         "symlink",
+        "link",
         "chmod",
         "chown",
         "lchown",

@@ -308,6 +308,14 @@ export class ModelDriver implements Driver {
       case "symlink":
         files.symlink(step.target, this.canonical(view, step.path, false), OWNER);
         return "";
+      case "link": {
+        // link(2) does not follow a symlink named last (Linux linkat without AT_SYMLINK_FOLLOW),
+        // and looks the source up whole before the new name's directory (do_linkat).
+        const from = this.canonical(view, step.from, false);
+        view.resolve(from);
+        files.link(from, this.canonical(view, step.to, false));
+        return "";
+      }
       case "chmod":
         files.chmod(this.canonical(view, step.path, true), step.mode);
         return "";

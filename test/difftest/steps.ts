@@ -76,7 +76,8 @@ export type PathStep =
           | "rmdir"
           | "unlink"
           | "rename"
-          | "symlink";
+          | "symlink"
+          | "link";
       }
     >
   | Extract<Op, { kind: "chmod" | "chown" | "lchown" }>
@@ -179,6 +180,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       length: fc.integer({ min: 1, max: 9000 }),
     }),
   ),
+  rec(2, fc.record({ kind: fc.constant("link" as const), from: pathArb, to: pathArb })),
   rec(
     1,
     fc.record({ kind: fc.constant("symlink" as const), target: fc.constantFrom(...TARGETS), path: pathArb }),

@@ -21,6 +21,7 @@ export {
   deltaUsageWarning,
   dropBranch,
   ensureMain,
+  entryTimestamp,
   findBranch,
   type Lease,
   MAIN_BRANCH,
@@ -51,6 +52,7 @@ export {
   planImage,
   type ScanOptions,
   scanDirectory,
+  storedMtime,
   writeImageFile,
   writeImageToMemory,
 } from "./build/index.js";
@@ -76,6 +78,8 @@ export {
   decodeDeltaRange,
   deltaTypeName,
   encodeDeltaEntry,
+  featureNames,
+  KNOWN_FEATURES,
   type NewDeltaEntry,
 } from "./delta/entry.js";
 

@@ -120,6 +120,10 @@ describe("BranchView over the base", () => {
       size: 11,
       nlink: 1,
       blocks: 8,
+      // A base without the BASE_MTIME extension records no times.
+      atime: 0n,
+      mtime: 0n,
+      ctime: 0n,
     });
     expect(view.stat(1).nlink).toBe(3);
     expect(text(view.read(ino("/hello.txt"), 6, 100))).toBe("world");

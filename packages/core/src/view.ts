@@ -25,8 +25,12 @@ export interface Stat {
   gid: number;
   size: number;
   nlink: number;
-  /** 512-byte units, whole 4096-byte blocks. Times are not stored in v5 (NOTES.md item 7). */
+  /** 512-byte units, whole 4096-byte blocks. */
   blocks: number;
+  /** Times in ns since the epoch (docs/semantics.md "Times"; 0 where nothing recorded one). */
+  atime: bigint;
+  mtime: bigint;
+  ctime: bigint;
 }
 
 /**
@@ -246,7 +250,14 @@ export class BranchView {
     const attributes = this.index.attributes(ino);
     if (!attributes) throw new DaxfsError("ENOENT", `inode ${ino} does not exist`);
     const size = this.index.size(ino);
-    return { ino, ...attributes, size, nlink: this.index.nlink(ino), blocks: Math.ceil(size / 4096) * 8 };
+    return {
+      ino,
+      ...attributes,
+      size,
+      nlink: this.index.nlink(ino),
+      blocks: Math.ceil(size / 4096) * 8,
+      ...this.index.times(ino),
+    };
   }
 
   private requireDirectory(ino: number): void {

@@ -110,6 +110,8 @@ export enum DeltaType {
   RENAME = 6,
   SETATTR = 7,
   SYMLINK = 8,
+  LINK = 9,
+  UTIMES = 10,
 }
 
 export enum SetattrValid {
@@ -127,6 +129,17 @@ export enum PcacheState {
 
 export enum BaseFlags {
   EXTERNAL_DATA = 1,
+}
+
+export enum SuperFeature {
+  LINK = 1,
+  UTIMES = 2,
+  BASE_MTIME = 4,
+}
+
+export enum UtimesValid {
+  ATIME = 1,
+  MTIME = 2,
 }
 
 export enum FileType {
@@ -192,7 +205,7 @@ export interface DaxfsSuper {
   magic: number;
   /** Format version, 5. */
   version: number;
-  /** Unused, 0. */
+  /** Bit mask of super_feature values: the format extensions the image uses (0 in plain v5; the public module neither sets nor reads it). */
   flags: number;
   /** 4096 (written, never checked by the public module). */
   blockSize: number;
@@ -796,6 +809,95 @@ export const DaxfsDeltaSymlink: StructCodec<DaxfsDeltaSymlink> = {
   },
 };
 
+/** LINK payload (extension, superblock feature LINK): hdr.ino, an existing regular file or symlink, gains the name parent_ino/name. Same shape as the DELETE payload; the name follows at payload offset 16. */
+export interface DaxfsDeltaLink {
+  /** Directory the new name is made in. */
+  parentIno: bigint;
+  /** Length of the name that follows. */
+  nameLen: number;
+  flags: number;
+  reserved: number;
+}
+
+export const DaxfsDeltaLink: StructCodec<DaxfsDeltaLink> = {
+  cName: "daxfs_delta_link",
+  ksyId: "delta_link",
+  size: 16,
+  fields: [
+    { name: "parentIno", cName: "parent_ino", ksyId: "parent_ino", offset: 0, size: 8, kind: "uint" },
+    { name: "nameLen", cName: "name_len", ksyId: "name_len", offset: 8, size: 2, kind: "uint" },
+    { name: "flags", cName: "flags", ksyId: "flags", offset: 10, size: 2, kind: "uint" },
+    { name: "reserved", cName: "reserved", ksyId: "reserved", offset: 12, size: 4, kind: "uint" },
+  ],
+  offsets: { parentIno: 0, nameLen: 8, flags: 10, reserved: 12 },
+  decode(bytes: Uint8Array, offset = 0) {
+    checkFits(bytes, offset, 16, "daxfs_delta_link");
+    const view = dataView(bytes);
+    return {
+      parentIno: view.getBigUint64(offset + 0, true),
+      nameLen: view.getUint16(offset + 8, true),
+      flags: view.getUint16(offset + 10, true),
+      reserved: view.getUint32(offset + 12, true),
+    };
+  },
+  encode(bytes: Uint8Array, offset: number, value: DaxfsDeltaLink) {
+    checkFits(bytes, offset, 16, "daxfs_delta_link");
+    const view = dataView(bytes);
+    view.setBigUint64(offset + 0, value.parentIno, true);
+    view.setUint16(offset + 8, value.nameLen, true);
+    view.setUint16(offset + 10, value.flags, true);
+    view.setUint32(offset + 12, value.reserved, true);
+  },
+  zero() {
+    return { parentIno: 0n, nameLen: 0, flags: 0, reserved: 0 };
+  },
+};
+
+/** UTIMES payload (extension, superblock feature UTIMES): utimensat(2) of hdr.ino; the times whose valid bit is set apply, ctime becomes hdr.timestamp. */
+export interface DaxfsDeltaUtimes {
+  /** New access time, ns since the epoch (valid bit 1). */
+  atime: bigint;
+  /** New modification time, ns since the epoch (valid bit 2). */
+  mtime: bigint;
+  /** Bit mask of utimes_valid values. */
+  valid: number;
+  reserved: number;
+}
+
+export const DaxfsDeltaUtimes: StructCodec<DaxfsDeltaUtimes> = {
+  cName: "daxfs_delta_utimes",
+  ksyId: "delta_utimes",
+  size: 24,
+  fields: [
+    { name: "atime", cName: "atime", ksyId: "atime", offset: 0, size: 8, kind: "uint" },
+    { name: "mtime", cName: "mtime", ksyId: "mtime", offset: 8, size: 8, kind: "uint" },
+    { name: "valid", cName: "valid", ksyId: "valid", offset: 16, size: 4, kind: "uint" },
+    { name: "reserved", cName: "reserved", ksyId: "reserved", offset: 20, size: 4, kind: "uint" },
+  ],
+  offsets: { atime: 0, mtime: 8, valid: 16, reserved: 20 },
+  decode(bytes: Uint8Array, offset = 0) {
+    checkFits(bytes, offset, 24, "daxfs_delta_utimes");
+    const view = dataView(bytes);
+    return {
+      atime: view.getBigUint64(offset + 0, true),
+      mtime: view.getBigUint64(offset + 8, true),
+      valid: view.getUint32(offset + 16, true),
+      reserved: view.getUint32(offset + 20, true),
+    };
+  },
+  encode(bytes: Uint8Array, offset: number, value: DaxfsDeltaUtimes) {
+    checkFits(bytes, offset, 24, "daxfs_delta_utimes");
+    const view = dataView(bytes);
+    view.setBigUint64(offset + 0, value.atime, true);
+    view.setBigUint64(offset + 8, value.mtime, true);
+    view.setUint32(offset + 16, value.valid, true);
+    view.setUint32(offset + 20, value.reserved, true);
+  },
+  zero() {
+    return { atime: 0n, mtime: 0n, valid: 0, reserved: 0 };
+  },
+};
+
 /** Base superblock, one block at the start of the base image. */
 export interface DaxfsBaseSuper {
   /** Must be 0x64646135 ("dda5"). */
@@ -886,6 +988,10 @@ export interface DaxfsBaseInode {
   dataOffset: bigint;
   /** Link count. */
   nlink: number;
+  /** Zero (alignment of mtime). */
+  reserved0: number;
+  /** Modification time in ns since the epoch (extension, superblock feature BASE_MTIME; 0 in plain v5, ignored by the public tools). */
+  mtime: bigint;
   /** Zero. */
   reserved: Uint8Array;
 }
@@ -902,9 +1008,11 @@ export const DaxfsBaseInode: StructCodec<DaxfsBaseInode> = {
     { name: "size", cName: "size", ksyId: "size", offset: 16, size: 8, kind: "uint" },
     { name: "dataOffset", cName: "data_offset", ksyId: "ofs_data", offset: 24, size: 8, kind: "uint" },
     { name: "nlink", cName: "nlink", ksyId: "nlink", offset: 32, size: 4, kind: "uint" },
-    { name: "reserved", cName: "reserved", ksyId: "reserved", offset: 36, size: 28, kind: "bytes" },
+    { name: "reserved0", cName: "reserved0", ksyId: "reserved0", offset: 36, size: 4, kind: "uint" },
+    { name: "mtime", cName: "mtime", ksyId: "mtime", offset: 40, size: 8, kind: "uint" },
+    { name: "reserved", cName: "reserved", ksyId: "reserved", offset: 48, size: 16, kind: "bytes" },
   ],
-  offsets: { ino: 0, mode: 4, uid: 8, gid: 12, size: 16, dataOffset: 24, nlink: 32, reserved: 36 },
+  offsets: { ino: 0, mode: 4, uid: 8, gid: 12, size: 16, dataOffset: 24, nlink: 32, reserved0: 36, mtime: 40, reserved: 48 },
   decode(bytes: Uint8Array, offset = 0) {
     checkFits(bytes, offset, 64, "daxfs_base_inode");
     const view = dataView(bytes);
@@ -916,7 +1024,9 @@ export const DaxfsBaseInode: StructCodec<DaxfsBaseInode> = {
       size: view.getBigUint64(offset + 16, true),
       dataOffset: view.getBigUint64(offset + 24, true),
       nlink: view.getUint32(offset + 32, true),
-      reserved: copyBytes(bytes, offset + 36, 28),
+      reserved0: view.getUint32(offset + 36, true),
+      mtime: view.getBigUint64(offset + 40, true),
+      reserved: copyBytes(bytes, offset + 48, 16),
     };
   },
   encode(bytes: Uint8Array, offset: number, value: DaxfsBaseInode) {
@@ -929,10 +1039,12 @@ export const DaxfsBaseInode: StructCodec<DaxfsBaseInode> = {
     view.setBigUint64(offset + 16, value.size, true);
     view.setBigUint64(offset + 24, value.dataOffset, true);
     view.setUint32(offset + 32, value.nlink, true);
-    putBytes(bytes, offset + 36, value.reserved, 28, "daxfs_base_inode.reserved");
+    view.setUint32(offset + 36, value.reserved0, true);
+    view.setBigUint64(offset + 40, value.mtime, true);
+    putBytes(bytes, offset + 48, value.reserved, 16, "daxfs_base_inode.reserved");
   },
   zero() {
-    return { ino: 0, mode: 0, uid: 0, gid: 0, size: 0n, dataOffset: 0n, nlink: 0, reserved: new Uint8Array(28) };
+    return { ino: 0, mode: 0, uid: 0, gid: 0, size: 0n, dataOffset: 0n, nlink: 0, reserved0: 0, mtime: 0n, reserved: new Uint8Array(16) };
   },
 };
 
@@ -1103,4 +1215,4 @@ export const DaxfsPcacheSlot: StructCodec<DaxfsPcacheSlot> = {
 };
 
 /** Every generated struct codec, in dependency order. */
-export const ALL_STRUCTS = [DaxfsGlobalCoord, DaxfsSuper, DaxfsBranch, DaxfsDeltaHdr, DaxfsDeltaWrite, DaxfsDeltaCreate, DaxfsDeltaDelete, DaxfsDeltaTruncate, DaxfsDeltaRename, DaxfsDeltaSetattr, DaxfsDeltaSymlink, DaxfsBaseSuper, DaxfsBaseInode, DaxfsDirent, DaxfsPcacheHeader, DaxfsPcacheSlot] as const;
+export const ALL_STRUCTS = [DaxfsGlobalCoord, DaxfsSuper, DaxfsBranch, DaxfsDeltaHdr, DaxfsDeltaWrite, DaxfsDeltaCreate, DaxfsDeltaDelete, DaxfsDeltaTruncate, DaxfsDeltaRename, DaxfsDeltaSetattr, DaxfsDeltaSymlink, DaxfsDeltaLink, DaxfsDeltaUtimes, DaxfsBaseSuper, DaxfsBaseInode, DaxfsDirent, DaxfsPcacheHeader, DaxfsPcacheSlot] as const;

@@ -296,11 +296,9 @@ export class BranchFs {
     this.writableFiles().chown(path, uid, gid);
   }
 
-  /** v5 stores no times (NOTES.md item 7): accepted, and nothing is recorded. */
-  utimens(path: string): void {
-    const view = this.fresh();
-    view.resolve(path);
-    if (!this.writer) throw new DaxfsError("EROFS", `${path}: branch "${this.branchName}" is read-only`);
+  /** utimensat(2), times in ns since the epoch (undefined: UTIME_OMIT); kept by a UTIMES entry. */
+  utimens(path: string, atime: bigint | undefined, mtime: bigint | undefined): void {
+    this.writableFiles().utimens(path, atime, mtime);
   }
 
   /** Entries are published when written; fsync makes them durable on a file-backed image. */
@@ -316,8 +314,9 @@ export class BranchFs {
       throw new DaxfsError("EROFS", `${path}: branch "${this.branchName}" is read-only`);
   }
 
-  link(): never {
-    throw new DaxfsError("EPERM", "hard links cannot be created in a branch");
+  /** link(2): a LINK entry (extension, docs/semantics.md "Extensions"). */
+  link(existing: string, path: string): void {
+    this.writableFiles().link(existing, path);
   }
 
   statfs(): { blocks: number; bfree: number; files: number; ffree: number } {

@@ -6,17 +6,20 @@ import {
   decodeName,
   ERRNO_NUMBER,
   encodeName,
+  entryTimestamp,
   hasEscapedBytes,
   isDaxfsError,
   type Stat,
 } from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
+import { fuseNativeUtimensFixed, utimensTimes } from "./utimens.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
 
-const EPOCH = new Date(0);
+/** fuse-native carries times as whole ms (docs/fuse.md "Times"): ns are cut to ms here. */
+const dateOf = (ns: bigint) => new Date(Number(ns / 1_000_000n));
 
-/** struct stat for FUSE. v5 stores no times: every time is the epoch (NOTES.md item 7, docs/fuse.md). */
+/** struct stat for FUSE; times from the model (docs/semantics.md "Times"), in ms. */
 export function toFuseStat(stat: Stat) {
   return {
     mode: stat.mode,
@@ -27,9 +30,9 @@ export function toFuseStat(stat: Stat) {
     ino: stat.ino,
     blocks: stat.blocks,
     blksize: 4096,
-    atime: EPOCH,
-    mtime: EPOCH,
-    ctime: EPOCH,
+    atime: dateOf(stat.atime),
+    mtime: dateOf(stat.mtime),
+    ctime: dateOf(stat.ctime),
   };
 }
 
@@ -145,6 +148,7 @@ export function fuseOperations(
     return reply(n);
   };
   const unsupported = (reply: Reply) => reply(-ERRNO_NUMBER.EOPNOTSUPP);
+  const patched = fuseNativeUtimensFixed();
 
   return withNames(
     {
@@ -205,12 +209,15 @@ export function fuseOperations(
       unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
       rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
       symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
-      link: (_from: string, _to: string, reply: Reply) => run(reply, () => fs.link()),
+      link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
       chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
       chown: (path: string, uid: number, gid: number, reply: Reply) =>
         run(reply, () => fs.chown(path, uid, gid)),
-      utimens: (path: string, _atime: number, _mtime: number, reply: Reply) =>
-        run(reply, () => fs.utimens(path)),
+      utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
+        run(reply, () => {
+          const times = utimensTimes(atime, mtime, patched, entryTimestamp);
+          fs.utimens(path, times.atime, times.mtime);
+        }),
       flush: (_path: string, _handle: number, reply: Reply) => reply(0),
       fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
         run(reply, () => fs.fsync()),

@@ -5,6 +5,7 @@ import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText 
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
 import { parseMountOptions } from "./mount-options.js";
+import { fuseNativeUtimensFixed } from "./utimens.js";
 
 export interface FuseIo {
   stdout(text: string): void;
@@ -86,6 +87,10 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   io.stdout(
     `daxfs-fuse: ${info.image} branch ${info.branch} mounted on ${mountpoint} (${info.writable ? "writable" : "read-only"}); control ${mount.socketPath}\n`,
   );
+  if (info.writable && !fuseNativeUtimensFixed())
+    io.stderr(
+      "daxfs-fuse: warning: fuse-native's upstream addon keeps one time per utimens (tar x, cp -p lose mtimes); run node scripts/build-fuse-binding.mjs\n",
+    );
   const stopped = await Promise.race([mount.gone.then(() => false), io.stop.then(() => true)]);
   if (!stopped) return 0;
   try {

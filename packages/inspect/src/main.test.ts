@@ -13,10 +13,12 @@ import { join } from "node:path";
 import {
   abortBranch,
   acquireLease,
+  BranchFiles,
   BranchWriter,
   branchContext,
   buildImage,
   createBranch,
+  DaxfsImage,
   ensureMain,
   MemoryImage,
   releaseLease,
@@ -258,6 +260,25 @@ describe("subcommands on valid images", () => {
     expect(after.stdout).toMatch(/In use: +\d+ bytes \(\d+\.?\d*%; the rest is reusable\)/);
   });
 
+  it("info names the format extensions an image uses, none for plain v5", async () => {
+    const plain = await inspect(logsImage, "info");
+    expect(plain.stdout).toMatch(/^Extensions: +none \(plain v5\)$/m);
+    expect(JSON.parse((await inspect(logsImage, "info", "--json")).stdout).extensions).toEqual([]);
+    // A branch that called link() and utimens() (the bits are set with the first such entry).
+    const bytes = buildImage(dir({ f: file("x") }), { branching: true, deltaSize: 4 << 20 });
+    const source = new MemoryImage(bytes, true);
+    const ctx = branchContext(source);
+    const record = createBranch(ctx, "b", "main");
+    const files = new BranchFiles(DaxfsImage.open(source).view("b"), BranchWriter.forRecord(ctx, record));
+    files.link("/f", "/g");
+    files.utimens("/g", 1n, 2n);
+    const path = join(work, "extensions.img");
+    writeFileSync(path, bytes);
+    expect((await inspect(path, "info")).stdout).toMatch(/^Extensions: +link, utimes$/m);
+    expect(JSON.parse((await inspect(path, "info", "--json")).stdout).extensions).toEqual(["link", "utimes"]);
+    expect((await inspect(path, "log", "b")).stdout).toMatch(/LINK +ino 2 +new name "g" in 1/);
+  });
+
   it("info on a split image: the page cache as core decodes it", async () => {
     const split = buildSplitTestImage(dir({ "a.txt": file("abc") }), { split: true, pageCacheSlots: 4 });
     const path = join(work, "split.img");
@@ -385,7 +406,18 @@ describe("subcommands on valid images", () => {
     // The shape of each document: its fields and their types, not only that it parses.
     const num = expect.any(Number);
     const str = expect.any(String);
-    const stat = { ino: num, mode: num, uid: num, gid: num, size: num, nlink: num, blocks: num };
+    const stat = {
+      ino: num,
+      mode: num,
+      uid: num,
+      gid: num,
+      size: num,
+      nlink: num,
+      blocks: num,
+      atime: num,
+      mtime: num,
+      ctime: num,
+    };
     const record = {
       slot: num,
       id: num,

@@ -3,19 +3,22 @@ import {
   appendFileSync,
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { DaxfsImage, FileImage } from "@daxfs/core";
 import { buildTree, canonicalLinkGroups, describeBuildTree, hostId, readBaseTree } from "@daxfs/core/testing";
-import { DaxfsSuper } from "@daxfs/format";
+import { DaxfsSuper, SuperFeature } from "@daxfs/format";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./cli.js";
@@ -90,13 +93,57 @@ describe("reproducibility", () => {
     const source = exampleTree();
     appendFileSync(join(source, "big"), Buffer.alloc(300_000, 7)); // over the copy_file_range threshold
     const [a, b, c] = [fresh("a"), fresh("b"), fresh("c")];
-    expect((await run(["-d", source, "-o", a, "-b"])).code).toBe(0);
+    expect((await run(["-d", source, "-o", a, "-b"], { SOURCE_DATE_EPOCH: "1700000000" })).code).toBe(0);
     expect((await run(["-d", source, "-o", b, "-b"], { SOURCE_DATE_EPOCH: "1700000000" })).code).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    // A tar keeps whole seconds only; SOURCE_DATE_EPOCH clamps both sources' (newer) times alike.
     const tar = fresh("tree.tar");
     expect(spawnSync("tar", ["-C", source, "-cf", tar, "."]).status).toBe(0);
-    expect((await run(["--tar", tar, "-o", c, "-b"])).code).toBe(0);
+    expect((await run(["--tar", tar, "-o", c, "-b"], { SOURCE_DATE_EPOCH: "1700000000" })).code).toBe(0);
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
+  });
+
+  it("keeps each file's mtime in its base inode, clamped by SOURCE_DATE_EPOCH; --zero-times stores none", async () => {
+    const source = exampleTree();
+    const file = join(source, "timed");
+    writeFileSync(file, "x");
+    utimesSync(file, 1_600_000_000.25, 1_600_000_000.5);
+    utimesSync(source, 1_800_000_000, 1_800_000_000);
+    const [kept, clamped, zeroed] = [fresh("kept"), fresh("clamped"), fresh("zeroed")];
+    expect((await run(["-d", source, "-o", kept])).code).toBe(0);
+    expect((await run(["-d", source, "-o", clamped], { SOURCE_DATE_EPOCH: "1700000000" })).code).toBe(0);
+    expect((await run(["-d", source, "-o", zeroed, "--zero-times"])).code).toBe(0);
+    const times = (path: string) => {
+      const view = DaxfsImage.open(FileImage.open(path)).view();
+      return {
+        flags: DaxfsSuper.decode(readFileSync(path)).flags,
+        file: view.stat(view.resolve("/timed")).mtime,
+        root: view.stat(view.rootIno).mtime,
+      };
+    };
+    const exact = lstatSync(file, { bigint: true }).mtimeNs;
+    expect(exact).toBe(1_600_000_000_500_000_000n);
+    expect(times(kept)).toEqual({
+      flags: SuperFeature.BASE_MTIME,
+      file: exact,
+      root: 1_800_000_000_000_000_000n,
+    });
+    expect(times(clamped)).toEqual({
+      flags: SuperFeature.BASE_MTIME,
+      file: exact,
+      root: 1_700_000_000_000_000_000n,
+    });
+    expect(times(zeroed)).toEqual({ flags: 0, file: 0n, root: 0n });
+    // Tar input: the header's seconds (GNU format), PAX mtime with its fraction.
+    const gnu = fresh("gnu.tar");
+    const pax = fresh("pax.tar");
+    expect(spawnSync("tar", ["-C", source, "-cf", gnu, "timed"]).status).toBe(0);
+    expect(spawnSync("tar", ["-C", source, "--format=pax", "-cf", pax, "timed"]).status).toBe(0);
+    const [fromGnu, fromPax] = [fresh("from-gnu"), fresh("from-pax")];
+    expect((await run(["--tar", gnu, "-o", fromGnu])).code).toBe(0);
+    expect((await run(["--tar", pax, "-o", fromPax])).code).toBe(0);
+    expect(times(fromGnu).file).toBe(1_600_000_000_000_000_000n);
+    expect(times(fromPax).file).toBe(exact);
   });
 });
 

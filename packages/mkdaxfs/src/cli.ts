@@ -57,6 +57,7 @@ function makeProgram(io: CliIo): Command {
       "--byte-names",
       "store names and symlink targets that are not valid UTF-8 as their exact bytes (default: refuse them)",
     )
+    .option("--zero-times", "store no mtimes (every time 0; SOURCE_DATE_EPOCH clamps them otherwise)")
     .option("--exclude <GLOB>", "leave out matching paths (repeatable)", collect)
     .option(
       "--strict",
@@ -125,6 +126,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
     allRoot: flags.allRoot === true,
     byteNames: flags.byteNames === true,
+    zeroTimes: flags.zeroTimes === true,
     exclude: (flags.exclude as string[] | undefined) ?? [],
     strict: flags.strict === true,
     sparse: flags.sparse === true,
@@ -190,7 +192,7 @@ export async function main(
   const warnings: string[] = [];
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
-    sourceDateEpoch(io.env);
+    options.sourceDateEpoch = sourceDateEpoch(io.env);
     if (!options.json) io.stdout.write(`Scanning ${options.directory ?? options.tars.join(", ")}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {

@@ -34,6 +34,10 @@ export interface MkdaxfsOptions {
   allRoot: boolean;
   /** Store names and symlink targets that are not valid UTF-8 as their bytes (--byte-names). */
   byteNames?: boolean;
+  /** --zero-times: store no mtimes (every base time 0, as plain v5). */
+  zeroTimes?: boolean;
+  /** SOURCE_DATE_EPOCH in seconds: later mtimes are clamped to it. */
+  sourceDateEpoch?: number | null;
   exclude: string[];
   strict: boolean;
   /** --sparse: leave the image file's unwritten blocks as holes instead of allocating them. */
@@ -81,6 +85,11 @@ export async function loadSource(
   const xattrs = new XattrCensus(options.strict);
   const scanOptions = {
     allRoot: options.allRoot,
+    zeroTimes: options.zeroTimes === true,
+    clampTime:
+      options.sourceDateEpoch === undefined || options.sourceDateEpoch === null
+        ? undefined
+        : BigInt(options.sourceDateEpoch) * 1_000_000_000n,
     exclude: options.exclude,
     strict: options.strict,
     onWarning: hooks.onWarning,
@@ -180,7 +189,7 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
   }
 }
 
-/** The environment's SOURCE_DATE_EPOCH, checked (DAXFS v5 stores no times; see docs/mkdaxfs.md). */
+/** The environment's SOURCE_DATE_EPOCH, checked: the latest mtime the image may store (docs/mkdaxfs.md). */
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | null {
   const value = env.SOURCE_DATE_EPOCH;
   if (value === undefined || value === "") return null;

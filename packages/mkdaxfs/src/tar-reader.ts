@@ -53,6 +53,17 @@ export interface TarMember {
   sparse: SparseSegment[] | null;
   /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*). */
   xattrs: string[];
+  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds. */
+  mtime: bigint;
+}
+
+/** A PAX time ("1234567890.5"; a leading '-' before 1970) in ns; negative times give 0. */
+function paxTime(text: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text);
+  if (!match) throw new Error(`PAX mtime ${JSON.stringify(text)} is not a number`);
+  if (match[1] === "-") return 0n;
+  const fraction = (match[3] ?? "").slice(0, 9).padEnd(9, "0");
+  return BigInt(match[2] as string) * 1_000_000_000n + BigInt(fraction);
 }
 
 /** PAX record prefixes of extended attributes: GNU tar and star, and bsdtar (names URL-encoded). */
@@ -377,6 +388,10 @@ export class TarReader {
       dataOffset: this.input.position,
       sparse,
       xattrs: xattrNames(records),
+      mtime:
+        record("mtime") !== undefined
+          ? paxTime(record("mtime") as string)
+          : BigInt(number(block, 136, 12, "mtime")) * 1_000_000_000n,
     };
     this.pending = storedSize;
     if (type !== "file") {

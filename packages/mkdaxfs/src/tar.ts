@@ -27,6 +27,7 @@ import {
   hostPath,
   NO_OWNER,
   showName,
+  storedMtime,
 } from "@daxfs/core";
 import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
 import { compressionOf, layerBytes } from "./tar-decompress.js";
@@ -34,6 +35,9 @@ import { type TarMember, TarReader } from "./tar-reader.js";
 
 export interface TarOptions {
   allRoot?: boolean;
+  /** As for a directory (docs/mkdaxfs.md "Times"): store no mtimes, or clamp them (ns). */
+  zeroTimes?: boolean;
+  clampTime?: bigint;
   exclude?: string[];
   strict?: boolean;
   onWarning?: (message: string) => void;
@@ -173,6 +177,7 @@ export class TarTreeBuilder {
     const parent = this.directoryAt(parts.slice(0, -1), where);
     const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
     const mode = member.mode & 0o7777;
+    const mtime = storedMtime(member.mtime, this.options);
 
     if (name === OPAQUE_MARKER) {
       this.hideLowerLayers(parent);
@@ -201,16 +206,16 @@ export class TarTreeBuilder {
     switch (member.type) {
       case "directory": {
         if (name === undefined) {
-          Object.assign(this.root, { mode, ...owner });
+          Object.assign(this.root, { mode, ...owner, mtime });
           return;
         }
         const existing = parent.children.get(name);
         if (existing?.kind === "dir") {
-          Object.assign(existing, { mode, ...owner });
+          Object.assign(existing, { mode, ...owner, mtime });
           this.setEntry(parent, name, existing);
           return;
         }
-        node = { kind: "dir", mode, ...owner, children: new Map() };
+        node = { kind: "dir", mode, ...owner, mtime, children: new Map() };
         break;
       }
       case "file":
@@ -219,11 +224,12 @@ export class TarTreeBuilder {
           mode,
           ...owner,
           size: member.size,
+          mtime,
           content: await this.keepBody(member, reader),
         };
         break;
       case "symlink":
-        node = { kind: "symlink", mode: 0o777, ...owner, target: member.linkname };
+        node = { kind: "symlink", mode: 0o777, ...owner, mtime, target: member.linkname };
         break;
       case "link": {
         const target = this.lookup(splitMemberPath(member.linkname, label));

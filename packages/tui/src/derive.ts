@@ -147,8 +147,8 @@ export function statLine(stat: Stat): string {
 
 /**
  * What a branch's own log did to each inode, for the file pane's marks: created (CREATE, MKDIR,
- * SYMLINK) is "added", moved (RENAME) "renamed", written or changed (WRITE, TRUNCATE, SETATTR)
- * "modified" unless added here. A pass over the log instead of diffBranches' walk of two whole
+ * SYMLINK) is "added", moved (RENAME) "renamed", written or changed (WRITE, TRUNCATE, SETATTR,
+ * and the extensions LINK and UTIMES) "modified" unless added here. A pass over the log instead of diffBranches' walk of two whole
  * trees, so selecting a branch of a large image stays quick; the diff screen does the walk.
  */
 export function ownChanges(entries: readonly DeltaEntry[]): Map<number, DiffChange["change"]> {
@@ -167,6 +167,8 @@ export function ownChanges(entries: readonly DeltaEntry[]): Map<number, DiffChan
       case DeltaType.WRITE:
       case DeltaType.TRUNCATE:
       case DeltaType.SETATTR:
+      case DeltaType.LINK:
+      case DeltaType.UTIMES:
         if (was === undefined) marks.set(entry.ino, "modified");
         break;
     }

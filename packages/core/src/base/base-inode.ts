@@ -20,6 +20,8 @@ export interface BaseInodeInfo {
   /** Base-relative (split images, regular files: backing-file) offset of the data. */
   dataOffset: number;
   nlink: number;
+  /** Modification time in ns (extension BASE_MTIME; 0 in plain v5 images). */
+  mtime: bigint;
 }
 
 /** A u64 above 2^53: no reader can address it. */
@@ -51,6 +53,7 @@ export function readInodeSlot(view: DataView, at: number): BaseInodeInfo {
     size: readU64(view, at + FIELDS.size),
     dataOffset: readU64(view, at + FIELDS.dataOffset),
     nlink: view.getUint32(at + FIELDS.nlink, true),
+    mtime: view.getBigUint64(at + FIELDS.mtime, true),
   };
 }
 

@@ -4,7 +4,7 @@
 // view (names, types, empty directories, rename replacement), appends one entry through the
 // BranchWriter, then indexes it into the view, so the next call sees it. Paths are absolute
 // within the branch ("/a/b"); symlinks are not followed.
-import { DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid } from "@daxfs/format";
+import { DAXFS_NAME_MAX, DeltaType, FileType, SetattrValid, UtimesValid } from "@daxfs/format";
 import { decodeDeltaRange, type NewDeltaEntry, SYMLINK_TARGET_MAX } from "../delta/entry.js";
 import { DaxfsError } from "../errors.js";
 import { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFREG } from "../file-type.js";
@@ -200,6 +200,34 @@ export class BranchFiles {
       oldName: source.name,
       newName: toName,
     });
+  }
+
+  /**
+   * link(2) (extension LINK, docs/semantics.md "Extensions"): `path` becomes a second name of the
+   * file or symlink at `existing`. Directories cannot be linked (EPERM, as on Linux).
+   */
+  link(existing: string, path: string): void {
+    // Linux's order (do_linkat): the source, then the new name (EEXIST first), then the type.
+    const source = this.existing(existing);
+    const { parentIno, name } = this.newName(path);
+    if (isDir(source.mode))
+      throw new DaxfsError("EPERM", `${existing}: hard links to directories are not allowed`);
+    this.append({ type: DeltaType.LINK, ino: source.ino, parentIno, name });
+  }
+
+  /**
+   * utimensat(2) (extension UTIMES): the times given (ns since the epoch) are kept; an undefined
+   * one (UTIME_OMIT) is left as it is. The front end resolves UTIME_NOW to the current time.
+   */
+  utimens(path: string, atime: bigint | undefined, mtime: bigint | undefined): void {
+    const ino = this.view.resolve(path);
+    const valid =
+      (atime === undefined ? 0 : UtimesValid.ATIME) | (mtime === undefined ? 0 : UtimesValid.MTIME);
+    if (valid === 0) return;
+    for (const time of [atime, mtime])
+      if (time !== undefined && (time < 0n || time >= 1n << 63n))
+        throw new DaxfsError("EINVAL", `${path}: time ${time} ns is outside 0..2^63-1 (1970..2262)`);
+    this.append({ type: DeltaType.UTIMES, ino, atime: atime ?? 0n, mtime: mtime ?? 0n, valid });
   }
 
   /** chmod(2): the permission bits change, the type bits stay. */

@@ -5,12 +5,12 @@
 // another process may append to this log (this branch being its parent) or move it.
 import { BranchState, DeltaType, SetattrValid } from "@daxfs/format";
 import type { BranchRecord } from "../branch-record.js";
-import { encodeDeltaEntry, type NewDeltaEntry } from "../delta/entry.js";
+import { encodeDeltaEntry, featureOfType, type NewDeltaEntry } from "../delta/entry.js";
 import { DaxfsError } from "../errors.js";
 import { NO_OWNER } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
 import { type BranchContext, branchContext } from "./lifecycle.js";
-import { RECORD, readU64, recordOffset, SUPER, writeU64 } from "./records.js";
+import { RECORD, readU32, readU64, recordOffset, SUPER, writeU32, writeU64 } from "./records.js";
 import { ensureLogCapacity } from "./space.js";
 
 /** Where an appended entry landed. */
@@ -84,9 +84,16 @@ export class BranchWriter {
    * depends on it, SPEC 1.5.9) and returns the complete entry bytes. The log grows if it must
    * (space.ts); ENOSPC only when the delta region itself is full.
    */
-  appendEncoded(encode: (absoluteOffset: number) => Uint8Array): AppendedEntry {
+  appendEncoded(encode: (absoluteOffset: number) => Uint8Array, feature = 0): AppendedEntry {
     return this.ctx.lock.withLock(() => {
       let record = this.record();
+      // An extension entry is announced before it can be published (docs/semantics.md
+      // "Extensions"): a reader that sees the entry sees the superblock feature bit too.
+      const flags = readU32(this.ctx.source, SUPER.flags);
+      if ((flags & feature) !== feature) {
+        writeU32(this.ctx.source, SUPER.flags, (flags | feature) >>> 0);
+        this.ctx.source.flush();
+      }
       let offset = record.logOffset + record.logSize;
       let bytes = encode(offset);
       if (record.logSize + bytes.length > record.logCapacity) {
@@ -112,8 +119,9 @@ export class BranchWriter {
   append(entry: NewDeltaEntry, options: { alignData?: boolean } = {}): AppendedEntry {
     refuseNoOwner(entry);
     const stamped = { ...entry, timestamp: entry.timestamp ?? entryTimestamp() } as NewDeltaEntry;
-    return this.appendEncoded((absoluteOffset) =>
-      encodeDeltaEntry(stamped, { absoluteOffset, alignData: options.alignData }),
+    return this.appendEncoded(
+      (absoluteOffset) => encodeDeltaEntry(stamped, { absoluteOffset, alignData: options.alignData }),
+      featureOfType(entry.type),
     );
   }
 }

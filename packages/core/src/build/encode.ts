@@ -19,6 +19,7 @@ import {
   DaxfsPcacheSlot,
   DaxfsSuper,
   PcacheState,
+  SuperFeature,
 } from "@daxfs/format";
 import { copyFileContent } from "./content.js";
 import type { ImagePlan, PlannedInode } from "./plan.js";
@@ -62,6 +63,8 @@ export function superblockFor(plan: ImagePlan): DaxfsSuper {
   sb.baseOffset = BigInt(plan.baseOffset);
   sb.baseSize = BigInt(plan.baseSize);
   sb.nextInodeId = BigInt(plan.inodes.length + 1);
+  // Announced only when some inode has a time: a tree without times builds plain v5 bytes.
+  if (plan.inodes.some((inode) => inode.mtime !== 0n)) sb.flags |= SuperFeature.BASE_MTIME;
   if (plan.mainLog) {
     sb.branchTableOffset = BigInt(plan.branchTableOffset);
     sb.branchTableEntries = DAXFS_MAX_BRANCHES;
@@ -109,6 +112,7 @@ function emitMetadataHead(plan: ImagePlan, sink: ImageSink): void {
     slot.size = BigInt(inode.size);
     slot.dataOffset = BigInt(inode.dataOffset);
     slot.nlink = inode.nlink;
+    slot.mtime = inode.mtime;
     DaxfsBaseInode.encode(
       sink.slice(inodeTable + (inode.ino - 1) * DaxfsBaseInode.size, DaxfsBaseInode.size),
       0,

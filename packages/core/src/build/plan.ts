@@ -169,6 +169,7 @@ function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[
       size: 0,
       dataOffset: 0,
       nlink: node.kind === "dir" ? 2 : 1,
+      mtime: node.mtime ?? 0n,
     };
     if (planned.ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
     inodes.push(planned);

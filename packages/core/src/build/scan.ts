@@ -23,6 +23,29 @@ export interface ScanOptions {
    * messages: checks core has no system call for (mkdaxfs counts extended attributes here).
    */
   onEntry?: (path: string, shown: string) => void;
+  /** Store no times (--zero-times): every base mtime 0, the image then plain v5 in this respect. */
+  zeroTimes?: boolean;
+  /** SOURCE_DATE_EPOCH in ns: later mtimes are stored as this (reproducible-builds.org). */
+  clampTime?: bigint;
+}
+
+/**
+ * The mtime a scanned entry keeps (extension BASE_MTIME, docs/mkdaxfs.md "Times"): its own in ns,
+ * none with zeroTimes, at most clampTime; times before the epoch are stored as 0.
+ */
+export function storedMtime(mtimeNs: bigint, options: Pick<ScanOptions, "zeroTimes" | "clampTime">): bigint {
+  if (options.zeroTimes || mtimeNs < 0n) return 0n;
+  if (options.clampTime !== undefined && mtimeNs > options.clampTime) return options.clampTime;
+  return mtimeNs;
+}
+
+/** lstat's mtime in ns (Stats carries only a float of ms, which cannot hold every ns). */
+function mtimeNsOf(path: string, shown: string): bigint {
+  try {
+    return lstatSync(hostPath(path), { bigint: true }).mtimeNs;
+  } catch (error) {
+    throw hostError(error, shown);
+  }
 }
 
 const SPECIAL_KINDS: Array<[(s: Stats) => boolean, string]> = [
@@ -45,7 +68,17 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
   const owner = (s: Stats) => (options.allRoot ? { uid: 0, gid: 0 } : { uid: s.uid, gid: s.gid });
   const excluded = (options.exclude ?? []).map(compileGlob);
   const hardLinks = new Map<string, BuildFile | BuildSymlink>();
-  const root: BuildDir = { kind: "dir", mode: rootStat.mode, ...owner(rootStat), children: new Map() };
+  const mtime = (path: string, shown: string) =>
+    options.zeroTimes ? 0n : storedMtime(mtimeNsOf(path, shown), options);
+  const root: BuildDir = {
+    kind: "dir",
+    mode: rootStat.mode,
+    ...owner(rootStat),
+    children: new Map(),
+    mtime: options.zeroTimes
+      ? 0n
+      : storedMtime(statSync(hostPath(directory), { bigint: true }).mtimeNs, options),
+  };
 
   // Directories deeper than PATH_MAX are reached through open descriptors (long-path.ts). They stay
   // open for the life of the process: the writer reads the files below them by those names later.
@@ -86,6 +119,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       const node = scanEntry(path, shown, stat, owner(stat), hardLinks, options);
       if (!node) continue;
       options.onEntry?.(path, shown);
+      node.mtime ??= mtime(path, shown);
       dir.children.set(name, node);
       if (node.kind === "dir") {
         let hostDir: string;

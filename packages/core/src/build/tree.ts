@@ -7,6 +7,8 @@ import { S_IFDIR, S_IFLNK, S_IFREG } from "../file-type.js";
 /** A directory; `mode` is the full st_mode (the type bits are forced to S_IFDIR). */
 export interface BuildDir {
   kind: "dir";
+  /** Modification time in ns since the epoch (extension BASE_MTIME); absent or 0: none. */
+  mtime?: bigint;
   mode: number;
   uid: number;
   gid: number;
@@ -19,6 +21,8 @@ export interface BuildDir {
  */
 export interface BuildFile {
   kind: "file";
+  /** Modification time in ns since the epoch (extension BASE_MTIME); absent or 0: none. */
+  mtime?: bigint;
   mode: number;
   uid: number;
   gid: number;
@@ -29,6 +33,8 @@ export interface BuildFile {
 /** A symbolic link; stored as the target bytes plus a NUL (SPEC 1.6.4). */
 export interface BuildSymlink {
   kind: "symlink";
+  /** Modification time in ns since the epoch (extension BASE_MTIME); absent or 0: none. */
+  mtime?: bigint;
   mode: number;
   uid: number;
   gid: number;

@@ -5,10 +5,12 @@ import {
   DaxfsDeltaCreate,
   DaxfsDeltaDelete,
   DaxfsDeltaHdr,
+  DaxfsDeltaLink,
   DaxfsDeltaRename,
   DaxfsDeltaSetattr,
   DaxfsDeltaSymlink,
   DaxfsDeltaTruncate,
+  DaxfsDeltaUtimes,
   DaxfsDeltaWrite,
   DeltaType,
 } from "@daxfs/format";
@@ -21,6 +23,7 @@ import {
   PAYLOAD_SIZE,
   SETATTR_KNOWN_BITS,
   SYMLINK_TARGET_MAX,
+  UTIMES_KNOWN_BITS,
 } from "./types.js";
 
 /**
@@ -330,6 +333,34 @@ function decodeEntry(
         gid: p.gid,
         valid: p.valid,
         size,
+      };
+    }
+    case DeltaType.LINK: {
+      const p = DaxfsDeltaLink.decode(payload);
+      const name = context.name(0, p.nameLen, p.nameLen, "name");
+      return {
+        offset: at,
+        totalSize,
+        ino,
+        timestamp,
+        type: DeltaType.LINK,
+        parentIno: context.inode(p.parentIno, "parent inode"),
+        name,
+      };
+    }
+    case DeltaType.UTIMES: {
+      const p = DaxfsDeltaUtimes.decode(payload);
+      if ((p.valid & ~UTIMES_KNOWN_BITS) !== 0)
+        throw context.error(`unknown valid bits 0x${p.valid.toString(16)}`);
+      return {
+        offset: at,
+        totalSize,
+        ino,
+        timestamp,
+        type: DeltaType.UTIMES,
+        atime: p.atime,
+        mtime: p.mtime,
+        valid: p.valid,
       };
     }
     case DeltaType.SYMLINK: {

@@ -7,10 +7,12 @@ import {
   DaxfsDeltaCreate,
   DaxfsDeltaDelete,
   DaxfsDeltaHdr,
+  DaxfsDeltaLink,
   DaxfsDeltaRename,
   DaxfsDeltaSetattr,
   DaxfsDeltaSymlink,
   DaxfsDeltaTruncate,
+  DaxfsDeltaUtimes,
   DaxfsDeltaWrite,
   DeltaType,
 } from "@daxfs/format";
@@ -68,6 +70,7 @@ export function encodeDeltaEntry(entry: NewDeltaEntry, at?: EncodePosition): Uin
     case DeltaType.CREATE:
     case DeltaType.MKDIR:
     case DeltaType.DELETE:
+    case DeltaType.LINK:
       trailing = [encodeEntryName(entry.name, "name")];
       break;
     case DeltaType.RENAME:
@@ -156,6 +159,22 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
         gid: checkU32(entry.gid, "gid"),
         valid: checkU32(entry.valid, "valid"),
         size: u64(entry.size, "size"),
+      });
+      return;
+    case DeltaType.LINK:
+      DaxfsDeltaLink.encode(bytes, at, {
+        parentIno: u64(entry.parentIno, "parent inode"),
+        nameLen: nameByteLength(entry.name),
+        flags: 0,
+        reserved: 0,
+      });
+      return;
+    case DeltaType.UTIMES:
+      DaxfsDeltaUtimes.encode(bytes, at, {
+        atime: entry.atime,
+        mtime: entry.mtime,
+        valid: checkU32(entry.valid, "valid"),
+        reserved: 0,
       });
       return;
     case DeltaType.SYMLINK:

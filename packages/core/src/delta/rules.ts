@@ -75,6 +75,18 @@ export function checkEntryRules(
     case DeltaType.DELETE:
       needs("parent_ino", "parent directory", entry.parentIno, FileType.DIR);
       break;
+    case DeltaType.UTIMES:
+      needs("ino", "inode", entry.ino, null);
+      break;
+    case DeltaType.LINK: {
+      // A directory never gains a second name (NOTES.md "Validity": named by exactly one entry).
+      const type = tree.typeOf(entry.ino);
+      if (type === FileType.DIR)
+        bad("ino", "a regular file or symlink", fileTypeName(type), `inode ${entry.ino} is a directory`);
+      else needs("ino", "linked inode", entry.ino, null);
+      needs("parent_ino", "parent directory", entry.parentIno, FileType.DIR);
+      break;
+    }
     case DeltaType.RENAME:
       needs("ino", "renamed inode", entry.renamedIno, null);
       needs("old_parent_ino", "old parent directory", entry.oldParentIno, FileType.DIR);

@@ -3,13 +3,17 @@
 import {
   DaxfsDeltaCreate,
   DaxfsDeltaDelete,
+  DaxfsDeltaLink,
   DaxfsDeltaRename,
   DaxfsDeltaSetattr,
   DaxfsDeltaSymlink,
   DaxfsDeltaTruncate,
+  DaxfsDeltaUtimes,
   DaxfsDeltaWrite,
   DeltaType,
   SetattrValid,
+  SuperFeature,
+  UtimesValid,
 } from "@daxfs/format";
 
 /** Longest symlink target a writer may record (Linux PATH_MAX less the NUL; SPEC 3.8.2). */
@@ -85,7 +89,25 @@ export interface SymlinkEntry extends DeltaEntryCommon {
   target: string;
 }
 
+/** LINK (extension, superblock feature LINK): `ino`, a file or symlink, gains `parentIno`/`name`. */
+export interface LinkEntry extends DeltaEntryCommon {
+  type: DeltaType.LINK;
+  parentIno: number;
+  name: string;
+}
+
+/** UTIMES (extension, superblock feature UTIMES): utimensat(2) of `ino`; times in ns since the epoch. */
+export interface UtimesEntry extends DeltaEntryCommon {
+  type: DeltaType.UTIMES;
+  atime: bigint;
+  mtime: bigint;
+  /** Bit mask of UtimesValid. */
+  valid: number;
+}
+
 export type DeltaEntry =
+  | LinkEntry
+  | UtimesEntry
   | WriteEntry
   | CreateEntry
   | DeleteEntry
@@ -107,7 +129,9 @@ export type NewDeltaEntry =
   | Fresh<TruncateEntry>
   | Fresh<RenameEntry>
   | Fresh<SetattrEntry>
-  | Fresh<SymlinkEntry>;
+  | Fresh<SymlinkEntry>
+  | Fresh<LinkEntry>
+  | Fresh<UtimesEntry>;
 
 /** Payload struct of each type; trailing bytes start at entry offset 24 + its size. */
 export const PAYLOAD_SIZE: Record<DeltaType, number> = {
@@ -119,7 +143,39 @@ export const PAYLOAD_SIZE: Record<DeltaType, number> = {
   [DeltaType.RENAME]: DaxfsDeltaRename.size,
   [DeltaType.SETATTR]: DaxfsDeltaSetattr.size,
   [DeltaType.SYMLINK]: DaxfsDeltaSymlink.size,
+  [DeltaType.LINK]: DaxfsDeltaLink.size,
+  [DeltaType.UTIMES]: DaxfsDeltaUtimes.size,
 };
+
+/**
+ * The superblock feature an entry type needs (docs/semantics.md "Extensions"), 0 for plain v5
+ * types. A writer sets the bit before the first such entry is published; every reader and the
+ * validator refuse such an entry in an image that does not announce it.
+ */
+export function featureOfType(type: DeltaType): number {
+  if (type === DeltaType.LINK) return SuperFeature.LINK;
+  if (type === DeltaType.UTIMES) return SuperFeature.UTIMES;
+  return 0;
+}
+
+/** Every feature bit this implementation knows; others make an image "unsupported". */
+export const KNOWN_FEATURES = SuperFeature.LINK | SuperFeature.UTIMES | SuperFeature.BASE_MTIME;
+
+/** Names of the feature bits set in `flags` (unknown bits as hex), for tools to print. */
+export function featureNames(flags: number): string[] {
+  const names: string[] = [];
+  for (const [bit, name] of [
+    [SuperFeature.LINK, "link"],
+    [SuperFeature.UTIMES, "utimes"],
+    [SuperFeature.BASE_MTIME, "base_mtime"],
+  ] as const)
+    if (flags & bit) names.push(name);
+  const unknown = flags & ~KNOWN_FEATURES;
+  if (unknown) names.push(`0x${(unknown >>> 0).toString(16)}`);
+  return names;
+}
+
+export const UTIMES_KNOWN_BITS = UtimesValid.ATIME | UtimesValid.MTIME;
 
 export const SETATTR_KNOWN_BITS = SetattrValid.MODE | SetattrValid.UID | SetattrValid.GID | SetattrValid.SIZE;
 export const U32_MAX = 0xffff_ffff;

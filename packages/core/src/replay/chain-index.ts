@@ -17,8 +17,14 @@
 //   removed and the new name still names the inode.
 // - WRITE/TRUNCATE/SETATTR(SIZE): regular files only; bytes follow FileLayer. SETATTR MODE keeps
 //   the type bits. WRITE, TRUNCATE and SETATTR of an inode never known in the chain are corrupt.
+// - LINK (extension): the linked inode must exist and not be a directory, the parent must be a
+//   directory; a live name it lands on is unlinked first; the inode gains one link.
 // - nlink = base nlink + changes: +1 per name a file gains, directories 2 + subdirectories.
-import { DeltaType, FileType, SetattrValid } from "@daxfs/format";
+// - Times (docs/semantics.md "Times"): an entry's timestamp becomes the mtime and ctime of what it
+//   changes (a file's data, a directory's names) and the ctime of an inode whose attributes or
+//   link count it changes; a new inode gets it as atime, mtime and ctime; UTIMES sets atime/mtime
+//   as recorded. Below the first level that speaks of a time, the base inode's mtime answers.
+import { DeltaType, FileType, SetattrValid, UtimesValid } from "@daxfs/format";
 import type { BaseImage, DirEntry } from "../base/base-image.js";
 import { type DeltaEntry, deltaTypeName } from "../delta/entry.js";
 import { checkEntryRules, createdFileType } from "../delta/rules.js";
@@ -41,6 +47,16 @@ interface InodeOverlay {
   gid?: number;
   nlinkDelta: number;
   file?: FileLayer;
+  atime?: bigint;
+  mtime?: bigint;
+  ctime?: bigint;
+}
+
+/** atime, mtime and ctime in ns since the epoch. */
+export interface Times {
+  atime: bigint;
+  mtime: bigint;
+  ctime: bigint;
 }
 
 /** One branch's overlay: names and inodes its log changed. */
@@ -154,6 +170,25 @@ export class ChainIndex {
     };
   }
 
+  /** Times of `ino`: the newest level that set each, else the base inode's mtime (0 without it). */
+  times(ino: number, from = 0): Times {
+    let atime: bigint | undefined;
+    let mtime: bigint | undefined;
+    let ctime: bigint | undefined;
+    let created = false;
+    for (const overlay of this.overlays(ino, from)) {
+      atime ??= overlay.atime;
+      mtime ??= overlay.mtime;
+      ctime ??= overlay.ctime;
+      if (overlay.createdType !== undefined) {
+        created = true;
+        break;
+      }
+    }
+    const base = created ? 0n : (this.base?.readInode(ino)?.mtime ?? 0n);
+    return { atime: atime ?? base, mtime: mtime ?? base, ctime: ctime ?? base };
+  }
+
   /** Link count: the base count plus every level's changes (SPEC 3.7.1), never below 0. */
   nlink(ino: number, from = 0): number {
     let count = this.base?.readInode(ino)?.nlink ?? 0;
@@ -244,6 +279,17 @@ export class ChainIndex {
         );
       },
     );
+    const time = entry.timestamp;
+    /** The entry changed `ino`'s contents (data or names): mtime and ctime. */
+    const modified = (ino: number) => {
+      const overlay = index.inode(ino);
+      overlay.mtime = time;
+      overlay.ctime = time;
+    };
+    /** The entry changed `ino`'s attributes or links: ctime. */
+    const changed = (ino: number) => {
+      index.inode(ino).ctime = time;
+    };
     const fileLayer = (ino: number) => {
       const overlay = index.inode(ino);
       overlay.file ??= new FileLayer();
@@ -253,12 +299,32 @@ export class ChainIndex {
     switch (entry.type) {
       case DeltaType.WRITE:
         fileLayer(entry.ino).write(entry.fileOffset, entry.length, entry.dataOffset);
+        modified(entry.ino);
         return;
       case DeltaType.TRUNCATE:
         fileLayer(entry.ino).truncate(entry.newSize);
+        modified(entry.ino);
+        return;
+      case DeltaType.UTIMES: {
+        const overlay = index.inode(entry.ino);
+        if (entry.valid & UtimesValid.ATIME) overlay.atime = entry.atime;
+        if (entry.valid & UtimesValid.MTIME) overlay.mtime = entry.mtime;
+        overlay.ctime = time;
+        return;
+      }
+      case DeltaType.LINK:
+        this.removeName(level, entry.parentIno, entry.name, time);
+        index.inode(entry.ino).nlinkDelta += 1;
+        changed(entry.ino);
+        index.setName(entry.parentIno, entry.name, entry.ino);
+        modified(entry.parentIno);
         return;
       case DeltaType.SETATTR: {
-        if (entry.valid & SetattrValid.SIZE) fileLayer(entry.ino).truncate(entry.size);
+        if (entry.valid & SetattrValid.SIZE) {
+          fileLayer(entry.ino).truncate(entry.size);
+          modified(entry.ino);
+        }
+        changed(entry.ino);
         const overlay = index.inode(entry.ino);
         if (entry.valid & SetattrValid.MODE) overlay.permissions = entry.mode & PERMISSION_BITS;
         if (entry.valid & SetattrValid.UID) overlay.uid = entry.uid;
@@ -270,9 +336,12 @@ export class ChainIndex {
       case DeltaType.SYMLINK: {
         const wanted = createdFileType(entry) as number;
         const mode = entry.type === DeltaType.SYMLINK ? wanted | 0o777 : entry.mode;
-        this.removeName(level, entry.parentIno, entry.name);
+        this.removeName(level, entry.parentIno, entry.name, time);
         const overlay = index.inode(entry.newIno);
         overlay.createdType = wanted;
+        overlay.atime = time;
+        overlay.mtime = time;
+        overlay.ctime = time;
         overlay.permissions = mode & PERMISSION_BITS;
         overlay.uid = entry.uid;
         overlay.gid = entry.gid;
@@ -280,28 +349,34 @@ export class ChainIndex {
         if (entry.type === DeltaType.SYMLINK) overlay.symlinkTarget = entry.target;
         if (wanted === FileType.DIR) index.inode(entry.parentIno).nlinkDelta += 1;
         index.setName(entry.parentIno, entry.name, entry.newIno);
+        modified(entry.parentIno);
         return;
       }
       case DeltaType.DELETE:
         // The name goes whatever it named now; the link accounting follows the inode that lost it.
-        this.removeName(level, entry.parentIno, entry.name);
+        this.removeName(level, entry.parentIno, entry.name, time);
+        modified(entry.parentIno);
         return;
       case DeltaType.RENAME:
         this.rename(level, entry);
+        modified(entry.oldParentIno);
+        modified(entry.newParentIno);
+        changed(entry.renamedIno);
         return;
     }
   }
 
   /** Removes `name` from `dir` at `level`, unlinking the inode it named (SPEC 3.8.3). */
-  private removeName(level: number, dir: number, name: string): void {
+  private removeName(level: number, dir: number, name: string, time: bigint): void {
     const victim = this.lookup(dir, name, level);
     if (victim === undefined) return;
-    this.unlinkInode(level, victim, dir);
+    this.unlinkInode(level, victim, dir, time);
     (this.levels[level] as LevelIndex).setName(dir, name, REMOVED);
   }
 
-  private unlinkInode(level: number, ino: number, dir: number): void {
+  private unlinkInode(level: number, ino: number, dir: number, time: bigint): void {
     const index = this.levels[level] as LevelIndex;
+    index.inode(ino).ctime = time;
     if (this.typeOf(ino, level) === FileType.DIR) {
       index.inode(ino).nlinkDelta -= this.nlink(ino, level);
       index.inode(dir).nlinkDelta -= 1;
@@ -320,7 +395,7 @@ export class ChainIndex {
     const index = this.levels[level] as LevelIndex;
     if (source === moved) {
       index.setName(oldDir, oldName, REMOVED);
-      if (target !== undefined) this.unlinkInode(level, target, newDir);
+      if (target !== undefined) this.unlinkInode(level, target, newDir, entry.timestamp);
       index.setName(newDir, newName, moved);
       if (type === FileType.DIR && oldDir !== newDir) {
         index.inode(oldDir).nlinkDelta -= 1;
@@ -330,9 +405,9 @@ export class ChainIndex {
     }
     // The old name no longer names the renamed inode (its parent changed it meanwhile): the old
     // name still goes and the new name still names the inode, newest entry winning.
-    this.removeName(level, oldDir, oldName);
+    this.removeName(level, oldDir, oldName, entry.timestamp);
     if (target === moved) return;
-    if (target !== undefined) this.unlinkInode(level, target, newDir);
+    if (target !== undefined) this.unlinkInode(level, target, newDir, entry.timestamp);
     index.setName(newDir, newName, moved);
     if (type === FileType.DIR) index.inode(newDir).nlinkDelta += 1;
     else index.inode(moved).nlinkDelta += 1;

@@ -3,6 +3,7 @@
 // base/base-inode.ts), then what only a whole pass sees (owners, data ranges and their overlaps),
 // then the directory arrays and link structure (directories.ts). Time and memory are linear in
 // the metadata.
+import { SuperFeature } from "@daxfs/format";
 import { checkInodeSlot, readInodeSlot } from "../base/base-inode.js";
 import { decodeBaseSuper } from "../base/base-super.js";
 import type { ImageSource } from "../image-source.js";
@@ -48,7 +49,10 @@ export function checkBase(
   base: Region,
   log: ProblemLog,
   backingSize?: number,
+  /** Superblock feature bits: without BASE_MTIME the mtime bytes are reserved and must be 0. */
+  features = 0,
 ): BaseFacts | null {
+  const mtimeAnnounced = (features & SuperFeature.BASE_MTIME) !== 0;
   const at = (relative: number) => base.offset + relative;
   const layout = decodeBaseSuper(source, base, log);
   if (!layout) return null;
@@ -118,6 +122,15 @@ export function checkBase(
           `${field} 4294967295 ((${field}_t)-1) is not a valid owner`,
         );
     }
+    if (!mtimeAnnounced && inode.mtime !== 0n)
+      log.corrupt(
+        inodeAt(ino, "mtime"),
+        `inode ${ino}`,
+        "mtime",
+        "0 (superblock feature base_mtime not set)",
+        String(inode.mtime),
+        "mtime stored in an image whose superblock does not announce base_mtime",
+      );
     const external = externalData && type === S_IFREG;
     const dataLimit = external ? (backingSize ?? Number.MAX_SAFE_INTEGER) : totalSize;
     if (inode.size === 0 && inode.dataOffset > dataLimit) {

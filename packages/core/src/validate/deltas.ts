@@ -2,10 +2,11 @@
 // names are checked by the one decoder every reader uses (delta/entry.ts, decodeDeltaLog), and the
 // inodes an entry needs by the replay rules every reader applies (delta/rules.ts), here over the
 // inodes known along the branch's chain. This pass adds what needs the whole image: new inode
-// numbers below the superblock's next_inode_id, SETATTR modes that keep the type, DELETE's inode.
+// numbers below the superblock's next_inode_id, SETATTR modes that keep the type, DELETE's inode,
+// and the superblock feature bit an extension entry (LINK, UTIMES) needs.
 // Logs are visited parents first, so each entry is checked once.
 import { BranchState, DeltaType, SetattrValid } from "@daxfs/format";
-import { type DeltaEntry, decodeDeltaLog } from "../delta/entry.js";
+import { type DeltaEntry, decodeDeltaLog, featureNames, featureOfType } from "../delta/entry.js";
 import { checkEntryRules, createdFileType, type EntryTree } from "../delta/rules.js";
 import { CorruptImageError } from "../errors.js";
 import { fileTypeName } from "../file-type.js";
@@ -72,6 +73,16 @@ export function checkDeltaLogs(
       const bad = (field: string, expected: string, actual: string, message: string) =>
         log.corrupt(entry.offset, at, field, expected, actual, `${DeltaType[entry.type]}: ${message}`);
       checkEntryRules(entry, tree, (p) => bad(p.field, p.expected, p.actual, p.message));
+      // An extension entry needs its superblock feature bit (docs/semantics.md "Extensions").
+      const feature = featureOfType(entry.type);
+      if (feature !== 0 && (layout.superblock.flags & feature) === 0) {
+        bad(
+          "type",
+          `a v5 entry type, or superblock feature ${featureNames(feature).join()} set`,
+          DeltaType[entry.type] ?? String(entry.type),
+          `extension entry in an image whose superblock does not announce ${featureNames(feature).join()}`,
+        );
+      }
       // What only the whole image tells: DELETE's informational ino, type-changing modes, the
       // inode high-water mark.
       if (entry.type === DeltaType.DELETE && tree.typeOf(entry.ino) === undefined) {

@@ -4,6 +4,7 @@
 // hash shift and overlaps between regions. A region the decoder rejects is not handed to the
 // later passes, which therefore only ever read inside the image.
 import { DAXFS_BLOCK_SIZE, DAXFS_SUPER_SIZE, DaxfsBranch, type DaxfsSuper } from "@daxfs/format";
+import { KNOWN_FEATURES } from "../delta/types.js";
 import {
   decodeGeometry,
   decodeSuperblock,
@@ -34,8 +35,16 @@ export function checkSuperblock(source: ImageSource, log: ProblemLog): ImageLayo
       "unsupported",
     );
   }
-  if (sb.flags !== 0) {
-    superProblem(log, "flags", "0", hex(sb.flags), "unknown superblock flags", "unsupported");
+  if ((sb.flags & ~KNOWN_FEATURES) !== 0) {
+    // A feature this validator does not know may change what any byte means: refuse to judge.
+    superProblem(
+      log,
+      "flags",
+      `bits of ${hex(KNOWN_FEATURES)} (link, utimes, base_mtime)`,
+      hex(sb.flags),
+      `unknown superblock feature bits ${hex((sb.flags & ~KNOWN_FEATURES) >>> 0)}`,
+      "unsupported",
+    );
   }
   const imageSize = BigInt(source.size);
   if (sb.totalSize > imageSize) {

@@ -26,7 +26,8 @@ export function validate(source: ImageSource, options: ValidateOptions = {}): Va
     const layout = checkSuperblock(source, log);
     if (layout) {
       let base: BaseFacts | null = null;
-      if (layout.base) base = checkBase(source, layout.base, log, options.backingSize);
+      if (layout.base)
+        base = checkBase(source, layout.base, log, options.backingSize, layout.superblock.flags);
       if (base) {
         stats.inodes = base.inodeCount;
         stats.directoryEntries = base.directoryEntries;

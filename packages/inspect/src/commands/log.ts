@@ -46,6 +46,14 @@ export function describeEntry(entry: DeltaEntry): string {
     }
     case DeltaType.SYMLINK:
       return `${head}  "${showName(entry.name)}" in ${entry.parentIno} -> "${showName(entry.target)}"`;
+    case DeltaType.LINK:
+      return `${head}  new name "${showName(entry.name)}" in ${entry.parentIno}`;
+    case DeltaType.UTIMES: {
+      const parts: string[] = [];
+      if (entry.valid & 1) parts.push(`atime ${entry.atime} ns`);
+      if (entry.valid & 2) parts.push(`mtime ${entry.mtime} ns`);
+      return `${head}  ${parts.join(", ") || "(nothing)"}`;
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import {
   deltaTypeName,
   deltaUsage,
   deltaUsageWarning,
+  featureNames,
   readLeases,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
@@ -92,6 +93,8 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     mode: sb.branchTableEntries === 0 ? "static" : sb.pcacheOffset !== 0n ? "split" : "branching",
     // Reserved bytes (zero in v5; our lock owner and space records, docs/coordination.md and docs/space.md) are no JSON.
     superblock: { ...sb, reserved: undefined, coord: { ...sb.coord, reserved: undefined } },
+    /** Format extensions the superblock announces (docs/semantics.md "Extensions"); [] for plain v5. */
+    extensions: featureNames(sb.flags),
     regions,
     base: base && {
       totalSize: base.totalSize,
@@ -126,6 +129,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     const lines = [
       `Image:        ${result.image} (${humanSize(image.source.size)}, ${result.mode})`,
       `Superblock:   magic ${hex(sb.magic)}, version ${sb.version}, block size ${sb.blockSize}, total size ${sb.totalSize}`,
+      `Extensions:   ${result.extensions.length === 0 ? "none (plain v5)" : result.extensions.join(", ")}`,
       "",
       "Regions:",
       `  ${columns([14, 12, 12], ["REGION", "OFFSET", "SIZE", "END"])}`,
@@ -364,7 +368,7 @@ export function branchInfoCommand(image: DaxfsImage, name: string, out: Output):
       ];
       if (counts.size > 0) {
         lines.push("", "Entries:");
-        for (let type = DeltaType.WRITE; type <= DeltaType.SYMLINK; type++) {
+        for (let type = DeltaType.WRITE; type <= DeltaType.UTIMES; type++) {
           const count = counts.get(deltaTypeName(type));
           if (count) lines.push(`  ${`${deltaTypeName(type)}:`.padEnd(10)}${count}`);
         }

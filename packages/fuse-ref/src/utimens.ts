@@ -1,0 +1,53 @@
+// utimens through fuse-native (docs/fuse.md "Times"). Upstream fuse-native 2.2.6 passes the atime
+// as both times and turns libfuse's UTIME_NOW and UTIME_OMIT into the same 1073 ms, so an mtime
+// cannot be kept (cp -p, touch -d with two times). The patched source (patches/fuse-native@2.2.6.patch,
+// compiled by scripts/build-fuse-binding.mjs) passes both times and marks NOW and OMIT distinctly;
+// the addon says so by exporting daxfs_utimens_fixed = 1. Without it we read the one time for both.
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+
+/** libfuse's tv_sec 0 / tv_nsec UTIME_NOW or UTIME_OMIT after upstream's ms conversion. */
+export const UPSTREAM_UTIME_SENTINEL_MS = 1073;
+/** The patched addon's UTIME_NOW and UTIME_OMIT (2^52 and 2^52 + 2^32 ms; exact numbers). */
+export const PATCHED_UTIME_NOW_MS = 2 ** 52;
+export const PATCHED_UTIME_OMIT_MS = 2 ** 52 + 2 ** 32;
+
+let fixed: boolean | undefined;
+/** True when fuse-native's loaded addon is the patched one (it exports daxfs_utimens_fixed). */
+export function fuseNativeUtimensFixed(): boolean {
+  if (fixed === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      const dir = dirname(require.resolve("fuse-native/package.json"));
+      const load = createRequire(`${dir}/index.js`)("node-gyp-build") as (dir: string) => {
+        daxfs_utimens_fixed?: number;
+      };
+      fixed = load(dir).daxfs_utimens_fixed === 1;
+    } catch {
+      fixed = false;
+    }
+  }
+  return fixed;
+}
+
+const ns = (ms: number) => BigInt(Math.round(ms)) * 1_000_000n;
+
+/**
+ * The times to keep from fuse-native's utimens arguments (ms), in ns; undefined leaves that time
+ * (UTIME_OMIT). `now` resolves UTIME_NOW.
+ */
+export function utimensTimes(
+  atimeMs: number,
+  mtimeMs: number,
+  patched: boolean,
+  now: () => bigint,
+): { atime: bigint | undefined; mtime: bigint | undefined } {
+  if (!patched) {
+    // Upstream: one time, meant for both (its mtime argument repeats the atime).
+    const time = atimeMs === UPSTREAM_UTIME_SENTINEL_MS ? now() : ns(atimeMs);
+    return { atime: time, mtime: time };
+  }
+  const one = (ms: number) =>
+    ms === PATCHED_UTIME_OMIT_MS ? undefined : ms === PATCHED_UTIME_NOW_MS ? now() : ns(ms);
+  return { atime: one(atimeMs), mtime: one(mtimeMs) };
+}
