@@ -85,7 +85,7 @@ describe("random byte names through build, inspect --json and extract", () => {
       }),
       { numRuns: runs },
     );
-  });
+  }, 120_000);
 });
 
 describe("names that are not UTF-8", () => {

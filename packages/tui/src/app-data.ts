@@ -30,8 +30,10 @@ export function useAppData(session: Session, state: State, screenSize: { columns
   // biome-ignore lint/correctness/useExhaustiveDependencies: rev is the live refresh's signal
   const branchRead = useMemo(() => load(() => session.branchRows()), [session, rev]);
   const branchRows = branchRead.ok ? branchRead.value : [];
-  // What stops the image-wide reads (a branch table or superblock damaged since the open).
-  const imageError = !summaryRead.ok ? summaryRead.error : !branchRead.ok ? branchRead.error : undefined;
+  // What stops the image-wide reads (a branch table or superblock damaged since the open). The
+  // branch table's own error first: the summary reads the table too (leases, space in use) and
+  // its error names the image, which the header already shows.
+  const imageError = !branchRead.ok ? branchRead.error : !summaryRead.ok ? summaryRead.error : undefined;
   const branchKeys = branchRows.map((r) => String(r.record.id));
   const branchKey =
     state.selected.branches !== undefined && branchKeys.includes(state.selected.branches)
@@ -75,7 +77,9 @@ export function useAppData(session: Session, state: State, screenSize: { columns
   const file = fileList.find((r) => r.path === state.selected.files) ?? fileList[0];
 
   const body = Math.max(6, termRows - 2);
-  const branchHeight = Math.min(branchRows.length + 1, Math.max(3, Math.floor(body / 3)));
+  // The title and a line a branch; when no branch decodes, room for the message saying why (it wraps).
+  const branchLines = branchRows.length > 0 ? branchRows.length : imageError ? 3 : 1;
+  const branchHeight = Math.min(branchLines + 1, Math.max(3, Math.floor(body / 3)));
   const lowerHeight = body - (staticImage ? 0 : branchHeight);
   const filesWidth = Math.max(24, Math.floor(columns * 0.4));
   const previewWidth = columns - filesWidth - 1;
