@@ -57,8 +57,8 @@ static int find_by_name(struct daxfs_sb_info *sbi, const char *name, struct daxf
 	return -ENOENT;
 }
 
-/* The non-FREE slot holding id. */
-static int find_by_id(struct daxfs_sb_info *sbi, u64 id, struct daxfs_branch *br)
+/* The non-FREE slot holding id (its record copied to *br), -ENOENT, or -EUCLEAN. */
+int daxfs_find_branch(struct daxfs_sb_info *sbi, u64 id, struct daxfs_branch *br)
 {
 	u32 slot;
 
@@ -269,7 +269,7 @@ static int load_chain(struct daxfs_sb_info *sbi, u32 slot)
 		};
 		if (!br.parent_id)
 			break;
-		s = find_by_id(sbi, le64_to_cpu(br.parent_id), &br);
+		s = daxfs_find_branch(sbi, le64_to_cpu(br.parent_id), &br);
 		if (s < 0) {
 			pr_err("branch %llu: parent id %llu is not in the branch table\n",
 			       levels[n - 1].id, le64_to_cpu(br.parent_id));
@@ -402,7 +402,7 @@ static void end_branch(struct daxfs_sb_info *sbi, u32 slot, u32 state, bool clea
 		daxfs_flush(sbi, name, sizeof(br.name));
 	}
 	if (br.parent_id) {
-		pslot = find_by_id(sbi, le64_to_cpu(br.parent_id), &parent);
+		pslot = daxfs_find_branch(sbi, le64_to_cpu(br.parent_id), &parent);
 		if (pslot >= 0)
 			adjust_refcount(sbi, pslot, -1);
 	}
@@ -440,7 +440,7 @@ static int current_chain(struct daxfs_sb_info *sbi, int *slots, u32 *n)
 		slots[(*n)++] = s;
 		if (!br.parent_id)
 			return 0;
-		s = find_by_id(sbi, le64_to_cpu(br.parent_id), &br);
+		s = daxfs_find_branch(sbi, le64_to_cpu(br.parent_id), &br);
 		if (s < 0)
 			return -ESTALE;
 	}
@@ -608,8 +608,8 @@ void daxfs_recover_merge(struct daxfs_sb_info *sbi)
 
 	if (!level_id || !sbi->table_entries)
 		return;
-	ls = find_by_id(sbi, level_id, &level);
-	ps = ls >= 0 ? find_by_id(sbi, le64_to_cpu(level.parent_id), &parent) : -ENOENT;
+	ls = daxfs_find_branch(sbi, level_id, &level);
+	ps = ls >= 0 ? daxfs_find_branch(sbi, le64_to_cpu(level.parent_id), &parent) : -ENOENT;
 	if (ls >= 0 && ps >= 0 && le32_to_cpu(level.state) == DAXFS_BRANCH_ACTIVE &&
 	    le64_to_cpu(parent.delta_log_size) == before + le64_to_cpu(level.delta_log_size)) {
 		daxfs_put64(sbi, daxfs_record(sbi, ps) + REC_OFF(delta_log_size), before);

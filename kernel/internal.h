@@ -295,6 +295,7 @@ void daxfs_space_warn(struct daxfs_sb_info *sbi);
 /* branch.c: records and lifecycle (SPEC 3.4, 3.9; docs/coordination.md) */
 u64 daxfs_record(struct daxfs_sb_info *sbi, u32 slot);
 int daxfs_read_record(struct daxfs_sb_info *sbi, u32 slot, struct daxfs_branch *br);
+int daxfs_find_branch(struct daxfs_sb_info *sbi, u64 id, struct daxfs_branch *br);
 int daxfs_select_branch(struct fs_context *fc, struct daxfs_sb_info *sbi);
 int daxfs_own_record(struct daxfs_sb_info *sbi, struct daxfs_branch *br);
 int daxfs_alloc_ino(struct daxfs_sb_info *sbi, u64 *ino);

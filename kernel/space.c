@@ -68,20 +68,6 @@ static bool is_dead(const struct daxfs_branch *br)
 	return state == DAXFS_BRANCH_ABORTED || state == DAXFS_BRANCH_COMMITTED;
 }
 
-/* The non-FREE slot holding id, or -ENOENT. */
-static int slot_of(struct daxfs_sb_info *sbi, u64 id, struct daxfs_branch *br)
-{
-	u32 slot;
-
-	for (slot = 0; slot < sbi->table_entries; slot++) {
-		if (daxfs_read_record(sbi, slot, br))
-			return -EUCLEAN;
-		if (le32_to_cpu(br->state) != DAXFS_BRANCH_FREE && le64_to_cpu(br->branch_id) == id)
-			return slot;
-	}
-	return -ENOENT;
-}
-
 /*
  * oldest[slot]: the smallest serial of a lease whose chain reaches the record
  * in slot, 0 when none does. Every lease is taken as live: the kernel cannot
@@ -102,7 +88,7 @@ static int leased_chains(struct daxfs_sb_info *sbi, u32 *oldest)
 		if (!serial)
 			continue;
 		for (steps = 0;; steps++) {
-			slot = slot_of(sbi, id, &br);
+			slot = daxfs_find_branch(sbi, id, &br);
 			if (slot == -EUCLEAN)
 				return slot;
 			if (slot < 0 || steps > sbi->table_entries)
@@ -228,7 +214,7 @@ int daxfs_reclaim(struct daxfs_sb_info *sbi, u32 *oldest)
 
 		if (!daxfs_get64(sbi, at + F_SIZE) || !holder)
 			continue;
-		hs = slot_of(sbi, holder, &br);
+		hs = daxfs_find_branch(sbi, holder, &br);
 		if (hs == -EUCLEAN)
 			return hs;
 		if (hs >= 0 && oldest[hs] && oldest[hs] < serial)
