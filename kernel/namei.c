@@ -308,6 +308,32 @@ static int daxfs_symlink(daxfs_idmap_t *idmap, struct inode *dir, struct dentry 
 }
 
 /*
+ * A LINK or DELETE entry naming dentry in dir: the two payloads have one
+ * layout (parent, name length, the name after them), so one builder fills
+ * both; the caller sets the header's type and inode. *size is the entry's.
+ */
+static_assert(sizeof(struct daxfs_delta_link) == sizeof(struct daxfs_delta_delete));
+static_assert(offsetof(struct daxfs_delta_link, parent_ino) == offsetof(struct daxfs_delta_delete, parent_ino));
+static_assert(offsetof(struct daxfs_delta_link, name_len) == offsetof(struct daxfs_delta_delete, name_len));
+
+static void *daxfs_name_entry(struct inode *dir, struct dentry *dentry, u32 *size)
+{
+	u32 nlen = dentry->d_name.len;
+	struct daxfs_delta_delete *payload;
+	void *entry;
+
+	*size = sizeof(struct daxfs_delta_hdr) + sizeof(*payload) + nlen;
+	entry = kzalloc(*size, GFP_KERNEL);
+	if (!entry)
+		return NULL;
+	payload = entry + sizeof(struct daxfs_delta_hdr);
+	payload->parent_ino = cpu_to_le64(dir->i_ino);
+	payload->name_len = cpu_to_le16(nlen);
+	memcpy(payload + 1, dentry->d_name.name, nlen);
+	return entry;
+}
+
+/*
  * link (extension, docs/semantics.md "Extensions"): one LINK entry gives the
  * file or symlink another name. The VFS refuses directories (EPERM) and
  * existing names (EEXIST) before we are called.
@@ -316,21 +342,15 @@ static int daxfs_link(struct dentry *old_dentry, struct inode *dir, struct dentr
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(dir->i_sb);
 	struct inode *inode = d_inode(old_dentry);
-	u32 nlen = dentry->d_name.len;
-	u32 size = sizeof(struct daxfs_delta_hdr) + sizeof(struct daxfs_delta_link) + nlen;
-	struct daxfs_delta_link *l;
+	u32 size;
 	void *entry;
 	int err;
 
-	if (nlen > DAXFS_NAME_MAX)
+	if (dentry->d_name.len > DAXFS_NAME_MAX)
 		return -ENAMETOOLONG;
-	entry = kzalloc(size, GFP_KERNEL);
+	entry = daxfs_name_entry(dir, dentry, &size);
 	if (!entry)
 		return -ENOMEM;
-	l = entry + sizeof(struct daxfs_delta_hdr);
-	l->parent_ino = cpu_to_le64(dir->i_ino);
-	l->name_len = cpu_to_le16(nlen);
-	memcpy(l + 1, dentry->d_name.name, nlen);
 	err = daxfs_begin_op(sbi);
 	if (err)
 		goto out;
@@ -364,18 +384,12 @@ static int daxfs_remove(struct inode *dir, struct dentry *dentry, bool isdir)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(dir->i_sb);
 	struct inode *victim = d_inode(dentry);
-	u32 nlen = dentry->d_name.len;
-	u32 size = sizeof(struct daxfs_delta_hdr) + sizeof(struct daxfs_delta_delete) + nlen;
-	struct daxfs_delta_delete *d;
-	void *entry = kzalloc(size, GFP_KERNEL);
+	u32 size;
+	void *entry = daxfs_name_entry(dir, dentry, &size);
 	int err;
 
 	if (!entry)
 		return -ENOMEM;
-	d = entry + sizeof(struct daxfs_delta_hdr);
-	d->parent_ino = cpu_to_le64(dir->i_ino);
-	d->name_len = cpu_to_le16(nlen);
-	memcpy(d + 1, dentry->d_name.name, nlen);
 	err = daxfs_begin_op(sbi);
 	if (err)
 		goto out;
