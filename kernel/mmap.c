@@ -40,7 +40,14 @@ static int daxfs_read_kernel(struct inode *inode, u64 pos, void *buf, u64 len)
 		u64 src;
 		ssize_t n = daxfs_resolve(inode, pos, len, &src);
 
-		if (src != U64_MAX) {
+		if (src != U64_MAX && (src & DAXFS_SRC_BACKING)) {
+			ssize_t got = daxfs_pcache_read(sbi, src & ~DAXFS_SRC_BACKING, n, NULL, buf);
+
+			if (got < 0) {
+				err = got;
+				break;
+			}
+		} else if (src != U64_MAX) {
 			const void *p = daxfs_mem(sbi, src, n);
 
 			if (!p) {
