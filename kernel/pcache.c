@@ -288,7 +288,7 @@ static s64 pc_get(struct daxfs_pcache *pc, u64 tag)
 	u64 valid = PC_WORD(tag, DAXFS_PCACHE_VALID);
 	u64 pending = PC_WORD(tag, DAXFS_PCACHE_PENDING);
 	bool missed = false;
-	int round, err = 0;
+	int round, given_back = 0, err = 0;
 
 	for (round = 0; round < PC_MAX_ROUNDS; round++) {
 		u64 w = load_word(pc, slot);
@@ -341,6 +341,13 @@ static s64 pc_get(struct daxfs_pcache *pc, u64 tag)
 			atomic64_inc(&pc->errors);
 			pr_err_ratelimited("%s: page cache: no host mount filled backing page %llu within %u ms (mount the image with backing= somewhere): EIO\n",
 					   pc_label(pc), tag, DAXFS_PCACHE_WAIT_MS);
+			return -EIO;
+		}
+		/* FREE: a host could not read the page (its log says why), or a stale claim. */
+		if (!w && ++given_back >= 3) {
+			atomic64_inc(&pc->errors);
+			pr_err_ratelimited("%s: page cache: the host gave backing page %llu back unfilled: EIO\n",
+					   pc_label(pc), tag);
 			return -EIO;
 		}
 	}
