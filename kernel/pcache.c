@@ -368,6 +368,7 @@ ssize_t daxfs_pcache_read(struct daxfs_sb_info *sbi, u64 off, u64 len,
 {
 	struct daxfs_pcache *pc = sbi->pcache;
 	ssize_t done = 0;
+	int torn = 0;
 
 	while (len) {
 		u64 tag = off / PC_PAGE;
@@ -388,8 +389,14 @@ ssize_t daxfs_pcache_read(struct daxfs_sb_info *sbi, u64 off, u64 len,
 		if (load_word(pc, tag & (pc->slots - 1)) != (u64)w) {
 			if (to)
 				iov_iter_revert(to, copied);
-			continue;	/* evicted while copying: again */
+			if (++torn < PC_MAX_ROUNDS)
+				continue;	/* evicted while copying: again */
+			atomic64_inc(&pc->errors);
+			pr_err_ratelimited("%s: page cache: backing page %llu evicted during every copy: EIO\n",
+					   pc_label(pc), tag);
+			return done ? done : -EIO;
 		}
+		torn = 0;
 		done += copied;
 		if (copied < n)
 			return done ? done : -EFAULT;
