@@ -61,6 +61,8 @@ ok r17.link test -L /mnt/main/link_to_hello
 is r17.target "$(readlink /mnt/main/link_to_hello)" hello.txt
 is r17.read "$(cat /mnt/main/link_to_hello)" "Hello from base image"
 is r18.dd "$(dd if=/mnt/main/hello.txt bs=4096 count=1 2>/dev/null)" "Hello from base image"
+# And real mappings: pages assembled from the page cache equal read(2).
+ok r18.mmap mmapcheck /mnt/main/hello.txt /mnt/main/large.bin /mnt/main/big.txt
 ok r19.create branch create branch1 -m /mnt/b1 -p main
 is r19.base "$(cat /mnt/b1/hello.txt)" "Hello from base image"
 echo "new in branch1" > /mnt/b1/new_file.txt
@@ -88,6 +90,7 @@ const MISSES = `${TOOLS}${SOURCE}
 ok m.create mkdaxfs -d $src -H /dev/dma_heap/system -C 16 -D 4M -m /mnt/small -o $B/small.img -b
 is m.big "$(sum /mnt/small/big.txt)" "$(sum $src/big.txt)"
 is m.again "$(sum /mnt/small/big.txt)" "$(sum $src/big.txt)"
+ok m.mmap mmapcheck /mnt/small/big.txt /mnt/small/large.bin
 pcstats /mnt/small host
 pcinspect /mnt/small host
 ok s.create branch create sp -m /mnt/sp -p main
