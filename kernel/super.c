@@ -161,6 +161,7 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			    const struct daxfs_super *s)
 {
 	struct daxfs_base_super *bs;
+	bool external;
 	int err;
 
 	if (le32_to_cpu(s->magic) != DAXFS_SUPER_MAGIC || le32_to_cpu(s->version) != DAXFS_VERSION)
@@ -204,13 +205,13 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			le32_to_cpu(bs->version));
 	sbi->inode_table = sbi->base_offset + le64_to_cpu(bs->inode_offset);
 	sbi->inode_count = le32_to_cpu(bs->inode_count);
-	/* SPEC 5: the page cache, not the base flag, says where file data is. */
 	sbi->external_data = !!s->pcache_offset;
 	if (err || le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC ||
 	    le32_to_cpu(bs->version) != DAXFS_VERSION) {
 		kfree(bs);
 		return -EINVAL;
 	}
+	external = le32_to_cpu(bs->flags) & DAXFS_BASE_EXTERNAL_DATA;
 	kfree(bs);
 	if (sbi->opts.validate) {
 		err = daxfs_validate_base(sbi);
@@ -219,6 +220,13 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 		if (err)
 			return err;
 	}
+	/*
+	 * SPEC 5 reads file data through the page cache whenever there is one;
+	 * @daxfs/core goes by the base flag. Both agree only when the two do.
+	 */
+	if (!external != !s->pcache_offset)
+		return invalfc(fc, "base flag EXTERNAL_DATA %s, but the image %s a page cache",
+			       external ? "set" : "unset", external ? "has no" : "has");
 	if (s->pcache_offset)
 		return daxfs_pcache_init(fc, sbi, s);
 	if (sbi->opts.backing)
