@@ -46,8 +46,16 @@
 #define PC_STALE_MS 1000
 /* Bound on claim/evict rounds for one page (SPEC 5 says 100 retries). */
 #define PC_MAX_ROUNDS 1000
-/* Idle fill thread: polls pending_count every 1 ms, backing off to this. */
+/*
+ * Fill thread: after finding work it looks again within 50-100 us (a spawn
+ * reading a file claims the next page as soon as one is filled), then backs
+ * off by doubling to this while nothing is pending.
+ */
+#define PC_IDLE_MIN_US 50
 #define PC_IDLE_MAX_US 16000
+/* Spawn wait: first poll after this, doubling to 1 ms. */
+#define PC_POLL_MIN_US 50
+#define PC_POLL_MAX_US 1000
 
 struct daxfs_pcache {
 	struct daxfs_sb_info *sbi;
@@ -263,6 +271,7 @@ static int fill(struct daxfs_pcache *pc, u32 slot, u64 tag)
 static u64 wait_change(struct daxfs_pcache *pc, u32 slot, u64 old, unsigned int ms, int *err)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
+	unsigned int poll_us = PC_POLL_MIN_US;
 	u64 w;
 
 	atomic64_inc(&pc->waits);
@@ -274,7 +283,9 @@ static u64 wait_change(struct daxfs_pcache *pc, u32 slot, u64 old, unsigned int 
 			*err = -EINTR;
 			return w;
 		}
-		usleep_range(200, 1000);	/* the filler is another kernel: poll */
+		/* The filler may be another kernel: nothing to wait on but the word. */
+		usleep_range(poll_us, 2 * poll_us);
+		poll_us = min(2 * poll_us, (unsigned int)PC_POLL_MAX_US);
 	}
 }
 
@@ -410,7 +421,7 @@ ssize_t daxfs_pcache_read(struct daxfs_sb_info *sbi, u64 off, u64 len,
 static int filler(void *arg)
 {
 	struct daxfs_pcache *pc = arg;
-	unsigned int idle_us = 1000;
+	unsigned int idle_us = PC_IDLE_MIN_US;
 
 	while (!kthread_should_stop()) {
 		bool found = false;
@@ -428,8 +439,8 @@ static int filler(void *arg)
 					cond_resched();
 			}
 		}
-		idle_us = found ? 1000 : min(idle_us * 2, (unsigned int)PC_IDLE_MAX_US);
-		usleep_range(idle_us, idle_us + 1000);
+		idle_us = found ? PC_IDLE_MIN_US : min(idle_us * 2, (unsigned int)PC_IDLE_MAX_US);
+		usleep_range(idle_us, 2 * idle_us);
 	}
 	return 0;
 }
