@@ -9,15 +9,21 @@
 //    ESTALE. Reference: the same commits by guest 0 alone while guest 1 only keeps the barrier.
 //    (Every commit ends in main and aborts main's other children, so two kernels cannot commit at
 //    once without one invalidating the other: this is the contention there is.)
+//  - split images (issue 11 item 4): one file of BENCH_SPLIT_MIB read twice (sequential, cat) from a
+//    host mount (backing=, guest 0) and a spawn mount (guest 1, its misses filled by guest 0's fill
+//    thread), with a page cache as large as the file (all pre-warmed) and a quarter of it (direct-mapped,
+//    so a sequential pass evicts what the last one cached); throughput against the same file in a
+//    non-split image in the same guest, hit rate from the kernel's counters (/proc/self/mountstats).
 // TCG emulation makes absolute numbers meaningless; the ratios compare runs in the same boot.
 //
-//   npx tsx bench/multikernel/run.ts        (BENCH_KERNEL=6.12 BENCH_MIB=32 BENCH_ROUNDS=40)
-import { buildImage, makeDir, makeFile } from "@daxfs/core";
+//   npx tsx bench/multikernel/run.ts  (BENCH_KERNEL=6.12 BENCH_MIB=32 BENCH_ROUNDS=40 BENCH_SPLIT_MIB=8)
+import { buildImage, buildSplitImage, makeDir, makeFile } from "@daxfs/core";
 import { runGuest } from "../../test/qemu/bench.js";
 
 const kernel = process.env.BENCH_KERNEL ?? "6.12";
 const mib = Number(process.env.BENCH_MIB ?? 32);
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 40);
+const splitMib = Number(process.env.BENCH_SPLIT_MIB ?? 8);
 const MiB = 1 << 20;
 
 /** `mib` files of 1 MiB each, distinct bytes (nothing to share by accident). */
@@ -95,15 +101,82 @@ for mode in solo race; do
 done
 `;
 
+// The split file: 16-byte lines, written the same way by busybox awk in guest 0 (the backing file).
+const splitLines = (splitMib * MiB) / 16;
+const splitAwk = `awk 'BEGIN { for (i = 1; i <= ${splitLines}; i++) printf "line %010d\\n", i }'`;
+const splitText = Array.from(
+  { length: splitLines },
+  (_, i) => `line ${String(i + 1).padStart(10, "0")}\n`,
+).join("");
+const splitTree = () => {
+  const root = makeDir();
+  root.children.set("data.txt", makeFile(splitText));
+  return root;
+};
+function splitImage(slots: number): Uint8Array {
+  const { image, backing } = buildSplitImage(splitTree(), {
+    split: { pcacheSlots: slots },
+    deltaSize: 4 * MiB,
+  });
+  if (Buffer.from(backing).toString("latin1") !== splitText)
+    throw new Error("multikernel: unexpected backing layout");
+  return image;
+}
+const splitPages = (splitMib * MiB) / 4096;
+
+const SPLIT_COMMON = `${COMMON}
+# timed NAME MNT: two sequential reads of MNT/data.txt, ms each (/proc/uptime: 10 ms steps; busybox
+# date has no %N, and its awk's %d stops at 2^31), and the page-cache counters after.
+timed() {
+	for pass in 1 2; do
+		t0=$(cut -d' ' -f1 /proc/uptime); cat $2/data.txt > /dev/null; t1=$(cut -d' ' -f1 /proc/uptime)
+		echo "READ $1 $pass $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%d", (b - a) * 1000 }')"
+	done
+	awk -v m="mounted on $2 with" -v n="$1" 'index($0, m) { f = 1; next } /^device/ { f = 0 } f && /pcache-ops/ { print "OPS " n " " $0 }' /proc/self/mountstats
+}
+`;
+const SPLIT_0 = `${SPLIT_COMMON}
+${splitAwk} > /tmp/backing.img
+mkdir -p /n /hf /hq
+mount -t daxfs -o "$(opts ns)" none /n
+mount -t daxfs -o "$(opts sf backing=/tmp/backing.img)" none /hf
+mount -t daxfs -o "$(opts sq backing=/tmp/backing.img)" none /hq
+timed nonsplit /n
+timed host-full /hf
+timed host-quarter /hq
+guest_barrier
+guest_barrier
+umount /n /hf /hq
+`;
+const SPLIT_1 = `${SPLIT_COMMON}
+guest_barrier
+mkdir -p /n /sf /sq
+mount -t daxfs -o "$(opts ns)" none /n
+mount -t daxfs -o "$(opts sf)" none /sf
+mount -t daxfs -o "$(opts sq)" none /sq
+timed nonsplit-1 /n
+timed spawn-full /sf
+timed spawn-quarter /sq
+umount /n /sf /sq
+guest_barrier
+`;
+
 const run = await runGuest({
   kernel,
   guests: 2,
-  images: [{ name: "img", bytes: image() }],
+  images: [
+    { name: "img", bytes: image() },
+    { name: "ns", bytes: buildImage(splitTree(), { branching: true, deltaSize: 4 * MiB }) },
+    { name: "sf", bytes: splitImage(splitPages) },
+    { name: "sq", bytes: splitImage(splitPages / 4) },
+  ],
   scenarios: [
     { name: "memory", script: MEMORY_0, guest: 0 },
     { name: "memory", script: MEMORY_1, guest: 1 },
     { name: "latency", script: LATENCY, guest: 0 },
     { name: "latency", script: LATENCY, guest: 1 },
+    { name: "split", script: SPLIT_0, guest: 0 },
+    { name: "split", script: SPLIT_1, guest: 1 },
   ],
   timeoutSec: 3600,
 });
@@ -179,4 +252,38 @@ for (const [what, xs] of [
   console.log(
     `| ${what} | ${xs.length} | ${pct(xs, 50).toFixed(2)} | ${pct(xs, 90).toFixed(2)} | ${pct(xs, 100).toFixed(2)} | ${(pct(xs, 50) / pct(solo, 50)).toFixed(2)} |`,
   );
+}
+
+const split0 = output(0, "split");
+const split1 = output(1, "split");
+const splitOut = `${split0}\n${split1}`;
+const readMs = (name: string, pass: number) =>
+  num(splitOut, new RegExp(`^READ ${name} ${pass} (\\d+)$`, "m"));
+const hitRate = (name: string): string => {
+  const m = new RegExp(`^OPS ${name} .*hits (\\d+) misses (\\d+)`, "m").exec(splitOut);
+  if (!m) return "-";
+  const [hits, misses] = [Number(m[1]), Number(m[2])];
+  return `${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}%`;
+};
+console.log("");
+console.log(
+  `split images: ${splitMib} MiB file read sequentially twice (cat, timed in 10 ms steps); page cache = the file's ${splitPages} pages ("full", pre-warmed) or a quarter`,
+);
+console.log("| mount | pass | MiB/s | vs non-split in the same guest | page-cache hit rate (both passes) |");
+console.log("|---|---:|---:|---:|---:|");
+for (const [name, ref] of [
+  ["nonsplit", "nonsplit"],
+  ["host-full", "nonsplit"],
+  ["host-quarter", "nonsplit"],
+  ["nonsplit-1", "nonsplit-1"],
+  ["spawn-full", "nonsplit-1"],
+  ["spawn-quarter", "nonsplit-1"],
+] as const) {
+  for (const pass of [1, 2]) {
+    const rate = splitMib / (Math.max(10, readMs(name, pass)) / 1e3);
+    const refRate = splitMib / (Math.max(10, readMs(ref, pass)) / 1e3);
+    console.log(
+      `| ${name} | ${pass} | ${rate.toFixed(1)} | ${(rate / refRate).toFixed(3)} | ${name.startsWith("nonsplit") ? "-" : hitRate(name)} |`,
+    );
+  }
 }
