@@ -70,6 +70,16 @@ export {
   usageErrorText,
   versionText,
 } from "./cli.js";
+// Offline compaction (docs/space.md "Compaction").
+export {
+  type BranchTreeOptions,
+  branchTree,
+  type CompactionSource,
+  type CompactOptions,
+  type CompactResult,
+  compactImage,
+  openCompactionSource,
+} from "./compact/index.js";
 // Delta log entries.
 export {
   type DeltaEntry,
