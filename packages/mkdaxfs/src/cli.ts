@@ -19,7 +19,7 @@ import {
   versionText,
 } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
-import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch } from "./mkdaxfs.js";
+import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
 
 export interface CliIo {
@@ -39,6 +39,10 @@ function makeProgram(io: CliIo): Command {
       "--tar <FILE>",
       "tar stream as source ('-' = stdin); repeat for OCI layers, bottom first",
       collect,
+    )
+    .option(
+      "--from-image <IMAGE>",
+      "main of an existing DAXFS image (base + main's log) as the source, as daxfs-compact folds it",
     )
     .option("-o, --output <FILE>", "output image file (split mode: the backing file)")
     .option("-H, --heap <PATH>", "allocate from this DMA heap, write the image and mount it (needs -m)")
@@ -87,7 +91,12 @@ function sizeOption(text: string | undefined, flag: string): number | undefined 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
 function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boolean } {
   const tars = (flags.tar as string[] | undefined) ?? [];
-  if (flags.directory === undefined && tars.length === 0)
+  if (flags.fromImage !== undefined) {
+    if (flags.directory !== undefined || tars.length > 0)
+      throw new UsageError("--from-image: cannot be combined with -d/--directory or --tar");
+    if (flags.exclude !== undefined || flags.strict === true)
+      throw new UsageError("--from-image: --exclude and --strict apply to -d/--tar sources only");
+  } else if (flags.directory === undefined && tars.length === 0)
     throw new UsageError("-d/--directory is required", { verbatim: true });
   if (flags.directory !== undefined && tars.length > 0)
     throw new UsageError("--tar: cannot be combined with -d/--directory");
@@ -114,6 +123,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
   }
   return {
     directory: flags.directory as string | undefined,
+    fromImage: flags.fromImage as string | undefined,
     tars,
     output: flags.output as string | undefined,
     heap: flags.heap as string | undefined,
@@ -193,7 +203,7 @@ export async function main(
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    if (!options.json) io.stdout.write(`Scanning ${options.directory ?? options.tars.join(", ")}...\n`);
+    if (!options.json) io.stdout.write(`Scanning ${sourceName(options)}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);

@@ -6,9 +6,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import {
   type BuildDir,
+  branchTree,
   DaxfsError,
   hostPath,
   type ImagePlan,
+  openCompactionSource,
   type PlannedInode,
   planImage,
   scanDirectory,
@@ -20,6 +22,8 @@ import { XattrCensus } from "./xattrs.js";
 
 export interface MkdaxfsOptions {
   directory?: string;
+  /** --from-image: main of an existing image (base + main's log) is the source (docs/space.md "Compaction"). */
+  fromImage?: string;
   tars: string[];
   output?: string;
   heap?: string;
@@ -96,6 +100,16 @@ export async function loadSource(
     onEntry: (path: string, shown: string) => xattrs.note(shown, listXattrs(hostPath(path))),
     onXattrs: (where: string, names: string[]) => xattrs.note(where, names),
   };
+  if (options.fromImage !== undefined) {
+    // The same reader as daxfs-compact: main's tree, hard links, owners, modes and mtimes.
+    const { image } = openCompactionSource(options.fromImage);
+    try {
+      return { root: branchTree(image.view("main"), scanOptions), cleanup: () => image.close() };
+    } catch (error) {
+      image.close();
+      throw error;
+    }
+  }
   const warnXattrs = () => {
     const warning = xattrs.warning();
     if (warning !== null) hooks.onWarning?.(warning);
@@ -126,6 +140,11 @@ export async function loadSource(
   }
 }
 
+/** The source as messages name it: the directory, the image, or the tar files. */
+export function sourceName(options: MkdaxfsOptions): string {
+  return options.directory ?? options.fromImage ?? options.tars.join(", ");
+}
+
 /** Lays out the tree; a layout over -s names the source it came from. */
 function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): ImagePlan {
   try {
@@ -138,7 +157,7 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
     });
   } catch (error) {
     if (!(error instanceof DaxfsError)) throw error;
-    const source = options.directory ?? options.tars.join(", ");
+    const source = sourceName(options);
     if (error.code === "ENOSPC") throw new DaxfsError("ENOSPC", `${source}: ${error.message}`);
     // A name in another charset (a Latin-1 archive, say) is refused unless asked for: once stored,
     // it shows as escapes in every UTF-8 tool (docs/mkdaxfs.md "Names").
@@ -154,7 +173,10 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
  * Where the file system cannot hold the image whole, the image stays sparse with a warning: it is
  * still a valid image, and daxfs-fuse allocates such an image's blocks write by write.
  */
-function allocateImage(path: string, hooks: BuildHooks): (fd: number, length: number) => void {
+export function allocateImage(
+  path: string,
+  hooks: Pick<BuildHooks, "onWarning">,
+): (fd: number, length: number) => void {
   return (fd, length) => {
     const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
     if (whyNot !== null)

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { BranchState } from "@daxfs/format";
 import { leaseHolderIsDead, readLeases } from "../branch/leases.js";
 import { MAIN_BRANCH } from "../branch/lifecycle.js";
+import { deltaUsage } from "../branch/space.js";
 import { type ImageMode, type ImagePlan, planImage } from "../build/plan.js";
 import { type AllocateFile, writeImageFile } from "../build/write.js";
 import { DaxfsError, isDaxfsError } from "../errors.js";
@@ -38,7 +39,7 @@ export function openCompactionSource(path: string): CompactionSource {
     if (image.geometry.pcache !== null || image.base?.externalData)
       throw new DaxfsError(
         "EOPNOTSUPP",
-        `${showName(path)}: a split image (file data in a backing file) cannot be compacted offline`,
+        `${showName(path)}: a split image keeps its file data in a backing file; it cannot be folded offline`,
       );
     if (!image.base) throw new DaxfsError("EINVAL", `${showName(path)}: the image has no base image`);
     const activeBranches = image
@@ -81,6 +82,12 @@ export interface CompactResult {
   /** Size of the input and of the result, in bytes. */
   bytesBefore: number;
   bytesAfter: number;
+  /** Base image bytes of the input (the result's: `plan.baseSize`). */
+  baseBefore: number;
+  /** Bytes of main's log folded into the new base. */
+  mainLogBytes: number;
+  /** Delta region bytes in use before (docs/space.md "Warning"); after, main's empty log only. */
+  deltaUsedBefore: number | null;
   plan: ImagePlan;
   /** ACTIVE branches that the result no longer has (only with `force`). */
   droppedBranches: string[];
@@ -122,6 +129,9 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
       inPlace,
       bytesBefore: source.image.source.size,
       bytesAfter: plan.totalSize,
+      baseBefore: source.image.geometry.base?.size ?? 0,
+      mainLogBytes: source.image.findBranch(MAIN_BRANCH)?.logSize ?? 0,
+      deltaUsedBefore: deltaUsage(source.image)?.used ?? null,
       plan,
       droppedBranches: source.activeBranches,
     };
