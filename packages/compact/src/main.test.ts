@@ -142,7 +142,8 @@ describe("daxfs-compact", () => {
     expect(lines.length === 1 || lines[1] === "Try 'daxfs-compact --help'.").toBe(true);
     expect(lines.length).toBeLessThanOrEqual(2);
     expect(readdirSync(dir).sort()).toEqual(files);
-    expect(files.map((f) => readFileSync(join(dir, f)))).toEqual(contents);
+    const unchanged = files.map((f, i) => readFileSync(join(dir, f)).equals(contents[i] as Buffer));
+    expect(unchanged).toEqual(files.map(() => true));
   }
 
   it("refuses a bad command line with a short usage error", async () => {
