@@ -56,12 +56,13 @@ node scripts/build-fuse-binding.mjs >/dev/null ||
 pnpm run -s build
 
 # The tools on PATH: one small wrapper per tool in $DAXFS_BIN_DIR (default /usr/local/bin), running
-# this checkout's build (mkdaxfs and daxfs-inspect as their start-up bundles; docs/cli.md).
+# this checkout's build (mkdaxfs, daxfs-inspect and daxfs-compact as their start-up bundles; docs/cli.md).
 bin_dir=${DAXFS_BIN_DIR:-/usr/local/bin}
 repo=$(pwd)
 declare -A TOOLS=(
   [mkdaxfs]=packages/mkdaxfs/dist/bundle/cli.cjs
   [daxfs-inspect]=packages/inspect/dist/bundle/cli.cjs
+  [daxfs-compact]=packages/compact/dist/bundle/cli.cjs
   [daxfs-branch]=packages/branch/dist/cli.js
   [daxfs-fuse]=packages/fuse-ref/dist/cli.js
   [daxfs-tui]=packages/tui/dist/cli.js
@@ -72,7 +73,7 @@ if mkdir -p "$bin_dir" 2>/dev/null && [[ -w "$bin_dir" ]]; then
       "$tool" "$repo" "$repo/${TOOLS[$tool]}" >"$bin_dir/$tool"
     chmod 755 "$bin_dir/$tool"
   done
-  echo "setup: mkdaxfs, daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
+  echo "setup: mkdaxfs, daxfs-inspect, daxfs-compact, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
   man_dir=${DAXFS_MAN_DIR:-/usr/local/share/man/man1}
   if mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
     for tool in "${!TOOLS[@]}"; do ln -sf "$repo/docs/man/$tool.1" "$man_dir/$tool.1"; done

@@ -17,7 +17,7 @@ import {
   usageErrorText,
   versionText,
 } from "@daxfs/core";
-import { allocateImage } from "@daxfs/mkdaxfs";
+import { allocateImageFile } from "@daxfs/linux";
 import { Command, CommanderError } from "commander";
 
 const TOOL = "daxfs-compact";
@@ -167,7 +167,7 @@ export async function main(
     const output = parsed.options.output ?? parsed.input;
     const result = compactImage(parsed.input, {
       ...parsed.options,
-      allocate: parsed.sparse ? undefined : allocateImage(output, { onWarning: warn }),
+      allocate: parsed.sparse ? undefined : allocateImageFile(output, warn),
     });
     if (result.droppedBranches.length > 0)
       warn(`${parsed.input}: active branches dropped: ${result.droppedBranches.join(", ")}`);

@@ -1,7 +1,6 @@
 // @daxfs/mkdaxfs: the mkdaxfs tool as a library (the builder itself is @daxfs/core build/).
 export { type CliIo, main } from "./cli.js";
 export {
-  allocateImage,
   type BuildResult,
   buildToTarget,
   loadSource,

@@ -3,7 +3,7 @@
 // only parses flags into MkdaxfsOptions and prints what this returns.
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   type BuildDir,
   branchTree,
@@ -16,7 +16,7 @@ import {
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateHoles, listXattrs } from "@daxfs/linux";
+import { allocateImageFile, listXattrs } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
 import { XattrCensus } from "./xattrs.js";
 
@@ -167,25 +167,6 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
   }
 }
 
-/**
- * Allocates every block of the image file, so that no later writer through a shared mapping (a
- * daxfs-fuse branch) can die of SIGBUS on a full file system (docs/fuse.md "Full file systems").
- * Where the file system cannot hold the image whole, the image stays sparse with a warning: it is
- * still a valid image, and daxfs-fuse allocates such an image's blocks write by write.
- */
-export function allocateImage(
-  path: string,
-  hooks: Pick<BuildHooks, "onWarning">,
-): (fd: number, length: number) => void {
-  return (fd, length) => {
-    const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
-    if (whyNot !== null)
-      hooks.onWarning?.(
-        `${path}: the image's ${length} bytes cannot be allocated up front (${whyNot}); it is left sparse`,
-      );
-  };
-}
-
 /** Builds the image at its target. Nothing is left at -o if this throws. */
 export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
   const { target, split } = selectTarget(options);
@@ -195,7 +176,7 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     hooks.onPlanned?.(plan, target);
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
     if (target.kind === "file") {
-      const allocate = options.sparse ? undefined : allocateImage(target.path, hooks);
+      const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
       writeImageFile(plan, target.path, { ...emit, allocate });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
