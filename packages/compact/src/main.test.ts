@@ -5,22 +5,25 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import {
   acquireLease,
-  BranchFiles,
-  BranchWriter,
   branchContext,
   buildImage,
   buildSplitImage,
-  commitBranch,
   createBranch,
   DaxfsImage,
   FileImage,
   releaseLease,
   validate,
 } from "@daxfs/core";
-import { canonicalLinkGroups, describeView, testDir, testFile, testSymlink } from "@daxfs/core/testing";
+import {
+  CapturedOutput,
+  describeMainOf,
+  testDir,
+  testFile,
+  testSymlink,
+  writeImageWithHistory,
+} from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 
@@ -34,54 +37,23 @@ const freshDir = () => {
   return dir;
 };
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 async function run(args: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = new CapturedOutput();
+  const stderr = new CapturedOutput();
   const code = await main(args, { stdout, stderr, env: {} });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-const shared = testFile("shared\n");
-const tree = () =>
-  testDir({
-    etc: testDir({ status: shared, motd: testFile("hi\n") }),
-    link: shared,
-    sym: testSymlink("etc/motd"),
-  });
+const tree = () => testDir({ etc: testDir({ status: testFile("1\n") }), sym: testSymlink("etc/status") });
 
 /** A branching image at DIR/img whose main holds a committed branch's changes. */
 function imageWithHistory(dir: string): string {
   const path = join(dir, "img");
-  writeFileSync(path, buildImage(tree(), { branching: true, deltaSize: 2 << 20 }));
-  const source = FileImage.open(path, { writable: true });
-  const ctx = branchContext(source);
-  const record = createBranch(ctx, "apt", "main");
-  const files = new BranchFiles(DaxfsImage.open(source).view("apt"), BranchWriter.forRecord(ctx, record));
-  files.link("/etc/status", "/etc/status-old");
-  const ino = files.create("/etc/new", 0o600, { uid: 7, gid: 8 });
-  for (let i = 0; i < 4; i++) files.write(ino, 0, new Uint8Array(100_000).fill(i));
-  files.unlink("/etc/motd");
-  commitBranch(ctx, record.id);
-  source.close();
+  writeImageWithHistory(path);
   return path;
 }
 
-const mainTree = (path: string) => {
-  const image = DaxfsImage.openFile(path);
-  try {
-    return canonicalLinkGroups(describeView(image.view("main")));
-  } finally {
-    image.close();
-  }
-};
+const mainTree = describeMainOf;
 
 describe("daxfs-compact", () => {
   it("replaces IMAGE in place by default; the tree stays, the logs are gone", async () => {
