@@ -7,18 +7,17 @@
 import {
   type CompactOptions,
   type CompactResult,
-  commanderMessage,
+  commanderOutput,
+  commandLineFailure,
   compactImage,
   errorLine,
-  isDaxfsError,
-  jsonErrorText,
   requireSize,
   UsageError,
-  usageErrorText,
   versionText,
+  workFailure,
 } from "@daxfs/core";
 import { allocateImageFile } from "@daxfs/linux";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 
 const TOOL = "daxfs-compact";
 
@@ -52,11 +51,7 @@ function makeProgram(io: CliIo): Command {
     )
     .allowExcessArguments()
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: () => {},
-    });
+    .configureOutput(commanderOutput(io));
 }
 
 interface Parsed {
@@ -148,14 +143,9 @@ export async function main(
     }
     parsed = toOptions(program.args, flags);
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    if (error instanceof CommanderError || error instanceof UsageError) {
-      const usage = error instanceof UsageError ? error : { message: commanderMessage(error.message) };
-      if (argv.includes("--json")) io.stdout.write(jsonErrorText(TOOL, "EUSAGE", usage.message));
-      else io.stderr.write(usageErrorText(TOOL, usage));
-      return 1;
-    }
-    throw error;
+    const status = commandLineFailure(TOOL, error, argv, io);
+    if (status === undefined) throw error;
+    return status;
   }
 
   const warnings: string[] = [];
@@ -175,12 +165,6 @@ export async function main(
     else io.stdout.write(`${report(result).join("\n")}\n`);
     return 0;
   } catch (error) {
-    const known = isDaxfsError(error) || (error instanceof Error && error.name === "SyscallError");
-    const message = known ? (error as Error).message : `internal error: ${String(error)}`;
-    const code = known ? ((error as { code?: string }).code ?? "EIO") : "EINTERNAL";
-    if (parsed.json) io.stdout.write(jsonErrorText(TOOL, code, message));
-    else io.stderr.write(errorLine(TOOL, message));
-    if (io.env.DAXFS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return 1;
+    return workFailure(TOOL, error, parsed.json, io);
   }
 }

@@ -60,15 +60,19 @@ export {
 export {
   type CliMain,
   commanderMessage,
+  commanderOutput,
+  commandLineFailure,
   errorLine,
   jsonErrorText,
   parseAddress,
   parseSize,
   requireSize,
   runCli,
+  type ToolStreams,
   UsageError,
   usageErrorText,
   versionText,
+  workFailure,
 } from "./cli.js";
 // Offline compaction (docs/space.md "Compaction").
 export {

@@ -6,19 +6,18 @@ import { realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  commanderMessage,
-  DaxfsError,
+  commanderOutput,
+  commandLineFailure,
   errorLine,
-  jsonErrorText,
   parseAddress,
   parseSize,
   requireSize,
   runCli,
   UsageError,
-  usageErrorText,
   versionText,
+  workFailure,
 } from "@daxfs/core";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
 
@@ -77,11 +76,7 @@ function makeProgram(io: CliIo): Command {
     )
     .allowExcessArguments()
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: () => {},
-    });
+    .configureOutput(commanderOutput(io));
 }
 
 function sizeOption(text: string | undefined, flag: string): number | undefined {
@@ -189,14 +184,9 @@ export async function main(
     options = toOptions(flags);
     checkPaths(options);
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    if (error instanceof CommanderError || error instanceof UsageError) {
-      const usage = error instanceof UsageError ? error : { message: commanderMessage(error.message) };
-      if (argv.includes("--json")) io.stdout.write(jsonErrorText("mkdaxfs", "EUSAGE", usage.message));
-      else io.stderr.write(usageErrorText("mkdaxfs", usage));
-      return 1;
-    }
-    throw error;
+    const status = commandLineFailure("mkdaxfs", error, argv, io);
+    if (status === undefined) throw error;
+    return status;
   }
 
   const warnings: string[] = [];
@@ -218,18 +208,8 @@ export async function main(
     return 0;
   } catch (error) {
     progress?.finish();
-    const known = error instanceof DaxfsError || isSyscallError(error);
-    const message = known ? (error as Error).message : `internal error: ${String(error)}`;
-    const code = known ? ((error as { code?: string }).code ?? "EIO") : "EINTERNAL";
-    if (options.json) io.stdout.write(jsonErrorText("mkdaxfs", code, message));
-    else io.stderr.write(errorLine("mkdaxfs", message));
-    if (io.env.DAXFS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return 1;
+    return workFailure("mkdaxfs", error, options.json, io);
   }
-}
-
-function isSyscallError(error: unknown): boolean {
-  return error instanceof Error && error.name === "SyscallError";
 }
 
 const invokedDirectly =
