@@ -1,4 +1,4 @@
-// The command-line contract every DAXFS tool follows (mkdaxfs, daxfs-inspect, daxfs-branch,
+// The command-line contract every DAXFS tool follows (mkdaxfs, daxfs-inspect, daxfs-compact, daxfs-branch,
 // daxfs-fuse, daxfs-tui): `main(argv, io)` resolves to the exit status and never calls process.exit,
 // so each tool runs in-process in tests; its bin script is one runCli() call. One size grammar, one
 // UsageError and one error format for all of them (docs/cli.md "Messages").

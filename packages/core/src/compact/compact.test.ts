@@ -308,4 +308,51 @@ describe("compactImage", () => {
     expect(image.branches().map((r) => r.name)).toEqual(["main"]);
     image.close();
   });
+
+  it("gives the whole region back: a branch can then fill all of it but main's log", () => {
+    const input = scratchPath("full");
+    const region = 8 << 20;
+    writeFileSync(
+      input,
+      buildImage(testDir({ keep: testFile("k") }), { branching: true, deltaSize: region }),
+    );
+    const chunk = new Uint8Array(1 << 20).fill(7);
+    /** A branch writes /big, `megabytes` MiB; then commits (after `then`) or aborts. The errno, if any. */
+    const fill = (megabytes: number, commit: boolean, then?: (files: BranchFiles) => void) => {
+      const source = FileImage.open(input, { writable: true });
+      try {
+        const ctx = branchContext(source);
+        const record = createBranch(ctx, `fill-${serial++}`, "main");
+        const view = DaxfsImage.open(source).view(record.name);
+        const files = new BranchFiles(view, BranchWriter.forRecord(ctx, record));
+        try {
+          const ino = files.create("/big", 0o644, { uid: 0, gid: 0 });
+          for (let i = 0; i < megabytes; i++) files.write(ino, i << 20, chunk);
+          then?.(files);
+        } catch (error) {
+          abortBranch(ctx, record.id);
+          if (error instanceof DaxfsError) return error.code;
+          throw error;
+        }
+        if (commit) commitBranch(ctx, record.id);
+        else abortBranch(ctx, record.id);
+        return undefined;
+      } finally {
+        source.close();
+      }
+    };
+    // 2 MiB committed, then removed: main's log keeps it and grew past its first 1 MiB, so a
+    // branch of 6 MiB no longer fits.
+    expect(fill(2, true, (files) => files.unlink("/big"))).toBeUndefined();
+    expect(fill(6, false)).toBe("ENOSPC");
+    compactImage(input);
+    const after = DaxfsImage.openFile(input);
+    expect(deltaUsage(after)).toMatchObject({ size: region, used: 1 << 20 });
+    after.close();
+    // Now the branch log may take all but main's 1 MiB: 6 MiB of data plus entry headers fit.
+    expect(fill(6, false)).toBeUndefined();
+    const source = FileImage.open(input);
+    expect(validate(source).problems).toEqual([]);
+    source.close();
+  });
 });
