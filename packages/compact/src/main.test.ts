@@ -2,7 +2,16 @@
 // shows main's tree and validates, in place or at -o; every bad input is one line
 // `daxfs-compact: WHAT: reason`, exit 1, and nothing written (the input unchanged, no -o file, no
 // temporary file left beside either).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -60,7 +69,9 @@ describe("daxfs-compact", () => {
     const dir = freshDir();
     const path = imageWithHistory(dir);
     const before = mainTree(path);
+    chmodSync(path, 0o600);
     const { code, stdout, stderr } = await run([path]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toContain(`Wrote ${path} (in place)`);
     expect(mainTree(path)).toEqual(before);

@@ -4,6 +4,7 @@
 // `mkdaxfs --from-image`: openCompactionSource() refuses what cannot be folded, compactImage()
 // writes the result through the builder's atomic temp-and-rename, so a failure leaves the input
 // (and -o) as they were.
+import { chmodSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { BranchState } from "@daxfs/format";
 import { leaseHolderIsDead, readLeases } from "../branch/leases.js";
@@ -122,7 +123,10 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
     );
     // File contents are read from the input while the result is written: in place, the rename at
     // the end replaces the input only once the result is complete.
+    // In place, the result keeps the input's permission bits (a fresh file would get 0644).
+    const keptMode = inPlace ? statSync(input).mode & 0o7777 : undefined;
     withImageName(name, () => writeImageFile(plan, output, { allocate: options.allocate }), output);
+    if (keptMode !== undefined) chmodSync(output, keptMode);
     return {
       input,
       output,
