@@ -33,6 +33,7 @@ import {
   testSymlink,
   writeImageWithHistory,
 } from "@daxfs/core/testing";
+import { DaxfsGlobalCoord, DaxfsSuper } from "@daxfs/format";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 
@@ -198,7 +199,16 @@ describe("daxfs-compact", () => {
       `daxfs-compact: ${path}: the image is mounted (1 live lease); unmount it first, or --force`,
     );
     releaseLease(ctx, lease);
+    // The coordination lock held (as a commit in progress holds it).
+    const word = Buffer.alloc(4);
+    word.writeUInt32LE(1);
+    source.write(DaxfsSuper.offsets.coord + DaxfsGlobalCoord.offsets.coordLock, word);
     source.close();
+    await refused(
+      dir,
+      [path],
+      `daxfs-compact: ${path}: the coordination lock is held (a branch operation in progress, or a holder that died); retry, or --force`,
+    );
     const split = join(dir, "split");
     writeFileSync(split, buildSplitImage(tree(), { split: {} }).image);
     await refused(

@@ -7,8 +7,10 @@
 import { chmodSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { BranchState } from "@daxfs/format";
+import { COORD_LOCK_OFFSET } from "../branch/coord-lock.js";
 import { leaseHolderIsDead, readLeases } from "../branch/leases.js";
 import { MAIN_BRANCH } from "../branch/lifecycle.js";
+import { readU32 } from "../branch/records.js";
 import { deltaUsage } from "../branch/space.js";
 import { type ImageMode, type ImagePlan, planImage } from "../build/plan.js";
 import { type AllocateFile, writeImageFile } from "../build/write.js";
@@ -27,6 +29,8 @@ export interface CompactionSource {
   activeBranches: string[];
   /** Live leases: mounts that still read the image. */
   liveLeases: number;
+  /** The coordination lock word is held: a commit or branch change in progress, or a dead holder. */
+  locked: boolean;
 }
 
 /**
@@ -56,6 +60,7 @@ export function openCompactionSource(path: string): CompactionSource {
       deltaSize: image.deltaRegion?.size ?? null,
       activeBranches,
       liveLeases,
+      locked: image.branching && readU32(image.source, COORD_LOCK_OFFSET) !== 0,
     };
   } catch (error) {
     image.close();
@@ -110,6 +115,11 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
       throw new DaxfsError(
         "EBUSY",
         `${name}: the image is mounted (${source.liveLeases} live lease${source.liveLeases === 1 ? "" : "s"}); unmount it first, or --force`,
+      );
+    if (!options.force && source.locked)
+      throw new DaxfsError(
+        "EBUSY",
+        `${name}: the coordination lock is held (a branch operation in progress, or a holder that died); retry, or --force`,
       );
     const mode = options.mode ?? (source.mode === "branching" ? "branching" : "static");
     if (options.deltaSize !== undefined && mode !== "branching")
