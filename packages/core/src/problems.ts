@@ -12,7 +12,7 @@ export type ProblemKind = "corrupt" | "unsupported";
 export interface Problem {
   /** Absolute byte offset of the offending field in the image. */
   offset: number;
-  /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@40960". */
+  /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@0xa000" (the entry's offset). */
   structure: string;
   /** The C field name (docs/format.md), or a derived property such as "nlink" or "range". */
   field: string;
@@ -85,9 +85,15 @@ export class ProblemLog implements ProblemSink {
   }
 }
 
-/** "offset structure.field: expected X, got Y (message)", the validator's one line per problem. */
-export function formatProblem(problem: Problem): string {
-  return `${problem.offset} ${problem.structure}.${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+/**
+ * "IMAGE: STRUCTURE at 0xOFF: FIELD: expected X, got Y (message)", the validator's one line per
+ * problem (docs/inspect.md "validate"): the image first, as in every error line of the tools, and
+ * the field's image offset in hex, as info's region map shows offsets. `image` may be left out
+ * where the image is already named (the TUI's validate screen, one daxfs-fuse error line).
+ */
+export function formatProblem(problem: Problem, image?: string): string {
+  const where = image === undefined ? "" : `${image}: `;
+  return `${where}${problem.structure} at ${hex(problem.offset)}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
 }
 
 export function hex(value: number | bigint): string {

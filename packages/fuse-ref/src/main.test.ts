@@ -47,10 +47,19 @@ describe("daxfs-fuse main", () => {
     expect(version.status).toBe(0);
     expect(version.stdout).toMatch(/^daxfs-fuse \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
 
-    const image = await run([join(work, "absent.img"), work]);
-    expect(image.status).toBe(1);
-    expect(image.stdout).toBe("");
-    expect(image.stderr).toMatch(/^daxfs-fuse: .*absent\.img.*\n$/);
+    // `daxfs-fuse: IMAGE: reason`, the image as given and the words of daxfs-inspect and mkdaxfs.
+    const image = await run(["absent.img", work]);
+    expect(image).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: absent.img: no such file or directory\n",
+    });
+    const directory = await run([work, work]);
+    expect(directory).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `daxfs-fuse: ${work}: is a directory, not an image\n`,
+    });
   });
 
   it("refuses a missing mount point before it touches the image (no branch is created)", async () => {

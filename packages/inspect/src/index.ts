@@ -6,6 +6,7 @@ export {
   type DiffChange,
   describeEntry,
   diffBranches,
+  timeText,
 } from "./commands/log.js";
 export { stateName } from "./commands/summary.js";
 export { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type InspectIo, main, normalizeArgs } from "./main.js";

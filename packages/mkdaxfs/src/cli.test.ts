@@ -424,6 +424,10 @@ describe("tree options", () => {
   it("writes the public summary lines", async () => {
     const image = fresh("img");
     const result = await run(["-d", exampleTree(), "-o", image]);
+    // Inodes by type, as daxfs-inspect info counts them (docs/cli.md "Counts").
+    expect(result.stdout).toContain(
+      "Found 5 inodes (2 directories, 3 regular files, 0 symlinks), 4 directory entries\n",
+    );
     expect(result.stdout).toContain("Mode: static (read-only)");
     expect(result.stdout).toContain("  Base image:    0x1000 - 0x8000");
     expect(result.stdout.trim().endsWith("Done")).toBe(true);

@@ -31,7 +31,7 @@ export function validateCommand(
       seconds,
     },
     () => {
-      const lines = report.problems.map(formatProblem);
+      const lines = report.problems.map((problem) => formatProblem(problem, source.name));
       if (report.omitted > 0) lines.push(`... and ${report.omitted} more`);
       const { inodes, directoryEntries, branches, deltaEntries } = report.stats;
       lines.push(

@@ -53,7 +53,7 @@ export function ValidateScreen(props: {
         <Box height={detailHeight} marginTop={0}>
           <Text wrap="wrap">
             {printable(
-              `${current.structure} ${current.field} at ${current.offset}: ${current.message} (expected ${current.expected}, got ${current.actual}; ${current.kind})`,
+              `${current.structure} ${current.field} at 0x${current.offset.toString(16)}: ${current.message} (expected ${current.expected}, got ${current.actual}; ${current.kind})`,
             )}
           </Text>
         </Box>
