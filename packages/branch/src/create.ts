@@ -153,6 +153,13 @@ async function mountBranch(
     }
     if (source.mount.kind === "fuse") image = source.control?.image ?? source.mount.image;
   }
+  // Everything that can be checked is checked before the first line of output (a user who sees
+  // "Creating branch..." may take it that the arguments were right).
+  const problem = image !== undefined ? env.fuseImageProblem?.(image, name, parent) : undefined;
+  if (problem !== undefined) {
+    env.err(`daxfs-branch: ${problem}`);
+    return 1;
+  }
 
   env.out(
     parent !== undefined
