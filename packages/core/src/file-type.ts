@@ -56,7 +56,17 @@ export function countInodeTypes(modes: Iterable<number>): InodeTypeCounts {
   return counts;
 }
 
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+/** "1 inode", "2 inodes": a count and its noun. */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** "2 directories, 2 regular files, 1 symlink". */
+export function typeCountText(counts: InodeTypeCounts): string {
+  return [
+    plural(counts.directories, "directory", "directories"),
+    plural(counts.files, "regular file"),
+    plural(counts.symlinks, "symlink"),
+  ].join(", ");
+}
 
 /**
  * "5 inodes (2 directories, 2 regular files, 1 symlink)": the one way every tool states what an
@@ -64,10 +74,5 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  * show the same number for the same image (a hard-linked file is one inode under several names).
  */
 export function inodeCountText(total: number, counts: InodeTypeCounts): string {
-  const parts = [
-    plural(counts.directories, "directory", "directories"),
-    plural(counts.files, "regular file", "regular files"),
-    plural(counts.symlinks, "symlink", "symlinks"),
-  ];
-  return `${plural(total, "inode", "inodes")} (${parts.join(", ")})`;
+  return `${plural(total, "inode")} (${typeCountText(counts)})`;
 }

@@ -92,10 +92,12 @@ export {
   inodeCountText,
   NO_OWNER,
   PERMISSION_BITS,
+  plural,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
+  typeCountText,
 } from "./file-type.js";
 export { DaxfsImage, type OpenOptions } from "./image.js";
 export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
@@ -119,5 +121,6 @@ export {
   type ValidationReport,
   type ValidationStats,
   validate,
+  validationStatsText,
 } from "./validate/index.js";
 export { BranchView, type DirEntry, type Stat } from "./view.js";

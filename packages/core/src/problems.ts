@@ -6,6 +6,7 @@
 // what was found; "unsupported" (EOPNOTSUPP: a version or feature we do not know) is told apart
 // from "corrupt" (EUCLEAN).
 import { CorruptImageError } from "./errors.js";
+import { plural } from "./file-type.js";
 
 export type ProblemKind = "corrupt" | "unsupported";
 
@@ -94,6 +95,11 @@ export class ProblemLog implements ProblemSink {
 export function formatProblem(problem: Problem, image?: string): string {
   const where = image === undefined ? "" : `${image}: `;
   return `${where}${problem.structure} at ${hex(problem.offset)}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+}
+
+/** "checked 7 inodes, 6 directory entries, 1 branch, 3 log entries": what a validation covered. */
+export function validationStatsText(stats: ValidationStats): string {
+  return `checked ${plural(stats.inodes, "inode")}, ${plural(stats.directoryEntries, "directory entry", "directory entries")}, ${plural(stats.branches, "branch", "branches")}, ${plural(stats.deltaEntries, "log entry", "log entries")}`;
 }
 
 export function hex(value: number | bigint): string {

@@ -334,7 +334,7 @@ describe("subcommands on valid images", () => {
         "│   └── x",
         "└── n",
         "",
-        "3 directories, 4 files",
+        "6 directory entries (2 directories, 3 regular files, 1 symlink), 7 inodes",
         "",
       ].join("\n"),
     );
@@ -363,6 +363,8 @@ describe("subcommands on valid images", () => {
       DeltaType.RENAME,
       DeltaType.WRITE,
     ]);
+    // Without a branch, main's log.
+    expect((await inspect(logsImage, "log")).stdout).toMatch(/^Branch main \(id 1\): 2 entries, /);
     const byId = await inspect(logsImage, "log", "id:2", "--json");
     expect(JSON.parse(byId.stdout).entries).toHaveLength(4);
     // Text: where things lie in the image in hex, sizes and file positions in decimal

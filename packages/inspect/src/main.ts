@@ -270,7 +270,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
     );
   command("log", "every entry of a branch's own delta log, decoded")
-    .argument("<branch>", "branch name, or id:N")
+    .argument("[branch]", "branch name, or id:N", "main")
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => logCommand(image, branch, out(options.json))),
     );

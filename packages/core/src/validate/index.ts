@@ -5,5 +5,6 @@ export {
   type ProblemKind,
   type ValidationReport,
   type ValidationStats,
+  validationStatsText,
 } from "../problems.js";
 export { type ValidateOptions, validate } from "./validate.js";

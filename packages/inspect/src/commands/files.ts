@@ -16,14 +16,17 @@ import {
 import {
   type BranchView,
   compareNames,
+  countInodeTypes,
   DaxfsError,
   DirectoryAnchors,
   fileTypeOf,
   hostPath,
+  plural,
   S_IFDIR,
   S_IFLNK,
   type Stat,
   showName,
+  typeCountText,
 } from "@daxfs/core";
 import { emit, modeString, type Output } from "../render.js";
 
@@ -103,8 +106,6 @@ export function treeCommand(
     out,
     rows.map((r) => ({ path: r.path, ...r.stat })),
     () => {
-      let files = 0;
-      let dirs = 0;
       const lines: string[] = [];
       // Explicit stack (the tree's depth is the image's to choose), children in name order.
       const stack: { row: number; indent: string; last: boolean; top: boolean }[] = [
@@ -113,8 +114,6 @@ export function treeCommand(
       while (stack.length > 0) {
         const { row, indent, last, top } = stack.pop()!;
         const { path: p, stat } = rows[row]!;
-        if (isDir(stat.mode)) dirs++;
-        else files++;
         const name = showName(top ? p : p.slice(p.lastIndexOf("/") + 1));
         const suffix =
           isDir(stat.mode) && !top
@@ -128,7 +127,14 @@ export function treeCommand(
         for (let i = kids.length - 1; i >= 0; i--)
           stack.push({ row: kids[i]!, indent: childIndent, last: i === kids.length - 1, top: false });
       }
-      lines.push("", `${dirs} directories, ${files} files`);
+      // Names below the top by type, and the inodes they name (a hard link is one inode under two
+      // names): the terms of mkdaxfs and info (docs/cli.md "Counts"), not tree(1)'s "N files".
+      const names = rows.slice(1).map((r) => r.stat.mode);
+      const inodes = new Set(rows.map((r) => r.stat.ino)).size;
+      lines.push(
+        "",
+        `${plural(names.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(names))}), ${plural(inodes, "inode")}`,
+      );
       return lines;
     },
   );
