@@ -392,6 +392,10 @@ describe("subcommands on valid images", () => {
     const target = join(work, "out");
     const result = await inspect(staticImage, "extract", target);
     expect(result.code).toBe(0);
+    // Names by type, as tree counts them; a hard link's bytes are written once.
+    expect(result.stdout).toBe(
+      `Extracted 11 directory entries (4 directories, 6 regular files, 1 symlink), 10426 bytes to ${target}\n`,
+    );
     expect(readFileSync(join(target, "hello.txt"), "utf8")).toBe("hello, world\n");
     expect(readlinkSync(join(target, "link"))).toBe("hello.txt");
     expect(statSync(join(target, "hard1")).ino).toBe(statSync(join(target, "docs", "hard2")).ino);

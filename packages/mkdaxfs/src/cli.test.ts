@@ -198,6 +198,18 @@ describe("argument checks (SPEC 2.1)", () => {
     }
   });
 
+  it("a missing source is the one line: no 'Scanning' before it", async () => {
+    for (const source of [
+      ["-d", "/nonexistent/tree"],
+      ["--tar", "/nonexistent/layer.tar"],
+    ]) {
+      const result = await run([...source, "-o", fresh("img")]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe(`mkdaxfs: ${source[1]}: no such file or directory\n`);
+    }
+  });
+
   it("--version prints the package and format versions", async () => {
     const result = await run(["--version"]);
     expect(result.code).toBe(0);

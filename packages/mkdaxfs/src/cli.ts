@@ -2,13 +2,14 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { realpathSync, type Stats, statSync } from "node:fs";
+import { existsSync, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   commanderMessage,
   DaxfsError,
   errorLine,
+  hostPath,
   jsonErrorText,
   parseAddress,
   parseSize,
@@ -193,7 +194,11 @@ export async function main(
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    if (!options.json) io.stdout.write(`Scanning ${options.directory ?? options.tars.join(", ")}...\n`);
+    // "Scanning" only for sources that are there: a missing one is the build's one error line,
+    // with nothing before it that reads as if the build had started (docs/cli.md "Messages").
+    const sources = options.directory !== undefined ? [options.directory] : options.tars;
+    if (!options.json && sources.every((source) => source === "-" || existsSync(hostPath(source))))
+      io.stdout.write(`Scanning ${sources.join(", ")}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);

@@ -191,12 +191,14 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   const hostDirOf = new Map<string, string>([["/", target]]);
   const firstPathOf = new Map<number, string>();
   const dirModes: { path: string; stat: Stat }[] = [];
+  const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
   try {
     for (const { path, ino, stat } of view.walk()) {
       // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
       // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
+      if (path !== "/") nameModes.push(stat.mode);
       const slash = path.lastIndexOf("/");
       const host =
         path === "/"
@@ -246,6 +248,6 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     anchors.close();
   }
   emit(out, { target, directories: dirModes.length, files, bytes }, () => [
-    `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${showName(target)}`,
+    `Extracted ${plural(nameModes.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(nameModes))}), ${plural(bytes, "byte")} to ${showName(target)}`,
   ]);
 }
