@@ -175,11 +175,24 @@ describe("argument forms", () => {
       [[logsImage, "tree", "--bogus"], "daxfs-inspect: unknown option '--bogus'"],
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
+      [
+        ["tree", "x.img"],
+        "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
+      ],
     ] as const) {
       const result = await inspect(...args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe(`${line}\nTry 'daxfs-inspect --help'.\n`);
     }
+  });
+
+  it("a subcommand's --help shows the image before it", async () => {
+    expect((await inspect("tree", "--help")).stdout).toMatch(
+      /^Usage: daxfs-inspect IMAGE tree \[options\] \[path\]\n/,
+    );
+    expect((await inspect("info", "--help")).stdout).toMatch(
+      /^Usage: daxfs-inspect info \[options\] \[image\]\n/,
+    );
   });
 
   it("--version prints the package and format versions", async () => {

@@ -194,6 +194,8 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       .option("--backing <file>", "backing file of a split image (regular-file data)")
       .option("--json", "print JSON");
     if (options.image) cmd.argument("[image]", "image file");
+    // The image goes before the subcommand (normalizeArgs): the usage line shows it there.
+    else cmd.configureHelp({ commandUsage: (c) => `${TOOL} IMAGE ${c.name()} ${c.usage()}` });
     return cmd;
   };
   const imageFrom = (options: CommonOptions, positional?: string): CommonOptions => {

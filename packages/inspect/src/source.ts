@@ -121,7 +121,11 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
   ).length;
   if (options.size !== undefined && options.phys === undefined)
     throw new UsageError("-s/--size: only valid with -p/--phys");
-  if (given === 0) throw new UsageError("IMAGE: an image file, -m/--mount or -p/--phys is required");
+  // `daxfs-inspect tree img` takes img for the path: say where the image goes.
+  if (given === 0)
+    throw new UsageError(
+      "IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
+    );
   if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);
