@@ -30,6 +30,10 @@ describe("daxfs-fuse main", () => {
     const result = await run(["--help"]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: daxfs-fuse/);
+    // How it ends and what becomes of the branch, for a user who started it with `&`.
+    expect(result.stdout).toMatch(/until the mount goes \(fusermount -u MOUNTPOINT\)/);
+    expect(result.stdout).toMatch(/uncommitted\nbranch is then dropped/);
+    expect(result.stdout).not.toMatch(/default: \[\]/);
   });
 
   it("refuses a missing mount point, --parent without --branch and a missing image", async () => {

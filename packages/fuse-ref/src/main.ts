@@ -20,7 +20,7 @@ interface FuseFlags {
   branch?: string;
   parent?: string;
   validate?: boolean;
-  options: string[];
+  options?: string[];
 }
 
 /** Runs daxfs-fuse with `argv` (without node and script); resolves once the mount is gone. */
@@ -35,12 +35,15 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     .option(
       "-o, --options <list>",
       "FUSE mount options, comma-separated (allow_other, default_permissions, ro, nosuid, ...)",
-      (list: string, previous: string[]) => [...previous, list],
-      [] as string[],
+      (list: string, previous: string[] | undefined) => [...(previous ?? []), list],
     )
     .option("--validate", "check the whole image before mounting")
     .option("-f, --foreground", "stay in the foreground (always the case; accepted for compatibility)")
     .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
+    .addHelpText(
+      "after",
+      "\nServes in the foreground until the mount goes (fusermount -u MOUNTPOINT) or SIGINT/SIGTERM; an uncommitted\nbranch is then dropped (commit it first: daxfs-branch commit -m MOUNTPOINT). Exit status: 0 after a clean\nunmount, 1 on any error (one line on stderr).",
+    )
     .exitOverride()
     // Errors are printed below as short usage errors.
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
@@ -63,7 +66,10 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   }
   let fuseOptions: string[];
   try {
-    fuseOptions = parseMountOptions(flags.options, flags.branch !== undefined && flags.branch !== "main");
+    fuseOptions = parseMountOptions(
+      flags.options ?? [],
+      flags.branch !== undefined && flags.branch !== "main",
+    );
   } catch (error) {
     io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
