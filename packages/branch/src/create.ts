@@ -61,7 +61,7 @@ export async function chooseSource(
     const others = new Set(ofParent.map(backingIdentity).filter((d) => d !== "dmabuf"));
     if (others.size > 1) {
       env.err(
-        `Warning: branch '${parent}' is mounted from several images; using the mount at '${chosen.mount.mountPoint}' (choose with --source)`,
+        `daxfs-branch: warning: branch '${parent}' is mounted from several images; using the mount at '${chosen.mount.mountPoint}' (choose with --source)`,
       );
     }
     return chosen;
@@ -71,7 +71,7 @@ export async function chooseSource(
   const first = views[0] as MountView;
   if (views.length > 1) {
     env.err(
-      `Warning: several daxfs mounts and none of branch '${parent}'; using the first, at '${first.mount.mountPoint}' (choose with --source)`,
+      `daxfs-branch: warning: several daxfs mounts and none of branch '${parent}'; using the first, at '${first.mount.mountPoint}' (choose with --source)`,
     );
   }
   return first;
