@@ -176,6 +176,12 @@ describe("argument checks (SPEC 2.1)", () => {
     // A source that does not exist: had the scan run first, the error would name it.
     const result = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-D", "lots"]);
     expect(result.stderr.split("\n")[0]).toBe("mkdaxfs: -D/--delta: invalid size 'lots'");
+    // A size that parses but cannot hold main's log is refused before the scan too.
+    const small = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-b", "-D", "1K"]);
+    expect(small).toMatchObject({ code: 1, stdout: "" });
+    expect(small.stderr).toBe(
+      "mkdaxfs: -D/--delta: 1024 bytes cannot hold the main branch's log (1048576 bytes, 1M); give at least 1M\nTry 'mkdaxfs --help'.\n",
+    );
   });
 
   it("checks where it will write before it reads the source", async () => {

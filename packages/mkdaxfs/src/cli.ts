@@ -19,6 +19,7 @@ import {
   usageErrorText,
   versionText,
 } from "@daxfs/core";
+import { DAXFS_PUBLIC_LOG_CAPACITY } from "@daxfs/format";
 import { Command, CommanderError } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
@@ -113,6 +114,12 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
       throw new UsageError("--pcache-slots must be a power of 2", { verbatim: true });
     }
   }
+  const deltaSize = sizeOption(flags.delta as string | undefined, "-D/--delta");
+  // Checked here, before the scan, rather than by the planner after it (docs/cli.md "Messages").
+  if (flags.branching === true && deltaSize !== undefined && deltaSize < DAXFS_PUBLIC_LOG_CAPACITY)
+    throw new UsageError(
+      `-D/--delta: ${deltaSize} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
+    );
   return {
     directory: flags.directory as string | undefined,
     tars,
@@ -121,7 +128,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     mountpoint: flags.mountpoint as string | undefined,
     phys,
     size: sizeOption(flags.size as string | undefined, "-s/--size"),
-    deltaSize: sizeOption(flags.delta as string | undefined, "-D/--delta"),
+    deltaSize,
     branching: flags.branching === true,
     validate: flags.validate === true,
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
