@@ -6,9 +6,8 @@ export {
   type DiffChange,
   describeEntry,
   diffBranches,
-  timeText,
 } from "./commands/log.js";
 export { stateName } from "./commands/summary.js";
 export { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type InspectIo, main, normalizeArgs } from "./main.js";
-export { humanSize, modeString, percent } from "./render.js";
+export { humanSize, modeString, percent, timeText } from "./render.js";
 export { openSource, type SourceOptions } from "./source.js";

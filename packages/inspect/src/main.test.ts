@@ -358,13 +358,21 @@ describe("subcommands on valid images", () => {
         .filter(Boolean)
         .map((l) => l.split(" ").at(-1)),
     ).toEqual(["hard2", "nested", "readme.md"]);
-    expect(ls.stdout).toMatch(/^-rw-r--r-- +2 +0 +0 +13 hard2$/m);
+    expect(ls.stdout).toMatch(/^-rw-r--r-- +2 +0 +0 +13 \d{4}-\d\d-\d\d \d\d:\d\d hard2$/m);
     const stat = await inspect(staticImage, "stat", "/link");
     expect(stat.stdout).toContain("File: /link -> hello.txt");
+    expect(stat.stdout).toMatch(/^Modify: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/m);
     const cat = await inspect(logsImage, "cat", "/docs/x", "-b", "feature");
     expect(cat.bytes.toString()).toBe("xYY");
     const catMain = await inspect(logsImage, "cat", "/n");
     expect(catMain.bytes.toString()).toBe("AB\n");
+  });
+
+  it("stat and ls show the stored mtime in UTC (stat to the nanosecond, ls to the minute)", async () => {
+    const path = join(work, "times.img");
+    writeFileSync(path, buildImage(dir({ t: { ...file("x"), mtime: 1_500_000_000_123_456_789n } })));
+    expect((await inspect(path, "stat", "/t")).stdout).toMatch(/^Modify: 2017-07-14T02:40:00\.123456789Z$/m);
+    expect((await inspect(path, "ls", "/")).stdout).toMatch(/ 1 2017-07-14 02:40 t\n$/);
   });
 
   it("log decodes every entry; diff lists the branch's changes", async () => {

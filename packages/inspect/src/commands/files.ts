@@ -28,7 +28,7 @@ import {
   showName,
   typeCountText,
 } from "@daxfs/core";
-import { emit, modeString, type Output } from "../render.js";
+import { emit, modeString, type Output, shortTime, timeText } from "../render.js";
 
 const CHUNK = 1 << 20;
 
@@ -56,7 +56,7 @@ function resolveArgument(view: BranchView, path: string | undefined, options: Pa
 
 function longLine(view: BranchView, name: string, stat: Stat): string {
   const target = isLink(stat.mode) ? ` -> ${showName(view.readlink(stat.ino))}` : "";
-  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${showName(name)}${target}`;
+  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${shortTime(stat.mtime)} ${showName(name)}${target}`;
 }
 
 export function lsCommand(
@@ -150,6 +150,9 @@ export function statCommand(view: BranchView, path: string, out: Output, options
     `  Size: ${stat.size}\tBlocks: ${stat.blocks}\t${type}`,
     `Inode: ${stat.ino}\tLinks: ${stat.nlink}`,
     `Access: (0${(stat.mode & 0o7777).toString(8).padStart(3, "0")}/${modeString(stat.mode)})  Uid: ${stat.uid}  Gid: ${stat.gid}`,
+    // The times the image keeps (docs/semantics.md: base mtimes, a branch's entry times), in UTC.
+    `Modify: ${timeText(stat.mtime)}`,
+    `Change: ${timeText(stat.ctime)}`,
   ]);
 }
 

@@ -12,7 +12,7 @@ import {
   showName,
 } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
-import { emit, hex, type Output } from "../render.js";
+import { emit, hex, type Output, timeText } from "../render.js";
 
 /** A branch by name, or by id as "id:N" (committed and aborted branches may have lost their names). */
 function findNamed(image: DaxfsImage, name: string) {
@@ -60,16 +60,6 @@ export function describeEntry(entry: DeltaEntry): string {
       return `${head}  ${parts.join(", ") || "(nothing)"}`;
     }
   }
-}
-
-/** A time in ns since the epoch as UTC with all nine digits (2020-01-01T00:00:00.000000000Z). */
-export function timeText(ns: bigint | number): string {
-  const value = BigInt(ns);
-  const seconds = value / 1_000_000_000n - (value < 0n && value % 1_000_000_000n !== 0n ? 1n : 0n);
-  const fraction = value - seconds * 1_000_000_000n;
-  const date = new Date(Number(seconds) * 1000);
-  if (Number.isNaN(date.getTime())) return `${value} ns`;
-  return `${date.toISOString().slice(0, 19)}.${fraction.toString().padStart(9, "0")}Z`;
 }
 
 export function logCommand(image: DaxfsImage, name: string, out: Output): void {
