@@ -117,6 +117,7 @@ export {
   formatProblem,
   type Problem,
   type ProblemKind,
+  problemLine,
   type ValidateOptions,
   type ValidationReport,
   type ValidationStats,

@@ -87,14 +87,18 @@ export class ProblemLog implements ProblemSink {
 }
 
 /**
- * "IMAGE: STRUCTURE at 0xOFF: FIELD: expected X, got Y (message)", the validator's one line per
- * problem (docs/inspect.md "validate"): the image first, as in every error line of the tools, and
- * the field's image offset in hex, as info's region map shows offsets. `image` may be left out
- * where the image is already named (the TUI's validate screen, one daxfs-fuse error line).
+ * "STRUCTURE at 0xOFF: FIELD: expected X, got Y (message)": one problem, the field's image offset
+ * in hex as info's region map shows offsets (docs/cli.md "Numbers"), where the image is already
+ * named (the TUI's validate screen, a daxfs-fuse error line). One argument, so `.map(formatProblem)`
+ * stays right.
  */
-export function formatProblem(problem: Problem, image?: string): string {
-  const where = image === undefined ? "" : `${image}: `;
-  return `${where}${problem.structure} at ${hex(problem.offset)}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+export function formatProblem(problem: Problem): string {
+  return `${problem.structure} at ${hex(problem.offset)}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+}
+
+/** "IMAGE: STRUCTURE at 0xOFF: ...", the validator's line per problem (docs/inspect.md "validate"). */
+export function problemLine(problem: Problem, image: string): string {
+  return `${image}: ${formatProblem(problem)}`;
 }
 
 /** "checked 7 inodes, 6 directory entries, 1 branch, 3 log entries": what a validation covered. */

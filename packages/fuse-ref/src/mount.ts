@@ -185,7 +185,7 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       if (report.problems.length > 0) {
         throw new DaxfsError(
           "EINVAL",
-          `${image}: validation failed: ${report.problems.map((problem) => formatProblem(problem)).join("; ")}`,
+          `${image}: validation failed: ${report.problems.map(formatProblem).join("; ")}`,
         );
       }
     }

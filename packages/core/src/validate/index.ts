@@ -3,6 +3,7 @@ export {
   formatProblem,
   type Problem,
   type ProblemKind,
+  problemLine,
   type ValidationReport,
   type ValidationStats,
   validationStatsText,
