@@ -638,6 +638,11 @@ describe.skipIf(!canMount)("-m on a daxfs-fuse mount", () => {
       const notMount = await inspect("list", "-m", work);
       expect(notMount.code).toBe(2);
       expect(notMount.stderr).toMatch(/not a daxfs mount point/);
+      const missing = join(work, "no-such-mount");
+      expect(await inspect("list", "-m", missing)).toMatchObject({
+        code: 2,
+        stderr: `daxfs-inspect: ${missing}: no such file or directory\n`,
+      });
     } finally {
       await mount.close();
     }
