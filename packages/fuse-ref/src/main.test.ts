@@ -1,7 +1,7 @@
 // daxfs-fuse's main runs in-process: the refusals that need no FUSE mount, each one line and exit 1.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { buildImage } from "@daxfs/core";
 import { testDir, testFile } from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
@@ -58,6 +58,12 @@ describe("daxfs-fuse main", () => {
       stdout: "",
       stderr: "daxfs-fuse: absent.img: no such file or directory\n",
     });
+    const tiny = join(work, "tiny.img");
+    writeFileSync(tiny, "abc");
+    const named = relative(process.cwd(), tiny);
+    expect((await run([named, work])).stderr).toBe(
+      `daxfs-fuse: ${named}: image of 3 bytes is too small for a superblock (at 0x0)\n`,
+    );
     const directory = await run([work, work]);
     expect(directory).toEqual({
       status: 1,

@@ -1,6 +1,8 @@
 // daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [-o OPTS] [--validate] [-f] (docs/fuse.md): mounts,
 // serves until unmounted or stopped, and resolves to the exit status. Exit status: 0 unmounted
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
+
+import { resolve } from "node:path";
 import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
@@ -86,7 +88,12 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     });
   } catch (error) {
     const message = isDaxfsError(error) || error instanceof Error ? error.message : String(error);
-    io.stderr(errorLine(TOOL, message));
+    // The mount works on the absolute path; the user is shown the image as they named it, as
+    // daxfs-inspect and mkdaxfs name theirs (docs/cli.md "Messages").
+    const absolute = `${resolve(image)}: `;
+    io.stderr(
+      errorLine(TOOL, message.startsWith(absolute) ? `${image}: ${message.slice(absolute.length)}` : message),
+    );
     return 1;
   }
   const info = mount.fs.info();
