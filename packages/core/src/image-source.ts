@@ -101,7 +101,8 @@ export class FileImage implements ImageSource {
       fd = openSync(hostPath(path), writable ? "r+" : "r");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-      const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
+      const reason =
+        code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : code;
       throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${showName(path)}: ${reason}`);
     }
     // Reading opens a directory without complaint; its first read would fail with a bare EISDIR.

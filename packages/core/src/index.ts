@@ -99,7 +99,20 @@ export {
 
 // Image sources and errors.
 export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
-export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";
+export {
+  countInodeTypes,
+  fileTypeOf,
+  type InodeTypeCounts,
+  inodeCountText,
+  NO_OWNER,
+  PERMISSION_BITS,
+  plural,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  typeCountText,
+} from "./file-type.js";
 export { DaxfsImage, type OpenOptions } from "./image.js";
 export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
 // Names are bytes, carried as strings in one reversible form (names.ts).
@@ -118,9 +131,11 @@ export {
   formatProblem,
   type Problem,
   type ProblemKind,
+  problemLine,
   type ValidateOptions,
   type ValidationReport,
   type ValidationStats,
   validate,
+  validationStatsText,
 } from "./validate/index.js";
 export { BranchView, type DirEntry, type Stat } from "./view.js";

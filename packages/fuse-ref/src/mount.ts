@@ -4,8 +4,16 @@
 import { closeSync, openSync, readFileSync, rmSync, type Stats, statSync } from "node:fs";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
-import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, validate } from "@daxfs/core";
-import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
+import {
+  DaxfsError,
+  type Errno,
+  FileImage,
+  formatProblem,
+  type ImageSource,
+  MemoryImage,
+  validate,
+} from "@daxfs/core";
+import { allocateHoles, type MappedMemory, mapFile, SyscallError } from "@daxfs/linux";
 import Fuse from "fuse-native";
 import { AllocatingImage } from "./allocating-image.js";
 import { BranchFs, type BranchFsOptions } from "./branch-fs.js";
@@ -112,16 +120,42 @@ function isMounted(mountpoint: string): boolean {
     .some((line) => line.split(" ")[4] === escaped);
 }
 
-function checkMountpoint(mountpoint: string): void {
+/** `given` is the mount point as the user wrote it, for the messages. */
+function checkMountpoint(mountpoint: string, given: string): void {
   let stat: Stats;
   try {
     stat = statSync(mountpoint);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "EIO";
     const reason = code === "ENOENT" ? "mount point does not exist" : `cannot use mount point (${code})`;
-    throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${mountpoint}: ${reason}`);
+    throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${given}: ${reason}`);
   }
-  if (!stat.isDirectory()) throw new DaxfsError("ENOTDIR", `${mountpoint}: mount point is not a directory`);
+  if (!stat.isDirectory()) throw new DaxfsError("ENOTDIR", `${given}: mount point is not a directory`);
+}
+
+/**
+ * "IMAGE: reason" for an image that cannot be opened, the form of every tool's error line
+ * (docs/cli.md "Messages"): the image as the user named it and the system's reason in lower case,
+ * not the mapping call's "open /abs/path: No such file or directory (ENOENT)".
+ */
+function imageOpenError(image: string, error: unknown): unknown {
+  if (!(error instanceof SyscallError)) return error;
+  const reason = error.message.replace(/^.*?: /, "").replace(/ \([A-Z0-9]+\)$/, "");
+  const code: Errno = error.code === "ENOENT" || error.code === "EISDIR" ? error.code : "EIO";
+  return new DaxfsError(code, `${image}: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`);
+}
+
+/** A missing image or a directory, said before any attempt to map it (which would log a fallback first). */
+function checkImage(given: string, path: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new DaxfsError("ENOENT", `${given}: no such file or directory`);
+    return; // EACCES and the like: the open below says it in the same form
+  }
+  if (stat.isDirectory()) throw new DaxfsError("EISDIR", `${given}: is a directory, not an image`);
 }
 
 export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
@@ -130,14 +164,19 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
   const mountpoint = resolve(options.mountpoint);
   // Checked before the image is touched: a typo in the mount point must not create (and then
   // abort) a branch, which would cost a branch slot and log space for nothing.
-  checkMountpoint(mountpoint);
+  checkMountpoint(mountpoint, options.mountpoint);
   const wantsWrite = options.branch !== undefined && options.branch !== "main";
+  checkImage(options.image, image);
   let opened: OpenedImage;
   try {
-    opened = openImage(image, true, log);
+    try {
+      opened = openImage(image, true, log);
+    } catch (error) {
+      if (wantsWrite) throw error;
+      opened = openImage(image, false, log); // a read-only file still serves main
+    }
   } catch (error) {
-    if (wantsWrite) throw error;
-    opened = openImage(image, false, log); // a read-only file still serves main
+    throw imageOpenError(options.image, error);
   }
   const { source } = opened;
   try {

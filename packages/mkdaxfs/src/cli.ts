@@ -2,13 +2,14 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { realpathSync, type Stats, statSync } from "node:fs";
+import { existsSync, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   commanderOutput,
   commandLineFailure,
   errorLine,
+  hostPath,
   parseAddress,
   parseSize,
   requireSize,
@@ -17,6 +18,7 @@ import {
   versionText,
   workFailure,
 } from "@daxfs/core";
+import { DAXFS_PUBLIC_LOG_CAPACITY } from "@daxfs/format";
 import { Command } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
@@ -116,6 +118,12 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
       throw new UsageError("--pcache-slots must be a power of 2", { verbatim: true });
     }
   }
+  const deltaSize = sizeOption(flags.delta as string | undefined, "-D/--delta");
+  // Checked here, before the scan, rather than by the planner after it (docs/cli.md "Messages").
+  if (flags.branching === true && deltaSize !== undefined && deltaSize < DAXFS_PUBLIC_LOG_CAPACITY)
+    throw new UsageError(
+      `-D/--delta: ${deltaSize} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
+    );
   return {
     directory: flags.directory as string | undefined,
     fromImage: flags.fromImage as string | undefined,
@@ -125,7 +133,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     mountpoint: flags.mountpoint as string | undefined,
     phys,
     size: sizeOption(flags.size as string | undefined, "-s/--size"),
-    deltaSize: sizeOption(flags.delta as string | undefined, "-D/--delta"),
+    deltaSize,
     branching: flags.branching === true,
     validate: flags.validate === true,
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
@@ -193,7 +201,16 @@ export async function main(
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    if (!options.json) io.stdout.write(`Scanning ${sourceName(options)}...\n`);
+    // "Scanning" only for sources that are there: a missing one is the build's one error line,
+    // with nothing before it that reads as if the build had started (docs/cli.md "Messages").
+    const sources =
+      options.directory !== undefined
+        ? [options.directory]
+        : options.fromImage !== undefined
+          ? [options.fromImage]
+          : options.tars;
+    if (!options.json && sources.every((source) => source === "-" || existsSync(hostPath(source))))
+      io.stdout.write(`Scanning ${sourceName(options)}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);

@@ -380,7 +380,7 @@ describe("validate: branches and logs", () => {
       ],
     });
     expect(fields(bytes)).toEqual([
-      `delta two@${Number(DaxfsBranch.decode(bytes, slot(2, "branchId")).deltaLogOffset)}.ino`,
+      `delta two@0x${DaxfsBranch.decode(bytes, slot(2, "branchId")).deltaLogOffset.toString(16)}.ino`,
     ]);
   });
 });
