@@ -180,14 +180,12 @@ function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[
       planned.target = encodeTarget(node.target, path);
     }
     if (node.kind !== "dir") continue;
-    const children = [...node.children].map(([text, child]) => ({
-      name: utf8Names
-        ? encodeEntryName(refuseEscapedBytes(text, joinPath(path, text), "name"), path)
-        : encodeEntryName(text, path),
-      text,
-      node: child,
-    }));
-    children.sort((a, b) => Buffer.compare(a.name, b.name));
+    const children: Array<{ name: Uint8Array; text: string; node: BuildNode }> = [];
+    for (const [text, child] of node.children) {
+      if (utf8Names) refuseEscapedBytes(text, path, "name");
+      children.push({ name: encodeEntryName(text, path), text, node: child });
+    }
+    children.sort(compareNameBytes);
     childLists.push({ dir: planned, children });
     for (let i = children.length - 1; i >= 0; i--) {
       const child = children[i] as (typeof children)[number];
@@ -204,10 +202,26 @@ function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[
   return { inodes, nameCount };
 }
 
-/** With `utf8Names`: `text` unless it stands for bytes that are not valid UTF-8. */
-function refuseEscapedBytes(text: string, path: string, what: string): string {
-  if (hasEscapedBytes(text)) throw new DaxfsError("EILSEQ", `${showName(path)}: ${what} is not valid UTF-8`);
-  return text;
+/**
+ * With `utf8Names`: refuses `text` (a name in the directory `parent`, or a symlink target of the
+ * inode at `parent`) if it stands for bytes that are not valid UTF-8. The path is built only then.
+ */
+function refuseEscapedBytes(text: string, parent: string, what: "name" | "symlink target"): void {
+  if (!hasEscapedBytes(text)) return;
+  const path = what === "name" ? joinPath(parent, text) : parent;
+  throw new DaxfsError("EILSEQ", `${showName(path)}: ${what} is not valid UTF-8`);
+}
+
+/** memcmp order of entry names (SPEC 2.4), as Buffer.compare gives it, without its per-call checks. */
+function compareNameBytes(a: { name: Uint8Array }, b: { name: Uint8Array }): number {
+  const x = a.name;
+  const y = b.name;
+  const length = Math.min(x.length, y.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (x[i] as number) - (y[i] as number);
+    if (difference !== 0) return difference;
+  }
+  return x.length - y.length;
 }
 
 function checkFile(size: number, content: FileContent, path: string): void {
