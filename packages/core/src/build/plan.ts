@@ -134,72 +134,108 @@ function checkOwner(value: number, what: "uid" | "gid", path: string): void {
     throw new DaxfsError("EINVAL", `${path}: ${what} ${NO_OWNER} ((${what}_t)-1) is not a valid owner`);
 }
 
+/** A name waiting to be numbered: its dirent (filled in when the node is) and its parent. */
+interface PendingName {
+  node: BuildNode;
+  path: string;
+  parent: PlannedInode | null;
+  dirent: PlannedDirent | null;
+}
+
 /** Numbers the tree (sorted pre-order, root 1) and collects names, link counts and entries. */
 function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[]; nameCount: number } {
   const inoOf = new Map<BuildNode, PlannedInode>();
   const inodes: PlannedInode[] = [];
-  const childLists: Array<{
-    dir: PlannedInode;
-    children: Array<{ name: Uint8Array; text: string; node: BuildNode }>;
-  }> = [];
   let nameCount = 0;
   // Iterative so that a deep tree cannot exhaust the JS stack; popping in reverse-sorted push
-  // order visits exactly the recursive pre-order.
-  const stack: Array<{ node: BuildNode; path: string }> = [{ node: root, path: "/" }];
+  // order visits exactly the recursive pre-order. Each name's dirent is filled when its node is
+  // numbered (or found numbered: a hard link), so no second pass looks nodes up again.
+  const stack: PendingName[] = [{ node: root, path: "/", parent: null, dirent: null }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop() as { node: BuildNode; path: string };
+    const { node, path, parent, dirent } = stack.pop() as PendingName;
     nameCount++;
-    const seen = inoOf.get(node);
-    if (seen) {
+    let planned = inoOf.get(node);
+    if (planned) {
       if (node.kind === "dir")
-        throw new DaxfsError("EINVAL", `${path}: directory ${seen.path} appears under a second name`);
-      seen.nlink++;
-      continue;
+        throw new DaxfsError("EINVAL", `${path}: directory ${planned.path} appears under a second name`);
+      planned.nlink++;
+    } else {
+      planned = numberNode(node, path, inodes.length + 1, utf8Names);
+      inodes.push(planned);
+      inoOf.set(node, planned);
     }
-    checkOwner(node.uid, "uid", path);
-    checkOwner(node.gid, "gid", path);
-    checkId(node.mode, "mode", path);
-    const planned: PlannedInode = {
-      ino: inodes.length + 1,
-      node,
-      path,
-      mode: storedMode(node),
-      uid: node.uid,
-      gid: node.gid,
-      size: 0,
-      dataOffset: 0,
-      nlink: node.kind === "dir" ? 2 : 1,
-      mtime: node.mtime ?? 0n,
-    };
-    if (planned.ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
-    inodes.push(planned);
-    inoOf.set(node, planned);
-    if (node.kind === "file") checkFile(node.size, node.content, path);
-    if (node.kind === "symlink") {
-      if (utf8Names) refuseEscapedBytes(node.target, path, "symlink target");
-      planned.target = encodeTarget(node.target, path);
+    if (dirent) {
+      dirent.ino = planned.ino;
+      dirent.mode = planned.mode;
+      if (node.kind === "dir") (parent as PlannedInode).nlink++;
     }
-    if (node.kind !== "dir") continue;
+    if (node.kind !== "dir" || planned.entries) continue;
     const children: Array<{ name: Uint8Array; text: string; node: BuildNode }> = [];
     for (const [text, child] of node.children) {
       if (utf8Names) refuseEscapedBytes(text, path, "name");
-      children.push({ name: encodeEntryName(text, path), text, node: child });
+      children.push({ name: asciiEntryName(text) ?? encodeEntryName(text, path), text, node: child });
     }
     children.sort(compareNameBytes);
-    childLists.push({ dir: planned, children });
+    const entries: PlannedDirent[] = [];
+    for (const child of children) entries.push({ name: child.name, ino: 0, mode: 0 });
+    planned.entries = entries;
     for (let i = children.length - 1; i >= 0; i--) {
       const child = children[i] as (typeof children)[number];
-      stack.push({ node: child.node, path: joinPath(path, child.text) });
+      stack.push({
+        node: child.node,
+        path: joinPath(path, child.text),
+        parent: planned,
+        dirent: entries[i] as PlannedDirent,
+      });
     }
   }
-  for (const { dir, children } of childLists) {
-    dir.entries = children.map(({ name, node }) => {
-      const child = inoOf.get(node) as PlannedInode;
-      if (node.kind === "dir") dir.nlink++;
-      return { name, ino: child.ino, mode: child.mode };
-    });
-  }
   return { inodes, nameCount };
+}
+
+/** The inode slot of a node seen for the first time, its fields checked. */
+function numberNode(node: BuildNode, path: string, ino: number, utf8Names: boolean): PlannedInode {
+  checkOwner(node.uid, "uid", path);
+  checkOwner(node.gid, "gid", path);
+  checkId(node.mode, "mode", path);
+  if (ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
+  if (node.kind === "file") checkFile(node.size, node.content, path);
+  let target: Uint8Array | undefined;
+  if (node.kind === "symlink") {
+    if (utf8Names) refuseEscapedBytes(node.target, path, "symlink target");
+    target = encodeTarget(node.target, path);
+  }
+  // Every field present from the start: one object shape for all inodes keeps the layout and
+  // encode loops monomorphic.
+  return {
+    ino,
+    node,
+    path,
+    mode: storedMode(node),
+    uid: node.uid,
+    gid: node.gid,
+    size: 0,
+    dataOffset: 0,
+    nlink: node.kind === "dir" ? 2 : 1,
+    mtime: node.mtime ?? 0n,
+    entries: undefined,
+    target,
+  };
+}
+
+/**
+ * The bytes of a plain ASCII name that is valid as it is (the common case), checked in one pass; null
+ * for anything else, which then takes encodeEntryName's full checks and messages.
+ */
+function asciiEntryName(name: string): Uint8Array | null {
+  const length = name.length;
+  if (length === 0 || length > DAXFS_NAME_MAX || name === "." || name === "..") return null;
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const unit = name.charCodeAt(i);
+    if (unit >= 0x80 || unit === 0x2f || unit === 0) return null;
+    bytes[i] = unit;
+  }
+  return bytes;
 }
 
 /**
