@@ -101,11 +101,14 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
     names.sort();
     const prefix = hostDir.endsWith("/") ? hostDir : `${hostDir}/`;
     const shownPrefix = shownPath.endsWith("/") ? shownPath : `${shownPath}/`;
+    // Outside anchored directories the two names are one string; the relative path (for --exclude
+    // and the directories below) is built only where it is used.
+    const sameNames = prefix === shownPrefix;
+    const relativeOf = (name: string) => (relative === "" ? name : `${relative}/${name}`);
     for (const name of names) {
       const path = prefix + name;
-      const shown = shownPrefix + name;
-      const childRelative = relative === "" ? name : `${relative}/${name}`;
-      if (excluded.length > 0 && excluded.some((matches) => matches(childRelative))) continue;
+      const shown = sameNames ? path : shownPrefix + name;
+      if (excluded.length > 0 && excluded.some((matches) => matches(relativeOf(name)))) continue;
       // One lstat, with ns times (a second, plain lstat per entry cost a tenth of a build of many
       // small files).
       let stat: HostStat;
@@ -126,7 +129,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
         } catch (error) {
           throw hostError(error, shown);
         }
-        pending.push({ hostDir, shownPath: shown, relative: childRelative, dir: node });
+        pending.push({ hostDir, shownPath: shown, relative: relativeOf(name), dir: node });
       }
     }
   }
