@@ -8,6 +8,7 @@ import {
   type BuildDir,
   branchTree,
   DaxfsError,
+  type HostCalls,
   hostPath,
   type ImagePlan,
   openCompactionSource,
@@ -18,6 +19,7 @@ import {
 } from "@daxfs/core";
 import { allocateImageFile, listXattrs } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
+import { loadHostCalls } from "./host-calls.js";
 import { XattrCensus } from "./xattrs.js";
 
 export interface MkdaxfsOptions {
@@ -58,6 +60,8 @@ export interface BuildHooks {
   /** Called once the layout is known, before data is copied. */
   onPlanned?: (plan: ImagePlan, target: Target) => void;
   onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
+  /** The scan's and the copy's system calls (buildToTarget: native, host-calls.ts). */
+  hostCalls?: HostCalls;
 }
 
 export interface BuildResult {
@@ -88,6 +92,7 @@ export async function loadSource(
 ): Promise<{ root: BuildDir; cleanup: () => void }> {
   const xattrs = new XattrCensus(options.strict);
   const scanOptions = {
+    hostCalls: hooks.hostCalls,
     allRoot: options.allRoot,
     zeroTimes: options.zeroTimes === true,
     clampTime:
@@ -170,11 +175,12 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
 /** Builds the image at its target. Nothing is left at -o if this throws. */
 export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
   const { target, split } = selectTarget(options);
-  const { root, cleanup } = await loadSource(options, hooks);
+  const hostCalls = hooks.hostCalls ?? loadHostCalls();
+  const { root, cleanup } = await loadSource(options, { ...hooks, hostCalls });
   try {
     const plan = planSource(root, options, split);
     hooks.onPlanned?.(plan, target);
-    const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
+    const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
       const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
       writeImageFile(plan, target.path, { ...emit, allocate });
