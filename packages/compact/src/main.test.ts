@@ -155,7 +155,11 @@ describe("daxfs-compact", () => {
   it("refuses every image it cannot compact: one line naming it, exit 1, nothing written", async () => {
     const dir = freshDir();
     const path = imageWithHistory(dir);
-    await refused(dir, [join(dir, "missing")], `daxfs-compact: ${join(dir, "missing")}: no such file`);
+    await refused(
+      dir,
+      [join(dir, "missing")],
+      `daxfs-compact: ${join(dir, "missing")}: no such file or directory`,
+    );
     await refused(dir, [dir], `daxfs-compact: ${dir}: is a directory, not an image`);
     const junk = join(dir, "junk");
     writeFileSync(junk, new Uint8Array(8192).fill(0x41));

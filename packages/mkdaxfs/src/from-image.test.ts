@@ -59,7 +59,7 @@ describe("mkdaxfs --from-image", () => {
     );
     const missing = await run(["--from-image", join(scratch, "nope"), "-o", out]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`mkdaxfs: ${join(scratch, "nope")}: no such file\n`);
+    expect(missing.stderr).toBe(`mkdaxfs: ${join(scratch, "nope")}: no such file or directory\n`);
     expect(existsSync(out)).toBe(false);
   });
 });
