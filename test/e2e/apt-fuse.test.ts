@@ -97,8 +97,8 @@ describe.skipIf(!enabled)(
       const rootfs = ensureRootfs();
       image = join(harness.dir, "rootfs.daxfs");
       // Room for the apt workload's log (the .debs copied in, then unpacked: about twice the
-      // workload) and main's log it is merged into.
-      const deltaMiB = Math.max(512, 4 * workloadMB + 128);
+      // workload, plus an eighth of headroom) and main's log it is merged into (as much again).
+      const deltaMiB = Math.max(512, 5 * workloadMB + 128);
       tool("mkdaxfs", ["-d", rootfs, "-o", image, "-b", "-D", `${deltaMiB}M`]);
       debs = join(harness.dir, "debs");
       mkdirSync(debs);
@@ -198,6 +198,7 @@ describe.skipIf(!enabled)(
         const source = new MemoryImage(mapping.bytes, true, image);
         const ctx = branchContext(source);
         const before = deltaUsage(ctx.image) as DeltaUsage;
+        const mainBefore = ctx.image.findBranch("main");
         const payload = (i: number) => new Uint8Array(100 * KiB).fill(i & 0xff);
         for (let i = 0; i < 1000; i++) {
           const record = createBranch(ctx, `agent${i}`, "main");
@@ -219,9 +220,14 @@ describe.skipIf(!enabled)(
         expect(names).not.toContain("agent998");
         expect(validate(source).problems.map(formatProblem)).toEqual([]);
         const after = deltaUsage(DaxfsImage.open(source)) as DeltaUsage;
-        // 100 commits of 100 KiB into main (10 MB): what stays used is main's log, not 1,000 branch logs.
-        console.log(`1,000 agent cycles: delta region use ${before.used} -> ${after.used} bytes`);
-        expect(after.used - before.used).toBeLessThan(16 * MiB);
+        const mainAfter = DaxfsImage.open(source).findBranch("main");
+        // 100 commits of 100 KiB into main (10 MB): what stays used is main's log (its growth),
+        // not 1,000 branch logs; 1 MiB for extents the free table could not keep.
+        console.log(
+          `1,000 agent cycles: delta region use ${before.used} -> ${after.used} bytes; main's log ${mainBefore?.logCapacity} -> ${mainAfter?.logCapacity} bytes`,
+        );
+        const mainGrowth = (mainAfter?.logCapacity ?? 0) - (mainBefore?.logCapacity ?? 0);
+        expect(after.used - before.used).toBeLessThanOrEqual(mainGrowth + MiB);
       } finally {
         mapping.close();
       }

@@ -153,6 +153,18 @@ describe("delta space reuse", () => {
     expect((held?.used ?? 0) - (released?.used ?? 0)).toBe(64 * KiB);
   });
 
+  it("grows a log in place by an eighth, not by doubling", () => {
+    const { ctx } = setup(32 * MiB);
+    const record = createBranch(ctx, "last", "main"); // the last extent: it grows in place
+    const writer = BranchWriter.forRecord(ctx, record);
+    for (let i = 0; i < 40; i++) appendNewFile(writer, `f${i}`, pattern(i, 128 * KiB));
+    const grown = ctx.image.readBranchRecord(record.slot);
+    expect(grown?.logOffset).toBe(record.logOffset);
+    // Doubling would give 8 MiB for these ~5.1 MiB.
+    expect(grown?.logCapacity).toBeLessThanOrEqual(Math.ceil((grown?.logSize ?? 0) * 1.125 + 4096));
+    expect(readFreeExtents(ctx)).toEqual([]);
+  });
+
   it("grows the parent of a large commit by an eighth, not by doubling", () => {
     const { ctx } = setup(32 * MiB);
     const before = deltaUsage(ctx.image)?.used ?? 0;

@@ -26,8 +26,8 @@ import {
 export const INITIAL_LOG_CAPACITY = 64 * 1024;
 /** Extents start on page boundaries so page-aligned WRITE data (SPEC 1.5.9) stays aligned after a move. */
 export const EXTENT_ALIGN = 4096;
-/** A commit merge grows its parent to the bytes needed plus 1/8 (docs/space.md "Merge growth"). */
-const MERGE_HEADROOM_DIVISOR = 8;
+/** Headroom of a tight growth: an eighth of the bytes needed (docs/space.md "Growth headroom"). */
+const TIGHT_HEADROOM_DIVISOR = 8;
 
 function alignUp(value: number, align: number): number {
   return Math.ceil(value / align) * align;
@@ -127,17 +127,24 @@ export function deltaUsageWarning(name: string, usage: DeltaUsage): string | nul
 }
 
 /**
- * Why a log grows: `append` (entries one by one: doubling keeps the copies of a moving log
- * linear) or `merge` (a commit adds a child's whole log at once: doubling would leave up to half
- * of a large parent empty, so it gets an eighth of headroom instead; docs/space.md "Merge growth").
+ * Why a log grows: `append` (entries one by one: when the log must move, doubling keeps the
+ * copies linear) or `merge` (a commit adds a child's whole log at once: doubling would leave up
+ * to half of a large parent empty for good). docs/space.md "Growth headroom".
  */
 export type LogGrowth = "append" | "merge";
 
-/** The capacity a log must move to so that `needed` bytes fit: doubling, capped by the region. */
-export function grownCapacity(current: number, needed: number, growth: LogGrowth = "append"): number {
+/**
+ * The capacity a log grows to so that `needed` bytes fit: doubling, or with `tight` (a merge, or
+ * growth in place, which copies nothing) at most an eighth (at least 64 KiB) more than needed.
+ */
+export function grownCapacity(current: number, needed: number, tight = false): number {
   let capacity = Math.max(current, INITIAL_LOG_CAPACITY);
   while (capacity < needed) capacity *= 2;
-  if (growth === "merge") capacity = Math.min(capacity, needed + Math.floor(needed / MERGE_HEADROOM_DIVISOR));
+  if (tight)
+    capacity = Math.min(
+      capacity,
+      needed + Math.max(Math.floor(needed / TIGHT_HEADROOM_DIVISOR), INITIAL_LOG_CAPACITY),
+    );
   return alignUp(capacity, EXTENT_ALIGN);
 }
 
@@ -162,10 +169,12 @@ export function ensureLogCapacity(
   const at = recordOffset(geometry, record.slot);
   const cursor = readU64(source, SUPER.deltaAllocOffset, "delta_alloc_offset");
   const regionEnd = geometry.regionOffset + geometry.regionSize;
-  // The log is the last extent handed out: extend it in place, no copy and no leak. The cursor
-  // moves first, so the capacity written after it never claims bytes someone else may get.
+  // The log is the last extent handed out: extend it in place, no copy and no leak, so an eighth
+  // of headroom is enough (doubling would hold up to half of the log's size unused until the
+  // branch ends). The cursor moves first, so the capacity written after it never claims bytes
+  // someone else may get.
   if (record.logOffset + record.logCapacity === cursor && record.logOffset % EXTENT_ALIGN === 0) {
-    let capacity = grownCapacity(record.logCapacity, needed, growth);
+    let capacity = grownCapacity(record.logCapacity, needed, true);
     if (record.logOffset + capacity > regionEnd) capacity = alignUp(needed, EXTENT_ALIGN);
     if (record.logOffset + capacity <= regionEnd) {
       writeU64(source, SUPER.deltaAllocOffset, record.logOffset + capacity);
@@ -175,7 +184,7 @@ export function ensureLogCapacity(
       return { ...record, logCapacity: capacity };
     }
   }
-  let capacity = grownCapacity(record.logCapacity, needed, growth);
+  let capacity = grownCapacity(record.logCapacity, needed, growth === "merge");
   let newOffset = tryAllocateExtent(ctx, capacity);
   if (newOffset === null) {
     capacity = alignUp(needed, EXTENT_ALIGN);
