@@ -22,7 +22,7 @@ function scenario(debOnHost: string): string {
   return `
 set -e
 # Whatever fails, nothing stays mounted inside the branch (rmmod at the end needs that).
-trap 'umount /mnt/r/dev /mnt/r/proc 2>/dev/null; true' EXIT
+trap 'rc=$?; umount /mnt/r/dev 2>/dev/null || :; umount /mnt/r/proc 2>/dev/null || :; exit $rc' EXIT
 daxmount root /mnt/r branch=apt,parent=main
 echo MOUNTED
 mount -t proc proc /mnt/r/proc
