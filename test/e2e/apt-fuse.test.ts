@@ -190,6 +190,33 @@ describe.skipIf(!enabled)(
       validateClean(image);
     }, 900_000);
 
+    it("runs 10 agent cycles through daxfs-fuse and daxfs-branch (the path the 1,000 below skip)", async () => {
+      const payload = (i: number) => new Uint8Array(100 * KiB).fill(0x40 + i);
+      const mainCapacity = () => readImage(image, (opened) => opened.findBranch("main")?.logCapacity ?? 0);
+      const before = usage(image);
+      const capacityBefore = mainCapacity();
+      for (let i = 0; i < 10; i++) {
+        const mount = await harness.mount(image, ["--branch", `fuse-agent${i}`, "--parent", "main"]);
+        writeFileSync(join(mount.mountpoint, `tmp/fuse-agent${i}`), payload(i));
+        tool("branch", [i % 5 === 4 ? "commit" : "abort", "-m", mount.mountpoint]);
+        expect(await mount.stop()).toBe(0);
+      }
+      const main = readImage(image, (opened) => {
+        const view = opened.view("main");
+        const tmp = view.lookup(1, "tmp");
+        const names = view.readdir(tmp).map((entry) => entry.name);
+        return { names, last: view.read(view.lookup(tmp, "fuse-agent9"), 0, 100 * KiB) };
+      });
+      expect(main.names.filter((name) => name.startsWith("fuse-agent")).sort()).toEqual([
+        "fuse-agent4",
+        "fuse-agent9",
+      ]);
+      expect(main.last).toEqual(payload(9));
+      // The eight aborted logs and the two committed ones are free again: only main may grow.
+      expect(usage(image).used - before.used).toBeLessThanOrEqual(mainCapacity() - capacityBefore + MiB);
+      validateClean(image);
+    }, 600_000);
+
     it("runs 1,000 agent cycles (create, write 100 KiB, abort or commit) on the rootfs image", () => {
       // In-process through @daxfs/core on a shared mapping of the image (the FUSE path is the one
       // above): the same calls daxfs-fuse makes, without a process per cycle.
