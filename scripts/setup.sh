@@ -3,7 +3,8 @@
 #   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package,
 #                            the tools on PATH (wrappers in $DAXFS_BIN_DIR, default /usr/local/bin)
 #   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
-#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs)
+#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs),
+#                            debootstrap (the rootfs of test/e2e, made by test/rootfs/make-rootfs.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ TEST_PACKAGES=(
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
   erofs-utils tmux
+  debootstrap
 )
 
 packages=("${TOOL_PACKAGES[@]}")

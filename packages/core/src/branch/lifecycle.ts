@@ -270,7 +270,7 @@ export function commitBranch(ctx: BranchContext, branchId: number): void {
     for (let i = 0; i + 1 < chain.length; i++) {
       carried += (chain[i] as BranchRecord).logSize;
       const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchRecord).id) as BranchRecord;
-      ensureLogCapacity(ctx, parent, parent.logSize + carried);
+      ensureLogCapacity(ctx, parent, parent.logSize + carried, "merge");
     }
     // Pass 2: invalidate siblings, merge, mark committed, one level at a time.
     for (let i = 0; i + 1 < chain.length; i++) {
