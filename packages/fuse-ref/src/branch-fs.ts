@@ -211,6 +211,16 @@ export class BranchFs {
     return view.readdir(ino);
   }
 
+  /** readdir with each entry's stat, from one view of the tree. */
+  readdirWithStats(path: string): { entries: DirEntry[]; self: Stat; stats: Stat[] } {
+    const view = this.fresh();
+    const ino = view.resolve(path);
+    const self = view.stat(ino);
+    if (!isDir(self.mode)) throw new DaxfsError("ENOTDIR", `${path}: not a directory`);
+    const entries = view.readdir(ino);
+    return { entries, self, stats: entries.map((entry) => view.stat(entry.ino)) };
+  }
+
   readlink(path: string): string {
     const view = this.fresh();
     return view.readlink(view.resolve(path));
@@ -226,6 +236,40 @@ export class BranchFs {
     const handle = this.nextHandle++;
     this.openFiles.set(handle, ino);
     return handle;
+  }
+
+  /**
+   * What the served tree is at: it changes with every entry appended to the chain (a commit into
+   * main moves main's log end). A mount that lets the kernel cache names and attributes
+   * compares it to learn when to invalidate them (docs/fuse.md "Caching").
+   */
+  treeVersion(): string {
+    this.fresh();
+    return this.view.chain.map((r) => `${r.id}:${r.logOffset}:${r.logSize}`).join("/") || "base";
+  }
+
+  /** The names in the root directory (for cache invalidation), as they are now. */
+  rootNames(): string[] {
+    return this.readdir("/").map((entry) => entry.name);
+  }
+
+  /**
+   * open(2) on a mount that never writes: the FUSE file handle is the inode number itself, so no
+   * table entry is kept and FUSE needs no release call (one request less per file).
+   */
+  openInode(path: string, flags: number): number {
+    if ((flags & O_ACCMODE) !== 0)
+      throw new DaxfsError("EROFS", `${path}: branch "${this.branchName}" is read-only`);
+    const view = this.fresh();
+    return view.resolve(path);
+  }
+
+  readInode(ino: number, position: number, length: number): Uint8Array {
+    return this.fresh().read(ino, position, length);
+  }
+
+  statInode(ino: number): Stat {
+    return this.fresh().stat(ino);
   }
 
   release(handle: number): void {

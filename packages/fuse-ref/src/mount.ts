@@ -8,9 +8,11 @@ import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, va
 import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
 import Fuse from "fuse-native";
 import { AllocatingImage } from "./allocating-image.js";
+import { fuseNativeBinding } from "./binding.js";
 import { BranchFs, type BranchFsOptions } from "./branch-fs.js";
 import { controlSocketPath, startControlServer } from "./control.js";
 import { fuseOperations } from "./fuse-ops.js";
+import { type CacheControl, cacheTimeouts, KernelCache, MAIN_CACHE_SECONDS } from "./kernel-cache.js";
 
 export interface MountOptions {
   image: string;
@@ -37,16 +39,39 @@ export interface FuseServer {
 /** fuse-native has no way to pass these; its option string is built by this one method. */
 class DaxfsFuse extends Fuse {
   extraOptions: string[] = [];
+  /** Seconds the kernel may cache names and attributes (kernel-cache.ts); 0 on a branch. */
+  cacheSeconds = 0;
+  declare _thread: Buffer;
 
   override _fuseOptions(): string {
-    // No kernel caching of names or attributes: other processes append to the chain and commit.
+    // A branch: no kernel caching of names or attributes, since other processes append to the
+    // chain. Main: cached, and invalidated when a commit moves it (kernel-cache.ts).
     // The user's options come last, so their timeouts win.
-    const ours = ["use_ino,entry_timeout=0,attr_timeout=0,negative_timeout=0,big_writes,max_write=131072"]
+    const ours = [`use_ino,${cacheTimeouts(this.cacheSeconds)},big_writes,max_write=131072`]
       .concat(this.extraOptions)
       .join(",");
     const theirs = super._fuseOptions();
     return theirs === "" ? `-o${ours}` : `${theirs},${ours}`;
   }
+}
+
+/** The patched binding's cache controls for `fuse`'s mount, or null without them (the prebuild). */
+function cacheControl(fuse: DaxfsFuse): CacheControl | null {
+  const binding = fuseNativeBinding();
+  const invalidate = binding?.daxfs_invalidate_root;
+  const statCache = binding?.daxfs_stat_cache;
+  if (!invalidate || !statCache) return null;
+  return {
+    invalidateRoot: (names) =>
+      new Promise((done) =>
+        invalidate(
+          fuse._thread,
+          names.map((name) => Buffer.from(name.buffer, name.byteOffset, name.byteLength)),
+          done,
+        ),
+      ),
+    clearStats: () => statCache(fuse._thread, 1),
+  };
 }
 
 interface OpenedImage {
@@ -156,21 +181,28 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       sync: () => opened.sync(),
     };
     const fs = BranchFs.open(source, fsOptions);
+    const neverWrites = !fs.info().writable;
     const socketPath = controlSocketPath(mountpoint);
+    // Set once the mount is up: a main mount's kernel cache, checked when a peer commits.
+    let cache: KernelCache | null = null;
     let server: Server;
     try {
-      server = await startControlServer(fs, socketPath);
+      server = await startControlServer(fs, socketPath, {
+        changed: () => cache?.check() ?? Promise.resolve(),
+      });
     } catch (error) {
       fs.close();
       throw error;
     }
-    const fuse = new DaxfsFuse(mountpoint, fuseOperations(fs, log, DaxfsFuse.passesBytes === true), {
-      timeout: false,
-      fsname: image,
-      subtype: "daxfs",
-    });
+    const fuse = new DaxfsFuse(
+      mountpoint,
+      fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites),
+      { timeout: false, fsname: image, subtype: "daxfs" },
+    );
+    const caches = neverWrites ? cacheControl(fuse) : null;
+    if (caches) fuse.cacheSeconds = MAIN_CACHE_SECONDS;
     const extra = [...(options.fuseOptions ?? [])];
-    if (!fs.info().writable && !extra.includes("ro")) extra.push("ro");
+    if (neverWrites && !extra.includes("ro")) extra.push("ro");
     fuse.extraOptions = extra;
     try {
       await new Promise<void>((ok, fail) => fuse.mount((err) => (err ? fail(err) : ok())));
@@ -180,12 +212,17 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       fs.close();
       throw error;
     }
+    if (caches) {
+      caches.clearStats(); // turns it on: readdir answers fill it from now on
+      cache = new KernelCache(fs, caches, log);
+    }
     let closed = false;
     let poll: NodeJS.Timeout | undefined;
     const finish = () => {
       if (closed) return false;
       closed = true;
       if (poll) clearInterval(poll);
+      cache?.close();
       server.close();
       rmSync(socketPath, { force: true });
       try {
@@ -198,6 +235,8 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
     const gone = new Promise<void>((ok) => {
       poll = setInterval(() => {
         if (!isMounted(mountpoint) && finish()) ok();
+        // A commit by a process that does not tell us (daxfs.ko, a killed peer): noticed here.
+        else void cache?.check();
       }, 100); // fusermount -u to exit: well under the 0.5 s docs/fuse.md promises
     });
     const close = async () => {
