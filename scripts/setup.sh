@@ -3,7 +3,8 @@
 #   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package,
 #                            the tools on PATH (wrappers in $DAXFS_BIN_DIR, default /usr/local/bin)
 #   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
-#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs)
+#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs), and
+#                            erofsfuse built from Debian's erofs-utils source (bench/fuse/rootfs.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ TEST_PACKAGES=(
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
   erofs-utils tmux
+  # erofsfuse, built by scripts/build-erofsfuse.sh (Debian 12 has no package for it)
+  libfuse-dev autoconf automake libtool uuid-dev pkg-config
 )
 
 packages=("${TOOL_PACKAGES[@]}")
@@ -54,6 +57,9 @@ rm -f "$install_log"
 node scripts/build-fuse-binding.mjs >/dev/null ||
   echo "setup: daxfs-fuse keeps fuse-native's prebuild (names that are not UTF-8 are refused)" >&2
 pnpm run -s build
+if [[ "${1:-}" == "--all" ]]; then
+  scripts/build-erofsfuse.sh || echo "setup: erofsfuse could not be built; bench/fuse/rootfs.ts needs it" >&2
+fi
 
 # The tools on PATH: one small wrapper per tool in $DAXFS_BIN_DIR (default /usr/local/bin), running
 # this checkout's build (mkdaxfs and daxfs-inspect as their start-up bundles; docs/cli.md).
