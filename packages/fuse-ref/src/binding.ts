@@ -10,6 +10,16 @@ export interface FuseNativeBinding {
   daxfs_invalidate_root?: (thread: Buffer, names: Buffer[], done: (res: number) => void) => void;
   /** The mount's stat cache on libfuse's thread: emptied, then on (1) or off (0). */
   daxfs_stat_cache?: (thread: Buffer, on: number) => void;
+  /** The image mapping that data offsets point into (null: none). */
+  daxfs_set_image?: (thread: Buffer, image: Buffer | null) => void;
+  /** Symlink targets and data offsets (-1: none) of a directory's entries. */
+  daxfs_entries_put?: (
+    thread: Buffer,
+    dir: Buffer,
+    names: Buffer[],
+    targets: (Buffer | null)[],
+    offsets: number[],
+  ) => void;
 }
 
 let binding: FuseNativeBinding | null | undefined;

@@ -29,6 +29,8 @@ import {
   MAIN_BRANCH,
   releaseLease,
   S_IFDIR,
+  S_IFLNK,
+  S_IFREG,
   type Stat,
 } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
@@ -45,6 +47,17 @@ export interface BranchFsOptions {
   /** Owner of new files (FUSE's high-level API does not tell us the caller). */
   uid?: number;
   gid?: number;
+}
+
+/** BranchFs.readdirForCache: one directory, with what the binding's cache keeps per entry. */
+export interface DirectoryForCache {
+  entries: DirEntry[];
+  self: Stat;
+  stats: Stat[];
+  /** A symlink's target; null for other types. */
+  targets: (string | null)[];
+  /** Where a regular file's bytes lie whole in the image mapping; -1 when they do not. */
+  offsets: number[];
 }
 
 export interface BranchFsInfo {
@@ -211,14 +224,32 @@ export class BranchFs {
     return view.readdir(ino);
   }
 
-  /** readdir with each entry's stat, from one view of the tree. */
-  readdirWithStats(path: string): { entries: DirEntry[]; self: Stat; stats: Stat[] } {
+  /**
+   * readdir with what a mount that never writes hands to the binding's cache (docs/fuse.md
+   * "Caching"), from one view of the tree: each entry's stat, a symlink's target, and where a
+   * regular file's bytes lie whole in `mapped` (the image mapping), else -1. Bytes lie whole there
+   * only while no log of the chain holds an entry (nothing changed a base file) and the base is
+   * not split (its data would be in the backing file).
+   */
+  readdirForCache(path: string, mapped: Uint8Array | null): DirectoryForCache {
     const view = this.fresh();
     const ino = view.resolve(path);
     const self = view.stat(ino);
     if (!isDir(self.mode)) throw new DaxfsError("ENOTDIR", `${path}: not a directory`);
     const entries = view.readdir(ino);
-    return { entries, self, stats: entries.map((entry) => view.stat(entry.ino)) };
+    const stats = entries.map((entry) => view.stat(entry.ino));
+    const base = mapped && view.chain.every((record) => record.logSize === 0) ? view.image.base : null;
+    const targets = entries.map((entry, i) =>
+      fileTypeOf((stats[i] as Stat).mode) === S_IFLNK ? view.readlink(entry.ino) : null,
+    );
+    const offsets = entries.map((entry, i) => {
+      const stat = stats[i] as Stat;
+      if (!base || !mapped || fileTypeOf(stat.mode) !== S_IFREG) return -1;
+      if (stat.size === 0) return 0;
+      const bytes = base.readFile(entry.ino, 0, 1);
+      return bytes.buffer === mapped.buffer ? bytes.byteOffset - mapped.byteOffset : -1;
+    });
+    return { entries, self, stats, targets, offsets };
   }
 
   readlink(path: string): string {

@@ -11,7 +11,7 @@ import {
   isDaxfsError,
   type Stat,
 } from "@daxfs/core";
-import type { BranchFs } from "./branch-fs.js";
+import type { BranchFs, DirectoryForCache } from "./branch-fs.js";
 import { fuseNativeUtimensFixed, utimensTimes } from "./utimens.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
@@ -132,6 +132,8 @@ export function fuseOperations(
    * entry's stat, which fills the patched binding's stat cache. docs/fuse.md "Caching".
    */
   neverWrites = false,
+  /** Where readdir answers go besides libfuse on such a mount (the binding's cache, mount.ts). */
+  cacheHook?: { mapped: Uint8Array | null; directory(path: string, listing: DirectoryForCache): void },
 ) {
   const crossing = passesBytes ? asBytes : asUtf8;
   /** Runs `body`; its result (if any) follows a 0 status. */
@@ -247,7 +249,9 @@ export function fuseOperations(
     fgetattr: (_path: string, ino: number, reply: Reply) => run(reply, () => [toFuseStat(fs.statInode(ino))]),
     readdir: (path: string, reply: Reply) =>
       run(reply, () => {
-        const { entries, self, stats } = fs.readdirWithStats(path);
+        const listing = fs.readdirForCache(path, cacheHook?.mapped ?? null);
+        const { entries, self, stats } = listing;
+        cacheHook?.directory(path, listing);
         const shown = entries.flatMap((entry, i) =>
           crossing.names([entry.name]).length === 1 ? [{ entry, stat: stats[i] as Stat }] : [],
         );

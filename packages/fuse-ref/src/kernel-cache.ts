@@ -26,8 +26,10 @@ export type InvalidateRoot = (names: Uint8Array[]) => Promise<number>;
 /** What a main mount's caches are dropped through (the patched binding, mount.ts). */
 export interface CacheControl {
   invalidateRoot: InvalidateRoot;
-  /** Empties the binding's stat cache (answered on libfuse's thread, before the kernel asks). */
+  /** Empties the binding's cache (answered on libfuse's thread, before the kernel asks). */
   clearStats(): void;
+  /** Turns the binding's cache off for good (before the image is unmapped). */
+  off(): void;
 }
 
 export class KernelCache {
@@ -54,6 +56,7 @@ export class KernelCache {
 
   close(): void {
     this.closed = true;
+    this.control.off();
   }
 
   private async checkNow(): Promise<void> {

@@ -4,12 +4,20 @@
 import { closeSync, openSync, readFileSync, rmSync, type Stats, statSync } from "node:fs";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
-import { DaxfsError, FileImage, formatProblem, type ImageSource, MemoryImage, validate } from "@daxfs/core";
+import {
+  DaxfsError,
+  encodeName,
+  FileImage,
+  formatProblem,
+  type ImageSource,
+  MemoryImage,
+  validate,
+} from "@daxfs/core";
 import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
 import Fuse from "fuse-native";
 import { AllocatingImage } from "./allocating-image.js";
 import { fuseNativeBinding } from "./binding.js";
-import { BranchFs, type BranchFsOptions } from "./branch-fs.js";
+import { BranchFs, type BranchFsOptions, type DirectoryForCache } from "./branch-fs.js";
 import { controlSocketPath, startControlServer } from "./control.js";
 import { fuseOperations } from "./fuse-ops.js";
 import { type CacheControl, cacheTimeouts, KernelCache, MAIN_CACHE_SECONDS } from "./kernel-cache.js";
@@ -55,13 +63,49 @@ class DaxfsFuse extends Fuse {
   }
 }
 
-/** The patched binding's cache controls for `fuse`'s mount, or null without them (the prebuild). */
-function cacheControl(fuse: DaxfsFuse): CacheControl | null {
+interface BindingCache extends CacheControl {
+  /** Turns the binding's cache on, with the image mapping (once the mount is up). */
+  start(): void;
+  /** A readdir answer's extras: symlink targets and where file bytes lie in the mapping. */
+  directory(path: string, listing: DirectoryForCache): void;
+}
+
+const bytesOf = (text: string) => {
+  const bytes = encodeName(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+};
+
+/**
+ * The patched binding's caches for `fuse`'s mount (kernel-cache.ts, docs/fuse.md "Caching"), or
+ * null without them (the prebuild). `mapped`: the image mapping, where file bytes can be read from.
+ */
+function bindingCache(fuse: DaxfsFuse, mapped: Uint8Array | null): BindingCache | null {
   const binding = fuseNativeBinding();
   const invalidate = binding?.daxfs_invalidate_root;
   const statCache = binding?.daxfs_stat_cache;
-  if (!invalidate || !statCache) return null;
+  const setImage = binding?.daxfs_set_image;
+  const entriesPut = binding?.daxfs_entries_put;
+  if (!invalidate || !statCache || !setImage || !entriesPut) return null;
   return {
+    start: () => {
+      setImage(
+        fuse._thread,
+        mapped ? Buffer.from(mapped.buffer, mapped.byteOffset, mapped.byteLength) : null,
+      );
+      statCache(fuse._thread, 1);
+    },
+    off: () => {
+      statCache(fuse._thread, 0);
+      setImage(fuse._thread, null);
+    },
+    directory: (path, listing) =>
+      entriesPut(
+        fuse._thread,
+        bytesOf(path),
+        listing.entries.map((entry) => bytesOf(entry.name)),
+        listing.targets.map((target) => (target === null ? null : bytesOf(target))),
+        listing.offsets,
+      ),
     invalidateRoot: (names) =>
       new Promise((done) =>
         invalidate(
@@ -76,6 +120,8 @@ function cacheControl(fuse: DaxfsFuse): CacheControl | null {
 
 interface OpenedImage {
   source: ImageSource;
+  /** The image's bytes when it is one shared mapping. */
+  mapped?: Uint8Array;
   /** msync for a mapping, fsync for a file. */
   sync(): void;
   close(): void;
@@ -98,7 +144,12 @@ function openImage(path: string, writable: boolean, log: (message: string) => vo
     return { source: file, sync: () => file.flush(), close: () => file.close() };
   }
   const mapped = new MemoryImage(mapping.bytes, writable, path);
-  const opened = { source: mapped, sync: () => mapping.flush(), close: () => mapping.close() };
+  const opened = {
+    source: mapped,
+    mapped: mapping.bytes,
+    sync: () => mapping.flush(),
+    close: () => mapping.close(),
+  };
   if (!writable) return opened;
   // A store into a hole of the mapping on a full file system is a SIGBUS: allocate the image's
   // blocks now, or allocate them write by write (allocating-image.ts, docs/fuse.md).
@@ -194,12 +245,17 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       fs.close();
       throw error;
     }
+    let caches: BindingCache | null = null;
+    const hook = {
+      mapped: opened.mapped ?? null,
+      directory: (path: string, listing: DirectoryForCache) => caches?.directory(path, listing),
+    };
     const fuse = new DaxfsFuse(
       mountpoint,
-      fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites),
+      fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites, hook),
       { timeout: false, fsname: image, subtype: "daxfs" },
     );
-    const caches = neverWrites ? cacheControl(fuse) : null;
+    caches = neverWrites ? bindingCache(fuse, opened.mapped ?? null) : null;
     if (caches) fuse.cacheSeconds = MAIN_CACHE_SECONDS;
     const extra = [...(options.fuseOptions ?? [])];
     if (neverWrites && !extra.includes("ro")) extra.push("ro");
@@ -213,7 +269,7 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       throw error;
     }
     if (caches) {
-      caches.clearStats(); // turns it on: readdir answers fill it from now on
+      caches.start(); // readdir answers fill it from now on
       cache = new KernelCache(fs, caches, log);
     }
     let closed = false;
