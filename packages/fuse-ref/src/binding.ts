@@ -12,11 +12,12 @@ export interface FuseNativeBinding {
   daxfs_stat_cache?: (thread: Buffer, on: number) => void;
   /** The image mapping that data offsets point into (null: none). */
   daxfs_set_image?: (thread: Buffer, image: Buffer | null) => void;
-  /** Symlink targets and data offsets (-1: none) of a directory's entries. */
-  daxfs_entries_put?: (
+  /** A directory's listing: names, stats (statInts), symlink targets, data offsets (-1: none). */
+  daxfs_dir_put?: (
     thread: Buffer,
     dir: Buffer,
     names: Buffer[],
+    stats: Uint32Array[],
     targets: (Buffer | null)[],
     offsets: number[],
   ) => void;

@@ -36,6 +36,32 @@ export function toFuseStat(stat: Stat) {
   };
 }
 
+/**
+ * A stat in fuse-native's own layout (its getStatArray, read by the binding's populate_stat):
+ * mode, uid, gid, size, dev, nlink, ino, rdev, blksize, blocks, atime, mtime, ctime (ms); 64-bit
+ * values as two uint32s, low first. For listings handed to the binding's cache directly.
+ */
+export function statInts(stat: Stat): Uint32Array {
+  const fuse = toFuseStat(stat);
+  const ints = new Uint32Array(18);
+  const wide = (at: number, value: number) => {
+    ints[at] = value % 2 ** 32;
+    ints[at + 1] = Math.floor(value / 2 ** 32);
+  };
+  ints[0] = fuse.mode;
+  ints[1] = fuse.uid;
+  ints[2] = fuse.gid;
+  wide(3, fuse.size);
+  ints[6] = fuse.nlink;
+  ints[7] = fuse.ino;
+  ints[9] = fuse.blksize;
+  wide(10, fuse.blocks);
+  wide(12, fuse.atime.getTime());
+  wide(14, fuse.mtime.getTime());
+  wide(16, fuse.ctime.getTime());
+  return ints;
+}
+
 function errnoOf(error: unknown, log: (message: string) => void): number {
   if (isDaxfsError(error)) return -(ERRNO_NUMBER[error.code] ?? 5);
   // The image file's storage failing (pwrite on a full file system, in the plain-file mode): the

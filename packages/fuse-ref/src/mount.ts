@@ -8,9 +8,11 @@ import {
   DaxfsError,
   encodeName,
   FileImage,
+  fileTypeOf,
   formatProblem,
   type ImageSource,
   MemoryImage,
+  S_IFDIR,
   validate,
 } from "@daxfs/core";
 import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
@@ -19,7 +21,7 @@ import { AllocatingImage } from "./allocating-image.js";
 import { fuseNativeBinding } from "./binding.js";
 import { BranchFs, type BranchFsOptions, type DirectoryForCache } from "./branch-fs.js";
 import { controlSocketPath, startControlServer } from "./control.js";
-import { fuseOperations } from "./fuse-ops.js";
+import { fuseOperations, statInts } from "./fuse-ops.js";
 import { type CacheControl, cacheTimeouts, KernelCache, MAIN_CACHE_SECONDS } from "./kernel-cache.js";
 
 export interface MountOptions {
@@ -70,6 +72,9 @@ interface BindingCache extends CacheControl {
   directory(path: string, listing: DirectoryForCache): void;
 }
 
+/** Entries listed ahead per readdir that reaches JavaScript (about 200 bytes each in the binding). */
+const PREFETCH_ENTRIES = 20_000;
+
 const bytesOf = (text: string) => {
   const bytes = encodeName(text);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -79,13 +84,22 @@ const bytesOf = (text: string) => {
  * The patched binding's caches for `fuse`'s mount (kernel-cache.ts, docs/fuse.md "Caching"), or
  * null without them (the prebuild). `mapped`: the image mapping, where file bytes can be read from.
  */
-function bindingCache(fuse: DaxfsFuse, mapped: Uint8Array | null): BindingCache | null {
+function bindingCache(fuse: DaxfsFuse, fs: BranchFs, mapped: Uint8Array | null): BindingCache | null {
   const binding = fuseNativeBinding();
   const invalidate = binding?.daxfs_invalidate_root;
   const statCache = binding?.daxfs_stat_cache;
   const setImage = binding?.daxfs_set_image;
-  const entriesPut = binding?.daxfs_entries_put;
-  if (!invalidate || !statCache || !setImage || !entriesPut) return null;
+  const dirPut = binding?.daxfs_dir_put;
+  if (!invalidate || !statCache || !setImage || !dirPut) return null;
+  const put = (path: string, listing: DirectoryForCache) =>
+    dirPut(
+      fuse._thread,
+      bytesOf(path),
+      listing.entries.map((entry) => bytesOf(entry.name)),
+      listing.stats.map(statInts),
+      listing.targets.map((target) => (target === null ? null : bytesOf(target))),
+      listing.offsets,
+    );
   return {
     start: () => {
       setImage(
@@ -98,14 +112,29 @@ function bindingCache(fuse: DaxfsFuse, mapped: Uint8Array | null): BindingCache 
       statCache(fuse._thread, 0);
       setImage(fuse._thread, null);
     },
-    directory: (path, listing) =>
-      entriesPut(
-        fuse._thread,
-        bytesOf(path),
-        listing.entries.map((entry) => bytesOf(entry.name)),
-        listing.targets.map((target) => (target === null ? null : bytesOf(target))),
-        listing.offsets,
-      ),
+    // The directory, then the ones below it breadth first up to PREFETCH_ENTRIES entries: a walk
+    // of the tree then asks JavaScript once per PREFETCH_ENTRIES entries, not once per directory.
+    directory: (path, listing) => {
+      put(path, listing);
+      const below = (dir: string, of: DirectoryForCache) =>
+        of.entries
+          .filter((entry) => fileTypeOf(entry.mode) === S_IFDIR)
+          .map((entry) => (dir === "/" ? `/${entry.name}` : `${dir}/${entry.name}`));
+      const queue = below(path, listing);
+      let budget = PREFETCH_ENTRIES;
+      for (let next = 0; next < queue.length && budget > 0; next++) {
+        const dir = queue[next] as string;
+        let sub: DirectoryForCache;
+        try {
+          sub = fs.readdirForCache(dir, mapped);
+        } catch {
+          continue; // answered by the request for it, if one comes
+        }
+        put(dir, sub);
+        budget -= sub.entries.length;
+        queue.push(...below(dir, sub));
+      }
+    },
     invalidateRoot: (names) =>
       new Promise((done) =>
         invalidate(
@@ -255,7 +284,7 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites, hook),
       { timeout: false, fsname: image, subtype: "daxfs" },
     );
-    caches = neverWrites ? bindingCache(fuse, opened.mapped ?? null) : null;
+    caches = neverWrites ? bindingCache(fuse, fs, opened.mapped ?? null) : null;
     if (caches) fuse.cacheSeconds = MAIN_CACHE_SECONDS;
     const extra = [...(options.fuseOptions ?? [])];
     if (neverWrites && !extra.includes("ro")) extra.push("ro");

@@ -42,6 +42,8 @@ const exists = (path: string) => {
 function look(root: string) {
   const deep = join(root, "a/b/c");
   return {
+    // First: a readdir that reaches daxfs-fuse lists the tree below it into the binding's cache.
+    rootListing: fs.readdirSync(root).sort(),
     top: fs.readFileSync(join(root, "top"), "utf8"),
     listing: fs.readdirSync(deep).sort(),
     deepSize: fs.statSync(join(deep, "deep.txt")).size,
@@ -55,6 +57,7 @@ function look(root: string) {
 }
 
 const before = {
+  rootListing: ["a", "top"],
   top: "top v1",
   listing: ["deep.txt", "link", "old.txt"],
   deepSize: 7,
@@ -65,6 +68,7 @@ const before = {
   addedTop: "ENOENT",
 };
 const after = {
+  rootListing: ["a", "new-top", "top"],
   top: "top v2!",
   listing: ["deep.txt", "link", "new.txt"],
   deepSize: 16,
