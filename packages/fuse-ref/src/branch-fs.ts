@@ -49,8 +49,9 @@ export interface BranchFsOptions {
   gid?: number;
 }
 
-/** BranchFs.readdirForCache: one directory, with what the binding's cache keeps per entry. */
+/** One directory of BranchFs.listTree, with what the binding's cache keeps per entry. */
 export interface DirectoryForCache {
+  path: string;
   entries: DirEntry[];
   self: Stat;
   stats: Stat[];
@@ -226,30 +227,46 @@ export class BranchFs {
 
   /**
    * readdir with what a mount that never writes hands to the binding's cache (docs/fuse.md
-   * "Caching"), from one view of the tree: each entry's stat, a symlink's target, and where a
-   * regular file's bytes lie whole in `mapped` (the image mapping), else -1. Bytes lie whole there
-   * only while no log of the chain holds an entry (nothing changed a base file) and the base is
-   * not split (its data would be in the backing file).
+   * "Caching"): `path`'s listing, then those of the directories below it, breadth first, until
+   * `budget` entries are listed (at least `path`'s), all from one view of the tree. Each listing
+   * has each entry's stat, a symlink's target, and where a regular file's bytes lie whole in
+   * `mapped` (the image mapping), else -1. Bytes lie whole there only while no log of the chain
+   * holds an entry (nothing changed a base file) and the base is not split (its data would be in
+   * the backing file).
    */
-  readdirForCache(path: string, mapped: Uint8Array | null): DirectoryForCache {
+  listTree(path: string, mapped: Uint8Array | null, budget: number): DirectoryForCache[] {
     const view = this.fresh();
-    const ino = view.resolve(path);
-    const self = view.stat(ino);
-    if (!isDir(self.mode)) throw new DaxfsError("ENOTDIR", `${path}: not a directory`);
-    const entries = view.readdir(ino);
-    const stats = entries.map((entry) => view.stat(entry.ino));
     const base = mapped && view.chain.every((record) => record.logSize === 0) ? view.image.base : null;
-    const targets = entries.map((entry, i) =>
-      fileTypeOf((stats[i] as Stat).mode) === S_IFLNK ? view.readlink(entry.ino) : null,
-    );
-    const offsets = entries.map((entry, i) => {
-      const stat = stats[i] as Stat;
-      if (!base || !mapped || fileTypeOf(stat.mode) !== S_IFREG) return -1;
-      if (stat.size === 0) return 0;
-      const bytes = base.readFile(entry.ino, 0, 1);
-      return bytes.buffer === mapped.buffer ? bytes.byteOffset - mapped.byteOffset : -1;
-    });
-    return { entries, self, stats, targets, offsets };
+    const listings: DirectoryForCache[] = [];
+    const queue = [{ path, ino: view.resolve(path) }];
+    let left = budget;
+    for (let next = 0; next < queue.length && (next === 0 || left > 0); next++) {
+      const dir = queue[next] as { path: string; ino: number };
+      const self = view.stat(dir.ino);
+      if (!isDir(self.mode)) throw new DaxfsError("ENOTDIR", `${dir.path}: not a directory`);
+      const entries = view.readdir(dir.ino);
+      const stats = entries.map((entry) => view.stat(entry.ino));
+      const targets = entries.map((entry, i) =>
+        fileTypeOf((stats[i] as Stat).mode) === S_IFLNK ? view.readlink(entry.ino) : null,
+      );
+      const offsets = entries.map((entry, i) => {
+        const stat = stats[i] as Stat;
+        if (!base || !mapped || fileTypeOf(stat.mode) !== S_IFREG) return -1;
+        if (stat.size === 0) return 0;
+        const bytes = base.readFile(entry.ino, 0, 1);
+        return bytes.buffer === mapped.buffer ? bytes.byteOffset - mapped.byteOffset : -1;
+      });
+      listings.push({ path: dir.path, entries, self, stats, targets, offsets });
+      left -= entries.length;
+      entries.forEach((entry, i) => {
+        if (isDir((stats[i] as Stat).mode))
+          queue.push({
+            path: dir.path === "/" ? `/${entry.name}` : `${dir.path}/${entry.name}`,
+            ino: entry.ino,
+          });
+      });
+    }
+    return listings;
   }
 
   readlink(path: string): string {

@@ -159,7 +159,7 @@ export function fuseOperations(
    */
   neverWrites = false,
   /** Where readdir answers go besides libfuse on such a mount (the binding's cache, mount.ts). */
-  cacheHook?: { mapped: Uint8Array | null; directory(path: string, listing: DirectoryForCache): void },
+  cacheHook?: { mapped: Uint8Array | null; budget: number; directories(listings: DirectoryForCache[]): void },
 ) {
   const crossing = passesBytes ? asBytes : asUtf8;
   /** Runs `body`; its result (if any) follows a 0 status. */
@@ -273,11 +273,22 @@ export function fuseOperations(
         return bytes.length;
       }),
     fgetattr: (_path: string, ino: number, reply: Reply) => run(reply, () => [toFuseStat(fs.statInode(ino))]),
+    // A name the binding could not answer: its directory's listing goes to the binding, so its
+    // siblings are answered there (a walk by paths, as dpkg --verify's, asks once per directory).
+    getattr: (path: string, reply: Reply) =>
+      run(reply, () => {
+        const stat = fs.getattr(path);
+        if (cacheHook && path !== "/")
+          cacheHook.directories(
+            fs.listTree(path.slice(0, path.lastIndexOf("/")) || "/", cacheHook.mapped, 0),
+          );
+        return [toFuseStat(stat)];
+      }),
     readdir: (path: string, reply: Reply) =>
       run(reply, () => {
-        const listing = fs.readdirForCache(path, cacheHook?.mapped ?? null);
-        const { entries, self, stats } = listing;
-        cacheHook?.directory(path, listing);
+        const listings = fs.listTree(path, cacheHook?.mapped ?? null, cacheHook?.budget ?? 0);
+        const { entries, self, stats } = listings[0] as DirectoryForCache;
+        cacheHook?.directories(listings);
         const shown = entries.flatMap((entry, i) =>
           crossing.names([entry.name]).length === 1 ? [{ entry, stat: stats[i] as Stat }] : [],
         );

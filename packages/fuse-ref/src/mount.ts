@@ -8,11 +8,9 @@ import {
   DaxfsError,
   encodeName,
   FileImage,
-  fileTypeOf,
   formatProblem,
   type ImageSource,
   MemoryImage,
-  S_IFDIR,
   validate,
 } from "@daxfs/core";
 import { allocateHoles, type MappedMemory, mapFile } from "@daxfs/linux";
@@ -68,8 +66,8 @@ class DaxfsFuse extends Fuse {
 interface BindingCache extends CacheControl {
   /** Turns the binding's cache on, with the image mapping (once the mount is up). */
   start(): void;
-  /** A readdir answer's extras: symlink targets and where file bytes lie in the mapping. */
-  directory(path: string, listing: DirectoryForCache): void;
+  /** Listings a readdir produced (BranchFs.listTree), for the binding to answer from. */
+  directories(listings: DirectoryForCache[]): void;
 }
 
 /** Entries listed ahead per readdir that reaches JavaScript (about 200 bytes each in the binding). */
@@ -84,7 +82,7 @@ const bytesOf = (text: string) => {
  * The patched binding's caches for `fuse`'s mount (kernel-cache.ts, docs/fuse.md "Caching"), or
  * null without them (the prebuild). `mapped`: the image mapping, where file bytes can be read from.
  */
-function bindingCache(fuse: DaxfsFuse, fs: BranchFs, mapped: Uint8Array | null): BindingCache | null {
+function bindingCache(fuse: DaxfsFuse, mapped: Uint8Array | null): BindingCache | null {
   const binding = fuseNativeBinding();
   const invalidate = binding?.daxfs_invalidate_root;
   const statCache = binding?.daxfs_stat_cache;
@@ -112,28 +110,8 @@ function bindingCache(fuse: DaxfsFuse, fs: BranchFs, mapped: Uint8Array | null):
       statCache(fuse._thread, 0);
       setImage(fuse._thread, null);
     },
-    // The directory, then the ones below it breadth first up to PREFETCH_ENTRIES entries: a walk
-    // of the tree then asks JavaScript once per PREFETCH_ENTRIES entries, not once per directory.
-    directory: (path, listing) => {
-      put(path, listing);
-      const below = (dir: string, of: DirectoryForCache) =>
-        of.entries
-          .filter((entry) => fileTypeOf(entry.mode) === S_IFDIR)
-          .map((entry) => (dir === "/" ? `/${entry.name}` : `${dir}/${entry.name}`));
-      const queue = below(path, listing);
-      let budget = PREFETCH_ENTRIES;
-      for (let next = 0; next < queue.length && budget > 0; next++) {
-        const dir = queue[next] as string;
-        let sub: DirectoryForCache;
-        try {
-          sub = fs.readdirForCache(dir, mapped);
-        } catch {
-          continue; // answered by the request for it, if one comes
-        }
-        put(dir, sub);
-        budget -= sub.entries.length;
-        queue.push(...below(dir, sub));
-      }
+    directories: (listings) => {
+      for (const listing of listings) put(listing.path, listing);
     },
     invalidateRoot: (names) =>
       new Promise((done) =>
@@ -277,14 +255,16 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
     let caches: BindingCache | null = null;
     const hook = {
       mapped: opened.mapped ?? null,
-      directory: (path: string, listing: DirectoryForCache) => caches?.directory(path, listing),
+      // A walk of the tree then asks JavaScript once per PREFETCH_ENTRIES entries, not per directory.
+      budget: PREFETCH_ENTRIES,
+      directories: (listings: DirectoryForCache[]) => caches?.directories(listings),
     };
     const fuse = new DaxfsFuse(
       mountpoint,
       fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites, hook),
       { timeout: false, fsname: image, subtype: "daxfs" },
     );
-    caches = neverWrites ? bindingCache(fuse, fs, opened.mapped ?? null) : null;
+    caches = neverWrites ? bindingCache(fuse, opened.mapped ?? null) : null;
     if (caches) fuse.cacheSeconds = MAIN_CACHE_SECONDS;
     const extra = [...(options.fuseOptions ?? [])];
     if (neverWrites && !extra.includes("ro")) extra.push("ro");
