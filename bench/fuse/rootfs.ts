@@ -7,7 +7,9 @@
 //   find    `find . -ls >/dev/null`               a metadata walk
 //   verify  `chroot MNT dpkg --verify` when the tree is a Debian rootfs with dpkg, else
 //           `find . -type f -print0 | xargs -0 md5sum` (stat and md5 of every file)
-// The host directory itself is the third column (page-cached after the first round). Rounds
+// The host directory itself is the third column (page-cached after the first round). The last row
+// is the mount itself (spawn until the mount serves; daxfs-fuse lists up to 20,000 entries of
+// the tree into its binding's cache before it reports the mount, docs/fuse.md "Caching"). Rounds
 // alternate which file system goes first; the median of BENCH_ROUNDS counts; ratio = daxfs-fuse /
 // erofsfuse (lower is better, 1.00 = as fast). Needs root, erofsfuse and mkfs.erofs
 // (scripts/build-erofsfuse.sh builds erofsfuse where Debian has no package for it).
@@ -109,7 +111,8 @@ async function waitFor(ready: () => boolean, child: ChildProcess, what: string):
 
 interface FileSystem {
   name: string;
-  mount(): Promise<{ root: string; unmount(): Promise<void> }>;
+  /** Mounts; `ms` is the time until the mount serves (daxfs-fuse: until it says so). */
+  mount(): Promise<{ root: string; ms: number; unmount(): Promise<void> }>;
 }
 
 function fuseDaemon(name: string, command: string[], image: string): FileSystem {
@@ -118,6 +121,7 @@ function fuseDaemon(name: string, command: string[], image: string): FileSystem 
   return {
     name,
     async mount() {
+      const start = process.hrtime.bigint();
       const child = spawn(command[0] as string, [...command.slice(1), image, mountpoint], {
         stdio: ["ignore", "pipe", name === "erofsfuse" ? "ignore" : "inherit"], // erofsfuse chats
       });
@@ -130,6 +134,7 @@ function fuseDaemon(name: string, command: string[], image: string): FileSystem 
       );
       return {
         root: mountpoint,
+        ms: Number(process.hrtime.bigint() - start) / 1e6,
         async unmount() {
           const exited = new Promise((r) => child.once("exit", r));
           spawnSync("fusermount", ["-u", mountpoint]);
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 0 ? systems : [...systems].reverse(); // neither always first
       for (const system of order) {
         const mount = await system.mount();
+        record(`mount/${system.name}`, mount.ms);
         try {
           const { ms, output } = timed(() => job.run(mount.root));
           record(`${job.name}/${system.name}`, ms);
@@ -197,12 +203,12 @@ async function main(): Promise<void> {
   console.log(
     `${"workload".padEnd(30)} ${"host".padStart(8)} ${"erofsfuse".padStart(10)} ${"daxfs-fuse".padStart(10)}  ratio`,
   );
-  for (const job of jobs) {
+  for (const name of [...jobs.map((job) => job.name), "mount"]) {
     const [host, erofs, daxfs] = ["host", "erofsfuse", "daxfs-fuse"].map((s) =>
-      median(samples.get(`${job.name}/${s}`) ?? []),
+      median(samples.get(`${name}/${s}`) ?? [Number.NaN]),
     ) as [number, number, number];
     console.log(
-      `${job.name.padEnd(30)} ${host.toFixed(0).padStart(8)} ${erofs.toFixed(0).padStart(10)} ${daxfs.toFixed(0).padStart(10)}  ${(daxfs / erofs).toFixed(2)}`,
+      `${name.padEnd(30)} ${(Number.isNaN(host) ? "-" : host.toFixed(0)).padStart(8)} ${erofs.toFixed(0).padStart(10)} ${daxfs.toFixed(0).padStart(10)}  ${(daxfs / erofs).toFixed(2)}`,
     );
   }
 }

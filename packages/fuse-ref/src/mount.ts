@@ -279,6 +279,15 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
     }
     if (caches) {
       caches.start(); // readdir answers fill it from now on
+      // Read-ahead of metadata: the first PREFETCH_ENTRIES entries of the tree, breadth first, are
+      // listed into the binding before the mount is reported, so a walk right after the mount
+      // does not wait for the first listing (docs/fuse.md "Caching"; bench/fuse/rootfs.ts
+      // reports the mount time with it).
+      try {
+        caches.directories(fs.listTree("/", opened.mapped ?? null, PREFETCH_ENTRIES));
+      } catch {
+        // an unreadable tree: every request answers its own error
+      }
       cache = new KernelCache(fs, caches, log);
     }
     let closed = false;
