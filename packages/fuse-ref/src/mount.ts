@@ -253,12 +253,16 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
       throw error;
     }
     let caches: BindingCache | null = null;
-    const hook = {
-      mapped: opened.mapped ?? null,
-      // A walk of the tree then asks JavaScript once per PREFETCH_ENTRIES entries, not per directory.
-      budget: PREFETCH_ENTRIES,
-      directories: (listings: DirectoryForCache[]) => caches?.directories(listings),
-    };
+    // Only where the binding can keep listings (the patched build): elsewhere they are not made.
+    const hook =
+      neverWrites && fuseNativeBinding()?.daxfs_dir_put
+        ? {
+            mapped: opened.mapped ?? null,
+            // A walk of the tree then asks JavaScript once per PREFETCH_ENTRIES entries, not per directory.
+            budget: PREFETCH_ENTRIES,
+            directories: (listings: DirectoryForCache[]) => caches?.directories(listings),
+          }
+        : undefined;
     const fuse = new DaxfsFuse(
       mountpoint,
       fuseOperations(fs, log, DaxfsFuse.passesBytes === true, neverWrites, hook),
