@@ -80,6 +80,34 @@ const after = {
 };
 
 describe("kernel caching on a main mount", () => {
+  it("files are read out of the image mapping byte for byte, at any offset and length", async () => {
+    harness = new FuseHarness();
+    const big = new Uint8Array(3 * 1024 * 1024 + 123).map((_, i) => (i * 2654435761) >>> 24);
+    const image = harness.image(dir({ d: dir({ big: file(big), empty: file(""), small: file("abc") }) }));
+    const main = await harness.mount(image);
+    const path = join(main.mountpoint, "d/big");
+    expect(fs.readFileSync(path).equals(Buffer.from(big))).toBe(true);
+    expect(fs.readFileSync(join(main.mountpoint, "d/empty"), "utf8")).toBe("");
+    expect(fs.readFileSync(join(main.mountpoint, "d/small"), "utf8")).toBe("abc");
+    const fd = fs.openSync(path, "r");
+    try {
+      for (const [offset, length] of [
+        [0, 1],
+        [4095, 2],
+        [131072 - 7, 300_000],
+        [big.length - 10, 4096], // past the end: 10 bytes
+        [big.length + 5, 100], // beyond it: none
+      ] as const) {
+        const buffer = Buffer.alloc(length);
+        const n = fs.readSync(fd, buffer, 0, length, offset);
+        expect(buffer.subarray(0, n).equals(Buffer.from(big.subarray(offset, offset + length)))).toBe(true);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(errno(() => fs.openSync(path, "r+"))).toBe("EROFS");
+  });
+
   it("a commit through another daxfs-fuse mount shows at once, at every depth", async () => {
     harness = new FuseHarness();
     const image = harness.image(tree());
