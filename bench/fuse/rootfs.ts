@@ -158,6 +158,9 @@ function timed(run: () => string): { ms: number; output: string } {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("needs root (FUSE mounts, chroot)");
+  for (const tool of ["erofsfuse", "mkfs.erofs"])
+    if (spawnSync(tool, ["--help"]).error)
+      throw new Error(`${tool} not found (scripts/setup.sh --all, scripts/build-erofsfuse.sh)`);
   const tree = chooseTree();
   const erofsImage = join(work, "tree.erofs");
   const daxfsImage = join(work, "tree.daxfs");
