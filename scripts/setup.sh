@@ -4,7 +4,8 @@
 #                            the tools on PATH (wrappers in $DAXFS_BIN_DIR, default /usr/local/bin)
 #   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
 #                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs),
-#                            debootstrap (the rootfs of test/e2e, made by test/rootfs/make-rootfs.sh)
+#                            debootstrap (the rootfs of test/e2e, made by test/rootfs/make-rootfs.sh), and
+#                            erofsfuse built from Debian's erofs-utils source (bench/fuse/rootfs.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ TEST_PACKAGES=(
   linux-image-amd64 linux-headers-amd64
   erofs-utils tmux
   debootstrap
+  # erofsfuse, built by scripts/build-erofsfuse.sh (Debian 12 has no package for it)
+  libfuse-dev autoconf automake libtool uuid-dev pkg-config
 )
 
 packages=("${TOOL_PACKAGES[@]}")
@@ -56,6 +59,9 @@ rm -f "$install_log"
 node scripts/build-fuse-binding.mjs >/dev/null ||
   echo "setup: daxfs-fuse keeps fuse-native's prebuild (names that are not UTF-8 are refused)" >&2
 pnpm run -s build
+if [[ "${1:-}" == "--all" ]]; then
+  scripts/build-erofsfuse.sh || echo "setup: erofsfuse could not be built; bench/fuse/rootfs.ts needs it" >&2
+fi
 
 # The tools on PATH: one small wrapper per tool in $DAXFS_BIN_DIR (default /usr/local/bin), running
 # this checkout's build (mkdaxfs, daxfs-inspect and daxfs-compact as their start-up bundles; docs/cli.md).

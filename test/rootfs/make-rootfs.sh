@@ -17,22 +17,8 @@ MAX_AGE_DAYS=${DAXFS_ROOTFS_MAX_AGE_DAYS:-30}
 dir="$CACHE/$SUITE-$VARIANT-$ARCH"
 stamp="$dir.stamp"
 
-# The mirror apt already uses here (deb822 .sources first, then one-line sources.list), so the
-# test downloads from where this machine is allowed to, and falls back to Debian's CDN.
-apt_mirror() {
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -r "$f" ]] || continue
-    uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ && / '"$SUITE"'( |$)/ && u !~ /security/ { print u; exit }' "$f")
-    [[ -n "$uri" ]] && { echo "$uri"; return; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -r "$f" ]] || continue
-    uri=$(awk '$1 == "deb" && $0 ~ " '"$SUITE"' " && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/) { print $i; exit } }' "$f")
-    [[ -n "$uri" ]] && { echo "$uri"; return; }
-  done
-  echo http://deb.debian.org/debian
-}
+# shellcheck source=../../scripts/lib/apt-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/apt-mirror.sh"
 
 fresh() {
   [[ -f "$stamp" && -x "$dir/usr/bin/dpkg" ]] || return 1
@@ -51,7 +37,7 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
 if ! fresh; then
-  mirror=${DAXFS_ROOTFS_MIRROR:-$(apt_mirror)}
+  mirror=${DAXFS_ROOTFS_MIRROR:-$(apt_mirror "$SUITE")}
   tmp="$dir.tmp.$$"
   rm -rf "$tmp"
   echo "make-rootfs: debootstrap --variant=$VARIANT $SUITE from $mirror (once; cached in $dir)" >&2
