@@ -6,8 +6,8 @@ import type { Server } from "node:net";
 import { resolve } from "node:path";
 import {
   DaxfsError,
-  encodeName,
   type Errno,
+  encodeName,
   FileImage,
   formatProblem,
   type ImageSource,
