@@ -21,6 +21,12 @@ describe("problem lines", () => {
     expect(problemLine(problem, "img")).toBe(`img: ${text}`);
   });
 
+  it("name a log entry's offset once: its structure carries it", () => {
+    const entry = { ...problem, offset: 0x1b321, structure: "delta main@0x1b321", field: "entry" };
+    expect(formatProblem(entry)).toMatch(/^delta main@0x1b321: entry: expected/);
+    expect(formatProblem({ ...entry, offset: 0x1b329 })).toMatch(/^delta main@0x1b321 at 0x1b329: entry:/);
+  });
+
   it("state the totals with singulars where one", () => {
     expect(validationStatsText({ inodes: 1, directoryEntries: 0, branches: 1, deltaEntries: 2 })).toBe(
       "checked 1 inode, 0 directory entries, 1 branch, 2 log entries",

@@ -93,7 +93,10 @@ export class ProblemLog implements ProblemSink {
  * stays right.
  */
 export function formatProblem(problem: Problem): string {
-  return `${problem.structure} at ${hex(problem.offset)}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+  // A log entry's structure already names its offset ("delta main@0x1b321"): say it once.
+  const at = hex(problem.offset);
+  const where = problem.structure.endsWith(`@${at}`) ? problem.structure : `${problem.structure} at ${at}`;
+  return `${where}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
 }
 
 /** "IMAGE: STRUCTURE at 0xOFF: ...", the validator's line per problem (docs/inspect.md "validate"). */

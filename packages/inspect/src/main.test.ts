@@ -558,7 +558,7 @@ describe("corrupt images", () => {
     const at = `0x${entry.toString(16)}`;
     expect(lines[0]).toMatch(
       new RegExp(
-        `^${corruptLog}: delta feature@${at} at ${at}: entry: expected a well-formed delta entry, got a malformed one \\(.*unknown type 153\\)$`,
+        `^${corruptLog}: delta feature@${at}: entry: expected a well-formed delta entry, got a malformed one \\(.*unknown type 153\\)$`,
       ),
     );
     // --json keeps its shape: the offset a number, the structure and field apart.

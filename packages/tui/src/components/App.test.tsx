@@ -589,9 +589,7 @@ describe("a corrupt branch log", () => {
     source.close();
     const app = await open(path);
     await app.press("4");
-    expect(app.frame()).toContain(
-      ">delta agent@0x11203b at 0x11203b: entry: expected a well-formed delta entry",
-    );
+    expect(app.frame()).toContain(">delta agent@0x11203b: entry: expected a well-formed delta entry");
     expect(app.frame()).toContain("delta agent@0x11203b entry at 0x11203b: delta entry: unknown type 99");
     await app.press(KEY.enter);
     expect(timeless(app.frame())).toMatchInlineSnapshot(`
