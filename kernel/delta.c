@@ -477,12 +477,10 @@ static int apply_entry(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 /* Apply the entries of [log + from, log + size). */
 static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 {
-	struct daxfs_entry *e = kmalloc(sizeof(*e), GFP_KERNEL);
+	struct daxfs_entry *e = &sbi->overlay->entry;
 	u64 pos = from;
 	int err = 0;
 
-	if (!e)
-		return -ENOMEM;
 	for (;;) {
 		err = daxfs_log_entry(sbi, log, size, pos, e);
 		if (err < 0)
@@ -498,7 +496,6 @@ static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 		pos += e->size;
 		cond_resched();
 	}
-	kfree(e);
 	return err;
 }
 
@@ -533,15 +530,16 @@ int daxfs_build_index(struct daxfs_sb_info *sbi)
 	u32 i;
 	int err;
 
+	/* Until every level replays, no operation may trust the index. */
+	sbi->need_rebuild = true;
 	daxfs_free_overlay(sbi);
-	sbi->overlay = kzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
+	sbi->overlay = kvzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
 	if (!sbi->overlay)
 		return -ENOMEM;
 	hash_init(sbi->overlay->nodes);
 	sbi->next_inode_id = daxfs_get64(sbi, offsetof(struct daxfs_super, next_inode_id));
 	sbi->index_gen++;
 	sbi->index_seq++;
-	sbi->need_rebuild = true;
 	for (i = 0; i < sbi->nr_levels; i++) {
 		struct daxfs_level *lvl = &sbi->levels[i];
 
@@ -573,6 +571,9 @@ int daxfs_refresh(struct daxfs_sb_info *sbi)
 		return -ESTALE;
 	if (sbi->need_rebuild)
 		goto rebuild;
+	/* Nothing moved (the common case): no record needs copying out. */
+	if (daxfs_index_current(sbi))
+		return 0;
 	for (i = 0; i < sbi->nr_levels; i++) {
 		err = level_log(sbi, &sbi->levels[i], &log, &size);
 		if (err)
@@ -706,7 +707,7 @@ void daxfs_free_overlay(struct daxfs_sb_info *sbi)
 		kfree(node->target);
 		kfree(node);
 	}
-	kfree(sbi->overlay);
+	kvfree(sbi->overlay);
 	sbi->overlay = NULL;
 }
 
