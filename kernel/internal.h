@@ -53,7 +53,9 @@ struct daxfs_extent {
 
 /* One live name of a directory rebuilt from a delta log. */
 struct daxfs_dname {
+	struct hlist_node hash;	/* in its directory's name_hash bucket */
 	u64 ino;
+	u32 hval;		/* full_name_hash of the name */
 	umode_t mode;		/* the child's type bits, for d_type */
 	u16 len;
 	char name[];
@@ -77,8 +79,12 @@ struct daxfs_dnode {
 	struct daxfs_extent *extents;	/* log order, newest last */
 	u32 nr_extents, cap_extents;
 	char *target;		/* symlink target, NUL-terminated */
-	/* Directories: the live names, in creation order, NULL slots removed. */
+	/*
+	 * Directories: the live names in creation order (readdir), and the
+	 * same names hashed (lookup and replay), cap_names buckets.
+	 */
 	struct daxfs_dname **names;
+	struct hlist_head *name_hash;
 	u32 nr_names, cap_names;
 	bool dir_loaded;	/* names hold the base entries too */
 };
@@ -278,6 +284,7 @@ void daxfs_zap_mappings(struct super_block *sb);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
 struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);
+struct daxfs_dname *daxfs_dir_name(struct daxfs_dnode *dir, const char *name, u32 len);
 ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src);
 
 /* coord.c: the coordination lock (docs/coordination.md) */

@@ -256,6 +256,10 @@ ok map.other.bytes cmp /p/mapdst /tmp/mapsrc
 is map.self "$(fsops append-from-map /p/mapsrc /p/mapsrc)" OK
 cat /tmp/mapsrc /tmp/mapsrc > /tmp/mapself
 ok map.self.bytes cmp /p/mapsrc /tmp/mapself
+mkdir /p/many; i=0; while [ $i -lt 600 ]; do echo $i > /p/many/n$i; i=$((i + 1)); done
+mv /p/many/n5 /p/many/m5; rm /p/many/n6
+is many.names "$(ls /p/many | wc -l) $(cat /p/many/n599) $(cat /p/many/m5)" "599 599 5"
+no many.removed test -e /p/many/n6
 mnt posix /q branch=again,parent=main
 line=$(grep ' /q ' /proc/mounts | cut -d' ' -f4)
 echo x > /q/x
@@ -267,6 +271,7 @@ ok commit mount -o remount,commit /p
 umount /p
 mnt posix /pm
 is after.app "$(cat /pm/app)" abcdef
+is after.many "$(ls /pm/many | wc -l) $(cat /pm/many/n0) $(cat /pm/many/m5)" "599 0 5"
 is after.size "$(stat -c %s /pm/sparse)" 100000001
 is after.g "$(stat -c %s /pm/g)" 6
 is after.big "$(sha256sum /pm/big | cut -d' ' -f1)" "$sha"
@@ -586,7 +591,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
           expect(names).toContain(row);
       });
 
-      it("NOTES.md POSIX cases: O_APPEND, mid-file overwrite, growing truncate, sparse, rename rules, errors, log growth, sendfile and mapped sources, /proc/mounts re-used", () => {
+      it("NOTES.md POSIX cases: O_APPEND, mid-file overwrite, growing truncate, sparse, rename rules, errors, log growth, sendfile and mapped sources, a 600-name directory, /proc/mounts re-used", () => {
         finished(run, "posix", POSIX);
       });
 
