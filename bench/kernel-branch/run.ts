@@ -93,14 +93,15 @@ for (let r = 1; r <= rounds; r++) {
 if (rounds > 1) {
   const median = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
+    const at = (i: number) => sorted[i] ?? Number.NaN;
     const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
   };
   console.log(`\nmedian over ${rounds} rounds`);
   console.log("| phase | daxfs / tmpfs |");
   console.log("|---|---:|");
   for (const phase of ["untar", "overwrite", "rename", "delete", "read", "total"]) {
-    const ratios = [];
+    const ratios: number[] = [];
     for (let r = 1; r <= rounds; r++)
       ratios.push(value(`${r} daxfs ${phase}`) / Math.max(value(`${r} tmpfs ${phase}`), 1));
     console.log(`| ${phase} | ${median(ratios).toFixed(2)} |`);
