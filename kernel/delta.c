@@ -76,7 +76,7 @@ static struct daxfs_dnode *live_node(struct daxfs_sb_info *sbi, u64 ino)
 	node->nlink = le32_to_cpu(bi.nlink);
 	node->atime = node->mtime = node->ctime = le64_to_cpu(bi.mtime);
 	node->in_base = true;
-	node->base_data = sbi->base_offset + le64_to_cpu(bi.data_offset);
+	node->base_data = daxfs_base_data(sbi, node->mode, le64_to_cpu(bi.data_offset));
 	node->base_limit = node->size;
 	if (S_ISLNK(node->mode)) {
 		const char *t = daxfs_mem(sbi, node->base_data, node->size);

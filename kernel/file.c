@@ -3,7 +3,8 @@
  * DAXFS: regular-file data. read_iter copies straight from the mapped image
  * (no page cache for file data, SPEC 3.3): the source of each run is looked
  * up in the index under the mount's lock, the copy runs after it (published
- * log bytes never change). write_iter in a branch appends WRITE entries of
+ * log bytes never change); base data of a split image comes through the
+ * shared page cache (pcache.c, SPEC 5). write_iter in a branch appends WRITE entries of
  * at most 1 MiB each (SPEC 3.8.8), unpadded as @daxfs/core writes them.
  * mmap is in mmap.c.
  */
@@ -57,6 +58,15 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 		if (src == U64_MAX) {
 			copied = iov_iter_zero(n, to);
+		} else if (src & DAXFS_SRC_BACKING) {
+			ssize_t got = daxfs_pcache_read(sbi, src & ~DAXFS_SRC_BACKING, n, to, NULL);
+
+			if (got < 0) {
+				if (!done)
+					done = got;
+				break;
+			}
+			copied = got;
 		} else {
 			const void *p = daxfs_mem(sbi, src, n);
 
@@ -97,6 +107,12 @@ int daxfs_copy_out(struct inode *inode, u64 pos, void *buf, u64 len)
 
 		if (src == U64_MAX) {
 			memset(buf, 0, n);
+		} else if (src & DAXFS_SRC_BACKING) {
+			/* Base data of a split image: through the shared page cache. */
+			ssize_t got = daxfs_pcache_read(sbi, src & ~DAXFS_SRC_BACKING, n, NULL, buf);
+
+			if (got < 0)
+				return got;
 		} else {
 			const void *p = daxfs_mem(sbi, src, n);
 

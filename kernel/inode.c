@@ -72,7 +72,7 @@ static int daxfs_fill_base(struct inode *inode, struct daxfs_base_inode *bi)
 	i_gid_write(inode, le32_to_cpu(bi->gid));
 	set_nlink(inode, le32_to_cpu(bi->nlink));
 	daxfs_set_times(inode, le64_to_cpu(bi->mtime), le64_to_cpu(bi->mtime), le64_to_cpu(bi->mtime));
-	di->data = sbi->base_offset + le64_to_cpu(bi->data_offset);
+	di->data = daxfs_base_data(sbi, mode, le64_to_cpu(bi->data_offset));
 	if (S_ISDIR(mode)) {
 		u64 count = size / DAXFS_DIRENT_SIZE;
 

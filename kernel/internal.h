@@ -29,6 +29,8 @@
 	(DAXFS_FEATURE_LINK | DAXFS_FEATURE_UTIMES | DAXFS_FEATURE_BASE_MTIME)
 
 struct dma_buf;
+struct daxfs_pcache;
+struct seq_file;
 
 /* Mount options (SPEC 3.1), filled by the fs_context parser. */
 struct daxfs_mount_opts {
@@ -124,6 +126,8 @@ struct daxfs_sb_info {
 	u32 inode_count;
 	bool static_image;
 	bool external_data;
+	/* Split images: the shared page cache (pcache.c), else NULL. */
+	struct daxfs_pcache *pcache;
 
 	/* Branching geometry (SPEC 1.3), checked at mount. */
 	u64 table;
@@ -188,6 +192,29 @@ unsigned long daxfs_pfn(struct daxfs_sb_info *sbi, u64 off);
 int daxfs_map(struct fs_context *fc, struct daxfs_sb_info *sbi);
 void daxfs_unmap(struct daxfs_sb_info *sbi);
 long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/*
+ * pcache.c: split images (SPEC 5). A data source (daxfs_resolve()'s *src,
+ * an inode's data) with this bit set is a backing-file offset, read through
+ * the page cache, not an image offset.
+ */
+#define DAXFS_SRC_BACKING (1ULL << 62)
+int daxfs_pcache_init(struct fs_context *fc, struct daxfs_sb_info *sbi,
+		      const struct daxfs_super *s);
+void daxfs_pcache_exit(struct daxfs_sb_info *sbi);
+bool daxfs_pcache_host(struct daxfs_sb_info *sbi);
+u32 daxfs_pcache_pending(struct daxfs_pcache *pc);
+ssize_t daxfs_pcache_read(struct daxfs_sb_info *sbi, u64 off, u64 len,
+			  struct iov_iter *to, void *buf);
+void daxfs_pcache_show_stats(struct seq_file *m, struct daxfs_sb_info *sbi);
+
+/* Where a base inode's data is: regular files of split images are in the backing file. */
+static inline u64 daxfs_base_data(struct daxfs_sb_info *sbi, umode_t mode, u64 data_offset)
+{
+	if (sbi->pcache && S_ISREG(mode))
+		return DAXFS_SRC_BACKING | data_offset;
+	return sbi->base_offset + data_offset;
+}
 
 /* validate.c */
 bool daxfs_name_ok(const char *name, u32 len);

@@ -3,8 +3,9 @@
  * DAXFS: registration, mount options (fs_context, SPEC 3.1), the mount
  * sequence (SPEC 3.2), remount commit/abort (SPEC 3.9), statfs and option
  * display (SPEC 3.12). Main and static images mount read-only; a child
- * branch (branch=NAME[,parent=PARENT]) mounts writable. backing= and split
- * images are refused with EOPNOTSUPP and one line.
+ * branch (branch=NAME[,parent=PARENT]) mounts writable. A split image
+ * (SPEC 5) mounts with backing=PATH as a host of its page cache, without as
+ * a spawn mount (pcache.c).
  */
 #include <linux/dma-buf.h>
 #include <linux/fs_parser.h>
@@ -83,8 +84,10 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		param->string = NULL;
 		break;
 	case Opt_backing:
-		errorfc(fc, "%s: not supported by this module version", param->key);
-		return -EOPNOTSUPP;
+		kfree(opts->backing);
+		opts->backing = param->string;
+		param->string = NULL;
+		break;
 	}
 	return 0;
 }
@@ -126,6 +129,8 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 	seq_printf(m, ",size=%llu", sbi->size);
 	if (sbi->opts.validate)
 		seq_puts(m, ",validate");
+	if (daxfs_pcache_host(sbi))
+		seq_show_option(m, "backing", sbi->opts.backing);
 	/*
 	 * The branch options as the user gave them (docs/kernel.md "Mount
 	 * options"), so a line of /proc/mounts mounts the same branch again:
@@ -141,12 +146,20 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
+/* /proc/self/mountstats: page-cache counters of split images. */
+static int daxfs_show_stats(struct seq_file *m, struct dentry *root)
+{
+	daxfs_pcache_show_stats(m, DAXFS_SB(root->d_sb));
+	return 0;
+}
+
 static const struct super_operations daxfs_sops = {
 	.alloc_inode = daxfs_alloc_inode,
 	.free_inode = daxfs_free_inode,
 	.evict_inode = daxfs_evict_inode,
 	.statfs = daxfs_statfs,
 	.show_options = daxfs_show_options,
+	.show_stats = daxfs_show_stats,
 };
 
 /* SPEC 3.2 steps 2-4: superblock, base geometry, validation. */
@@ -154,6 +167,7 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			    const struct daxfs_super *s)
 {
 	struct daxfs_base_super *bs;
+	bool external;
 	int err;
 
 	if (le32_to_cpu(s->magic) != DAXFS_SUPER_MAGIC || le32_to_cpu(s->version) != DAXFS_VERSION)
@@ -197,12 +211,13 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 			le32_to_cpu(bs->version));
 	sbi->inode_table = sbi->base_offset + le64_to_cpu(bs->inode_offset);
 	sbi->inode_count = le32_to_cpu(bs->inode_count);
-	sbi->external_data = le32_to_cpu(bs->flags) & DAXFS_BASE_EXTERNAL_DATA;
+	sbi->external_data = !!s->pcache_offset;
 	if (err || le32_to_cpu(bs->magic) != DAXFS_BASE_MAGIC ||
 	    le32_to_cpu(bs->version) != DAXFS_VERSION) {
 		kfree(bs);
 		return -EINVAL;
 	}
+	external = le32_to_cpu(bs->flags) & DAXFS_BASE_EXTERNAL_DATA;
 	kfree(bs);
 	if (sbi->opts.validate) {
 		err = daxfs_validate_base(sbi);
@@ -211,10 +226,17 @@ static int daxfs_load_super(struct fs_context *fc, struct daxfs_sb_info *sbi,
 		if (err)
 			return err;
 	}
-	if (sbi->external_data || le64_to_cpu(s->pcache_offset)) {
-		errorfc(fc, "split images (backing file, page cache) are not supported yet");
-		return -EOPNOTSUPP;
-	}
+	/*
+	 * SPEC 5 reads file data through the page cache whenever there is one;
+	 * @daxfs/core goes by the base flag. Both agree only when the two do.
+	 */
+	if (!external != !s->pcache_offset)
+		return invalfc(fc, "base flag EXTERNAL_DATA %s, but the image %s a page cache",
+			       external ? "set" : "unset", external ? "has no" : "has");
+	if (s->pcache_offset)
+		return daxfs_pcache_init(fc, sbi, s);
+	if (sbi->opts.backing)
+		return invalfc(fc, "backing=%s: the image is not a split image", sbi->opts.backing);
 	return 0;
 }
 
@@ -373,6 +395,7 @@ static void daxfs_kill_sb(struct super_block *sb)
 	if (!sbi)
 		return;
 	daxfs_drop(sbi);
+	daxfs_pcache_exit(sbi);
 	daxfs_free_overlay(sbi);
 	kfree(sbi->levels);
 	daxfs_unmap(sbi);
