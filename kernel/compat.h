@@ -55,11 +55,4 @@ static inline void daxfs_vm_flags_set(struct vm_area_struct *vma, unsigned long 
 #endif
 }
 
-/* 6.5 replaced generic_file_splice_read by copy_splice_read for non-page-cache files. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#define daxfs_splice_read_iter copy_splice_read
-#else
-#define daxfs_splice_read_iter generic_file_splice_read
-#endif
-
 #endif /* _DAXFS_COMPAT_H */

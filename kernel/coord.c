@@ -84,11 +84,19 @@ static u32 coord_cas(struct daxfs_sb_info *sbi, u64 off, u32 old, u32 new)
 	return le32_to_cpu(found);
 }
 
+/*
+ * A kernel holder's owner record is all zeros (no process). The previous
+ * holder was usually a kernel too: only fields that say otherwise are
+ * stored (each store is a cache-line write-back and a barrier).
+ */
 static void record_owner(struct daxfs_sb_info *sbi)
 {
-	daxfs_put64(sbi, COORD_OWNER_START_OFF, 0);
-	daxfs_put32(sbi, COORD_OWNER_BOOT_OFF, 0);
-	daxfs_put32(sbi, COORD_OWNER_PID_OFF, 0);	/* a kernel: no process */
+	if (daxfs_get64(sbi, COORD_OWNER_START_OFF))
+		daxfs_put64(sbi, COORD_OWNER_START_OFF, 0);
+	if (daxfs_get32(sbi, COORD_OWNER_BOOT_OFF))
+		daxfs_put32(sbi, COORD_OWNER_BOOT_OFF, 0);
+	if (daxfs_get32(sbi, COORD_OWNER_PID_OFF))
+		daxfs_put32(sbi, COORD_OWNER_PID_OFF, 0);
 }
 
 static void bump_epoch(struct daxfs_sb_info *sbi)
@@ -167,6 +175,7 @@ int daxfs_coord_lock(struct daxfs_sb_info *sbi)
 
 void daxfs_coord_unlock(struct daxfs_sb_info *sbi)
 {
-	daxfs_put32(sbi, COORD_OWNER_PID_OFF, 0);
+	if (daxfs_get32(sbi, COORD_OWNER_PID_OFF))
+		daxfs_put32(sbi, COORD_OWNER_PID_OFF, 0);
 	coord_cas(sbi, COORD_LOCK_OFF, 1, 0);
 }

@@ -22,6 +22,7 @@
  */
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/stringhash.h>
 
 #include "internal.h"
 
@@ -107,44 +108,85 @@ static void modified(struct daxfs_dnode *node, u64 t)
 	node->mtime = node->ctime = t;
 }
 
-static int find_name(struct daxfs_dnode *dir, const char *name, u32 len)
+/*
+ * The live name of dir, or NULL: one hash bucket searched (a directory the
+ * log changed can hold many names; untar builds them one lookup at a time).
+ */
+struct daxfs_dname *daxfs_dir_name(struct daxfs_dnode *dir, const char *name, u32 len)
 {
-	u32 i;
+	u32 hval = full_name_hash(NULL, name, len);
+	struct daxfs_dname *dn;
 
+	if (!dir->cap_names)
+		return NULL;
+	hlist_for_each_entry(dn, &dir->name_hash[hval & (dir->cap_names - 1)], hash)
+		if (dn->hval == hval && dn->len == len && !memcmp(dn->name, name, len))
+			return dn;
+	return NULL;
+}
+
+/* Room for one more name: both arrays double, the buckets are filled again. */
+static int grow_names(struct daxfs_dnode *dir)
+{
+	u32 cap = max(16U, dir->cap_names * 2), i;
+	struct hlist_head *buckets = kvmalloc_array(cap, sizeof(*buckets), GFP_KERNEL);
+	struct daxfs_dname **names = kvmalloc_array(cap, sizeof(*names), GFP_KERNEL);
+
+	if (!buckets || !names) {
+		kvfree(buckets);
+		kvfree(names);
+		return -ENOMEM;
+	}
+	if (dir->nr_names)
+		memcpy(names, dir->names, dir->nr_names * sizeof(*names));
+	kvfree(dir->names);
+	dir->names = names;
+	for (i = 0; i < cap; i++)
+		INIT_HLIST_HEAD(&buckets[i]);
 	for (i = 0; i < dir->nr_names; i++)
-		if (dir->names[i]->len == len && !memcmp(dir->names[i]->name, name, len))
-			return i;
-	return -1;
+		hlist_add_head(&dir->names[i]->hash, &buckets[dir->names[i]->hval & (cap - 1)]);
+	kvfree(dir->name_hash);
+	dir->name_hash = buckets;
+	dir->cap_names = cap;
+	return 0;
 }
 
 static int add_name(struct daxfs_dnode *dir, u64 ino, umode_t mode,
 		    const char *name, u32 len)
 {
 	struct daxfs_dname *dn;
+	int err;
 
 	if (dir->nr_names == dir->cap_names) {
-		u32 cap = max(16U, dir->cap_names * 2);
-		void *p = krealloc_array(dir->names, cap, sizeof(*dir->names), GFP_KERNEL);
-
-		if (!p)
-			return -ENOMEM;
-		dir->names = p;
-		dir->cap_names = cap;
+		err = grow_names(dir);
+		if (err)
+			return err;
 	}
 	dn = kmalloc(struct_size(dn, name, len), GFP_KERNEL);
 	if (!dn)
 		return -ENOMEM;
 	dn->ino = ino;
+	dn->hval = full_name_hash(NULL, name, len);
 	dn->mode = mode & S_IFMT;
 	dn->len = len;
 	memcpy(dn->name, name, len);
+	hlist_add_head(&dn->hash, &dir->name_hash[dn->hval & (dir->cap_names - 1)]);
 	dir->names[dir->nr_names++] = dn;
 	return 0;
 }
 
-static void remove_name(struct daxfs_dnode *dir, int i)
+/* Drop dn from dir: its slot in creation order closes up (readdir positions). */
+static void remove_name(struct daxfs_dnode *dir, struct daxfs_dname *dn)
 {
-	kfree(dir->names[i]);
+	u32 i = dir->nr_names;
+
+	while (i && dir->names[i - 1] != dn)
+		i--;
+	if (WARN_ON_ONCE(!i))
+		return;
+	i--;
+	hlist_del(&dn->hash);
+	kfree(dn);
 	memmove(&dir->names[i], &dir->names[i + 1],
 		(dir->nr_names - i - 1) * sizeof(*dir->names));
 	dir->nr_names--;
@@ -211,9 +253,10 @@ static void truncate_node(struct daxfs_dnode *node, u64 size)
  * it and whatever was below it becomes unreachable; emptiness is the
  * writer's check (SPEC 3.8.3), not the log's.
  */
-static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int index, u64 t)
+static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
+			 struct daxfs_dname *dn, u64 t)
 {
-	struct daxfs_dnode *child = live_node(sbi, dir->names[index]->ino);
+	struct daxfs_dnode *child = live_node(sbi, dn->ino);
 
 	if (!IS_ERR(child)) {
 		child->ctime = t;
@@ -224,17 +267,17 @@ static void unlink_child(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir, int
 			child->nlink--;
 		}
 	}
-	remove_name(dir, index);
+	remove_name(dir, dn);
 }
 
 /* Remove name from dir if it is there (the log may repeat a removal). */
 static void remove_if_present(struct daxfs_sb_info *sbi, struct daxfs_dnode *dir,
 			      const char *name, u32 len, u64 t)
 {
-	int i = find_name(dir, name, len);
+	struct daxfs_dname *dn = daxfs_dir_name(dir, name, len);
 
-	if (i >= 0)
-		unlink_child(sbi, dir, i, t);
+	if (dn)
+		unlink_child(sbi, dir, dn, t);
 }
 
 static int apply_write(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
@@ -364,30 +407,30 @@ static int rename_names(struct daxfs_sb_info *sbi, struct daxfs_entry *e,
 	const char *oname = e->name, *nname = e->rename.new_name;
 	u32 olen = e->name_len, nlen = e->rename.new_name_len;
 	u64 moved = e->ino, t = e->stamp;
-	int i, j;
+	struct daxfs_dname *i, *j;
 
 	if (from == to && olen == nlen && !memcmp(oname, nname, olen))
 		return 0;
-	i = IS_ERR(from) ? -1 : find_name(from, oname, olen);
-	j = find_name(to, nname, nlen);
-	if (i >= 0 && from->names[i]->ino == moved) {
-		if (j >= 0 && to->names[j]->ino == moved)
+	i = IS_ERR(from) ? NULL : daxfs_dir_name(from, oname, olen);
+	j = daxfs_dir_name(to, nname, nlen);
+	if (i && i->ino == moved) {
+		if (j && j->ino == moved)
 			return 0;	/* two names of one inode: POSIX does nothing */
 		remove_name(from, i);
-		if (j >= 0)
-			unlink_child(sbi, to, find_name(to, nname, nlen), t);
+		if (j)
+			unlink_child(sbi, to, j, t);
 		if (S_ISDIR(node->mode) && from != to) {
 			from->nlink--;
 			to->nlink++;
 		}
 		return add_name(to, moved, node->mode, nname, nlen);
 	}
-	if (i >= 0)
+	if (i)
 		unlink_child(sbi, from, i, t);
-	j = find_name(to, nname, nlen);
-	if (j >= 0 && to->names[j]->ino == moved)
+	j = daxfs_dir_name(to, nname, nlen);
+	if (j && j->ino == moved)
 		return 0;
-	if (j >= 0)
+	if (j)
 		unlink_child(sbi, to, j, t);
 	if (S_ISDIR(node->mode))
 		to->nlink++;
@@ -477,12 +520,10 @@ static int apply_entry(struct daxfs_sb_info *sbi, struct daxfs_entry *e)
 /* Apply the entries of [log + from, log + size). */
 static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 {
-	struct daxfs_entry *e = kmalloc(sizeof(*e), GFP_KERNEL);
+	struct daxfs_entry *e = &sbi->overlay->entry;
 	u64 pos = from;
 	int err = 0;
 
-	if (!e)
-		return -ENOMEM;
 	for (;;) {
 		err = daxfs_log_entry(sbi, log, size, pos, e);
 		if (err < 0)
@@ -498,7 +539,6 @@ static int replay_log(struct daxfs_sb_info *sbi, u64 log, u64 from, u64 size)
 		pos += e->size;
 		cond_resched();
 	}
-	kfree(e);
 	return err;
 }
 
@@ -533,15 +573,16 @@ int daxfs_build_index(struct daxfs_sb_info *sbi)
 	u32 i;
 	int err;
 
+	/* Until every level replays, no operation may trust the index. */
+	sbi->need_rebuild = true;
 	daxfs_free_overlay(sbi);
-	sbi->overlay = kzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
+	sbi->overlay = kvzalloc(sizeof(*sbi->overlay), GFP_KERNEL);
 	if (!sbi->overlay)
 		return -ENOMEM;
 	hash_init(sbi->overlay->nodes);
 	sbi->next_inode_id = daxfs_get64(sbi, offsetof(struct daxfs_super, next_inode_id));
 	sbi->index_gen++;
 	sbi->index_seq++;
-	sbi->need_rebuild = true;
 	for (i = 0; i < sbi->nr_levels; i++) {
 		struct daxfs_level *lvl = &sbi->levels[i];
 
@@ -573,6 +614,9 @@ int daxfs_refresh(struct daxfs_sb_info *sbi)
 		return -ESTALE;
 	if (sbi->need_rebuild)
 		goto rebuild;
+	/* Nothing moved (the common case): no record needs copying out. */
+	if (daxfs_index_current(sbi))
+		return 0;
 	for (i = 0; i < sbi->nr_levels; i++) {
 		err = level_log(sbi, &sbi->levels[i], &log, &size);
 		if (err)
@@ -701,12 +745,13 @@ void daxfs_free_overlay(struct daxfs_sb_info *sbi)
 	hash_for_each_safe(sbi->overlay->nodes, bkt, tmp, node, hash) {
 		for (i = 0; i < node->nr_names; i++)
 			kfree(node->names[i]);
-		kfree(node->names);
+		kvfree(node->names);
+		kvfree(node->name_hash);
 		kfree(node->extents);
 		kfree(node->target);
 		kfree(node);
 	}
-	kfree(sbi->overlay);
+	kvfree(sbi->overlay);
 	sbi->overlay = NULL;
 }
 

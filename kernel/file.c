@@ -12,6 +12,7 @@
 #include <linux/pfn_t.h>
 #include <linux/slab.h>
 #include <linux/sched/signal.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/splice.h>
 #include <linux/uio.h>
 
@@ -93,60 +94,122 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 }
 
 /*
+ * Copy the file's bytes [pos, pos + len), all below its size, into buf
+ * (sbi->lock held): holes and truncated ranges as zeros.
+ */
+int daxfs_copy_out(struct inode *inode, u64 pos, void *buf, u64 len)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+
+	while (len) {
+		u64 src;
+		ssize_t n = daxfs_resolve(inode, pos, len, &src);
+
+		if (src == U64_MAX) {
+			memset(buf, 0, n);
+		} else if (src & DAXFS_SRC_BACKING) {
+			/* Base data of a split image: through the shared page cache. */
+			ssize_t got = daxfs_pcache_read(sbi, src & ~DAXFS_SRC_BACKING, n, NULL, buf);
+
+			if (got < 0)
+				return got;
+		} else {
+			const void *p = daxfs_mem(sbi, src, n);
+
+			if (!p)
+				return daxfs_corrupt(sbi, "inode %lu: data at %#llx outside the image",
+						     inode->i_ino, src);
+			memcpy(buf, p, n);
+		}
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
  * sendfile(2) and splice(2) from a file (busybox cat uses sendfile). The
- * generic path (copy_splice_read since 6.5) fills pages it allocates through
- * read_iter, as many as the pipe has room for (16) whatever the file holds,
- * and every page is zeroed when allocated (init_on_alloc, Debian's default):
- * 128 KiB of allocation and zeroing for each small file sent, the second
- * half to find the end of the file. Clamped to the bytes left in the file it
- * allocates only the pages the data needs, and nothing at the end of a file.
- * The image has no struct pages to hand to the pipe (memremap), so the bytes
- * are copied either way.
+ * image has no struct pages to lend the pipe (memremap), so the bytes are
+ * copied into pages allocated here, as many as the data needs (nothing at
+ * the end of the file), each filled straight from the image under one hold
+ * of the mount's lock. The generic copy_splice_read allocated as many pages
+ * as the pipe had room for whatever the file held, plus their bvec arrays,
+ * and went through read_iter (two more index checks) to fill them.
  */
 static ssize_t daxfs_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 				 size_t len, unsigned int flags)
 {
 	struct inode *inode = file_inode(in);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	loff_t size;
-	int err = daxfs_begin_op(sbi);
+	u64 pos = *ppos, size;
+	ssize_t done = 0;
+	int err;
 
+	/* splice sees what shared mappings wrote, as read(2) does. */
+	if (mapping_writably_mapped(inode->i_mapping)) {
+		err = daxfs_flush_pages(inode);
+		if (err)
+			return err;
+	}
+	err = daxfs_begin_op(sbi);
 	if (err)
 		return err;
 	daxfs_sync_inode(inode);
 	size = i_size_read(inode);
+	len = pos < size ? min_t(u64, len, size - pos) : 0;
+	while (len && !pipe_full(pipe->head, pipe->tail, pipe->max_usage)) {
+		u32 fill = min_t(size_t, len, PAGE_SIZE);
+		struct pipe_buffer buf = { .ops = &nosteal_pipe_buf_ops, .len = fill };
+		ssize_t added;
+
+		buf.page = alloc_page(GFP_KERNEL);
+		if (!buf.page) {
+			err = -ENOMEM;
+			break;
+		}
+		err = daxfs_copy_out(inode, pos, page_address(buf.page), fill);
+		if (err) {
+			__free_page(buf.page);
+			break;
+		}
+		/* The pipe owns the page from here, also on failure (it is released). */
+		added = add_to_pipe(pipe, &buf);
+		if (added < 0) {
+			err = added;
+			break;
+		}
+		pos += fill;
+		done += fill;
+		len -= fill;
+	}
 	mutex_unlock(&sbi->lock);
-	if (*ppos >= size)
-		return 0;
-	return daxfs_splice_read_iter(in, ppos, pipe, min_t(u64, len, size - *ppos), flags);
+	*ppos = pos;
+	return done ? done : err;
 }
 
 /* Bytes of file data per WRITE entry: a large write becomes several entries. */
 #define DAXFS_WRITE_CHUNK (1U << 20)
 
 /*
- * One WRITE entry of the len bytes at buf + 40 (header and payload filled
- * here), applied to the index and the inode.
+ * One WRITE entry of (at most) the next len bytes of from at pos, applied to
+ * the index and the inode; *copied says how many it took (0: the memory
+ * faulted, nothing was appended).
  */
-int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len)
+int daxfs_write_entry(struct inode *inode, struct iov_iter *from, u64 pos, u32 len, u32 *copied)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_delta_write *w = buf + sizeof(struct daxfs_delta_hdr);
-	u32 size = sizeof(struct daxfs_delta_hdr) + sizeof(*w) + len;
 	int err = daxfs_begin_op(sbi);
 
+	*copied = 0;
 	if (err)
 		return err;
-	w->offset = cpu_to_le64(pos);
-	w->len = cpu_to_le32(len);
-	w->flags = 0;
-	daxfs_fill_hdr(sbi, buf, DAXFS_DELTA_WRITE, size, inode->i_ino);
 	err = daxfs_coord_lock(sbi);
 	if (!err) {
-		err = daxfs_append(sbi, buf, size);
+		err = daxfs_append_write(sbi, inode->i_ino, pos, from, len, copied);
 		daxfs_coord_unlock(sbi);
 	}
-	if (!err)
+	if (!err && *copied)
 		err = daxfs_refresh(sbi);
 	daxfs_sync_inode(inode);
 	mutex_unlock(&sbi->lock);
@@ -158,9 +221,7 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	size_t hdr = sizeof(struct daxfs_delta_hdr) + sizeof(struct daxfs_delta_write);
 	ssize_t done = 0, ret;
-	void *buf = NULL;
 	int err;
 
 	inode_lock(inode);
@@ -180,20 +241,19 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		ret = err;
 		goto out;
 	}
-	buf = kvmalloc(hdr + min_t(size_t, iov_iter_count(from), DAXFS_WRITE_CHUNK), GFP_KERNEL);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	while (iov_iter_count(from)) {
 		size_t n = min_t(size_t, iov_iter_count(from), DAXFS_WRITE_CHUNK);
-		size_t copied = copy_from_iter(buf + hdr, n, from);
+		u32 copied;
 
-		if (!copied) {
+		/*
+		 * The bytes are copied with page faults disabled (log.c): fault
+		 * them in first, as generic_perform_write does.
+		 */
+		if (fault_in_iov_iter_readable(from, n) == n) {
 			err = -EFAULT;
 			break;
 		}
-		err = daxfs_write_entry(inode, buf, iocb->ki_pos, copied);
+		err = daxfs_write_entry(inode, from, iocb->ki_pos, n, &copied);
 		if (err)
 			break;
 		iocb->ki_pos += copied;
@@ -207,7 +267,6 @@ static ssize_t daxfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		daxfs_update_pages(inode);
 out:
 	inode_unlock(inode);
-	kvfree(buf);
 	return ret;
 }
 
@@ -258,6 +317,11 @@ const struct file_operations daxfs_file_fops = {
 	.fsync = daxfs_fsync,
 	.mmap = daxfs_mmap,
 	.splice_read = daxfs_splice_read,
+	/*
+	 * sendfile(2) into a branch file (busybox tar extracts with it): pipe
+	 * pages reach write_iter as one bvec, copied once, into the log.
+	 */
+	.splice_write = iter_file_splice_write,
 	.unlocked_ioctl = daxfs_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -55,7 +55,9 @@ struct daxfs_extent {
 
 /* One live name of a directory rebuilt from a delta log. */
 struct daxfs_dname {
+	struct hlist_node hash;	/* in its directory's name_hash bucket */
 	u64 ino;
+	u32 hval;		/* full_name_hash of the name */
 	umode_t mode;		/* the child's type bits, for d_type */
 	u16 len;
 	char name[];
@@ -79,18 +81,16 @@ struct daxfs_dnode {
 	struct daxfs_extent *extents;	/* log order, newest last */
 	u32 nr_extents, cap_extents;
 	char *target;		/* symlink target, NUL-terminated */
-	/* Directories: the live names, in creation order, NULL slots removed. */
+	/*
+	 * Directories: the live names in creation order (readdir), and the
+	 * same names hashed (lookup and replay), cap_names buckets.
+	 */
 	struct daxfs_dname **names;
+	struct hlist_head *name_hash;
 	u32 nr_names, cap_names;
 	bool dir_loaded;	/* names hold the base entries too */
 };
 
-#define DAXFS_OVERLAY_BITS 10
-
-/* The replayed main log: every inode the log touches (SPEC 3.7, NOTES). */
-struct daxfs_overlay {
-	DECLARE_HASHTABLE(nodes, DAXFS_OVERLAY_BITS);
-};
 
 /*
  * One level of the mounted chain as the index was built from it: levels[0]
@@ -288,7 +288,18 @@ const char *daxfs_entry_type_name(u32 type);
 u32 daxfs_feature_of(u32 type);
 u32 daxfs_payload_size(u32 type);
 int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size);
+int daxfs_append_write(struct daxfs_sb_info *sbi, u64 ino, u64 pos, struct iov_iter *from,
+		       u32 len, u32 *copied);
 void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, u64 ino);
+
+#define DAXFS_OVERLAY_BITS 10
+
+/* The replayed chain: every inode its logs touch (SPEC 3.7, NOTES). */
+struct daxfs_overlay {
+	DECLARE_HASHTABLE(nodes, DAXFS_OVERLAY_BITS);
+	/* Replay's decoding buffer (sbi->lock held), kept: one append replays one entry. */
+	struct daxfs_entry entry;
+};
 
 /* delta.c: the in-memory index of the mounted chain (SPEC 3.7) */
 int daxfs_build_index(struct daxfs_sb_info *sbi);
@@ -300,6 +311,7 @@ void daxfs_zap_mappings(struct super_block *sb);
 void daxfs_free_overlay(struct daxfs_sb_info *sbi);
 struct daxfs_dnode *daxfs_dnode(struct daxfs_sb_info *sbi, u64 ino);
 struct daxfs_dnode *daxfs_live_dir(struct daxfs_sb_info *sbi, u64 ino);
+struct daxfs_dname *daxfs_dir_name(struct daxfs_dnode *dir, const char *name, u32 len);
 ssize_t daxfs_resolve(struct inode *inode, u64 pos, u64 len, u64 *src);
 
 /* coord.c: the coordination lock (docs/coordination.md) */
@@ -346,7 +358,8 @@ extern const struct dentry_operations daxfs_dops;
 
 /* namei.c, dir.c, file.c */
 int daxfs_open(struct inode *inode, struct file *file);
-int daxfs_write_entry(struct inode *inode, void *buf, u64 pos, u32 len);
+int daxfs_copy_out(struct inode *inode, u64 pos, void *buf, u64 len);
+int daxfs_write_entry(struct inode *inode, struct iov_iter *from, u64 pos, u32 len, u32 *copied);
 int daxfs_mmap(struct file *file, struct vm_area_struct *vma);
 int daxfs_flush_pages(struct inode *inode);
 void daxfs_update_pages(struct inode *inode);

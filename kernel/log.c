@@ -11,6 +11,8 @@
  * place and is read by offset.
  */
 #include <linux/ktime.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -286,50 +288,105 @@ void daxfs_fill_hdr(struct daxfs_sb_info *sbi, void *entry, u32 type, u32 size, 
 }
 
 /*
- * Append the encoded entry to the mounted branch's log (coordination lock
- * held). ESTALE once the branch is no longer ACTIVE; ENOSPC only when the
- * delta region itself is full.
+ * Room for size bytes at the tail of the mounted branch's log (coordination
+ * lock held): grown or moved first if it must be (space.c). Returns where
+ * the bytes go; *used is the log size before them. ESTALE once the branch is
+ * no longer ACTIVE; ENOSPC only when the delta region itself is full.
  */
-int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
+static void *append_room(struct daxfs_sb_info *sbi, u32 type, u32 size, u64 *used)
 {
 	struct daxfs_level *me = &sbi->levels[sbi->nr_levels - 1];
-	u64 at = daxfs_record(sbi, me->slot);
 	struct daxfs_branch br;
-	u64 log, used, cap;
+	u64 log, cap;
 	u64 flags_at = offsetof(struct daxfs_super, flags);
-	u32 feature = daxfs_feature_of(le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type));
+	u32 feature = daxfs_feature_of(type);
 	void *dst;
 	int err = daxfs_own_record(sbi, &br);
 
 	if (err)
-		return err;
+		return ERR_PTR(err);
 	/* An extension is announced before its first entry can be seen. */
 	if (feature && !(daxfs_get32(sbi, flags_at) & feature))
 		daxfs_put32(sbi, flags_at, daxfs_get32(sbi, flags_at) | feature);
-	used = le64_to_cpu(br.delta_log_size);
+	*used = le64_to_cpu(br.delta_log_size);
 	cap = le64_to_cpu(br.delta_log_capacity);
-	if (used > cap)
-		return daxfs_corrupt(sbi, "branch %llu: log size %llu over capacity", me->id, used);
-	if (size > cap - used) {
+	if (*used > cap)
+		return ERR_PTR(daxfs_corrupt(sbi, "branch %llu: log size %llu over capacity",
+					     me->id, *used));
+	if (size > cap - *used) {
 		/* Room for a padded variant too, as @daxfs/core reserves it. */
-		err = daxfs_ensure_capacity(sbi, me->slot, used + size + 4096);
+		err = daxfs_ensure_capacity(sbi, me->slot, *used + size + 4096);
+		if (!err)
+			err = daxfs_own_record(sbi, &br);
 		if (err)
-			return err;
-		err = daxfs_own_record(sbi, &br);
-		if (err)
-			return err;
+			return ERR_PTR(err);
 	}
 	log = le64_to_cpu(br.delta_log_offset);
 	if (log < sbi->region || log - sbi->region > sbi->region_size ||
-	    used + size > sbi->region_size - (log - sbi->region))
-		return daxfs_corrupt(sbi, "branch %llu: log outside the delta region", me->id);
-	dst = (void *)daxfs_mem(sbi, log + used, size);
-	if (!dst)
-		return -EUCLEAN;
-	memcpy(dst, entry, size);
+	    *used + size > sbi->region_size - (log - sbi->region))
+		return ERR_PTR(daxfs_corrupt(sbi, "branch %llu: log outside the delta region",
+					     me->id));
+	dst = (void *)daxfs_mem(sbi, log + *used, size);
+	return dst ? dst : ERR_PTR(-EUCLEAN);
+}
+
+/* The entry's bytes at dst are whole: flush them, then make them part of the log. */
+static void append_publish(struct daxfs_sb_info *sbi, void *dst, u64 used, u32 size)
+{
+	u64 at = daxfs_record(sbi, sbi->levels[sbi->nr_levels - 1].slot);
+
 	daxfs_flush(sbi, dst, size);
 	daxfs_put64(sbi, at + offsetof(struct daxfs_branch, delta_log_size), used + size);
 	sbi->own_from = used;
 	sbi->own_to = used + size;
+}
+
+/* Append the encoded entry to the mounted branch's log (coordination lock held). */
+int daxfs_append(struct daxfs_sb_info *sbi, void *entry, u32 size)
+{
+	u32 type = le32_to_cpu(((struct daxfs_delta_hdr *)entry)->type);
+	u64 used;
+	void *dst = append_room(sbi, type, size, &used);
+
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	memcpy(dst, entry, size);
+	append_publish(sbi, dst, used, size);
+	return 0;
+}
+
+/*
+ * Append one WRITE entry of file bytes [pos, +len) taken from the iterator
+ * straight into the log (coordination lock held): no staging copy. User
+ * memory is read with page faults disabled (a fault could need this mount's
+ * lock: a mapping of one of its files), so fewer bytes may come; the entry
+ * then says how many did (*copied), and none is appended when none came:
+ * the caller faults the memory in and tries again.
+ */
+int daxfs_append_write(struct daxfs_sb_info *sbi, u64 ino, u64 pos, struct iov_iter *from,
+		       u32 len, u32 *copied)
+{
+	struct {
+		struct daxfs_delta_hdr hdr;
+		struct daxfs_delta_write w;
+	} __packed head = {};
+	u32 size = sizeof(head) + len;
+	u64 used;
+	void *dst = append_room(sbi, DAXFS_DELTA_WRITE, size, &used);
+
+	*copied = 0;
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+	pagefault_disable();
+	*copied = copy_from_iter(dst + sizeof(head), len, from);
+	pagefault_enable();
+	if (!*copied)
+		return 0;
+	size = sizeof(head) + *copied;
+	head.w.offset = cpu_to_le64(pos);
+	head.w.len = cpu_to_le32(*copied);
+	daxfs_fill_hdr(sbi, &head, DAXFS_DELTA_WRITE, size, ino);
+	memcpy(dst, &head, sizeof(head));
+	append_publish(sbi, dst, used, size);
 	return 0;
 }

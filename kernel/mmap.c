@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/pfn_t.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -27,39 +28,16 @@
 static int daxfs_read_kernel(struct inode *inode, u64 pos, void *buf, u64 len)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	u64 size;
+	u64 size, n;
 	int err = daxfs_begin(sbi);
 
 	if (err)
 		return err;
 	daxfs_sync_inode(inode);
 	size = i_size_read(inode);
-	memset(buf, 0, len);
-	len = pos < size ? min(len, size - pos) : 0;
-	while (len) {
-		u64 src;
-		ssize_t n = daxfs_resolve(inode, pos, len, &src);
-
-		if (src != U64_MAX && (src & DAXFS_SRC_BACKING)) {
-			ssize_t got = daxfs_pcache_read(sbi, src & ~DAXFS_SRC_BACKING, n, NULL, buf);
-
-			if (got < 0) {
-				err = got;
-				break;
-			}
-		} else if (src != U64_MAX) {
-			const void *p = daxfs_mem(sbi, src, n);
-
-			if (!p) {
-				err = -EUCLEAN;
-				break;
-			}
-			memcpy(buf, p, n);
-		}
-		buf += n;
-		pos += n;
-		len -= n;
-	}
+	n = pos < size ? min(len, size - pos) : 0;
+	err = daxfs_copy_out(inode, pos, buf, n);
+	memset(buf + n, 0, len - n);
 	mutex_unlock(&sbi->lock);
 	return err;
 }
@@ -96,15 +74,18 @@ static struct page *daxfs_assembled_page(struct inode *inode, pgoff_t index)
 int daxfs_flush_pages(struct inode *inode)
 {
 	struct daxfs_inode_info *di = DAXFS_I(inode);
-	size_t hdr = sizeof(struct daxfs_delta_hdr) + sizeof(struct daxfs_delta_write);
 	struct page *page;
 	unsigned long index;
+	struct iov_iter iter;
+	struct kvec kv;
 	void *buf, *logged;
+	u32 copied;
 	int err = 0;
 
 	if (xa_empty(&di->pages) || !DAXFS_SB(inode->i_sb)->writable)
 		return 0;
-	buf = kmalloc(hdr + PAGE_SIZE, GFP_KERNEL);
+	/* A snapshot of the page: mappings may change it while it is logged. */
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	logged = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf || !logged) {
 		err = -ENOMEM;
@@ -121,10 +102,14 @@ int daxfs_flush_pages(struct inode *inode)
 		err = daxfs_read_kernel(inode, pos, logged, len);
 		if (err)
 			break;
-		memcpy(buf + hdr, page_address(page), len);
-		if (!memcmp(buf + hdr, logged, len))
+		memcpy(buf, page_address(page), len);
+		if (!memcmp(buf, logged, len))
 			continue;
-		err = daxfs_write_entry(inode, buf, pos, len);
+		kv = (struct kvec) { .iov_base = buf, .iov_len = len };
+		iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+		err = daxfs_write_entry(inode, &iter, pos, len, &copied);
+		if (!err && copied != len)
+			err = -EIO;	/* kernel memory: every byte is taken */
 		if (err)
 			break;
 	}

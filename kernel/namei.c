@@ -91,11 +91,9 @@ static s64 daxfs_find(struct inode *dir, const struct qstr *name)
 	u32 i, lo, hi, hash;
 
 	if (node && node->dir_loaded) {
-		for (i = 0; i < node->nr_names; i++)
-			if (node->names[i]->len == name->len &&
-			    !memcmp(node->names[i]->name, name->name, name->len))
-				return node->names[i]->ino;
-		return 0;
+		struct daxfs_dname *dn = daxfs_dir_name(node, name->name, name->len);
+
+		return dn ? dn->ino : 0;
 	}
 	if (di->dir_count < DAXFS_INDEX_MIN) {
 		for (i = 0; i < di->dir_count; i++) {

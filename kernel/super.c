@@ -131,12 +131,18 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_puts(m, ",validate");
 	if (daxfs_pcache_host(sbi))
 		seq_show_option(m, "backing", sbi->opts.backing);
-	if (sbi->static_image)
+	/*
+	 * The branch options as the user gave them (docs/kernel.md "Mount
+	 * options"), so a line of /proc/mounts mounts the same branch again:
+	 * none for main, parent= only for a mount that created its branch.
+	 */
+	if (sbi->static_image) {
 		seq_puts(m, ",static");
-	else if (!sbi->writable)
-		seq_puts(m, ",branch=/main");
-	else
+	} else if (sbi->opts.branch) {
 		seq_show_option(m, "branch", sbi->opts.branch);
+		if (sbi->opts.parent)
+			seq_show_option(m, "parent", sbi->opts.parent);
+	}
 	return 0;
 }
 

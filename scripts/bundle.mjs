@@ -1,4 +1,4 @@
-// Bundles the start-up-sensitive CLIs (mkdaxfs, daxfs-inspect) into packages/NAME/dist/bundle/cli.cjs,
+// Bundles the start-up-sensitive CLIs (mkdaxfs, daxfs-inspect, daxfs-compact) into packages/NAME/dist/bundle/cli.cjs,
 // one CommonJS file each, after `tsc -b` has built dist/. Why: resolving and compiling ~60 ES modules
 // one by one cost ~50 ms of every run, and Node 20's CommonJS loader starts a single file faster
 // than its ES module loader (docs/cli.md "Start-up"). tsc stays the type checker and the library
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const BUNDLED = ["mkdaxfs", "inspect"];
+export const BUNDLED = ["mkdaxfs", "inspect", "compact"];
 
 /**
  * koffi as @daxfs/linux (which uses it) has it installed, by a path relative to the bundle: a bundled

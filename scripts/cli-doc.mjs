@@ -19,6 +19,11 @@ const TOOLS = [
     summary: "inspect and validate DAXFS images",
   },
   {
+    name: "daxfs-compact",
+    cli: "packages/compact/dist/cli.js",
+    summary: "fold main of a DAXFS image into a new base",
+  },
+  {
     name: "daxfs-branch",
     cli: "packages/branch/dist/cli.js",
     summary: "create, switch, commit and abort branches of DAXFS mounts",

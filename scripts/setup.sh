@@ -3,7 +3,9 @@
 #   scripts/setup.sh         the tools: Node packages, libfuse for daxfs-fuse, a build of every package,
 #                            the tools on PATH (wrappers in $DAXFS_BIN_DIR, default /usr/local/bin)
 #   scripts/setup.sh --all   also what the tests and benchmarks need: the two Debian kernels and their
-#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs)
+#                            headers, QEMU, busybox, erofs-utils (the reference for bench/mkdaxfs),
+#                            debootstrap (the rootfs of test/e2e, made by test/rootfs/make-rootfs.sh), and
+#                            erofsfuse built from Debian's erofs-utils source (bench/fuse/rootfs.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,9 @@ TEST_PACKAGES=(
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64
   erofs-utils tmux
+  debootstrap
+  # erofsfuse, built by scripts/build-erofsfuse.sh (Debian 12 has no package for it)
+  libfuse-dev autoconf automake libtool uuid-dev pkg-config
 )
 
 packages=("${TOOL_PACKAGES[@]}")
@@ -54,14 +59,18 @@ rm -f "$install_log"
 node scripts/build-fuse-binding.mjs >/dev/null ||
   echo "setup: daxfs-fuse keeps fuse-native's prebuild (names that are not UTF-8 are refused)" >&2
 pnpm run -s build
+if [[ "${1:-}" == "--all" ]]; then
+  scripts/build-erofsfuse.sh || echo "setup: erofsfuse could not be built; bench/fuse/rootfs.ts needs it" >&2
+fi
 
 # The tools on PATH: one small wrapper per tool in $DAXFS_BIN_DIR (default /usr/local/bin), running
-# this checkout's build (mkdaxfs and daxfs-inspect as their start-up bundles; docs/cli.md).
+# this checkout's build (mkdaxfs, daxfs-inspect and daxfs-compact as their start-up bundles; docs/cli.md).
 bin_dir=${DAXFS_BIN_DIR:-/usr/local/bin}
 repo=$(pwd)
 declare -A TOOLS=(
   [mkdaxfs]=packages/mkdaxfs/dist/bundle/cli.cjs
   [daxfs-inspect]=packages/inspect/dist/bundle/cli.cjs
+  [daxfs-compact]=packages/compact/dist/bundle/cli.cjs
   [daxfs-branch]=packages/branch/dist/cli.js
   [daxfs-fuse]=packages/fuse-ref/dist/cli.js
   [daxfs-tui]=packages/tui/dist/cli.js
@@ -72,7 +81,7 @@ if mkdir -p "$bin_dir" 2>/dev/null && [[ -w "$bin_dir" ]]; then
       "$tool" "$repo" "$repo/${TOOLS[$tool]}" >"$bin_dir/$tool"
     chmod 755 "$bin_dir/$tool"
   done
-  echo "setup: mkdaxfs, daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
+  echo "setup: mkdaxfs, daxfs-inspect, daxfs-compact, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
   man_dir=${DAXFS_MAN_DIR:-/usr/local/share/man/man1}
   if mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
     for tool in "${!TOOLS[@]}"; do ln -sf "$repo/docs/man/$tool.1" "$man_dir/$tool.1"; done

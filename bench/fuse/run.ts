@@ -5,7 +5,8 @@
 // FUSE file is reopened each run, which drops the kernel's cache of it, so every FUSE read is
 // served by the daxfs-fuse process (the cost this measures).
 //
-//   npx tsx bench/fuse/run.ts             (root or fuse access; BENCH_MIB=256 BENCH_REPEATS=5 BENCH_DIR=/var/tmp)
+//   npx tsx bench/fuse/run.ts             (root or fuse access; BENCH_MIB=256 BENCH_REPEATS=5 BENCH_DIR=/var/tmp
+//                                         BENCH_DAXFS_FUSE=CLI.js: another daxfs-fuse build)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -96,7 +97,10 @@ async function mountMain(image: string, mountpoint: string): Promise<ChildProces
     ...process.env,
     TSX_TSCONFIG_PATH: join(repoRoot, "packages/fuse-ref/test/tsconfig.cli.json"),
   };
-  const child = spawn(process.execPath, ["--import", "tsx", cli, image, mountpoint], {
+  // BENCH_DAXFS_FUSE=path/to/cli.js measures another build (e.g. the one before a change).
+  const other = process.env.BENCH_DAXFS_FUSE;
+  const args = other ? [other, image, mountpoint] : ["--import", "tsx", cli, image, mountpoint];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "inherit"],

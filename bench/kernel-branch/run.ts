@@ -4,7 +4,9 @@
 // the ratio daxfs / tmpfs, plus the commit of the branch. TCG emulation makes absolute numbers
 // meaningless; the ratio compares two in-kernel paths under the same emulation. BENCH_ROUNDS repeats
 // the workload in the same boot (a fresh branch and tmpfs each round; every round but the last aborts
-// its branch, the last commits it), since the shared machine makes single rounds swing.
+// its branch, the last commits it), since the shared machine makes single rounds swing; odd rounds
+// run daxfs first, even rounds tmpfs first, so neither side always gets the fresher machine, and a
+// last table gives each phase's median ratio over the rounds.
 //
 //   npx tsx bench/kernel-branch/run.ts        (BENCH_KERNEL=6.12 BENCH_FILES=2000 BENCH_ROUNDS=1)
 import { buildImage, makeDir, makeFile } from "@daxfs/core";
@@ -34,7 +36,8 @@ r=1
 while [ $r -le ${rounds} ]; do
 mount -t daxfs -o "phys=$(img_phys img),size=$(img_size img),branch=bench$r,parent=main" none /mnt/b
 mount -t tmpfs none /tmp/t
-for fs in daxfs tmpfs; do
+order="daxfs tmpfs"; [ $((r % 2)) -eq 1 ] || order="tmpfs daxfs"
+for fs in $order; do
   if [ $fs = daxfs ]; then m=/mnt/b; else m=/tmp/t; fi
   t0=$(now)
   tar -C $m -xf /tmp/tree.tar
@@ -85,6 +88,23 @@ for (let r = 1; r <= rounds; r++) {
     const dax = value(`${r} daxfs ${phase}`);
     const tmp = value(`${r} tmpfs ${phase}`);
     console.log(`| ${phase} | ${dax} | ${tmp} | ${(dax / Math.max(tmp, 1)).toFixed(2)} |`);
+  }
+}
+if (rounds > 1) {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const at = (i: number) => sorted[i] ?? Number.NaN;
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+  };
+  console.log(`\nmedian over ${rounds} rounds`);
+  console.log("| phase | daxfs / tmpfs |");
+  console.log("|---|---:|");
+  for (const phase of ["untar", "overwrite", "rename", "delete", "read", "total"]) {
+    const ratios: number[] = [];
+    for (let r = 1; r <= rounds; r++)
+      ratios.push(value(`${r} daxfs ${phase}`) / Math.max(value(`${r} tmpfs ${phase}`), 1));
+    console.log(`| ${phase} | ${median(ratios).toFixed(2)} |`);
   }
 }
 console.log(`commit of the branch: ${value("commit")} ms`);

@@ -1,15 +1,30 @@
-// mkdaxfs speed, as ratios against `cp -a` and `mkfs.erofs` (uncompressed) of the same tree, run
-// in this script on this machine (docs/benchmarks.md). Trees: many small files in nested
-// directories, and one large file. Each command runs REPEATS times (after one untimed warm-up that
-// fills the page cache); ratios use the median wall time, and the best time as a second view on a
-// shared, noisy machine. Process start-up counts for every tool (about 0.1-0.5 s for Node; the
-// bundle the bin runs, so it is what a user pays).
+// mkdaxfs speed, as ratios against `cp -a` and `mkfs.erofs` (uncompressed) of the same tree, and
+// `daxfs-inspect IMG validate` against `fsck.erofs` on the two images, run in this script on this
+// machine (docs/benchmarks.md). Trees: many small files in nested directories, one large file, and
+// optionally an existing tree (a debootstrap'ed rootfs). Each command runs REPEATS times (after one
+// untimed warm-up that fills the page cache); ratios use the median wall time, and the best time
+// as a second view on a shared, noisy machine; CPU time (user + system, of the process and its
+// threads) is reported beside it, as it moves less with the machine's load. Process start-up
+// counts for every tool (about 0.05-0.5 s for Node; the bundles the bins run, so it is what a
+// user pays).
 //
 //   pnpm --filter @daxfs/bench mkdaxfs            (or: npx tsx bench/mkdaxfs/run.ts)
 //   BENCH_FILES=20000 BENCH_BIG_MIB=1024 BENCH_REPEATS=3 BENCH_DIR=/var/tmp/x npx tsx bench/mkdaxfs/run.ts
+//   BENCH_FILES=100000 BENCH_FILE_BYTES=100 BENCH_BIG_MIB=0 BENCH_CP=0 BENCH_TREE=/srv/rootfs ...
+//     (BENCH_BIG_MIB=0: no large file; BENCH_CP=0: no `cp -a`, which takes minutes on 100,000
+//     files; BENCH_TREE: one more row for that existing tree, read only)
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,19 +32,22 @@ const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const fileCount = Number(process.env.BENCH_FILES ?? 20_000);
 const bigMiB = Number(process.env.BENCH_BIG_MIB ?? 1024);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const fileBytes = Number(process.env.BENCH_FILE_BYTES ?? 4096);
+const withCp = process.env.BENCH_CP !== "0";
+const extraTree = process.env.BENCH_TREE;
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "bench-mkdaxfs-"));
 
 /** Deterministic non-zero bytes (so nothing can be stored sparse or deduplicated). */
 function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.alloc(Math.ceil(size / 4) * 4);
   let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i += 4) {
+  for (let i = 0; i < out.length; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     out.writeUInt32LE(x >>> 0, i);
   }
-  return out;
+  return out.subarray(0, size);
 }
 
 function makeSmallFiles(root: string): void {
@@ -42,7 +60,7 @@ function makeSmallFiles(root: string): void {
       mkdirSync(dir, { recursive: true });
       for (let c = 0; c < perLeaf && made < fileCount; c++, made++) {
         const fd = openSync(join(dir, `file${c}.dat`), "w");
-        writeSync(fd, pattern(4096, made));
+        writeSync(fd, pattern(fileBytes, made));
         closeSync(fd);
       }
     }
@@ -63,56 +81,83 @@ function makeBigFile(root: string): void {
 interface Timing {
   median: number;
   best: number;
+  /** Median user + system CPU time of the child (all its threads), ms. */
+  cpu: number;
 }
+
+/** CPU time of children so far (user + system), ms: process.resourceUsage covers only this process. */
+function childrenCpuMs(): number {
+  const times = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
+  // Fields 16 and 17 of stat(5) (cutime, cstime), here at 13 and 14 after the ") " split.
+  const ticks = Number(times[13]) + Number(times[14]);
+  return (ticks * 1000) / clockTicks;
+}
+const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 function timeCommand(command: string[], cleanup: () => void): Timing {
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i <= repeats; i++) {
     cleanup();
     spawnSync("sync");
+    const cpuBefore = childrenCpuMs();
     const start = process.hrtime.bigint();
     const result = spawnSync(command[0] as string, command.slice(1), {
       stdio: ["ignore", "ignore", "pipe"],
       cwd: repoRoot,
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const cpu = childrenCpuMs() - cpuBefore;
     if (result.status !== 0) throw new Error(`${command.join(" ")} failed: ${result.stderr}`);
-    if (i > 0) times.push(ms); // run 0 warms the page cache
+    if (i > 0) {
+      // run 0 warms the page cache
+      times.push(ms);
+      cpus.push(cpu);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)] as number, best: times[0] as number };
+  const median = (values: number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  return { median: median(times), best: Math.min(...times), cpu: median(cpus) };
 }
 
 function bench(label: string, source: string): Record<string, number | string> {
   const copy = join(work, "copy");
   const erofs = join(work, "erofs.img");
   const daxfs = join(work, "daxfs.img");
-  const clean = () => rmSync(join(work, "out"), { recursive: true, force: true });
-  // The bundle the mkdaxfs bin on PATH runs (scripts/bundle.mjs; docs/cli.md "Start-up").
+  // The bundles the mkdaxfs and daxfs-inspect bins on PATH run (scripts/bundle.mjs; docs/cli.md "Start-up").
   const cli = join(repoRoot, "packages/mkdaxfs/dist/bundle/cli.cjs");
-  const cp = timeCommand(["cp", "-a", source, copy], () => rmSync(copy, { recursive: true, force: true }));
+  const inspect = join(repoRoot, "packages/inspect/dist/bundle/cli.cjs");
+  const cp = withCp
+    ? timeCommand(["cp", "-a", source, copy], () => rmSync(copy, { recursive: true, force: true }))
+    : null;
   const mkfsErofs = timeCommand(["mkfs.erofs", "--quiet", "-T0", erofs, source], () =>
     rmSync(erofs, { force: true }),
-  );
-  const mkdaxfs = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs], () =>
-    rmSync(daxfs, { force: true }),
   );
   const mkdaxfsBranching = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs, "-b"], () =>
     rmSync(daxfs, { force: true }),
   );
-  clean();
   const imageMiB = +(statSync(daxfs).size / 2 ** 20).toFixed(1);
+  const mkdaxfs = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs], () =>
+    rmSync(daxfs, { force: true }),
+  );
+  // On the images just built (static for daxfs; fsck.erofs checks metadata, as validate does).
+  const fsckErofs = timeCommand(["fsck.erofs", erofs], () => {});
+  const validate = timeCommand([process.execPath, inspect, daxfs, "validate"], () => {});
   const ratio = (a: number, b: number) => +(a / b).toFixed(2);
   const row = {
     tree: label,
-    "cp -a ms": Math.round(cp.median),
+    "cp -a ms": cp ? Math.round(cp.median) : "-",
     "mkfs.erofs ms": Math.round(mkfsErofs.median),
     "mkdaxfs ms": Math.round(mkdaxfs.median),
     "mkdaxfs -b ms": Math.round(mkdaxfsBranching.median),
-    "mkdaxfs / cp -a": ratio(mkdaxfs.median, cp.median),
+    "mkdaxfs / cp -a": cp ? ratio(mkdaxfs.median, cp.median) : "-",
     "mkdaxfs / mkfs.erofs": ratio(mkdaxfs.median, mkfsErofs.median),
-    "best: / cp -a": ratio(mkdaxfs.best, cp.best),
     "best: / mkfs.erofs": ratio(mkdaxfs.best, mkfsErofs.best),
+    "cpu: / mkfs.erofs": ratio(mkdaxfs.cpu, mkfsErofs.cpu),
+    "fsck.erofs ms": Math.round(fsckErofs.median),
+    "validate ms": Math.round(validate.median),
+    "validate / fsck.erofs": ratio(validate.median, fsckErofs.median),
+    "best: validate / fsck": ratio(validate.best, fsckErofs.best),
     "-b image MiB": imageMiB,
   };
   rmSync(copy, { recursive: true, force: true });
@@ -122,17 +167,31 @@ function bench(label: string, source: string): Record<string, number | string> {
 }
 
 try {
-  const build = spawnSync("npx", ["tsc", "-b", "packages/mkdaxfs"], { cwd: repoRoot, stdio: "inherit" });
+  const build = spawnSync("npx", ["tsc", "-b", "packages/mkdaxfs", "packages/inspect"], {
+    cwd: repoRoot,
+    stdio: "inherit",
+  });
   if (build.status !== 0) console.warn("tsc -b reported errors; using the emitted dist/ anyway");
   if (spawnSync(process.execPath, ["scripts/bundle.mjs"], { cwd: repoRoot, stdio: "inherit" }).status !== 0)
     throw new Error("scripts/bundle.mjs failed");
-  const small = join(work, "small");
-  const big = join(work, "big");
-  makeSmallFiles(small);
-  makeBigFile(big);
-  const rows = [bench(`${fileCount} x 4 KiB, nested`, small), bench(`1 x ${bigMiB} MiB`, big)];
+  const rows: Array<Record<string, number | string>> = [];
+  if (fileCount > 0) {
+    const small = join(work, "small");
+    makeSmallFiles(small);
+    rows.push(bench(`${fileCount} x ${fileBytes} B, nested`, small));
+    rmSync(small, { recursive: true, force: true });
+  }
+  if (bigMiB > 0) {
+    const big = join(work, "big");
+    makeBigFile(big);
+    rows.push(bench(`1 x ${bigMiB} MiB`, big));
+    rmSync(big, { recursive: true, force: true });
+  }
+  if (extraTree) rows.push(bench(extraTree, extraTree));
   console.table(rows);
-  console.log(JSON.stringify({ date: new Date().toISOString(), node: process.version, repeats, rows }));
+  console.log(
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, load: loadavg(), repeats, rows }),
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

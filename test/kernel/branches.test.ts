@@ -194,6 +194,7 @@ echo DONE
 const POSIX = `${PRELUDE}
 mnt posix /m0
 mnt posix /p branch=posix,parent=main
+is mounts.options "$(grep ' /p ' /proc/mounts | grep -o 'branch=[^ ]*')" branch=posix,parent=main
 printf abc > /p/app; printf def >> /p/app
 is append "$(cat /p/app)" abcdef
 printf XYZ | dd of=/p/base.txt bs=1 seek=5 conv=notrunc 2>/dev/null
@@ -247,10 +248,30 @@ ok big.write dd if=/tmp/big of=/p/big bs=4M
 sha=$(sha256sum /p/big | cut -d' ' -f1)
 is big.size "$(stat -c %s /p/big)" $((3 * 1024 * 1024 + 5))
 is big.reread "$(sha256sum /p/big | cut -d' ' -f1)" "$sha"
+cat /tmp/big > /p/viasendfile
+is sendfile.write "$(sha256sum /p/viasendfile | cut -d' ' -f1)" "$sha"
+head -c 70000 /dev/urandom > /tmp/mapsrc; cat /tmp/mapsrc > /p/mapsrc
+is map.other "$(fsops append-from-map /p/mapsrc /p/mapdst)" OK
+ok map.other.bytes cmp /p/mapdst /tmp/mapsrc
+is map.self "$(fsops append-from-map /p/mapsrc /p/mapsrc)" OK
+cat /tmp/mapsrc /tmp/mapsrc > /tmp/mapself
+ok map.self.bytes cmp /p/mapsrc /tmp/mapself
+mkdir /p/many; i=0; while [ $i -lt 600 ]; do echo $i > /p/many/n$i; i=$((i + 1)); done
+mv /p/many/n5 /p/many/m5; rm /p/many/n6
+is many.names "$(ls /p/many | wc -l) $(cat /p/many/n599) $(cat /p/many/m5)" "599 599 5"
+no many.removed test -e /p/many/n6
+mnt posix /q branch=again,parent=main
+line=$(grep ' /q ' /proc/mounts | cut -d' ' -f4)
+echo x > /q/x
+umount /q
+ok mounts.reuse mount -t daxfs -o "$line" none /q
+no mounts.reuse.fresh test -e /q/x
+umount /q
 ok commit mount -o remount,commit /p
 umount /p
 mnt posix /pm
 is after.app "$(cat /pm/app)" abcdef
+is after.many "$(ls /pm/many | wc -l) $(cat /pm/many/n0) $(cat /pm/many/m5)" "599 0 5"
 is after.size "$(stat -c %s /pm/sparse)" 100000001
 is after.g "$(stat -c %s /pm/g)" 6
 is after.big "$(sha256sum /pm/big | cut -d' ' -f1)" "$sha"
@@ -570,7 +591,7 @@ describe.skipIf(kernels.length === 0)("daxfs.ko branches in a QEMU guest", () =>
           expect(names).toContain(row);
       });
 
-      it("NOTES.md POSIX cases: O_APPEND, mid-file overwrite, growing truncate, sparse, rename rules, errors, log growth", () => {
+      it("NOTES.md POSIX cases: O_APPEND, mid-file overwrite, growing truncate, sparse, rename rules, errors, log growth, sendfile and mapped sources, a 600-name directory, /proc/mounts re-used", () => {
         finished(run, "posix", POSIX);
       });
 

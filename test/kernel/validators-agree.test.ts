@@ -20,12 +20,12 @@ describe("regression images where the validators disagreed", () => {
   const fixtures = validatorFixtures();
   // The field each image was damaged in, as its first problem names it.
   const expected: Record<string, string> = {
-    f007: "delta main@111393.old_parent_ino",
-    f048: "delta main@111745.mode",
+    f007: "delta main@0x1b321.old_parent_ino",
+    f048: "delta main@0x1b481.mode",
     m013: "branch 0.branch_id",
     m020: "branch 1.delta_log_size",
     m048: "superblock.delta_alloc_offset",
-    m057: "delta main@111595.entry",
+    m057: "delta main@0x1b3eb.entry",
   };
 
   it("holds every image of the README", () => {

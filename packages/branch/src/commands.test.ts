@@ -70,6 +70,15 @@ describe("list", () => {
     expect(env.stderr).toEqual([]);
   });
 
+  it("warns of a FUSE image's full delta region once, as every tool's warnings read", async () => {
+    const full = "/img/a.daxfs: delta region 95% used (1 of 2 bytes)";
+    const env = fakeEnv([FUSE, FUSE.replace("43 27 0:43 / /mnt/fuse", "45 27 0:45 / /mnt/fuse2")], {
+      spaceWarning: (image) => (image === "/img/a.daxfs" ? full : undefined),
+    });
+    expect(await listCommand(env, undefined)).toBe(0);
+    expect(env.stderr).toEqual([`daxfs-branch: warning: ${full}`]);
+  });
+
   it("says so when there are no daxfs mounts", async () => {
     const env = fakeEnv([OTHER]);
     expect(await listCommand(env, undefined)).toBe(0);

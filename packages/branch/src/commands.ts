@@ -123,7 +123,7 @@ export async function listCommand(env: BranchEnv, mountPath: string | undefined)
     const warning = mount.kind === "fuse" ? env.spaceWarning?.(mount.image) : undefined;
     if (warning) warnings.add(warning);
   }
-  for (const warning of warnings) env.err(`Warning: ${warning}`);
+  for (const warning of warnings) env.err(`daxfs-branch: warning: ${warning}`);
   return 0;
 }
 

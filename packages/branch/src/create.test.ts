@@ -48,7 +48,7 @@ describe("create on kernel mounts", () => {
     expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/two/branches/x" })).toBe(0);
     expect(env.mounted[0]?.strings).toMatchObject({ phys: "0x200000000" });
     expect(env.stderr).toEqual([
-      "Warning: branch 'main' is mounted from several images; using the mount at '/mnt/two' (choose with --source)",
+      "daxfs-branch: warning: branch 'main' is mounted from several images; using the mount at '/mnt/two' (choose with --source)",
     ]);
   });
 
@@ -61,7 +61,7 @@ describe("create on kernel mounts", () => {
     expect(await createCommand(first, { name: "x", parent: "gone", mount: "/mnt/one/work/x" })).toBe(0);
     expect(first.mounted[0]?.strings).toMatchObject({ phys: "0x200000000" });
     expect(first.stderr[0]).toMatch(
-      /^Warning: several daxfs mounts and none of branch 'gone'; using the first, at '\/srv\/feat'/,
+      /^daxfs-branch: warning: several daxfs mounts and none of branch 'gone'; using the first, at '\/srv\/feat'/,
     );
   });
 

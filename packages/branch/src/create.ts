@@ -61,7 +61,7 @@ export async function chooseSource(
     const others = new Set(ofParent.map(backingIdentity).filter((d) => d !== "dmabuf"));
     if (others.size > 1) {
       env.err(
-        `Warning: branch '${parent}' is mounted from several images; using the mount at '${chosen.mount.mountPoint}' (choose with --source)`,
+        `daxfs-branch: warning: branch '${parent}' is mounted from several images; using the mount at '${chosen.mount.mountPoint}' (choose with --source)`,
       );
     }
     return chosen;
@@ -71,7 +71,7 @@ export async function chooseSource(
   const first = views[0] as MountView;
   if (views.length > 1) {
     env.err(
-      `Warning: several daxfs mounts and none of branch '${parent}'; using the first, at '${first.mount.mountPoint}' (choose with --source)`,
+      `daxfs-branch: warning: several daxfs mounts and none of branch '${parent}'; using the first, at '${first.mount.mountPoint}' (choose with --source)`,
     );
   }
   return first;
@@ -152,6 +152,13 @@ async function mountBranch(
       return 1;
     }
     if (source.mount.kind === "fuse") image = source.control?.image ?? source.mount.image;
+  }
+  // Everything that can be checked is checked before the first line of output (a user who sees
+  // "Creating branch..." may take it that the arguments were right).
+  const problem = image !== undefined ? env.fuseImageProblem?.(image, name, parent) : undefined;
+  if (problem !== undefined) {
+    env.err(`daxfs-branch: ${problem}`);
+    return 1;
   }
 
   env.out(

@@ -14,6 +14,7 @@ import {
   remount,
 } from "@daxfs/linux";
 import { type FuseControlOp, type FuseMountInfo, fuseControl, fuseInfo } from "./fuse-control.js";
+import { fuseImageProblem } from "./image-check.js";
 import { kernelBranchPath } from "./kernel-image.js";
 import type { KernelDaxfsMount } from "./mounts.js";
 import { type FuseBranchLaunch, launchFuseBranch } from "./spawn-fuse.js";
@@ -32,6 +33,11 @@ export interface BranchEnv {
   fuseControl(mountPoint: string, op: FuseControlOp): Promise<unknown>;
   /** Starts a daxfs-fuse process for a new branch and resolves once its mount is up. */
   launchFuseBranch(launch: FuseBranchLaunch): Promise<void>;
+  /**
+   * Why branch `name` cannot be created from `parent` (or, parent undefined, attached) in the image
+   * file of a FUSE branch, as "IMAGE: reason"; undefined when it can (image-check.ts).
+   */
+  fuseImageProblem?(image: string, name: string, parent: string | undefined): string | undefined;
   /** The delta region's 90% warning for an image file (docs/space.md), if it applies. */
   spaceWarning?(image: string): string | undefined;
   out(line: string): void;
@@ -50,6 +56,7 @@ export const defaultBranchEnv: BranchEnv = {
   fuseInfo: (mountPoint) => fuseInfo(mountPoint, { timeoutMs: 3_000 }),
   fuseControl: (mountPoint, op) => fuseControl(mountPoint, op, { timeoutMs: 60_000 }),
   launchFuseBranch: (launch) => launchFuseBranch(launch),
+  fuseImageProblem,
   spaceWarning: (path) => {
     try {
       const image = DaxfsImage.openFile(path);

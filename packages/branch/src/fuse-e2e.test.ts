@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultBranchEnv } from "./env.js";
 import { fuseInfo } from "./fuse-control.js";
 import { main } from "./main.js";
-import { resolveFuseCommand } from "./spawn-fuse.js";
+import { fuseLogPath, resolveFuseCommand } from "./spawn-fuse.js";
 
 const fuseRefCli = new URL("../../fuse-ref/src/cli.ts", import.meta.url);
 const canRun = existsSync("/dev/fuse") && process.getuid?.() === 0 && existsSync(fuseRefCli);
@@ -168,10 +168,12 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
       "Branch path: /main/sw",
       "Mode:        read-write",
     ]);
-    // No such branch: daxfs-fuse's refusal, with its words.
+    // No such branch: refused from the image before anything is said or started.
     const none = await run(["switch", "nosuch", "-m", join(root, "b2"), "--source", mainMount]);
-    expect(none.status).toBe(1);
-    expect(none.stderr[0]).toMatch(/^daxfs-branch: .*: cannot mount branch 'nosuch': daxfs-fuse exited/);
+    expect(none).toMatchObject({ status: 1, stdout: [] });
+    expect(none.stderr).toEqual([
+      `daxfs-branch: ${join(root, "image.daxfs")}: no active branch 'nosuch' to switch to`,
+    ]);
   });
 
   it("handles a sibling invalidated by a commit: listed stale, commit refused, abort and unmount work", async () => {
@@ -202,5 +204,19 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
     expect(readdirSync(s2)).toContain("hello.txt"); // back to main
     unmount(s2);
     await waitFor(() => !alive(s2Pid), "the stale mount's daxfs-fuse to exit after its unmount", 20_000);
+  });
+
+  it("keeps daxfs-fuse's log beside its control socket while mounted, and removes it on unmount", async () => {
+    const mount = join(root, "lg");
+    mkdirSync(mount);
+    const log = fuseLogPath(mount);
+    expect(log).toMatch(/^(\/run|.*\/tmp.*)\/daxfs-fuse\/[0-9a-f]{16}\.log$/);
+    expect((await run(["create", "lg", "-m", mount, "-p", "main", "--source", mainMount])).status).toBe(0);
+    const pid = (await fuseInfo(mount)).pid;
+    pids.add(pid);
+    expect(readFileSync(log, "utf8")).toMatch(/^daxfs-fuse: .* branch lg mounted on /);
+    unmount(mount);
+    await waitFor(() => !alive(pid), "daxfs-fuse to exit after its unmount", 20_000);
+    expect(existsSync(log)).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 // launchFuseBranch with stand-in daxfs-fuse executables (shell scripts) for its failure paths; the success path
 // runs against the real daxfs-fuse in fuse-e2e.test.ts.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { launchFuseBranch, resolveFuseCommand } from "./spawn-fuse.js";
+import { fuseLogPath, launchFuseBranch, resolveFuseCommand } from "./spawn-fuse.js";
 
 let dir: string;
 const savedBin = process.env.DAXFS_FUSE_BIN;
@@ -12,6 +12,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "daxfs-spawn-"));
 });
 afterEach(() => {
+  rmSync(fuseLogPath(join(dir, "mnt")), { force: true });
   if (savedBin === undefined) delete process.env.DAXFS_FUSE_BIN;
   else process.env.DAXFS_FUSE_BIN = savedBin;
   rmSync(dir, { recursive: true, force: true });
@@ -63,9 +64,14 @@ describe("launchFuseBranch", () => {
       parent: "main",
     }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
+    // The log stays where the error says, beside the control socket.
+    const log = fuseLogPath(target);
+    expect(log).toMatch(/\/daxfs-fuse\/[0-9a-f]{16}\.log$/);
     expect(err.message).toBe(
-      "daxfs-fuse exited with status 1 before mounting: daxfs-fuse: branch 'feat' exists",
+      `daxfs-fuse exited with status 1 before mounting: daxfs-fuse: branch 'feat' exists (log: ${log})`,
     );
+    expect((await import("node:fs")).readFileSync(log, "utf8")).toBe("daxfs-fuse: branch 'feat' exists\n");
+    rmSync(log);
     expect((await import("node:fs")).readFileSync(argsFile, "utf8")).toBe(
       `/img/x ${target} --branch feat --parent main\n`,
     );
@@ -83,7 +89,7 @@ describe("launchFuseBranch", () => {
       parent: "main",
       timeoutMs: 500,
     }).catch((e) => e);
-    expect(err.message).toMatch(/did not mount .* in time/);
+    expect(err.message).toBe(`daxfs-fuse did not mount '${target}' in time (log: ${fuseLogPath(target)})`);
     const pid = Number((await import("node:fs")).readFileSync(pidFile, "utf8"));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(() => process.kill(pid, 0)).toThrow();
@@ -96,5 +102,7 @@ describe("launchFuseBranch", () => {
       parent: "main",
     }).catch((e) => e);
     expect(missing.message).toMatch(/cannot start .*no-such-daxfs-fuse: .*ENOENT/);
+    // The hung one's log stays (the timeout names it); the one that never started has none.
+    expect(existsSync(fuseLogPath(target))).toBe(false);
   });
 });

@@ -1,15 +1,27 @@
 /**
  * Starting a daxfs-fuse process for `daxfs-branch create` on a FUSE image: the process runs detached (it serves the
- * mount until unmounted), its output goes to a log file, and create returns once the mount shows in mountinfo.
+ * mount until unmounted), its output goes to a log file beside its control socket, and create returns once the
+ * mount shows in mountinfo. The log lives as long as the mount (docs/branch.md "The daxfs-fuse log"): daxfs-fuse
+ * removes it when it exits after a clean unmount; one that failed leaves it, and the error names it.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, realpathSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { readMounts } from "@daxfs/linux";
-import { controlSocketName } from "./fuse-control.js";
+import { controlSocketDirs, controlSocketName } from "./fuse-control.js";
 import { FUSE_FSTYPE } from "./mounts.js";
 
 export interface FuseBranchLaunch {
@@ -66,10 +78,26 @@ function commandFor(path: string): FuseCommand {
   }
 }
 
-/** Where a launched daxfs-fuse writes its output: beside the control sockets' fallback, named like its socket. */
+/**
+ * Where a launched daxfs-fuse writes its output: beside its control socket and named like it,
+ * `/run/daxfs-fuse/ID.log` (else `$TMPDIR/daxfs-fuse/ID.log` where /run is not writable).
+ */
 export function fuseLogPath(mountPoint: string): string {
-  return join(tmpdir(), `daxfs-fuse-${controlSocketName(mountPoint).replace(/\.sock$/, "")}.log`);
+  const name = controlSocketName(mountPoint).replace(/\.sock$/, ".log");
+  for (const dir of controlSocketDirs()) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      accessSync(dir, constants.W_OK);
+      return join(dir, name);
+    } catch {
+      // Not writable here: the next directory.
+    }
+  }
+  return join(tmpdir(), `daxfs-fuse-${name}`);
 }
+
+/** The variable that tells daxfs-fuse its log file, which it removes after a clean unmount (fuse-ref/src/cli.ts). */
+export const FUSE_LOG_ENV = "DAXFS_FUSE_LOG";
 
 /** Mount ids of the FUSE daxfs mounts at `realMountPoint`. */
 function fuseMountIds(realMountPoint: string): Set<number> {
@@ -112,7 +140,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
     const child = spawn(command as string, args, {
       detached: true,
       stdio: ["ignore", log, log],
-      env: { ...process.env, ...fuse.env },
+      env: { ...process.env, ...fuse.env, [FUSE_LOG_ENV]: logPath },
     });
     child.on("error", (err) => {
       spawnError = err;
@@ -125,7 +153,10 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
     const deadline = Date.now() + (launch.timeoutMs ?? 30_000);
     for (;;) {
       if (mounted()) return;
-      if (spawnError !== undefined) throw new Error(`cannot start ${command}: ${spawnError.message}`);
+      if (spawnError !== undefined) {
+        rmSync(logPath, { force: true }); // nothing ran, nothing was logged
+        throw new Error(`cannot start ${command}: ${spawnError.message}`);
+      }
       if (exitStatus !== undefined) {
         // One line, as every error of the tools (docs/cli.md "Messages"): the log's lines joined.
         const tail = logTail(logPath)
@@ -133,7 +164,7 @@ export async function launchFuseBranch(launch: FuseBranchLaunch): Promise<void> 
           .filter((line) => line.trim() !== "")
           .join("; ");
         throw new Error(
-          `daxfs-fuse exited with ${exitStatus} before mounting${tail !== "" ? `: ${tail}` : ""}`,
+          `daxfs-fuse exited with ${exitStatus} before mounting${tail !== "" ? `: ${tail}` : ""} (log: ${logPath})`,
         );
       }
       if (Date.now() > deadline) {

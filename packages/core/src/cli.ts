@@ -1,4 +1,4 @@
-// The command-line contract every DAXFS tool follows (mkdaxfs, daxfs-inspect, daxfs-branch,
+// The command-line contract every DAXFS tool follows (mkdaxfs, daxfs-inspect, daxfs-compact, daxfs-branch,
 // daxfs-fuse, daxfs-tui): `main(argv, io)` resolves to the exit status and never calls process.exit,
 // so each tool runs in-process in tests; its bin script is one runCli() call. One size grammar, one
 // UsageError and one error format for all of them (docs/cli.md "Messages").
@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DAXFS_VERSION } from "@daxfs/format";
+import { DaxfsError } from "./errors.js";
 import { commandLineArguments } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
@@ -128,4 +129,65 @@ export function requireSize(text: string, what: string): number {
   const bytes = parseSize(text);
   if (bytes === null) throw new UsageError(`${what}: invalid size '${text}'`);
   return bytes;
+}
+
+/** The streams a tool prints to (Node streams, or the test captures). */
+export interface ToolStreams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+/**
+ * What a tool does with an exception thrown while its command line is parsed: commander's own exit
+ * (`--help`, status 0); a bad command line (one short usage error on stderr, or the JSON error
+ * document on stdout under --json; status 1); undefined for anything else, which the caller rethrows.
+ * Commander errors are recognised by their `commander.*` code, so core needs no commander import.
+ */
+export function commandLineFailure(
+  tool: string,
+  error: unknown,
+  argv: string[],
+  io: ToolStreams,
+): number | undefined {
+  const commander =
+    error instanceof Error && String((error as { code?: unknown }).code).startsWith("commander.");
+  if (commander && (error as { exitCode?: unknown }).exitCode === 0) return 0;
+  if (!commander && !(error instanceof UsageError)) return undefined;
+  const usage = error instanceof UsageError ? error : { message: commanderMessage((error as Error).message) };
+  if (argv.includes("--json")) io.stdout.write(jsonErrorText(tool, "EUSAGE", usage.message));
+  else io.stderr.write(usageErrorText(tool, usage));
+  return 1;
+}
+
+/**
+ * Prints the failure of a tool's work (after its command line was accepted): a DaxfsError or a
+ * failed system call is its message, anything else an internal error; one line on stderr, or the
+ * JSON error document on stdout with `json`. DAXFS_DEBUG adds the stack. Returns the status, 1.
+ */
+export function workFailure(
+  tool: string,
+  error: unknown,
+  json: boolean,
+  io: ToolStreams & { env: NodeJS.ProcessEnv },
+): number {
+  const known = error instanceof DaxfsError || (error instanceof Error && error.name === "SyscallError");
+  const message = known ? (error as Error).message : `internal error: ${String(error)}`;
+  const code = known ? ((error as { code?: string }).code ?? "EIO") : "EINTERNAL";
+  if (json) io.stdout.write(jsonErrorText(tool, code, message));
+  else io.stderr.write(errorLine(tool, message));
+  if (io.env.DAXFS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
+  return 1;
+}
+
+/** Commander's output for a tool: help to the tool's streams, its own error printing off (ours is one line). */
+export function commanderOutput(io: ToolStreams): {
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  outputError: () => void;
+} {
+  return {
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(text),
+    outputError: () => {},
+  };
 }

@@ -81,7 +81,8 @@ export class CorruptImageError extends DaxfsError {
     message: string,
     readonly offset?: number,
   ) {
-    super("EUCLEAN", offset === undefined ? message : `${message} (at byte ${offset})`);
+    // Where in the image, in hex as every offset the tools print (docs/cli.md "Numbers").
+    super("EUCLEAN", offset === undefined ? message : `${message} (at 0x${offset.toString(16)})`);
   }
 }
 

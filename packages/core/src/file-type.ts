@@ -36,3 +36,43 @@ export function fileTypeName(mode: number): string {
       return `unsupported type 0x${(mode & S_IFMT).toString(16)}`;
   }
 }
+
+/** How many inodes of each type an image or a build holds. */
+export interface InodeTypeCounts {
+  directories: number;
+  files: number;
+  symlinks: number;
+}
+
+/** Counts the inode types of `modes` (other types are in the total only). */
+export function countInodeTypes(modes: Iterable<number>): InodeTypeCounts {
+  const counts: InodeTypeCounts = { directories: 0, files: 0, symlinks: 0 };
+  for (const mode of modes) {
+    const type = mode & S_IFMT;
+    if (type === S_IFDIR) counts.directories++;
+    else if (type === S_IFREG) counts.files++;
+    else if (type === S_IFLNK) counts.symlinks++;
+  }
+  return counts;
+}
+
+/** "1 inode", "2 inodes": a count and its noun. */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** "2 directories, 2 regular files, 1 symlink". */
+export function typeCountText(counts: InodeTypeCounts): string {
+  return [
+    plural(counts.directories, "directory", "directories"),
+    plural(counts.files, "regular file"),
+    plural(counts.symlinks, "symlink"),
+  ].join(", ");
+}
+
+/**
+ * "5 inodes (2 directories, 2 regular files, 1 symlink)": the one way every tool states what an
+ * image holds (docs/cli.md "Counts"): inodes, not names, so mkdaxfs, daxfs-inspect and daxfs-tui
+ * show the same number for the same image (a hard-linked file is one inode under several names).
+ */
+export function inodeCountText(total: number, counts: InodeTypeCounts): string {
+  return `${plural(total, "inode")} (${typeCountText(counts)})`;
+}

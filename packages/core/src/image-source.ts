@@ -13,6 +13,12 @@ export interface ImageSource {
   readonly name: string;
   /** Reads exactly `length` bytes at `offset`; throws CorruptImageError past the end. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Reads exactly `into.length` bytes at `offset` into `into`, like read: for a caller that reads
+   * many ranges into one buffer of its own (the validator's directory arrays) instead of a new
+   * buffer per range. Offered where read would copy (files), not where it returns a view (memory).
+   */
+  readInto?(offset: number, into: Uint8Array): void;
   /** Writes `bytes` at `offset`; throws EROFS on a read-only source, EIO past the end. */
   write(offset: number, bytes: Uint8Array): void;
   /** Makes earlier writes durable (fsync for files; nothing for memory). */
@@ -101,7 +107,8 @@ export class FileImage implements ImageSource {
       fd = openSync(hostPath(path), writable ? "r+" : "r");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-      const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
+      const reason =
+        code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : code;
       throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${showName(path)}: ${reason}`);
     }
     // Reading opens a directory without complaint; its first read would fail with a bare EISDIR.
@@ -113,15 +120,20 @@ export class FileImage implements ImageSource {
   }
 
   read(offset: number, length: number): Uint8Array {
-    checkRange(this, offset, length);
     const out = Buffer.allocUnsafe(length);
+    this.readInto(offset, out);
+    return out;
+  }
+
+  readInto(offset: number, into: Uint8Array): void {
+    const length = into.length;
+    checkRange(this, offset, length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
+      const n = readSync(this.fd, into, done, length - done, offset + done);
       if (n === 0) throw new CorruptImageError(`${this.name}: short read at ${offset + done}`, offset + done);
       done += n;
     }
-    return out;
   }
 
   write(offset: number, bytes: Uint8Array): void {

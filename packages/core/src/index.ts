@@ -43,11 +43,14 @@ export {
   type CopyFileRange,
   compileGlob,
   DirectoryAnchors,
+  type HostCalls,
+  type HostStat,
   type ImageMode,
   type ImagePlan,
   makeDir,
   makeFile,
   makeSymlink,
+  nodeHostCalls,
   type PlannedInode,
   planImage,
   type ScanOptions,
@@ -60,16 +63,30 @@ export {
 export {
   type CliMain,
   commanderMessage,
+  commanderOutput,
+  commandLineFailure,
   errorLine,
   jsonErrorText,
   parseAddress,
   parseSize,
   requireSize,
   runCli,
+  type ToolStreams,
   UsageError,
   usageErrorText,
   versionText,
+  workFailure,
 } from "./cli.js";
+// Offline compaction (docs/space.md "Compaction").
+export {
+  type BranchTreeOptions,
+  branchTree,
+  type CompactionSource,
+  type CompactOptions,
+  type CompactResult,
+  compactImage,
+  openCompactionSource,
+} from "./compact/index.js";
 // Delta log entries.
 export {
   type DeltaEntry,
@@ -85,7 +102,20 @@ export {
 
 // Image sources and errors.
 export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
-export { fileTypeOf, NO_OWNER, PERMISSION_BITS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./file-type.js";
+export {
+  countInodeTypes,
+  fileTypeOf,
+  type InodeTypeCounts,
+  inodeCountText,
+  NO_OWNER,
+  PERMISSION_BITS,
+  plural,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  typeCountText,
+} from "./file-type.js";
 export { DaxfsImage, type OpenOptions } from "./image.js";
 export { FileImage, type ImageSource, MemoryImage } from "./image-source.js";
 // Names are bytes, carried as strings in one reversible form (names.ts).
@@ -104,9 +134,11 @@ export {
   formatProblem,
   type Problem,
   type ProblemKind,
+  problemLine,
   type ValidateOptions,
   type ValidationReport,
   type ValidationStats,
   validate,
+  validationStatsText,
 } from "./validate/index.js";
 export { BranchView, type DirEntry, type Stat } from "./view.js";

@@ -6,13 +6,14 @@
 // what was found; "unsupported" (EOPNOTSUPP: a version or feature we do not know) is told apart
 // from "corrupt" (EUCLEAN).
 import { CorruptImageError } from "./errors.js";
+import { plural } from "./file-type.js";
 
 export type ProblemKind = "corrupt" | "unsupported";
 
 export interface Problem {
   /** Absolute byte offset of the offending field in the image. */
   offset: number;
-  /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@40960". */
+  /** The structure instance, e.g. "superblock", "inode 7", "dirent 3[12]", "branch 2", "delta main@0xa000" (the entry's offset). */
   structure: string;
   /** The C field name (docs/format.md), or a derived property such as "nlink" or "range". */
   field: string;
@@ -85,9 +86,27 @@ export class ProblemLog implements ProblemSink {
   }
 }
 
-/** "offset structure.field: expected X, got Y (message)", the validator's one line per problem. */
+/**
+ * "STRUCTURE at 0xOFF: FIELD: expected X, got Y (message)": one problem, the field's image offset
+ * in hex as info's region map shows offsets (docs/cli.md "Numbers"), where the image is already
+ * named (the TUI's validate screen, a daxfs-fuse error line). One argument, so `.map(formatProblem)`
+ * stays right.
+ */
 export function formatProblem(problem: Problem): string {
-  return `${problem.offset} ${problem.structure}.${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+  // A log entry's structure already names its offset ("delta main@0x1b321"): say it once.
+  const at = hex(problem.offset);
+  const where = problem.structure.endsWith(`@${at}`) ? problem.structure : `${problem.structure} at ${at}`;
+  return `${where}: ${problem.field}: expected ${problem.expected}, got ${problem.actual} (${problem.message})`;
+}
+
+/** "IMAGE: STRUCTURE at 0xOFF: ...", the validator's line per problem (docs/inspect.md "validate"). */
+export function problemLine(problem: Problem, image: string): string {
+  return `${image}: ${formatProblem(problem)}`;
+}
+
+/** "checked 7 inodes, 6 directory entries, 1 branch, 3 log entries": what a validation covered. */
+export function validationStatsText(stats: ValidationStats): string {
+  return `checked ${plural(stats.inodes, "inode")}, ${plural(stats.directoryEntries, "directory entry", "directory entries")}, ${plural(stats.branches, "branch", "branches")}, ${plural(stats.deltaEntries, "log entry", "log entries")}`;
 }
 
 export function hex(value: number | bigint): string {

@@ -95,7 +95,8 @@ export class BranchView {
       if (allowMissing) return;
       throw new DaxfsError(
         "ENOENT",
-        `${this.image.source.name}: no branch named ${JSON.stringify(this.branchName)}`,
+        // The words of daxfs-inspect's log and info -b for the same condition.
+        `${this.image.source.name}: branch '${this.branchName}' not found`,
       );
     }
     if (record.state !== BranchState.ACTIVE) {

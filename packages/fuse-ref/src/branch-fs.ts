@@ -29,6 +29,8 @@ import {
   MAIN_BRANCH,
   releaseLease,
   S_IFDIR,
+  S_IFLNK,
+  S_IFREG,
   type Stat,
 } from "@daxfs/core";
 import { BranchState } from "@daxfs/format";
@@ -45,6 +47,18 @@ export interface BranchFsOptions {
   /** Owner of new files (FUSE's high-level API does not tell us the caller). */
   uid?: number;
   gid?: number;
+}
+
+/** One directory of BranchFs.listTree, with what the binding's cache keeps per entry. */
+export interface DirectoryForCache {
+  path: string;
+  entries: DirEntry[];
+  self: Stat;
+  stats: Stat[];
+  /** A symlink's target; null for other types. */
+  targets: (string | null)[];
+  /** Where a regular file's bytes lie whole in the image mapping; -1 when they do not. */
+  offsets: number[];
 }
 
 export interface BranchFsInfo {
@@ -211,6 +225,50 @@ export class BranchFs {
     return view.readdir(ino);
   }
 
+  /**
+   * readdir with what a mount that never writes hands to the binding's cache (docs/fuse.md
+   * "Caching"): `path`'s listing, then those of the directories below it, breadth first, until
+   * `budget` entries are listed (at least `path`'s), all from one view of the tree. Each listing
+   * has each entry's stat, a symlink's target, and where a regular file's bytes lie whole in
+   * `mapped` (the image mapping), else -1. Bytes lie whole there only while no log of the chain
+   * holds an entry (nothing changed a base file) and the base is not split (its data would be in
+   * the backing file).
+   */
+  listTree(path: string, mapped: Uint8Array | null, budget: number): DirectoryForCache[] {
+    const view = this.fresh();
+    const base = mapped && view.chain.every((record) => record.logSize === 0) ? view.image.base : null;
+    const listings: DirectoryForCache[] = [];
+    const queue = [{ path, ino: view.resolve(path) }];
+    let left = budget;
+    for (let next = 0; next < queue.length && (next === 0 || left > 0); next++) {
+      const dir = queue[next] as { path: string; ino: number };
+      const self = view.stat(dir.ino);
+      if (!isDir(self.mode)) throw new DaxfsError("ENOTDIR", `${dir.path}: not a directory`);
+      const entries = view.readdir(dir.ino);
+      const stats = entries.map((entry) => view.stat(entry.ino));
+      const targets = entries.map((entry, i) =>
+        fileTypeOf((stats[i] as Stat).mode) === S_IFLNK ? view.readlink(entry.ino) : null,
+      );
+      const offsets = entries.map((entry, i) => {
+        const stat = stats[i] as Stat;
+        if (!base || !mapped || fileTypeOf(stat.mode) !== S_IFREG) return -1;
+        if (stat.size === 0) return 0;
+        const bytes = base.readFile(entry.ino, 0, 1);
+        return bytes.buffer === mapped.buffer ? bytes.byteOffset - mapped.byteOffset : -1;
+      });
+      listings.push({ path: dir.path, entries, self, stats, targets, offsets });
+      left -= entries.length;
+      entries.forEach((entry, i) => {
+        if (isDir((stats[i] as Stat).mode))
+          queue.push({
+            path: dir.path === "/" ? `/${entry.name}` : `${dir.path}/${entry.name}`,
+            ino: entry.ino,
+          });
+      });
+    }
+    return listings;
+  }
+
   readlink(path: string): string {
     const view = this.fresh();
     return view.readlink(view.resolve(path));
@@ -226,6 +284,40 @@ export class BranchFs {
     const handle = this.nextHandle++;
     this.openFiles.set(handle, ino);
     return handle;
+  }
+
+  /**
+   * What the served tree is at: it changes with every entry appended to the chain (a commit into
+   * main moves main's log end). A mount that lets the kernel cache names and attributes
+   * compares it to learn when to invalidate them (docs/fuse.md "Caching").
+   */
+  treeVersion(): string {
+    this.fresh();
+    return this.view.chain.map((r) => `${r.id}:${r.logOffset}:${r.logSize}`).join("/") || "base";
+  }
+
+  /** The names in the root directory (for cache invalidation), as they are now. */
+  rootNames(): string[] {
+    return this.readdir("/").map((entry) => entry.name);
+  }
+
+  /**
+   * open(2) on a mount that never writes: the FUSE file handle is the inode number itself, so no
+   * table entry is kept and FUSE needs no release call (one request less per file).
+   */
+  openInode(path: string, flags: number): number {
+    if ((flags & O_ACCMODE) !== 0)
+      throw new DaxfsError("EROFS", `${path}: branch "${this.branchName}" is read-only`);
+    const view = this.fresh();
+    return view.resolve(path);
+  }
+
+  readInode(ino: number, position: number, length: number): Uint8Array {
+    return this.fresh().read(ino, position, length);
+  }
+
+  statInode(ino: number): Stat {
+    return this.fresh().stat(ino);
   }
 
   release(handle: number): void {

@@ -1,9 +1,11 @@
 // The control channel of a daxfs-fuse mount (docs/fuse.md): FUSE has no remount,commit, so each
 // process listens on a Unix socket named after its mount point and takes newline-delimited JSON
 // requests {"op":"info"|"commit"|"abort"}, answering {"ok":true,...info} or
-// {"ok":false,"errno":"ESTALE","message":"..."}.
+// {"ok":false,"errno":"ESTALE","message":"..."}. {"op":"changed"} is what a process that just
+// committed sends every other daxfs-fuse process before it answers its own client, so that a main
+// mount drops the kernel's cached names first (kernel-cache.ts) and shows the commit at once.
 import { createHash } from "node:crypto";
-import { accessSync, constants, mkdirSync, realpathSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -61,18 +63,72 @@ export function handleControlRequest(fs: BranchFs, line: string): ControlReply {
   }
 }
 
+export interface ControlHooks {
+  /** Another process committed: check whether the served tree moved (resolves when handled). */
+  changed(): Promise<void>;
+}
+
+/** How long a committer waits for one peer's answer to "changed". */
+const PEER_TIMEOUT_MS = 1000;
+
+/**
+ * Tells every other daxfs-fuse process (the sockets beside ours) that main may have changed and
+ * waits for their answers; a socket left by a killed process just fails to connect.
+ */
+export async function notifyPeers(socketPath: string): Promise<void> {
+  const dir = dirname(socketPath);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith(".sock"));
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names
+      .map((name) => join(dir, name))
+      .filter((path) => path !== socketPath)
+      .map((path) => controlRequest(path, "changed", PEER_TIMEOUT_MS).catch(() => undefined)),
+  );
+}
+
+async function answer(
+  fs: BranchFs,
+  line: string,
+  socketPath: string,
+  hooks: ControlHooks,
+): Promise<ControlReply> {
+  let op: unknown;
+  try {
+    op = (JSON.parse(line) as { op?: unknown }).op;
+  } catch {
+    op = undefined;
+  }
+  if (op === "changed") {
+    await hooks.changed();
+    return { ok: true };
+  }
+  const reply = handleControlRequest(fs, line);
+  if (op === "commit" && reply.ok) await notifyPeers(socketPath);
+  return reply;
+}
+
 /** Listens on `socketPath`; a stale socket file left by a killed process is replaced. */
-export function startControlServer(fs: BranchFs, socketPath: string): Promise<Server> {
+export function startControlServer(fs: BranchFs, socketPath: string, hooks: ControlHooks): Promise<Server> {
   rmSync(socketPath, { force: true });
   const server = createServer((socket: Socket) => {
     let pending = "";
+    // One request at a time per connection, answered in order.
+    let replies = Promise.resolve();
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {
       pending += chunk;
       for (let cut = pending.indexOf("\n"); cut >= 0; cut = pending.indexOf("\n")) {
         const line = pending.slice(0, cut).trim();
         pending = pending.slice(cut + 1);
-        if (line) socket.write(`${JSON.stringify(handleControlRequest(fs, line))}\n`);
+        if (line)
+          replies = replies
+            .then(() => answer(fs, line, socketPath, hooks))
+            .then((reply) => void socket.write(`${JSON.stringify(reply)}\n`));
       }
     });
     socket.on("error", () => socket.destroy());
@@ -83,10 +139,19 @@ export function startControlServer(fs: BranchFs, socketPath: string): Promise<Se
   });
 }
 
-/** Client side (used by tests and tools): one request, one reply. */
-export function controlRequest(socketPath: string, op: "info" | "commit" | "abort"): Promise<ControlReply> {
+/** Client side (used by tests and tools): one request, one reply (ETIMEDOUT after `timeoutMs`). */
+export function controlRequest(
+  socketPath: string,
+  op: "info" | "commit" | "abort" | "changed",
+  timeoutMs?: number,
+): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
+    if (timeoutMs !== undefined)
+      socket.setTimeout(timeoutMs, () => {
+        socket.destroy();
+        reject(Object.assign(new Error(`${socketPath}: no answer`), { code: "ETIMEDOUT" }));
+      });
     let received = "";
     socket.setEncoding("utf8");
     socket.on("connect", () => socket.write(`${JSON.stringify({ op })}\n`));

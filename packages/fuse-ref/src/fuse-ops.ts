@@ -11,7 +11,7 @@ import {
   isDaxfsError,
   type Stat,
 } from "@daxfs/core";
-import type { BranchFs } from "./branch-fs.js";
+import type { BranchFs, DirectoryForCache } from "./branch-fs.js";
 import { fuseNativeUtimensFixed, utimensTimes } from "./utimens.js";
 
 type Reply = (code: number, ...results: unknown[]) => void;
@@ -34,6 +34,32 @@ export function toFuseStat(stat: Stat) {
     mtime: dateOf(stat.mtime),
     ctime: dateOf(stat.ctime),
   };
+}
+
+/**
+ * A stat in fuse-native's own layout (its getStatArray, read by the binding's populate_stat):
+ * mode, uid, gid, size, dev, nlink, ino, rdev, blksize, blocks, atime, mtime, ctime (ms); 64-bit
+ * values as two uint32s, low first. For listings handed to the binding's cache directly.
+ */
+export function statInts(stat: Stat): Uint32Array {
+  const fuse = toFuseStat(stat);
+  const ints = new Uint32Array(18);
+  const wide = (at: number, value: number) => {
+    ints[at] = value % 2 ** 32;
+    ints[at + 1] = Math.floor(value / 2 ** 32);
+  };
+  ints[0] = fuse.mode;
+  ints[1] = fuse.uid;
+  ints[2] = fuse.gid;
+  wide(3, fuse.size);
+  ints[6] = fuse.nlink;
+  ints[7] = fuse.ino;
+  ints[9] = fuse.blksize;
+  wide(10, fuse.blocks);
+  wide(12, fuse.atime.getTime());
+  wide(14, fuse.mtime.getTime());
+  wide(16, fuse.ctime.getTime());
+  return ints;
 }
 
 function errnoOf(error: unknown, log: (message: string) => void): number {
@@ -125,6 +151,15 @@ export function fuseOperations(
   log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
   /** The binding passes names as Buffers (fuse-native's `passesBytes`, the patched build). */
   passesBytes = false,
+  /**
+   * The mount never writes (main): file handles are inode numbers (BranchFs.openInode), and
+   * flush, release, releasedir and opendir are left out, so libfuse answers them without a trip to
+   * JavaScript (flush: ENOSYS once, then the kernel stops sending it); readdir answers carry each
+   * entry's stat, which fills the patched binding's stat cache. docs/fuse.md "Caching".
+   */
+  neverWrites = false,
+  /** Where readdir answers go besides libfuse on such a mount (the binding's cache, mount.ts). */
+  cacheHook?: { mapped: Uint8Array | null; budget: number; directories(listings: DirectoryForCache[]): void },
 ) {
   const crossing = passesBytes ? asBytes : asUtf8;
   /** Runs `body`; its result (if any) follows a 0 status. */
@@ -150,86 +185,119 @@ export function fuseOperations(
   const unsupported = (reply: Reply) => reply(-ERRNO_NUMBER.EOPNOTSUPP);
   const patched = fuseNativeUtimensFixed();
 
-  return withNames(
-    {
-      init: (reply: Reply) => reply(0),
-      statfs: (_path: string, reply: Reply) =>
-        run(reply, () => {
-          const s = fs.statfs();
-          return [
-            {
-              bsize: 4096,
-              frsize: 4096,
-              blocks: s.blocks,
-              bfree: s.bfree,
-              bavail: s.bfree,
-              files: s.files,
-              ffree: s.ffree,
-              favail: s.ffree,
-              namemax: 255,
-            },
-          ];
-        }),
-      getattr: (path: string, reply: Reply) => run(reply, () => [toFuseStat(fs.getattr(path))]),
-      fgetattr: (_path: string, handle: number, reply: Reply) =>
-        run(reply, () => [toFuseStat(fs.fgetattr(handle))]),
-      access: (path: string, mode: number, reply: Reply) => run(reply, () => fs.access(path, mode)),
-      readdir: (path: string, reply: Reply) =>
-        run(reply, () => {
-          const entries = fs.readdir(path);
-          return [[".", "..", ...crossing.names(entries.map((e) => e.name))]];
-        }),
-      readlink: (path: string, reply: Reply) => run(reply, () => [crossing.target(fs.readlink(path), path)]),
-      open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.open(path, flags)]),
-      opendir: (path: string, _flags: number, reply: Reply) => run(reply, () => void fs.readdir(path)),
-      release: (_path: string, handle: number, reply: Reply) => run(reply, () => fs.release(handle)),
-      releasedir: (_path: string, _handle: number, reply: Reply) => reply(0),
-      read: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
-        count(reply, () => {
-          const bytes = fs.read(handle, position, length);
-          buffer.set(bytes);
-          return bytes.length;
-        }),
-      write: (
-        _path: string,
-        handle: number,
-        buffer: Buffer,
-        length: number,
-        position: number,
-        reply: Reply,
-      ) => count(reply, () => fs.write(handle, position, Uint8Array.prototype.slice.call(buffer, 0, length))),
-      create: (path: string, mode: number, reply: Reply) => run(reply, () => [fs.create(path, mode)]),
-      mknod: (path: string, mode: number, _dev: number, reply: Reply) =>
-        run(reply, () => fs.mknod(path, mode)),
-      truncate: (path: string, size: number, reply: Reply) => run(reply, () => fs.truncate(path, size)),
-      ftruncate: (_path: string, handle: number, size: number, reply: Reply) =>
-        run(reply, () => fs.ftruncate(handle, size)),
-      mkdir: (path: string, mode: number, reply: Reply) => run(reply, () => fs.mkdir(path, mode)),
-      rmdir: (path: string, reply: Reply) => run(reply, () => fs.rmdir(path)),
-      unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
-      rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
-      symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
-      link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
-      chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
-      chown: (path: string, uid: number, gid: number, reply: Reply) =>
-        run(reply, () => fs.chown(path, uid, gid)),
-      utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
-        run(reply, () => {
-          const times = utimensTimes(atime, mtime, patched, entryTimestamp);
-          fs.utimens(path, times.atime, times.mtime);
-        }),
-      flush: (_path: string, _handle: number, reply: Reply) => reply(0),
-      fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
-        run(reply, () => fs.fsync()),
-      fsyncdir: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
-        run(reply, () => fs.fsync()),
-      // xattrs are not part of v5 (NOTES.md "Semantics").
-      setxattr: (_p: string, _n: string, _v: Buffer, _pos: number, _f: number, reply: Reply) =>
-        unsupported(reply),
-      getxattr: (_p: string, _n: string, _pos: number, reply: Reply) => unsupported(reply),
-      listxattr: (_p: string, reply: Reply) => unsupported(reply),
-      removexattr: (_p: string, _n: string, reply: Reply) => unsupported(reply),
-    },
-    crossing,
-  );
+  const table = {
+    init: (reply: Reply) => reply(0),
+    statfs: (_path: string, reply: Reply) =>
+      run(reply, () => {
+        const s = fs.statfs();
+        return [
+          {
+            bsize: 4096,
+            frsize: 4096,
+            blocks: s.blocks,
+            bfree: s.bfree,
+            bavail: s.bfree,
+            files: s.files,
+            ffree: s.ffree,
+            favail: s.ffree,
+            namemax: 255,
+          },
+        ];
+      }),
+    getattr: (path: string, reply: Reply) => run(reply, () => [toFuseStat(fs.getattr(path))]),
+    fgetattr: (_path: string, handle: number, reply: Reply) =>
+      run(reply, () => [toFuseStat(fs.fgetattr(handle))]),
+    access: (path: string, mode: number, reply: Reply) => run(reply, () => fs.access(path, mode)),
+    readdir: (path: string, reply: Reply) =>
+      run(reply, () => {
+        const entries = fs.readdir(path);
+        return [[".", "..", ...crossing.names(entries.map((e) => e.name))]];
+      }),
+    readlink: (path: string, reply: Reply) => run(reply, () => [crossing.target(fs.readlink(path), path)]),
+    open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.open(path, flags)]),
+    opendir: (path: string, _flags: number, reply: Reply) => run(reply, () => void fs.readdir(path)),
+    release: (_path: string, handle: number, reply: Reply) => run(reply, () => fs.release(handle)),
+    releasedir: (_path: string, _handle: number, reply: Reply) => reply(0),
+    read: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
+      count(reply, () => {
+        const bytes = fs.read(handle, position, length);
+        buffer.set(bytes);
+        return bytes.length;
+      }),
+    write: (_path: string, handle: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
+      count(reply, () => fs.write(handle, position, Uint8Array.prototype.slice.call(buffer, 0, length))),
+    create: (path: string, mode: number, reply: Reply) => run(reply, () => [fs.create(path, mode)]),
+    mknod: (path: string, mode: number, _dev: number, reply: Reply) => run(reply, () => fs.mknod(path, mode)),
+    truncate: (path: string, size: number, reply: Reply) => run(reply, () => fs.truncate(path, size)),
+    ftruncate: (_path: string, handle: number, size: number, reply: Reply) =>
+      run(reply, () => fs.ftruncate(handle, size)),
+    mkdir: (path: string, mode: number, reply: Reply) => run(reply, () => fs.mkdir(path, mode)),
+    rmdir: (path: string, reply: Reply) => run(reply, () => fs.rmdir(path)),
+    unlink: (path: string, reply: Reply) => run(reply, () => fs.unlink(path)),
+    rename: (from: string, to: string, reply: Reply) => run(reply, () => fs.rename(from, to)),
+    symlink: (target: string, path: string, reply: Reply) => run(reply, () => fs.symlink(target, path)),
+    link: (from: string, to: string, reply: Reply) => run(reply, () => fs.link(from, to)),
+    chmod: (path: string, mode: number, reply: Reply) => run(reply, () => fs.chmod(path, mode)),
+    chown: (path: string, uid: number, gid: number, reply: Reply) =>
+      run(reply, () => fs.chown(path, uid, gid)),
+    utimens: (path: string, atime: number, mtime: number, reply: Reply) =>
+      run(reply, () => {
+        const times = utimensTimes(atime, mtime, patched, entryTimestamp);
+        fs.utimens(path, times.atime, times.mtime);
+      }),
+    flush: (_path: string, _handle: number, reply: Reply) => reply(0),
+    fsync: (_path: string, _datasync: boolean, _handle: number, reply: Reply) => run(reply, () => fs.fsync()),
+    fsyncdir: (_path: string, _datasync: boolean, _handle: number, reply: Reply) =>
+      run(reply, () => fs.fsync()),
+    // xattrs are not part of v5 (NOTES.md "Semantics").
+    setxattr: (_p: string, _n: string, _v: Buffer, _pos: number, _f: number, reply: Reply) =>
+      unsupported(reply),
+    getxattr: (_p: string, _n: string, _pos: number, reply: Reply) => unsupported(reply),
+    listxattr: (_p: string, reply: Reply) => unsupported(reply),
+    removexattr: (_p: string, _n: string, reply: Reply) => unsupported(reply),
+  };
+  if (!neverWrites) return withNames(table, crossing);
+  const {
+    flush: _flush,
+    release: _release,
+    releasedir: _releasedir,
+    opendir: _opendir,
+    ...readOnly
+  } = {
+    ...table,
+    open: (path: string, flags: number, reply: Reply) => run(reply, () => [fs.openInode(path, flags)]),
+    read: (_path: string, ino: number, buffer: Buffer, length: number, position: number, reply: Reply) =>
+      count(reply, () => {
+        const bytes = fs.readInode(ino, position, length);
+        buffer.set(bytes);
+        return bytes.length;
+      }),
+    fgetattr: (_path: string, ino: number, reply: Reply) => run(reply, () => [toFuseStat(fs.statInode(ino))]),
+    // A name the binding could not answer: its directory's listing goes to the binding, so its
+    // siblings are answered there (a walk by paths, as dpkg --verify's, asks once per directory).
+    getattr: (path: string, reply: Reply) =>
+      run(reply, () => {
+        const stat = fs.getattr(path);
+        if (cacheHook && path !== "/")
+          cacheHook.directories(
+            fs.listTree(path.slice(0, path.lastIndexOf("/")) || "/", cacheHook.mapped, 0),
+          );
+        return [toFuseStat(stat)];
+      }),
+    readdir: (path: string, reply: Reply) =>
+      run(reply, () => {
+        const listings = fs.listTree(path, cacheHook?.mapped ?? null, cacheHook?.budget ?? 0);
+        const { entries, self, stats } = listings[0] as DirectoryForCache;
+        cacheHook?.directories(listings);
+        const shown = entries.flatMap((entry, i) =>
+          crossing.names([entry.name]).length === 1 ? [{ entry, stat: stats[i] as Stat }] : [],
+        );
+        const dot = toFuseStat(self);
+        return [
+          [".", "..", ...crossing.names(shown.map(({ entry }) => entry.name))],
+          [dot, dot, ...shown.map(({ stat }) => toFuseStat(stat))],
+        ];
+      }),
+  };
+  return withNames(readOnly, crossing);
 }

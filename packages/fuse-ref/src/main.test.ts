@@ -1,7 +1,7 @@
 // daxfs-fuse's main runs in-process: the refusals that need no FUSE mount, each one line and exit 1.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { buildImage } from "@daxfs/core";
 import { testDir, testFile } from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,6 +30,10 @@ describe("daxfs-fuse main", () => {
     const result = await run(["--help"]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: daxfs-fuse/);
+    // How it ends and what becomes of the branch, for a user who started it with `&`.
+    expect(result.stdout).toMatch(/until the mount goes \(fusermount -u MOUNTPOINT\)/);
+    expect(result.stdout).toMatch(/uncommitted\nbranch is then dropped/);
+    expect(result.stdout).not.toMatch(/default: \[\]/);
   });
 
   it("refuses a missing mount point, --parent without --branch and a missing image", async () => {
@@ -47,10 +51,25 @@ describe("daxfs-fuse main", () => {
     expect(version.status).toBe(0);
     expect(version.stdout).toMatch(/^daxfs-fuse \d+\.\d+\.\d+ \(DAXFS format v5\)\n$/);
 
-    const image = await run([join(work, "absent.img"), work]);
-    expect(image.status).toBe(1);
-    expect(image.stdout).toBe("");
-    expect(image.stderr).toMatch(/^daxfs-fuse: .*absent\.img.*\n$/);
+    // `daxfs-fuse: IMAGE: reason`, the image as given and the words of daxfs-inspect and mkdaxfs.
+    const image = await run(["absent.img", work]);
+    expect(image).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: absent.img: no such file or directory\n",
+    });
+    const tiny = join(work, "tiny.img");
+    writeFileSync(tiny, "abc");
+    const named = relative(process.cwd(), tiny);
+    expect((await run([named, work])).stderr).toBe(
+      `daxfs-fuse: ${named}: image of 3 bytes is too small for a superblock (at 0x0)\n`,
+    );
+    const directory = await run([work, work]);
+    expect(directory).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `daxfs-fuse: ${work}: is a directory, not an image\n`,
+    });
   });
 
   it("refuses a missing mount point before it touches the image (no branch is created)", async () => {

@@ -1,6 +1,8 @@
 // daxfs-fuse IMAGE MNT [--branch NAME [--parent NAME]] [-o OPTS] [--validate] [-f] (docs/fuse.md): mounts,
 // serves until unmounted or stopped, and resolves to the exit status. Exit status: 0 unmounted
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
+
+import { resolve } from "node:path";
 import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
@@ -20,7 +22,7 @@ interface FuseFlags {
   branch?: string;
   parent?: string;
   validate?: boolean;
-  options: string[];
+  options?: string[];
 }
 
 /** Runs daxfs-fuse with `argv` (without node and script); resolves once the mount is gone. */
@@ -35,12 +37,15 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     .option(
       "-o, --options <list>",
       "FUSE mount options, comma-separated (allow_other, default_permissions, ro, nosuid, ...)",
-      (list: string, previous: string[]) => [...previous, list],
-      [] as string[],
+      (list: string, previous: string[] | undefined) => [...(previous ?? []), list],
     )
     .option("--validate", "check the whole image before mounting")
     .option("-f, --foreground", "stay in the foreground (always the case; accepted for compatibility)")
     .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
+    .addHelpText(
+      "after",
+      "\nServes in the foreground until the mount goes (fusermount -u MOUNTPOINT) or SIGINT/SIGTERM; an uncommitted\nbranch is then dropped (commit it first: daxfs-branch commit -m MOUNTPOINT). Exit status: 0 after a clean\nunmount, 1 on any error (one line on stderr).",
+    )
     .exitOverride()
     // Errors are printed below as short usage errors.
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
@@ -63,7 +68,10 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   }
   let fuseOptions: string[];
   try {
-    fuseOptions = parseMountOptions(flags.options, flags.branch !== undefined && flags.branch !== "main");
+    fuseOptions = parseMountOptions(
+      flags.options ?? [],
+      flags.branch !== undefined && flags.branch !== "main",
+    );
   } catch (error) {
     io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -80,7 +88,12 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     });
   } catch (error) {
     const message = isDaxfsError(error) || error instanceof Error ? error.message : String(error);
-    io.stderr(errorLine(TOOL, message));
+    // The mount works on the absolute path; the user is shown the image as they named it, as
+    // daxfs-inspect and mkdaxfs name theirs (docs/cli.md "Messages").
+    const absolute = `${resolve(image)}: `;
+    io.stderr(
+      errorLine(TOOL, message.startsWith(absolute) ? `${image}: ${message.slice(absolute.length)}` : message),
+    );
     return 1;
   }
   const info = mount.fs.info();

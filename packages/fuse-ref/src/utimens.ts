@@ -3,8 +3,7 @@
 // cannot be kept (cp -p, touch -d with two times). The patched source (patches/fuse-native@2.2.6.patch,
 // compiled by scripts/build-fuse-binding.mjs) passes both times and marks NOW and OMIT distinctly;
 // the addon says so by exporting daxfs_utimens_fixed = 1. Without it we read the one time for both.
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { fuseNativeBinding } from "./binding.js";
 
 /** libfuse's tv_sec 0 / tv_nsec UTIME_NOW or UTIME_OMIT after upstream's ms conversion. */
 export const UPSTREAM_UTIME_SENTINEL_MS = 1073;
@@ -12,22 +11,9 @@ export const UPSTREAM_UTIME_SENTINEL_MS = 1073;
 export const PATCHED_UTIME_NOW_MS = 2 ** 52;
 export const PATCHED_UTIME_OMIT_MS = 2 ** 52 + 2 ** 32;
 
-let fixed: boolean | undefined;
 /** True when fuse-native's loaded addon is the patched one (it exports daxfs_utimens_fixed). */
 export function fuseNativeUtimensFixed(): boolean {
-  if (fixed === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      const dir = dirname(require.resolve("fuse-native/package.json"));
-      const load = createRequire(`${dir}/index.js`)("node-gyp-build") as (dir: string) => {
-        daxfs_utimens_fixed?: number;
-      };
-      fixed = load(dir).daxfs_utimens_fixed === 1;
-    } catch {
-      fixed = false;
-    }
-  }
-  return fixed;
+  return fuseNativeBinding()?.daxfs_utimens_fixed === 1;
 }
 
 const ns = (ms: number) => BigInt(Math.round(ms)) * 1_000_000n;

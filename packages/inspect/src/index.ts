@@ -9,5 +9,5 @@ export {
 } from "./commands/log.js";
 export { stateName } from "./commands/summary.js";
 export { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type InspectIo, main, normalizeArgs } from "./main.js";
-export { humanSize, modeString, percent } from "./render.js";
+export { humanSize, modeString, percent, timeText } from "./render.js";
 export { openSource, type SourceOptions } from "./source.js";

@@ -194,6 +194,8 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       .option("--backing <file>", "backing file of a split image (regular-file data)")
       .option("--json", "print JSON");
     if (options.image) cmd.argument("[image]", "image file");
+    // The image goes before the subcommand (normalizeArgs): the usage line shows it there.
+    else cmd.configureHelp({ commandUsage: (c) => `${TOOL} IMAGE ${c.name()} ${c.usage()}` });
     return cmd;
   };
   const imageFrom = (options: CommonOptions, positional?: string): CommonOptions => {
@@ -270,7 +272,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
     );
   command("log", "every entry of a branch's own delta log, decoded")
-    .argument("<branch>", "branch name, or id:N")
+    .argument("[branch]", "branch name, or id:N", "main")
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => logCommand(image, branch, out(options.json))),
     );

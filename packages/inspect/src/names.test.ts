@@ -99,7 +99,7 @@ describe("names that are not UTF-8", () => {
 
   it("are escaped in text (\\xHH, \\\\) and exact in JSON", async () => {
     const text = await inspect(image, "ls", "/");
-    expect(text.stdout.split("\n").map((line) => line.split(/ +/).slice(5).join(" "))).toEqual([
+    expect(text.stdout.split("\n").map((line) => line.split(/ +/).slice(7).join(" "))).toEqual([
       "a\\x0ab",
       "back\\\\slash -> t\\xe9",
       "f\\xfe",

@@ -29,6 +29,21 @@ export function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
 
+/** A time in ns since the epoch as UTC with all nine digits (2020-01-01T00:00:00.000000000Z). */
+export function timeText(ns: bigint | number): string {
+  const value = BigInt(ns);
+  const seconds = value / 1_000_000_000n - (value < 0n && value % 1_000_000_000n !== 0n ? 1n : 0n);
+  const fraction = value - seconds * 1_000_000_000n;
+  const date = new Date(Number(seconds) * 1000);
+  if (Number.isNaN(date.getTime())) return `${value} ns`;
+  return `${date.toISOString().slice(0, 19)}.${fraction.toString().padStart(9, "0")}Z`;
+}
+
+/** `ls -l`'s time column: the minute, in UTC (2026-12-01 06:12). */
+export function shortTime(ns: bigint | number): string {
+  return timeText(ns).slice(0, 16).replace("T", " ");
+}
+
 /** "12345 bytes (12.1 KB)", as the public tool shows sizes. */
 export function bytesAndKb(value: number | bigint): string {
   return `${value} bytes (${(Number(value) / 1024).toFixed(1)} KB)`;

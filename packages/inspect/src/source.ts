@@ -1,7 +1,7 @@
 // Where the inspected image comes from (SPEC.md 2.12): an image file, a mounted DAXFS (-m: the
 // kernel mount's dma-buf through DAXFS_IOC_GET_DMABUF, or the image file behind a daxfs-fuse
 // mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
-import { closeSync, openSync, realpathSync } from "node:fs";
+import { closeSync, existsSync, openSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { DaxfsError, FileImage, type ImageSource, MemoryImage, requireSize, UsageError } from "@daxfs/core";
 
@@ -45,7 +45,11 @@ async function openMount(path: string): Promise<ImageSource> {
   const mount = readMounts()
     .filter((m) => m.mountPoint === real)
     .at(-1);
-  if (!mount) throw new DaxfsError("EINVAL", `${path}: not a daxfs mount point`);
+  if (!mount) {
+    // No mount there, so no server to hang on: a path that does not exist is said as such.
+    if (!existsSync(absolute)) throw new DaxfsError("ENOENT", `${path}: no such file or directory`);
+    throw new DaxfsError("EINVAL", `${path}: not a daxfs mount point`);
+  }
   if (mount.fstype === "fuse.daxfs") return FileImage.open(mount.source);
   if (mount.fstype !== "daxfs")
     throw new DaxfsError("EINVAL", `${path}: not a daxfs mount (type ${mount.fstype})`);
@@ -121,7 +125,11 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
   ).length;
   if (options.size !== undefined && options.phys === undefined)
     throw new UsageError("-s/--size: only valid with -p/--phys");
-  if (given === 0) throw new UsageError("IMAGE: an image file, -m/--mount or -p/--phys is required");
+  // `daxfs-inspect tree img` takes img for the path: say where the image goes.
+  if (given === 0)
+    throw new UsageError(
+      "IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
+    );
   if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);

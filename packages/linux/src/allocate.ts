@@ -3,6 +3,7 @@
 // allocated, a store can no longer fail for want of space (the image of a branching mount is such a
 // mapping: docs/fuse.md "Full file systems").
 import { fstatSync, statfsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { SyscallError } from "./errors.js";
 import { posixFallocate } from "./libc.js";
 
@@ -35,4 +36,24 @@ export function allocateHoles(fd: number, length: number, path: string): string 
     const { code, message } = error as SyscallError;
     return code === "ENOSPC" ? "no space left on device" : message;
   }
+}
+
+/**
+ * The image writers' allocation hook for the image file `path` (@daxfs/core's AllocateFile, used
+ * by mkdaxfs and daxfs-compact): every block allocated, so no later writer through a shared mapping
+ * (a daxfs-fuse branch) can die of SIGBUS on a full file system. Where the file system cannot hold
+ * the whole image, the image stays sparse with one warning: it is still a valid image, and
+ * daxfs-fuse allocates such an image's blocks write by write.
+ */
+export function allocateImageFile(
+  path: string,
+  onWarning?: (message: string) => void,
+): (fd: number, length: number) => void {
+  return (fd, length) => {
+    const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
+    if (whyNot !== null)
+      onWarning?.(
+        `${path}: the image's ${length} bytes cannot be allocated up front (${whyNot}); it is left sparse`,
+      );
+  };
 }

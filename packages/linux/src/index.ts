@@ -1,4 +1,4 @@
-export { allocateFile, allocateHoles } from "./allocate.js";
+export { allocateFile, allocateHoles, allocateImageFile } from "./allocate.js";
 export { allocDmaHeap, closeFd, DAXFS_IOC_GET_DMABUF, DMA_HEAP_IOCTL_ALLOC, getDmabufFd } from "./dmabuf.js";
 export type { SyscallErrorDetails } from "./errors.js";
 export { errnoName, SyscallError } from "./errors.js";

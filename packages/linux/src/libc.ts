@@ -33,8 +33,9 @@ const readFn = libc.func("long read(int fd, _Out_ uint8_t *buf, size_t count)");
 const sysconfFn = libc.func("long sysconf(int name)");
 const posixFallocateFn = libc.func("int posix_fallocate(int fd, int64_t offset, int64_t len)");
 const strerrorFn = libc.func("const char *strerror(int errnum)");
-// The path as NUL-terminated bytes: a name need not be UTF-8 (mkdaxfs -d --byte-names).
-const llistxattrFn = libc.func("long llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)");
+// The path as a string (koffi passes it as UTF-8) or as NUL-terminated bytes: a name need not be
+// UTF-8 (mkdaxfs -d --byte-names).
+const llistxattrFn = libc.func("long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)");
 const renameat2Fn = libc.func(
   "int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)",
 );
@@ -142,8 +143,10 @@ export function posixFallocate(fd: number, offset: number, length: number): numb
 
 /** llistxattr(2): the bytes of NUL-separated names written (or needed, for an empty `list`), or -1. */
 export function llistxattr(path: string | Uint8Array, list: Uint8Array | null): number {
-  const bytes = typeof path === "string" ? Buffer.from(path) : path;
-  return Number(llistxattrFn(Buffer.concat([bytes, Buffer.of(0)]), list, list?.length ?? 0));
+  // A string goes as it is: mkdaxfs lists every entry of a tree, and two Buffers per call were a
+  // measurable part of a build of many small files (docs/benchmarks.md "Image builder").
+  const cPath = typeof path === "string" ? path : Buffer.concat([path, Buffer.of(0)]);
+  return Number(llistxattrFn(cPath, list, list?.length ?? 0));
 }
 
 export const AT_FDCWD = -100;

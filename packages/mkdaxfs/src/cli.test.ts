@@ -176,6 +176,12 @@ describe("argument checks (SPEC 2.1)", () => {
     // A source that does not exist: had the scan run first, the error would name it.
     const result = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-D", "lots"]);
     expect(result.stderr.split("\n")[0]).toBe("mkdaxfs: -D/--delta: invalid size 'lots'");
+    // A size that parses but cannot hold main's log is refused before the scan too.
+    const small = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-b", "-D", "1K"]);
+    expect(small).toMatchObject({ code: 1, stdout: "" });
+    expect(small.stderr).toBe(
+      "mkdaxfs: -D/--delta: 1024 bytes cannot hold the main branch's log (1048576 bytes, 1M); give at least 1M\nTry 'mkdaxfs --help'.\n",
+    );
   });
 
   it("checks where it will write before it reads the source", async () => {
@@ -195,6 +201,18 @@ describe("argument checks (SPEC 2.1)", () => {
       const result = await run(["-d", missingSource, ...args]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`${line}\nTry 'mkdaxfs --help'.\n`);
+    }
+  });
+
+  it("a missing source is the one line: no 'Scanning' before it", async () => {
+    for (const source of [
+      ["-d", "/nonexistent/tree"],
+      ["--tar", "/nonexistent/layer.tar"],
+    ]) {
+      const result = await run([...source, "-o", fresh("img")]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe(`mkdaxfs: ${source[1]}: no such file or directory\n`);
     }
   });
 
@@ -424,6 +442,10 @@ describe("tree options", () => {
   it("writes the public summary lines", async () => {
     const image = fresh("img");
     const result = await run(["-d", exampleTree(), "-o", image]);
+    // Inodes by type, as daxfs-inspect info counts them (docs/cli.md "Counts").
+    expect(result.stdout).toContain(
+      "Found 5 inodes (2 directories, 3 regular files, 0 symlinks), 4 directory entries\n",
+    );
     expect(result.stdout).toContain("Mode: static (read-only)");
     expect(result.stdout).toContain("  Base image:    0x1000 - 0x8000");
     expect(result.stdout.trim().endsWith("Done")).toBe(true);

@@ -2,24 +2,25 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { realpathSync, type Stats, statSync } from "node:fs";
+import { existsSync, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  commanderMessage,
-  DaxfsError,
+  commanderOutput,
+  commandLineFailure,
   errorLine,
-  jsonErrorText,
+  hostPath,
   parseAddress,
   parseSize,
   requireSize,
   runCli,
   UsageError,
-  usageErrorText,
   versionText,
+  workFailure,
 } from "@daxfs/core";
-import { Command, CommanderError } from "commander";
-import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch } from "./mkdaxfs.js";
+import { DAXFS_PUBLIC_LOG_CAPACITY } from "@daxfs/format";
+import { Command } from "commander";
+import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
 
 export interface CliIo {
@@ -39,6 +40,10 @@ function makeProgram(io: CliIo): Command {
       "--tar <FILE>",
       "tar stream as source ('-' = stdin); repeat for OCI layers, bottom first",
       collect,
+    )
+    .option(
+      "--from-image <IMAGE>",
+      "main of an existing DAXFS image (base + main's log) as the source, as daxfs-compact folds it",
     )
     .option("-o, --output <FILE>", "output image file (split mode: the backing file)")
     .option("-H, --heap <PATH>", "allocate from this DMA heap, write the image and mount it (needs -m)")
@@ -73,11 +78,7 @@ function makeProgram(io: CliIo): Command {
     )
     .allowExcessArguments()
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: () => {},
-    });
+    .configureOutput(commanderOutput(io));
 }
 
 function sizeOption(text: string | undefined, flag: string): number | undefined {
@@ -87,7 +88,12 @@ function sizeOption(text: string | undefined, flag: string): number | undefined 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
 function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boolean } {
   const tars = (flags.tar as string[] | undefined) ?? [];
-  if (flags.directory === undefined && tars.length === 0)
+  if (flags.fromImage !== undefined) {
+    if (flags.directory !== undefined || tars.length > 0)
+      throw new UsageError("--from-image: cannot be combined with -d/--directory or --tar");
+    if (flags.exclude !== undefined || flags.strict === true)
+      throw new UsageError("--from-image: --exclude and --strict apply to -d/--tar sources only");
+  } else if (flags.directory === undefined && tars.length === 0)
     throw new UsageError("-d/--directory is required", { verbatim: true });
   if (flags.directory !== undefined && tars.length > 0)
     throw new UsageError("--tar: cannot be combined with -d/--directory");
@@ -112,15 +118,22 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
       throw new UsageError("--pcache-slots must be a power of 2", { verbatim: true });
     }
   }
+  const deltaSize = sizeOption(flags.delta as string | undefined, "-D/--delta");
+  // Checked here, before the scan, rather than by the planner after it (docs/cli.md "Messages").
+  if (flags.branching === true && deltaSize !== undefined && deltaSize < DAXFS_PUBLIC_LOG_CAPACITY)
+    throw new UsageError(
+      `-D/--delta: ${deltaSize} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
+    );
   return {
     directory: flags.directory as string | undefined,
+    fromImage: flags.fromImage as string | undefined,
     tars,
     output: flags.output as string | undefined,
     heap: flags.heap as string | undefined,
     mountpoint: flags.mountpoint as string | undefined,
     phys,
     size: sizeOption(flags.size as string | undefined, "-s/--size"),
-    deltaSize: sizeOption(flags.delta as string | undefined, "-D/--delta"),
+    deltaSize,
     branching: flags.branching === true,
     validate: flags.validate === true,
     pcacheSlots: pcacheSlots === 0 ? undefined : pcacheSlots,
@@ -179,21 +192,25 @@ export async function main(
     options = toOptions(flags);
     checkPaths(options);
   } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    if (error instanceof CommanderError || error instanceof UsageError) {
-      const usage = error instanceof UsageError ? error : { message: commanderMessage(error.message) };
-      if (argv.includes("--json")) io.stdout.write(jsonErrorText("mkdaxfs", "EUSAGE", usage.message));
-      else io.stderr.write(usageErrorText("mkdaxfs", usage));
-      return 1;
-    }
-    throw error;
+    const status = commandLineFailure("mkdaxfs", error, argv, io);
+    if (status === undefined) throw error;
+    return status;
   }
 
   const warnings: string[] = [];
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    if (!options.json) io.stdout.write(`Scanning ${options.directory ?? options.tars.join(", ")}...\n`);
+    // "Scanning" only for sources that are there: a missing one is the build's one error line,
+    // with nothing before it that reads as if the build had started (docs/cli.md "Messages").
+    const sources =
+      options.directory !== undefined
+        ? [options.directory]
+        : options.fromImage !== undefined
+          ? [options.fromImage]
+          : options.tars;
+    if (!options.json && sources.every((source) => source === "-" || existsSync(hostPath(source))))
+      io.stdout.write(`Scanning ${sourceName(options)}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);
@@ -208,18 +225,8 @@ export async function main(
     return 0;
   } catch (error) {
     progress?.finish();
-    const known = error instanceof DaxfsError || isSyscallError(error);
-    const message = known ? (error as Error).message : `internal error: ${String(error)}`;
-    const code = known ? ((error as { code?: string }).code ?? "EIO") : "EINTERNAL";
-    if (options.json) io.stdout.write(jsonErrorText("mkdaxfs", code, message));
-    else io.stderr.write(errorLine("mkdaxfs", message));
-    if (io.env.DAXFS_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return 1;
+    return workFailure("mkdaxfs", error, options.json, io);
   }
-}
-
-function isSyscallError(error: unknown): boolean {
-  return error instanceof Error && error.name === "SyscallError";
 }
 
 const invokedDirectly =

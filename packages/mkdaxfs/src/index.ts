@@ -7,6 +7,7 @@ export {
   type MkdaxfsOptions,
   selectTarget,
   sourceDateEpoch,
+  sourceName,
   type Target,
 } from "./mkdaxfs.js";
 export { jsonSummary, summaryLines } from "./report.js";

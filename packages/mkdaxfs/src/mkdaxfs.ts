@@ -3,23 +3,29 @@
 // only parses flags into MkdaxfsOptions and prints what this returns.
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   type BuildDir,
+  branchTree,
   DaxfsError,
+  type HostCalls,
   hostPath,
   type ImagePlan,
+  openCompactionSource,
   type PlannedInode,
   planImage,
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateHoles, listXattrs } from "@daxfs/linux";
+import { allocateImageFile, listXattrs } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
+import { loadHostCalls } from "./host-calls.js";
 import { XattrCensus } from "./xattrs.js";
 
 export interface MkdaxfsOptions {
   directory?: string;
+  /** --from-image: main of an existing image (base + main's log) is the source (docs/space.md "Compaction"). */
+  fromImage?: string;
   tars: string[];
   output?: string;
   heap?: string;
@@ -54,6 +60,8 @@ export interface BuildHooks {
   /** Called once the layout is known, before data is copied. */
   onPlanned?: (plan: ImagePlan, target: Target) => void;
   onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
+  /** The scan's and the copy's system calls (buildToTarget: native, host-calls.ts). */
+  hostCalls?: HostCalls;
 }
 
 export interface BuildResult {
@@ -84,6 +92,7 @@ export async function loadSource(
 ): Promise<{ root: BuildDir; cleanup: () => void }> {
   const xattrs = new XattrCensus(options.strict);
   const scanOptions = {
+    hostCalls: hooks.hostCalls,
     allRoot: options.allRoot,
     zeroTimes: options.zeroTimes === true,
     clampTime:
@@ -96,6 +105,16 @@ export async function loadSource(
     onEntry: (path: string, shown: string) => xattrs.note(shown, listXattrs(hostPath(path))),
     onXattrs: (where: string, names: string[]) => xattrs.note(where, names),
   };
+  if (options.fromImage !== undefined) {
+    // The same reader as daxfs-compact: main's tree, hard links, owners, modes and mtimes.
+    const { image } = openCompactionSource(options.fromImage);
+    try {
+      return { root: branchTree(image.view("main"), scanOptions), cleanup: () => image.close() };
+    } catch (error) {
+      image.close();
+      throw error;
+    }
+  }
   const warnXattrs = () => {
     const warning = xattrs.warning();
     if (warning !== null) hooks.onWarning?.(warning);
@@ -126,6 +145,11 @@ export async function loadSource(
   }
 }
 
+/** The source as messages name it: the directory, the image, or the tar files. */
+export function sourceName(options: MkdaxfsOptions): string {
+  return options.directory ?? options.fromImage ?? options.tars.join(", ");
+}
+
 /** Lays out the tree; a layout over -s names the source it came from. */
 function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): ImagePlan {
   try {
@@ -138,7 +162,7 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
     });
   } catch (error) {
     if (!(error instanceof DaxfsError)) throw error;
-    const source = options.directory ?? options.tars.join(", ");
+    const source = sourceName(options);
     if (error.code === "ENOSPC") throw new DaxfsError("ENOSPC", `${source}: ${error.message}`);
     // A name in another charset (a Latin-1 archive, say) is refused unless asked for: once stored,
     // it shows as escapes in every UTF-8 tool (docs/mkdaxfs.md "Names").
@@ -148,32 +172,17 @@ function planSource(root: BuildDir, options: MkdaxfsOptions, split: boolean): Im
   }
 }
 
-/**
- * Allocates every block of the image file, so that no later writer through a shared mapping (a
- * daxfs-fuse branch) can die of SIGBUS on a full file system (docs/fuse.md "Full file systems").
- * Where the file system cannot hold the image whole, the image stays sparse with a warning: it is
- * still a valid image, and daxfs-fuse allocates such an image's blocks write by write.
- */
-function allocateImage(path: string, hooks: BuildHooks): (fd: number, length: number) => void {
-  return (fd, length) => {
-    const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
-    if (whyNot !== null)
-      hooks.onWarning?.(
-        `${path}: the image's ${length} bytes cannot be allocated up front (${whyNot}); it is left sparse`,
-      );
-  };
-}
-
 /** Builds the image at its target. Nothing is left at -o if this throws. */
 export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks = {}): Promise<BuildResult> {
   const { target, split } = selectTarget(options);
-  const { root, cleanup } = await loadSource(options, hooks);
+  const hostCalls = hooks.hostCalls ?? loadHostCalls();
+  const { root, cleanup } = await loadSource(options, { ...hooks, hostCalls });
   try {
     const plan = planSource(root, options, split);
     hooks.onPlanned?.(plan, target);
-    const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange() };
+    const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
-      const allocate = options.sparse ? undefined : allocateImage(target.path, hooks);
+      const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
       writeImageFile(plan, target.path, { ...emit, allocate });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }

@@ -35,6 +35,7 @@ describe("ownChanges", () => {
 describe("problemTarget", () => {
   it("reads what a validator structure names", () => {
     expect(problemTarget("branch 3")).toEqual({ kind: "branch", slot: 3 });
+    expect(problemTarget("delta agent@0x11203b")).toEqual({ kind: "log", branch: "agent", offset: 0x11203b });
     expect(problemTarget("delta agent@1122363")).toEqual({ kind: "log", branch: "agent", offset: 1122363 });
     expect(problemTarget("delta id 7@4096")).toEqual({ kind: "log", branch: "id 7", offset: 4096 });
     expect(problemTarget("replay main")).toEqual({ kind: "log", branch: "main" });
@@ -47,7 +48,7 @@ describe("problemTarget", () => {
 describe("entryTime", () => {
   it("shows a log timestamp (ns since the epoch) as UTC, and 0 as no time", async () => {
     const { entryTime } = await import("./components/LogScreen.js");
-    expect(entryTime(1_764_553_543_058_000_001n)).toBe("2025-12-01T01:45:43.058Z");
+    expect(entryTime(1_764_553_543_058_000_001n)).toBe("2025-12-01T01:45:43.058000001Z");
     expect(entryTime(0n)).toBe("no time");
   });
 });

@@ -189,7 +189,7 @@ export type ProblemTarget =
 export function problemTarget(structure: string): ProblemTarget | undefined {
   let match = /^branch (\d+)$/.exec(structure);
   if (match) return { kind: "branch", slot: Number(match[1]) };
-  match = /^delta (.+)@(\d+)/.exec(structure);
+  match = /^delta (.+)@(0x[0-9a-f]+|\d+)/.exec(structure);
   if (match) return { kind: "log", branch: match[1] as string, offset: Number(match[2]) };
   match = /^replay (.+)$/.exec(structure);
   if (match) return { kind: "log", branch: match[1] as string };

@@ -29,7 +29,7 @@ describe("daxfs-tui main", () => {
   it("names a missing image file without a terminal too (the target is checked first)", async () => {
     const { err, io: tio } = io();
     expect(await main(["/nonexistent/image.img"], tio)).toBe(EXIT_USAGE);
-    expect(err.join("")).toMatch(/^daxfs-tui: \/nonexistent\/image\.img: no such file\n$/);
+    expect(err.join("")).toMatch(/^daxfs-tui: \/nonexistent\/image\.img: no such file or directory\n$/);
   });
 
   it("prints its usage on --help and refuses unknown options and two targets", async () => {

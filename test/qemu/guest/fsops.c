@@ -6,11 +6,16 @@
  *   fsops rename2 FROM TO [noreplace|exchange]   renameat2(2)
  *   fsops setxattr PATH                          setxattr(2) of user.test
  *   fsops unlinked-rw PATH                       open, unlink, write and read back through the fd
+ *   fsops append-from-map SRC DST                append SRC's bytes to DST with one write(2)
+ *                                                from a fresh MAP_SHARED mapping of SRC (its
+ *                                                pages fault in during the copy; DST may be SRC)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -65,6 +70,27 @@ static int unlinked_rw(const char *path)
 	return close(fd) < 0;
 }
 
+static int append_from_map(const char *src, const char *dst)
+{
+	struct stat st;
+	int in = open(src, O_RDONLY), out;
+	void *map;
+
+	if (in < 0 || fstat(in, &st) < 0 || !st.st_size)
+		return report(-1);
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, in, 0);
+	out = open(dst, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (map == MAP_FAILED || out < 0)
+		return report(-1);
+	errno = 0;
+	if (write(out, map, st.st_size) != st.st_size) {
+		if (errno == 0)
+			errno = EIO;	/* short */
+		return report(-1);
+	}
+	return report(close(out));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "rename2")) {
@@ -78,6 +104,9 @@ int main(int argc, char **argv)
 		return report(setxattr(argv[2], "user.test", "v", 1, 0));
 	if (argc == 3 && !strcmp(argv[1], "unlinked-rw"))
 		return unlinked_rw(argv[2]);
-	fprintf(stderr, "usage: fsops rename2 FROM TO [noreplace|exchange] | setxattr PATH | unlinked-rw PATH\n");
+	if (argc == 4 && !strcmp(argv[1], "append-from-map"))
+		return append_from_map(argv[2], argv[3]);
+	fprintf(stderr, "usage: fsops rename2 FROM TO [noreplace|exchange] | setxattr PATH | "
+		"unlinked-rw PATH | append-from-map SRC DST\n");
 	return 2;
 }

@@ -61,10 +61,11 @@ const encoder = new TextEncoder();
 export function checkBranchName(name: string): void {
   const length = encoder.encode(name).length;
   if (length > DAXFS_BRANCH_NAME_MAX)
-    throw new DaxfsError("ENAMETOOLONG", `branch name "${name}" is longer than 31 bytes`);
+    throw new DaxfsError("ENAMETOOLONG", `${name}: branch name is longer than 31 bytes`);
   if (length === 0 || name.includes("\0"))
     throw new DaxfsError("EINVAL", "branch name is empty or contains NUL");
-  if (name === MAIN_BRANCH) throw new DaxfsError("EINVAL", 'branch name "main" is reserved');
+  // "NAME: reason", as daxfs-branch words the same checks (docs/cli.md "Messages").
+  if (name === MAIN_BRANCH) throw new DaxfsError("EINVAL", "main: branch name is reserved");
 }
 
 /**
@@ -269,7 +270,7 @@ export function commitBranch(ctx: BranchContext, branchId: number): void {
     for (let i = 0; i + 1 < chain.length; i++) {
       carried += (chain[i] as BranchRecord).logSize;
       const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchRecord).id) as BranchRecord;
-      ensureLogCapacity(ctx, parent, parent.logSize + carried);
+      ensureLogCapacity(ctx, parent, parent.logSize + carried, "merge");
     }
     // Pass 2: invalidate siblings, merge, mark committed, one level at a time.
     for (let i = 0; i + 1 < chain.length; i++) {

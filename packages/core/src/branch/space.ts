@@ -9,7 +9,7 @@ import type { BranchRecord } from "../branch-record.js";
 import { DaxfsError } from "../errors.js";
 import type { DaxfsImage } from "../image.js";
 import type { ImageSource } from "../image-source.js";
-import { freeBytes, reclaim, retireExtent, takeFreeExtent } from "./free-extents.js";
+import { freeBytes, readFreeExtents, reclaim, retireExtent, takeFreeExtent } from "./free-extents.js";
 import { leasedChains, leaseHolderIsDead, readLeases } from "./leases.js";
 import type { BranchContext } from "./lifecycle.js";
 import {
@@ -26,6 +26,8 @@ import {
 export const INITIAL_LOG_CAPACITY = 64 * 1024;
 /** Extents start on page boundaries so page-aligned WRITE data (SPEC 1.5.9) stays aligned after a move. */
 export const EXTENT_ALIGN = 4096;
+/** Headroom of a tight growth: an eighth of the bytes needed (docs/space.md "Growth headroom"). */
+const TIGHT_HEADROOM_DIVISOR = 8;
 
 function alignUp(value: number, align: number): number {
   return Math.ceil(value / align) * align;
@@ -95,17 +97,25 @@ export function deltaUsage(image: DaxfsImage): DeltaUsage | null {
   const free = freeBytes(ctx);
   const leases = readLeases(ctx).filter((lease) => !leaseHolderIsDead(lease));
   const chains = leasedChains(ctx as BranchContext, leases);
+  // What the next allocation's reclaim() frees counts as free already: dead logs no live lease
+  // reaches, and retired extents no older live lease reaches (the same rules, read-only).
   let reclaimable = 0;
+  let released = 0;
   if (chains) {
     for (const record of ctx.image.branches()) {
       const dead = record.state === BranchState.ABORTED || record.state === BranchState.COMMITTED;
       if (dead && !chains.has(record.id)) reclaimable += record.logCapacity;
     }
+    for (const extent of readFreeExtents(ctx)) {
+      if (extent.holder === 0) continue;
+      const oldest = chains.get(extent.holder);
+      if (oldest === undefined || oldest >= extent.serial) released += extent.size;
+    }
   }
   return {
     size: geometry.regionSize,
-    used: Math.max(0, handedOut - free.now - reclaimable),
-    waiting: free.waiting,
+    used: Math.max(0, handedOut - free.now - released - reclaimable),
+    waiting: free.waiting - released,
   };
 }
 
@@ -116,10 +126,25 @@ export function deltaUsageWarning(name: string, usage: DeltaUsage): string | nul
   return `${name}: delta region ${percent}% used (${usage.used} of ${usage.size} bytes); commit or abort branches, or rebuild the image`;
 }
 
-/** The capacity a log must move to so that `needed` bytes fit: doubling, capped by the region. */
-export function grownCapacity(current: number, needed: number): number {
+/**
+ * Why a log grows: `append` (entries one by one: when the log must move, doubling keeps the
+ * copies linear) or `merge` (a commit adds a child's whole log at once: doubling would leave up
+ * to half of a large parent empty for good). docs/space.md "Growth headroom".
+ */
+export type LogGrowth = "append" | "merge";
+
+/**
+ * The capacity a log grows to so that `needed` bytes fit: doubling, or with `tight` (a merge, or
+ * growth in place, which copies nothing) at most an eighth (at least 64 KiB) more than needed.
+ */
+export function grownCapacity(current: number, needed: number, tight = false): number {
   let capacity = Math.max(current, INITIAL_LOG_CAPACITY);
   while (capacity < needed) capacity *= 2;
+  if (tight)
+    capacity = Math.min(
+      capacity,
+      needed + Math.max(Math.floor(needed / TIGHT_HEADROOM_DIVISOR), INITIAL_LOG_CAPACITY),
+    );
   return alignUp(capacity, EXTENT_ALIGN);
 }
 
@@ -131,7 +156,12 @@ export function grownCapacity(current: number, needed: number): number {
  * from it, so it is reused only once every lease that could reach it is gone (free-extents.ts).
  * If even a tight fit cannot be had, ENOSPC is thrown and nothing has changed but leaked space.
  */
-export function ensureLogCapacity(ctx: BranchContext, record: BranchRecord, needed: number): BranchRecord {
+export function ensureLogCapacity(
+  ctx: BranchContext,
+  record: BranchRecord,
+  needed: number,
+  growth: LogGrowth = "append",
+): BranchRecord {
   const { source, geometry } = ctx;
   if (needed <= record.logCapacity) return record;
   if (record.state === BranchState.FREE)
@@ -139,10 +169,12 @@ export function ensureLogCapacity(ctx: BranchContext, record: BranchRecord, need
   const at = recordOffset(geometry, record.slot);
   const cursor = readU64(source, SUPER.deltaAllocOffset, "delta_alloc_offset");
   const regionEnd = geometry.regionOffset + geometry.regionSize;
-  // The log is the last extent handed out: extend it in place, no copy and no leak. The cursor
-  // moves first, so the capacity written after it never claims bytes someone else may get.
+  // The log is the last extent handed out: extend it in place, no copy and no leak, so an eighth
+  // of headroom is enough (doubling would hold up to half of the log's size unused until the
+  // branch ends). The cursor moves first, so the capacity written after it never claims bytes
+  // someone else may get.
   if (record.logOffset + record.logCapacity === cursor && record.logOffset % EXTENT_ALIGN === 0) {
-    let capacity = grownCapacity(record.logCapacity, needed);
+    let capacity = grownCapacity(record.logCapacity, needed, true);
     if (record.logOffset + capacity > regionEnd) capacity = alignUp(needed, EXTENT_ALIGN);
     if (record.logOffset + capacity <= regionEnd) {
       writeU64(source, SUPER.deltaAllocOffset, record.logOffset + capacity);
@@ -152,7 +184,7 @@ export function ensureLogCapacity(ctx: BranchContext, record: BranchRecord, need
       return { ...record, logCapacity: capacity };
     }
   }
-  let capacity = grownCapacity(record.logCapacity, needed);
+  let capacity = grownCapacity(record.logCapacity, needed, growth === "merge");
   let newOffset = tryAllocateExtent(ctx, capacity);
   if (newOffset === null) {
     capacity = alignUp(needed, EXTENT_ALIGN);

@@ -1,8 +1,8 @@
 // Copies a file's bytes into an image sink chunk by chunk, so a 1 GiB file never sits in memory;
 // a host file that changes while it is copied fails the build rather than yielding a torn image.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { DaxfsError, type Errno } from "../errors.js";
 import { hostPath, showName } from "../names.js";
+import { type HostCalls, nodeHostCalls } from "./host-calls.js";
 import { type ImageSink, ImageWriteError } from "./sink.js";
 import { type BuildFile, isHostContent } from "./tree.js";
 
@@ -32,7 +32,8 @@ function changed(path: string): DaxfsError {
 
 /**
  * Writes bytes [0, length) of `file` to `sink` at `destination` (length defaults to the whole
- * file; the page-cache pre-warm copies a prefix). `label` names the file in errors.
+ * file; the page-cache pre-warm copies a prefix). `label` names the file in errors. A host file is
+ * read through `calls` (host-calls.ts).
  */
 export function copyFileContent(
   file: BuildFile,
@@ -40,6 +41,7 @@ export function copyFileContent(
   destination: number,
   label: string,
   length = file.size,
+  calls: HostCalls = nodeHostCalls,
 ): void {
   const content = file.content;
   const chunk = Math.min(CHUNK, sink.maxSlice);
@@ -63,7 +65,7 @@ export function copyFileContent(
   const path = content.path;
   let fd: number;
   try {
-    fd = openSync(hostPath(path), "r");
+    fd = calls.open(hostPath(path));
   } catch (error) {
     throw hostError(error, path);
   }
@@ -78,7 +80,7 @@ export function copyFileContent(
       const view = sink.slice(destination + done, n);
       let filled = 0;
       while (filled < n) {
-        const got = readSync(fd, view, filled, n - filled, content.offset + done + filled);
+        const got = calls.pread(fd, view, filled, n - filled, content.offset + done + filled);
         if (got === 0) throw changed(path);
         filled += got;
       }
@@ -86,7 +88,7 @@ export function copyFileContent(
     }
     const scanned = content.scanned;
     if (scanned) {
-      const now = fstatSync(fd);
+      const now = calls.fstat(fd);
       if (now.size !== scanned.size || now.ino !== scanned.ino || now.mtimeMs !== scanned.mtimeMs)
         throw changed(path);
     }
@@ -94,6 +96,6 @@ export function copyFileContent(
     // The image's own write errors are the writer's to name (write.ts), not this source file's.
     throw error instanceof DaxfsError || error instanceof ImageWriteError ? error : hostError(error, path);
   } finally {
-    closeSync(fd);
+    calls.close(fd);
   }
 }

@@ -22,13 +22,15 @@ import {
   SuperFeature,
 } from "@daxfs/format";
 import { copyFileContent } from "./content.js";
-import type { ImagePlan, PlannedInode } from "./plan.js";
+import type { HostCalls } from "./host-calls.js";
+import type { ImagePlan, PlannedDirent, PlannedInode } from "./plan.js";
 import type { ImageSink } from "./sink.js";
-import type { BuildFile } from "./tree.js";
 
 export interface EmitOptions {
   /** Split mode: where regular-file data goes (the backing file). */
   backing?: ImageSink;
+  /** How host files are read (default: Node's fs; host-calls.ts). */
+  hostCalls?: HostCalls;
   /** Called after each regular file is copied, with the bytes copied so far. */
   onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
 }
@@ -102,37 +104,66 @@ function emitMetadataHead(plan: ImagePlan, sink: ImageSink): void {
   base.dataOffset = BigInt(plan.dataAreaOffset);
   DaxfsBaseSuper.encode(sink.slice(plan.baseOffset, DaxfsBaseSuper.size), 0, base);
 
-  const inodeTable = plan.baseOffset + DAXFS_BLOCK_SIZE;
-  const slot = DaxfsBaseInode.zero();
-  for (const inode of plan.inodes) {
-    slot.ino = inode.ino;
-    slot.mode = inode.mode;
-    slot.uid = inode.uid;
-    slot.gid = inode.gid;
-    slot.size = BigInt(inode.size);
-    slot.dataOffset = BigInt(inode.dataOffset);
-    slot.nlink = inode.nlink;
-    slot.mtime = inode.mtime;
-    DaxfsBaseInode.encode(
-      sink.slice(inodeTable + (inode.ino - 1) * DaxfsBaseInode.size, DaxfsBaseInode.size),
-      0,
-      slot,
-    );
+  emitInodeTable(plan, sink);
+}
+
+/** A u64 field from an exact JS number (sizes and offsets, below 2^53), without a BigInt per value. */
+function setU64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value % 0x1_0000_0000, true);
+  view.setUint32(at + 4, Math.floor(value / 0x1_0000_0000), true);
+}
+
+const INODE = DaxfsBaseInode.offsets;
+const DIRENT = DaxfsDirent.offsets;
+
+/**
+ * Fixed-size records (inode slots, dirents) written straight into the sink's views at the generated
+ * codec's field offsets, as the validator reads them: one view per window of records instead of an
+ * encoded struct, a subarray and BigInts per record, which dominated the layout of trees of many
+ * small files. `write` fills record `item` at `at` of the zeroed view.
+ */
+function emitRecords<T>(
+  sink: ImageSink,
+  start: number,
+  recordSize: number,
+  items: readonly T[],
+  write: (view: DataView, bytes: Uint8Array, at: number, item: T) => void,
+): void {
+  const perView = Math.max(1, Math.floor(sink.maxSlice / recordSize));
+  for (let first = 0; first < items.length; first += perView) {
+    const count = Math.min(perView, items.length - first);
+    const bytes = sink.slice(start + first * recordSize, count * recordSize);
+    // A file sink reuses its window: reserved bytes and padding must be written as zeros too.
+    bytes.fill(0);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < count; i++) write(view, bytes, i * recordSize, items[first + i] as T);
   }
 }
 
+/** The inode table (SPEC 1.6.2): slot i holds inode i + 1. */
+function emitInodeTable(plan: ImagePlan, sink: ImageSink): void {
+  const start = plan.baseOffset + DAXFS_BLOCK_SIZE;
+  emitRecords(sink, start, DaxfsBaseInode.size, plan.inodes, (view, _bytes, at, inode) => {
+    view.setUint32(at + INODE.ino, inode.ino, true);
+    view.setUint32(at + INODE.mode, inode.mode, true);
+    view.setUint32(at + INODE.uid, inode.uid, true);
+    view.setUint32(at + INODE.gid, inode.gid, true);
+    setU64(view, at + INODE.size, inode.size);
+    setU64(view, at + INODE.dataOffset, inode.dataOffset);
+    view.setUint32(at + INODE.nlink, inode.nlink, true);
+    if (inode.mtime !== 0n) view.setBigUint64(at + INODE.mtime, inode.mtime, true);
+  });
+}
+
+/** A directory's dirent array (SPEC 1.6.3), sorted by name bytes (plan.ts). */
 function emitDirectory(plan: ImagePlan, inode: PlannedInode, sink: ImageSink): void {
-  const dirent = DaxfsDirent.zero();
-  let at = plan.baseOffset + inode.dataOffset;
-  for (const entry of inode.entries ?? []) {
-    dirent.ino = entry.ino;
-    dirent.mode = entry.mode;
-    dirent.nameLen = entry.name.length;
-    dirent.name.fill(0);
-    dirent.name.set(entry.name);
-    DaxfsDirent.encode(sink.slice(at, DaxfsDirent.size), 0, dirent);
-    at += DaxfsDirent.size;
-  }
+  const start = plan.baseOffset + inode.dataOffset;
+  emitRecords(sink, start, DaxfsDirent.size, inode.entries ?? [], (view, bytes, at, entry: PlannedDirent) => {
+    view.setUint32(at + DIRENT.ino, entry.ino, true);
+    view.setUint32(at + DIRENT.mode, entry.mode, true);
+    view.setUint16(at + DIRENT.nameLen, entry.name.length, true);
+    bytes.set(entry.name, at + DIRENT.name);
+  });
 }
 
 function emitSymlink(plan: ImagePlan, inode: PlannedInode, sink: ImageSink): void {
@@ -143,7 +174,7 @@ function emitSymlink(plan: ImagePlan, inode: PlannedInode, sink: ImageSink): voi
 }
 
 /** Page-cache region (SPEC 1.7, 2.9): header, slot records, and slot p pre-warmed with page p. */
-function emitPageCache(plan: ImagePlan, sink: ImageSink): void {
+function emitPageCache(plan: ImagePlan, sink: ImageSink, calls: HostCalls | undefined): void {
   const pcache = plan.pcache;
   if (!pcache) return;
   const header = DaxfsPcacheHeader.zero();
@@ -169,7 +200,7 @@ function emitPageCache(plan: ImagePlan, sink: ImageSink): void {
     if (inode.node.kind !== "file" || inode.size === 0) continue;
     if (inode.dataOffset >= prewarmEnd) break;
     const length = Math.min(inode.size, prewarmEnd - inode.dataOffset);
-    copyFileContent(inode.node, sink, slotData + inode.dataOffset, inode.path, length);
+    copyFileContent(inode.node, sink, slotData + inode.dataOffset, inode.path, length, calls);
   }
 }
 
@@ -185,14 +216,15 @@ export function emitImage(plan: ImagePlan, sink: ImageSink, options: EmitOptions
     } else if (node.kind === "symlink") {
       emitSymlink(plan, inode, sink);
     } else {
+      const calls = options.hostCalls;
       if (plan.mode === "split")
-        copyFileContent(node as BuildFile, options.backing as ImageSink, inode.dataOffset, inode.path);
-      else copyFileContent(node, sink, plan.baseOffset + inode.dataOffset, inode.path);
+        copyFileContent(node, options.backing as ImageSink, inode.dataOffset, inode.path, node.size, calls);
+      else copyFileContent(node, sink, plan.baseOffset + inode.dataOffset, inode.path, node.size, calls);
       bytesCopied += node.size;
       options.onFileCopied?.(inode, bytesCopied);
     }
   }
   if (plan.mode === "split") (options.backing as ImageSink).flush();
-  emitPageCache(plan, sink);
+  emitPageCache(plan, sink, options.hostCalls);
   sink.flush();
 }

@@ -134,80 +134,130 @@ function checkOwner(value: number, what: "uid" | "gid", path: string): void {
     throw new DaxfsError("EINVAL", `${path}: ${what} ${NO_OWNER} ((${what}_t)-1) is not a valid owner`);
 }
 
+/** A name waiting to be numbered: its dirent (filled in when the node is) and its parent. */
+interface PendingName {
+  node: BuildNode;
+  path: string;
+  parent: PlannedInode | null;
+  dirent: PlannedDirent | null;
+}
+
 /** Numbers the tree (sorted pre-order, root 1) and collects names, link counts and entries. */
 function numberTree(root: BuildDir, utf8Names: boolean): { inodes: PlannedInode[]; nameCount: number } {
   const inoOf = new Map<BuildNode, PlannedInode>();
   const inodes: PlannedInode[] = [];
-  const childLists: Array<{
-    dir: PlannedInode;
-    children: Array<{ name: Uint8Array; text: string; node: BuildNode }>;
-  }> = [];
   let nameCount = 0;
   // Iterative so that a deep tree cannot exhaust the JS stack; popping in reverse-sorted push
-  // order visits exactly the recursive pre-order.
-  const stack: Array<{ node: BuildNode; path: string }> = [{ node: root, path: "/" }];
+  // order visits exactly the recursive pre-order. Each name's dirent is filled when its node is
+  // numbered (or found numbered: a hard link), so no second pass looks nodes up again.
+  const stack: PendingName[] = [{ node: root, path: "/", parent: null, dirent: null }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop() as { node: BuildNode; path: string };
+    const { node, path, parent, dirent } = stack.pop() as PendingName;
     nameCount++;
-    const seen = inoOf.get(node);
-    if (seen) {
+    let planned = inoOf.get(node);
+    if (planned) {
       if (node.kind === "dir")
-        throw new DaxfsError("EINVAL", `${path}: directory ${seen.path} appears under a second name`);
-      seen.nlink++;
-      continue;
+        throw new DaxfsError("EINVAL", `${path}: directory ${planned.path} appears under a second name`);
+      planned.nlink++;
+    } else {
+      planned = numberNode(node, path, inodes.length + 1, utf8Names);
+      inodes.push(planned);
+      inoOf.set(node, planned);
     }
-    checkOwner(node.uid, "uid", path);
-    checkOwner(node.gid, "gid", path);
-    checkId(node.mode, "mode", path);
-    const planned: PlannedInode = {
-      ino: inodes.length + 1,
-      node,
-      path,
-      mode: storedMode(node),
-      uid: node.uid,
-      gid: node.gid,
-      size: 0,
-      dataOffset: 0,
-      nlink: node.kind === "dir" ? 2 : 1,
-      mtime: node.mtime ?? 0n,
-    };
-    if (planned.ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
-    inodes.push(planned);
-    inoOf.set(node, planned);
-    if (node.kind === "file") checkFile(node.size, node.content, path);
-    if (node.kind === "symlink") {
-      if (utf8Names) refuseEscapedBytes(node.target, path, "symlink target");
-      planned.target = encodeTarget(node.target, path);
+    if (dirent) {
+      dirent.ino = planned.ino;
+      dirent.mode = planned.mode;
+      if (node.kind === "dir") (parent as PlannedInode).nlink++;
     }
-    if (node.kind !== "dir") continue;
-    const children = [...node.children].map(([text, child]) => ({
-      name: utf8Names
-        ? encodeEntryName(refuseEscapedBytes(text, joinPath(path, text), "name"), path)
-        : encodeEntryName(text, path),
-      text,
-      node: child,
-    }));
-    children.sort((a, b) => Buffer.compare(a.name, b.name));
-    childLists.push({ dir: planned, children });
+    if (node.kind !== "dir" || planned.entries) continue;
+    const children: Array<{ name: Uint8Array; text: string; node: BuildNode }> = [];
+    for (const [text, child] of node.children) {
+      if (utf8Names) refuseEscapedBytes(text, path, "name");
+      children.push({ name: asciiEntryName(text) ?? encodeEntryName(text, path), text, node: child });
+    }
+    children.sort(compareNameBytes);
+    const entries: PlannedDirent[] = [];
+    for (const child of children) entries.push({ name: child.name, ino: 0, mode: 0 });
+    planned.entries = entries;
     for (let i = children.length - 1; i >= 0; i--) {
       const child = children[i] as (typeof children)[number];
-      stack.push({ node: child.node, path: joinPath(path, child.text) });
+      stack.push({
+        node: child.node,
+        path: joinPath(path, child.text),
+        parent: planned,
+        dirent: entries[i] as PlannedDirent,
+      });
     }
-  }
-  for (const { dir, children } of childLists) {
-    dir.entries = children.map(({ name, node }) => {
-      const child = inoOf.get(node) as PlannedInode;
-      if (node.kind === "dir") dir.nlink++;
-      return { name, ino: child.ino, mode: child.mode };
-    });
   }
   return { inodes, nameCount };
 }
 
-/** With `utf8Names`: `text` unless it stands for bytes that are not valid UTF-8. */
-function refuseEscapedBytes(text: string, path: string, what: string): string {
-  if (hasEscapedBytes(text)) throw new DaxfsError("EILSEQ", `${showName(path)}: ${what} is not valid UTF-8`);
-  return text;
+/** The inode slot of a node seen for the first time, its fields checked. */
+function numberNode(node: BuildNode, path: string, ino: number, utf8Names: boolean): PlannedInode {
+  checkOwner(node.uid, "uid", path);
+  checkOwner(node.gid, "gid", path);
+  checkId(node.mode, "mode", path);
+  if (ino > 0xffffffff) throw new DaxfsError("ENOSPC", `${path}: more than 2^32-1 inodes`);
+  if (node.kind === "file") checkFile(node.size, node.content, path);
+  let target: Uint8Array | undefined;
+  if (node.kind === "symlink") {
+    if (utf8Names) refuseEscapedBytes(node.target, path, "symlink target");
+    target = encodeTarget(node.target, path);
+  }
+  // Every field present from the start: one object shape for all inodes keeps the layout and
+  // encode loops monomorphic.
+  return {
+    ino,
+    node,
+    path,
+    mode: storedMode(node),
+    uid: node.uid,
+    gid: node.gid,
+    size: 0,
+    dataOffset: 0,
+    nlink: node.kind === "dir" ? 2 : 1,
+    mtime: node.mtime ?? 0n,
+    entries: undefined,
+    target,
+  };
+}
+
+/**
+ * The bytes of a plain ASCII name that is valid as it is (the common case), checked in one pass; null
+ * for anything else, which then takes encodeEntryName's full checks and messages.
+ */
+function asciiEntryName(name: string): Uint8Array | null {
+  const length = name.length;
+  if (length === 0 || length > DAXFS_NAME_MAX || name === "." || name === "..") return null;
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const unit = name.charCodeAt(i);
+    if (unit >= 0x80 || unit === 0x2f || unit === 0) return null;
+    bytes[i] = unit;
+  }
+  return bytes;
+}
+
+/**
+ * With `utf8Names`: refuses `text` (a name in the directory `parent`, or a symlink target of the
+ * inode at `parent`) if it stands for bytes that are not valid UTF-8. The path is built only then.
+ */
+function refuseEscapedBytes(text: string, parent: string, what: "name" | "symlink target"): void {
+  if (!hasEscapedBytes(text)) return;
+  const path = what === "name" ? joinPath(parent, text) : parent;
+  throw new DaxfsError("EILSEQ", `${showName(path)}: ${what} is not valid UTF-8`);
+}
+
+/** memcmp order of entry names (SPEC 2.4), as Buffer.compare gives it, without its per-call checks. */
+function compareNameBytes(a: { name: Uint8Array }, b: { name: Uint8Array }): number {
+  const x = a.name;
+  const y = b.name;
+  const length = Math.min(x.length, y.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (x[i] as number) - (y[i] as number);
+    if (difference !== 0) return difference;
+  }
+  return x.length - y.length;
 }
 
 function checkFile(size: number, content: FileContent, path: string): void {

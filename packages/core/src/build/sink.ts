@@ -68,7 +68,8 @@ const DEFAULT_WINDOW = 4 << 20;
 /** Writes to a file descriptor (already sized with ftruncate) through one reusable window. */
 export class FileSink implements ImageSink {
   readonly maxSlice: number;
-  private readonly window: Buffer;
+  /** A plain Uint8Array: its subarray, one per slice, costs less than a Buffer's. */
+  private readonly window: Uint8Array;
   private windowStart = 0;
   private used = 0;
 
@@ -79,7 +80,7 @@ export class FileSink implements ImageSink {
     options: { windowBytes?: number; copyFileRange?: CopyFileRange } = {},
   ) {
     const windowBytes = options.windowBytes ?? DEFAULT_WINDOW;
-    this.window = Buffer.alloc(windowBytes);
+    this.window = new Uint8Array(windowBytes);
     this.maxSlice = windowBytes;
     this.copyFileRange = options.copyFileRange;
   }

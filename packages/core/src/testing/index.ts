@@ -4,6 +4,7 @@
 export * from "./arbitraries.js";
 export * from "./branch-writes.js";
 export * from "./damage.js";
+export * from "./history-image.js";
 export * from "./raw-log.js";
 export * from "./read-tree.js";
 export * from "./test-image.js";

@@ -11,7 +11,7 @@ import { checkEntryRules, createdFileType, type EntryTree } from "../delta/rules
 import { CorruptImageError } from "../errors.js";
 import { fileTypeName } from "../file-type.js";
 import type { ImageSource } from "../image-source.js";
-import type { ProblemLog } from "../problems.js";
+import { hex, type ProblemLog } from "../problems.js";
 import type { BaseFacts } from "./base.js";
 import type { CheckedBranch } from "./branches.js";
 import * as common from "./common.js";
@@ -49,7 +49,7 @@ export function checkDeltaLogs(
       const offset = error.offset ?? branch.logOffset;
       log.corrupt(
         offset,
-        `${where}@${offset}`,
+        `${where}@${hex(offset)}`,
         "entry",
         "a well-formed delta entry",
         "a malformed one",
@@ -69,7 +69,7 @@ export function checkDeltaLogs(
       baseInodes: base.inodeCount,
     };
     for (const entry of entries) {
-      const at = `${where}@${entry.offset}`;
+      const at = `${where}@${hex(entry.offset)}`;
       const bad = (field: string, expected: string, actual: string, message: string) =>
         log.corrupt(entry.offset, at, field, expected, actual, `${DeltaType[entry.type]}: ${message}`);
       checkEntryRules(entry, tree, (p) => bad(p.field, p.expected, p.actual, p.message));
@@ -126,5 +126,5 @@ export function checkDeltaLogs(
 }
 
 function stripOffset(message: string): string {
-  return message.replace(/ \(at byte \d+\)$/, "");
+  return message.replace(/ \(at 0x[0-9a-f]+\)$/, "");
 }

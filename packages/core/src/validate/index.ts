@@ -3,7 +3,9 @@ export {
   formatProblem,
   type Problem,
   type ProblemKind,
+  problemLine,
   type ValidationReport,
   type ValidationStats,
+  validationStatsText,
 } from "../problems.js";
 export { type ValidateOptions, validate } from "./validate.js";

@@ -32,7 +32,7 @@ export function checkReplay(source: ImageSource, branches: CheckedBranch[], log:
         "entry",
         "an entry that applies to the tree of its branch chain",
         "one that does not",
-        error.message.replace(/ \(at byte \d+\)$/, ""),
+        error.message.replace(/ \(at 0x[0-9a-f]+\)$/, ""),
       );
     }
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   DAXFS_BASE_INODE_SIZE,
   DAXFS_BRANCH_TABLE_OFFSET,
@@ -13,7 +16,7 @@ import {
   DeltaType,
 } from "@daxfs/format";
 import { describe, expect, it } from "vitest";
-import { MemoryImage } from "../image-source.js";
+import { FileImage, MemoryImage } from "../image-source.js";
 import { formatProblem } from "../problems.js";
 import {
   buildTestImageWithLogs as buildTestImage,
@@ -248,6 +251,61 @@ describe("validate: base image", () => {
     }
   });
 
+  it("finds a duplicate name also in an array out of order, and through a file's reused read buffer", () => {
+    // Two directories, the larger array first, so the file path's one read buffer is reused for a
+    // smaller array with the larger one's bytes after it.
+    const tree = dir({
+      big: dir({ a: file("1"), b: file("2"), c: file("3"), d: file("4"), e: file("5"), f: file("6") }),
+      small: dir({ a: file("7"), b: file("8"), c: file("9") }),
+    });
+    const make = () => buildTestImage(tree);
+    const entryAt = (ino: number, index: number) =>
+      DAXFS_STATIC_BASE_OFFSET +
+      Number(inode(make(), ino).dataOffset) +
+      index * DAXFS_DIRENT_STRIDE +
+      DaxfsDirent.offsets.name;
+    const small = 2 + 1 + 6; // root, big, its six files, then small
+    const viaFile = (bytes: Uint8Array) => {
+      const dirPath = mkdtempSync(join(tmpdir(), "daxfs-validate-"));
+      try {
+        writeFileSync(join(dirPath, "img"), bytes);
+        const image = FileImage.open(join(dirPath, "img"));
+        try {
+          return validate(image).problems.map((p) => `${p.structure}.${p.field}`);
+        } finally {
+          image.close();
+        }
+      } finally {
+        rmSync(dirPath, { recursive: true, force: true });
+      }
+    };
+    const cases: [string, (bytes: Uint8Array) => void, string[]][] = [
+      ["sorted", () => {}, []],
+      // b a c: out of order but unique.
+      [
+        "out of order",
+        (b) => {
+          b[entryAt(small, 0)] = 0x62;
+          b[entryAt(small, 1)] = 0x61;
+        },
+        [],
+      ],
+      // a b a: the repeat follows a name greater than it.
+      ["repeat after a greater name", (b) => (b[entryAt(small, 2)] = 0x61), [`dirent ${small}[2].name`]],
+      // big: a b c a e f.
+      ["repeat in the larger array", (b) => (b[entryAt(2, 3)] = 0x61), ["dirent 2[3].name"]],
+    ];
+    for (const [label, mutate, expected] of cases) {
+      const bytes = make();
+      mutate(bytes);
+      const found = fields(bytes);
+      // The skipped entry leaves its file unnamed too (an nlink problem): only the name is asserted.
+      if (expected.length === 0) expect(found, label).toEqual([]);
+      else expect(found, label).toContain(expected[0]);
+      expect(viaFile(bytes), label).toEqual(found);
+    }
+  });
+
   it("checks nlink of files (names) and directories (2 + subdirectories)", () => {
     const bytes = buildTestImage(sampleTree());
     view(bytes).setUint32(inodeField(1, "nlink"), 2, true);
@@ -291,6 +349,15 @@ describe("validate: base image", () => {
     const bytes = buildTestImage(dir({ a: file("aaaa"), b: file("bbbb") }));
     view(bytes).setBigUint64(inodeField(3, "dataOffset"), inode(bytes, 2).dataOffset, true);
     expect(fields(bytes)).toContain("inode 3.data_offset");
+  });
+
+  it("rejects two files sharing data out of inode order (the items sorted by start first)", () => {
+    const bytes = buildTestImage(dir({ a: file("aaaa"), b: file("bbbb"), c: file("cccc") }));
+    // a's data moved onto c's, after b's: the items are no longer in start order.
+    view(bytes).setBigUint64(inodeField(2, "dataOffset"), inode(bytes, 4).dataOffset, true);
+    const problems = problemsOf(bytes).filter((p) => p.field === "data_offset");
+    expect(problems.map((p) => p.structure)).toEqual(["inode 4"]);
+    expect(problems[0]?.expected).toMatch(/end of inode 2's data/);
   });
 });
 
@@ -380,7 +447,7 @@ describe("validate: branches and logs", () => {
       ],
     });
     expect(fields(bytes)).toEqual([
-      `delta two@${Number(DaxfsBranch.decode(bytes, slot(2, "branchId")).deltaLogOffset)}.ino`,
+      `delta two@0x${DaxfsBranch.decode(bytes, slot(2, "branchId")).deltaLogOffset.toString(16)}.ino`,
     ]);
   });
 });

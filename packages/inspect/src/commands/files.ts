@@ -16,16 +16,19 @@ import {
 import {
   type BranchView,
   compareNames,
+  countInodeTypes,
   DaxfsError,
   DirectoryAnchors,
   fileTypeOf,
   hostPath,
+  plural,
   S_IFDIR,
   S_IFLNK,
   type Stat,
   showName,
+  typeCountText,
 } from "@daxfs/core";
-import { emit, modeString, type Output } from "../render.js";
+import { emit, modeString, type Output, shortTime, timeText } from "../render.js";
 
 const CHUNK = 1 << 20;
 
@@ -53,7 +56,7 @@ function resolveArgument(view: BranchView, path: string | undefined, options: Pa
 
 function longLine(view: BranchView, name: string, stat: Stat): string {
   const target = isLink(stat.mode) ? ` -> ${showName(view.readlink(stat.ino))}` : "";
-  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${showName(name)}${target}`;
+  return `${modeString(stat.mode)} ${String(stat.nlink).padStart(3)} ${String(stat.uid).padStart(5)} ${String(stat.gid).padStart(5)} ${String(stat.size).padStart(10)} ${shortTime(stat.mtime)} ${showName(name)}${target}`;
 }
 
 export function lsCommand(
@@ -103,8 +106,6 @@ export function treeCommand(
     out,
     rows.map((r) => ({ path: r.path, ...r.stat })),
     () => {
-      let files = 0;
-      let dirs = 0;
       const lines: string[] = [];
       // Explicit stack (the tree's depth is the image's to choose), children in name order.
       const stack: { row: number; indent: string; last: boolean; top: boolean }[] = [
@@ -113,8 +114,6 @@ export function treeCommand(
       while (stack.length > 0) {
         const { row, indent, last, top } = stack.pop()!;
         const { path: p, stat } = rows[row]!;
-        if (isDir(stat.mode)) dirs++;
-        else files++;
         const name = showName(top ? p : p.slice(p.lastIndexOf("/") + 1));
         const suffix =
           isDir(stat.mode) && !top
@@ -128,7 +127,14 @@ export function treeCommand(
         for (let i = kids.length - 1; i >= 0; i--)
           stack.push({ row: kids[i]!, indent: childIndent, last: i === kids.length - 1, top: false });
       }
-      lines.push("", `${dirs} directories, ${files} files`);
+      // Names below the top by type, and the inodes they name (a hard link is one inode under two
+      // names): the terms of mkdaxfs and info (docs/cli.md "Counts"), not tree(1)'s "N files".
+      const names = rows.slice(1).map((r) => r.stat.mode);
+      const inodes = new Set(rows.map((r) => r.stat.ino)).size;
+      lines.push(
+        "",
+        `${plural(names.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(names))}), ${plural(inodes, "inode")}`,
+      );
       return lines;
     },
   );
@@ -144,6 +150,9 @@ export function statCommand(view: BranchView, path: string, out: Output, options
     `  Size: ${stat.size}\tBlocks: ${stat.blocks}\t${type}`,
     `Inode: ${stat.ino}\tLinks: ${stat.nlink}`,
     `Access: (0${(stat.mode & 0o7777).toString(8).padStart(3, "0")}/${modeString(stat.mode)})  Uid: ${stat.uid}  Gid: ${stat.gid}`,
+    // The times the image keeps (docs/semantics.md: base mtimes, a branch's entry times), in UTC.
+    `Modify: ${timeText(stat.mtime)}`,
+    `Change: ${timeText(stat.ctime)}`,
   ]);
 }
 
@@ -185,12 +194,14 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   const hostDirOf = new Map<string, string>([["/", target]]);
   const firstPathOf = new Map<number, string>();
   const dirModes: { path: string; stat: Stat }[] = [];
+  const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
   try {
     for (const { path, ino, stat } of view.walk()) {
       // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
       // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
+      if (path !== "/") nameModes.push(stat.mode);
       const slash = path.lastIndexOf("/");
       const host =
         path === "/"
@@ -240,6 +251,6 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     anchors.close();
   }
   emit(out, { target, directories: dirModes.length, files, bytes }, () => [
-    `Extracted ${dirModes.length} directories, ${files} files, ${bytes} bytes to ${showName(target)}`,
+    `Extracted ${plural(nameModes.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(nameModes))}), ${plural(bytes, "byte")} to ${showName(target)}`,
   ]);
 }

@@ -12,7 +12,7 @@ import {
   showName,
 } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
-import { emit, hex, type Output } from "../render.js";
+import { emit, hex, type Output, timeText } from "../render.js";
 
 /** A branch by name, or by id as "id:N" (committed and aborted branches may have lost their names). */
 function findNamed(image: DaxfsImage, name: string) {
@@ -22,20 +22,25 @@ function findNamed(image: DaxfsImage, name: string) {
   return record;
 }
 
+/**
+ * One log entry as a line. One convention for numbers (docs/cli.md "Numbers"): where something
+ * lies in the image (the entry, its data) is hex with 0x, as in info's region map; sizes, counts
+ * and positions inside a file (a write's file offset) are decimal, as ls and stat show them.
+ */
 export function describeEntry(entry: DeltaEntry): string {
-  const head = `${String(entry.offset).padStart(10)}  ${deltaTypeName(entry.type).padEnd(8)} ino ${entry.ino}`;
+  const head = `${hex(entry.offset).padStart(10)}  ${deltaTypeName(entry.type).padEnd(8)} ino ${entry.ino}`;
   switch (entry.type) {
     case DeltaType.WRITE:
-      return `${head}  [${entry.fileOffset}, +${entry.length}) data at ${hex(entry.dataOffset)}`;
+      return `${head}  ${entry.length} bytes at file offset ${entry.fileOffset}, data at ${hex(entry.dataOffset)}`;
     case DeltaType.CREATE:
     case DeltaType.MKDIR:
-      return `${head}  "${showName(entry.name)}" in ${entry.parentIno}, mode 0${entry.mode.toString(8)}, uid ${entry.uid}, gid ${entry.gid}`;
+      return `${head}  "${showName(entry.name)}" in dir ${entry.parentIno}, mode 0${entry.mode.toString(8)}, uid ${entry.uid}, gid ${entry.gid}`;
     case DeltaType.DELETE:
-      return `${head}  "${showName(entry.name)}" from ${entry.parentIno}`;
+      return `${head}  "${showName(entry.name)}" from dir ${entry.parentIno}`;
     case DeltaType.TRUNCATE:
       return `${head}  size ${entry.newSize}`;
     case DeltaType.RENAME:
-      return `${head}  ${entry.oldParentIno}/"${showName(entry.oldName)}" -> ${entry.newParentIno}/"${showName(entry.newName)}"`;
+      return `${head}  dir ${entry.oldParentIno} "${showName(entry.oldName)}" -> dir ${entry.newParentIno} "${showName(entry.newName)}"`;
     case DeltaType.SETATTR: {
       const parts: string[] = [];
       if (entry.valid & 1) parts.push(`mode 0${entry.mode.toString(8)}`);
@@ -45,13 +50,13 @@ export function describeEntry(entry: DeltaEntry): string {
       return `${head}  ${parts.join(", ") || "(nothing)"}`;
     }
     case DeltaType.SYMLINK:
-      return `${head}  "${showName(entry.name)}" in ${entry.parentIno} -> "${showName(entry.target)}"`;
+      return `${head}  "${showName(entry.name)}" in dir ${entry.parentIno} -> "${showName(entry.target)}"`;
     case DeltaType.LINK:
-      return `${head}  new name "${showName(entry.name)}" in ${entry.parentIno}`;
+      return `${head}  new name "${showName(entry.name)}" in dir ${entry.parentIno}`;
     case DeltaType.UTIMES: {
       const parts: string[] = [];
-      if (entry.valid & 1) parts.push(`atime ${entry.atime} ns`);
-      if (entry.valid & 2) parts.push(`mtime ${entry.mtime} ns`);
+      if (entry.valid & 1) parts.push(`atime ${timeText(entry.atime)}`);
+      if (entry.valid & 2) parts.push(`mtime ${timeText(entry.mtime)}`);
       return `${head}  ${parts.join(", ") || "(nothing)"}`;
     }
   }

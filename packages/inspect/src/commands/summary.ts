@@ -4,6 +4,7 @@
 import {
   type BranchRecord,
   CorruptImageError,
+  countInodeTypes,
   DaxfsError,
   type DaxfsImage,
   type DeltaUsage,
@@ -11,6 +12,8 @@ import {
   deltaUsage,
   deltaUsageWarning,
   featureNames,
+  type InodeTypeCounts,
+  inodeCountText,
   readLeases,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
@@ -58,6 +61,22 @@ function lastCommitted(image: DaxfsImage, sb: DaxfsSuper): string {
   return record && record.name !== "" ? `${record.name} (id:${id})` : `id:${id}`;
 }
 
+/** The base inodes by type, or null when a slot cannot be read (validate says which and why). */
+function baseInodeTypes(image: DaxfsImage): InodeTypeCounts | null {
+  const base = image.base;
+  if (!base) return null;
+  try {
+    const modes: number[] = [];
+    for (let ino = 1; ino <= base.inodeCount; ino++) {
+      const inode = base.readInode(ino);
+      if (inode) modes.push(inode.mode);
+    }
+    return countInodeTypes(modes);
+  } catch {
+    return null;
+  }
+}
+
 /** `daxfs-inspect IMAGE info`: superblock, regions, usage, page cache. */
 export function infoCommand(image: DaxfsImage, out: Output): void {
   const sb = image.readSuper();
@@ -82,6 +101,7 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     });
   regions.sort((a, b) => a.offset - b.offset);
   const base = image.base?.superblock ?? null;
+  const inodeTypes = baseInodeTypes(image);
   const branches = image.branches();
   const deltaUsed = sb.deltaRegionOffset === 0n ? 0 : Number(sb.deltaAllocOffset - sb.deltaRegionOffset);
   // In use = allocated minus what reuse can hand out again (docs/space.md "Reuse").
@@ -100,6 +120,8 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
       totalSize: base.totalSize,
       inodeOffset: base.inodeOffset,
       inodeCount: base.inodeCount,
+      /** directories, files (regular), symlinks; null when a slot cannot be read. */
+      inodeTypes,
       rootInode: base.rootInode,
       dataOffset: base.dataOffset,
       externalData: (base.flags & 1) !== 0,
@@ -141,7 +163,9 @@ export function infoCommand(image: DaxfsImage, out: Output): void {
     if (base) {
       lines.push(
         "Base image:",
-        `  Inodes:        ${base.inodeCount} (table at +${hex(base.inodeOffset)}, root ${base.rootInode})`,
+        // The terms and numbers of mkdaxfs's summary and validate (docs/cli.md "Counts").
+        `  Contents:      ${inodeTypes ? inodeCountText(base.inodeCount, inodeTypes) : `${base.inodeCount} inodes`}`,
+        `  Inode table:   +${hex(base.inodeOffset)}, root inode ${base.rootInode}`,
         `  Data area:     +${hex(base.dataOffset)}${result.base?.externalData ? " (file data in a backing file)" : ""}`,
         `  Used:          ${base.totalSize} of ${sb.baseSize} bytes (${percent(Number(base.totalSize), Number(sb.baseSize))})`,
         "",

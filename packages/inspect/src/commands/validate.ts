@@ -1,7 +1,7 @@
 // `validate`: the fsck of DAXFS (STYLE.md, fsck.erofs): one line per problem, a final verdict, exit
 // status 0 when the image is valid and 1 when it is not. It reads the raw image, not the model, so
 // it reports every problem it can find instead of the first one that stops an open.
-import { formatProblem, type ImageSource, validate } from "@daxfs/core";
+import { type ImageSource, problemLine, validate, validationStatsText } from "@daxfs/core";
 import { emit, type Output } from "../render.js";
 
 export function validateCommand(
@@ -31,12 +31,9 @@ export function validateCommand(
       seconds,
     },
     () => {
-      const lines = report.problems.map(formatProblem);
+      const lines = report.problems.map((problem) => problemLine(problem, source.name));
       if (report.omitted > 0) lines.push(`... and ${report.omitted} more`);
-      const { inodes, directoryEntries, branches, deltaEntries } = report.stats;
-      lines.push(
-        `${source.name}: checked ${inodes} inodes, ${directoryEntries} directory entries, ${branches} branches, ${deltaEntries} log entries`,
-      );
+      lines.push(`${source.name}: ${validationStatsText(report.stats)}`);
       lines.push(verdict);
       return lines;
     },

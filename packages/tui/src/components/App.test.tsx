@@ -219,9 +219,9 @@ describe("log screen", () => {
       "<tmp>/sample.img 7 inodes, seq 1, lock free, delta [#---------]…
       [Log of agent: 3 of 3 entries]
           OFFSET  TYPE     DETAILS
-      >   1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
-          1122363  WRITE    ino 8  [0, +6) data at 0x112063
-          1122409  WRITE    ino 5  [0, +6) data at 0x112091
+      >  0x112000  CREATE   ino 8  "new" in dir 4, mode 0100644, uid 0, gid 0
+         0x11203b  WRITE    ino 8  6 bytes at file offset 0, data at 0x112063
+         0x112069  WRITE    ino 5  6 bytes at file offset 0, data at 0x112091
 
 
 
@@ -236,8 +236,8 @@ describe("log screen", () => {
 
 
 
-      entry at 1122304, 59 bytes, <time>
-      1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
+      entry at 0x112000, 59 bytes, <time>
+      0x112000  CREATE   ino 8  "new" in dir 4, mode 0100644, uid 0, gid 0
 
        1 browse [2 log] 3 diff  4 validate  ? help q quit"
     `);
@@ -380,8 +380,8 @@ describe("validation screen", () => {
       "daxfs-tui: cannot open the image: <tmp>/corrupt.img: base super…
       [Validation: 1 problem]
       The image does not open: <tmp>/corrupt.img: base superblock: ba…
-      checked 0 inodes, 0 directory entries, 1 branches, 0 log entries
-      >36864 base_super.magic: expected 0x64646135, got 0xffffffff (base superblock: …
+      checked 0 inodes, 0 directory entries, 1 branch, 0 log entries
+      >base_super at 0x9000: magic: expected 0x64646135, got 0xffffffff (base superbl…
 
 
 
@@ -397,7 +397,7 @@ describe("validation screen", () => {
 
 
 
-      base_super magic at 36864: base superblock: bad magic 0xffffffff (expected
+      base_super magic at 0x9000: base superblock: bad magic 0xffffffff (expected
       0x64646135, got 0xffffffff; corrupt)
 
        1 browse  2 log  3 diff [4 validate] ? help q quit"
@@ -422,7 +422,7 @@ describe("a wrong link count", () => {
     const app = await open(path);
     await app.press("4");
     expect(app.frame()).toContain(
-      `>${field} inode ${motd}.nlink: expected 1 (directory entries naming it), got 5`,
+      `>inode ${motd} at 0x${field.toString(16)}: nlink: expected 1 (directory entries naming it), got 5`,
     );
     await app.press(KEY.enter);
     expect(app.frame()).toContain(">      motd");
@@ -589,14 +589,14 @@ describe("a corrupt branch log", () => {
     source.close();
     const app = await open(path);
     await app.press("4");
-    expect(app.frame()).toContain(">1122363 delta agent@1122363.entry: expected a well-formed delta entry");
-    expect(app.frame()).toContain("delta agent@1122363 entry at 1122363: delta entry: unknown type 99");
+    expect(app.frame()).toContain(">delta agent@0x11203b: entry: expected a well-formed delta entry");
+    expect(app.frame()).toContain("delta agent@0x11203b entry at 0x11203b: delta entry: unknown type 99");
     await app.press(KEY.enter);
     expect(timeless(app.frame())).toMatchInlineSnapshot(`
       "<tmp>/badlog.img 7 inodes, seq 1, lock free, delta [#---------]…
       [Log of agent: 1 of 1 entry]
           OFFSET  TYPE     DETAILS
-      >   1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
+      >  0x112000  CREATE   ino 8  "new" in dir 4, mode 0100644, uid 0, gid 0
 
 
 
@@ -612,10 +612,10 @@ describe("a corrupt branch log", () => {
 
 
 
-      entry at 1122304, 59 bytes, <time>
-      1122304  CREATE   ino 8  "new" in 4, mode 0100644, uid 0, gid 0
+      entry at 0x112000, 59 bytes, <time>
+      0x112000  CREATE   ino 8  "new" in dir 4, mode 0100644, uid 0, gid 0
 
-      log stops here: delta entry: unknown type 99 (at byte 1122363)
+      log stops here: delta entry: unknown type 99 (at 0x11203b)
        1 browse [2 log] 3 diff  4 validate  ? help q quit"
     `);
     app.close();

@@ -1,7 +1,7 @@
 // The selected branch's own delta log as a timeline (log order is time order), filtered by type or
 // inode; Enter jumps to the entry's file.
 import type { DeltaEntry } from "@daxfs/core";
-import { describeEntry } from "@daxfs/inspect";
+import { describeEntry, timeText } from "@daxfs/inspect";
 import { Box, Text } from "ink";
 import { count } from "../derive.js";
 import { printable } from "../printable.js";
@@ -10,10 +10,7 @@ import { List, Title } from "./List.js";
 
 /** An entry's timestamp (ns since the epoch, NOTES.md item 7) as UTC time, or "no time" for 0. */
 export function entryTime(timestamp: bigint): string {
-  if (timestamp === 0n) return "no time";
-  const ms = Number(timestamp / 1_000_000n);
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? `${timestamp} ns` : date.toISOString();
+  return timestamp === 0n ? "no time" : timeText(timestamp);
 }
 
 const DETAIL_HEIGHT = 3;
@@ -56,7 +53,7 @@ export function LogScreen(props: {
       {current && !props.error ? (
         <Box flexDirection="column" height={DETAIL_HEIGHT}>
           <Text dimColor wrap="truncate">
-            {`entry at ${current.offset}, ${current.totalSize} bytes, ${entryTime(current.timestamp)}`}
+            {`entry at 0x${current.offset.toString(16)}, ${current.totalSize} bytes, ${entryTime(current.timestamp)}`}
           </Text>
           <Text wrap="wrap">{printable(describeEntry(current).trim())}</Text>
         </Box>

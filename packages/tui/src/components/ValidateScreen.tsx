@@ -1,6 +1,6 @@
 // The validator's report: one row per problem; Enter jumps to the branch, log entry or inode the
 // problem names.
-import { formatProblem, type ValidationReport } from "@daxfs/core";
+import { formatProblem, type ValidationReport, validationStatsText } from "@daxfs/core";
 import { Box, Text } from "ink";
 import { count } from "../derive.js";
 import { printable } from "../printable.js";
@@ -32,8 +32,7 @@ export function ValidateScreen(props: {
         </Text>
       ) : null}
       <Text dimColor wrap="truncate">
-        checked {stats.inodes} inodes, {stats.directoryEntries} directory entries, {stats.branches} branches,{" "}
-        {stats.deltaEntries} log entries
+        {validationStatsText(stats)}
       </Text>
       <Box flexDirection="column" height={listHeight} overflow="hidden">
         <List
@@ -53,7 +52,7 @@ export function ValidateScreen(props: {
         <Box height={detailHeight} marginTop={0}>
           <Text wrap="wrap">
             {printable(
-              `${current.structure} ${current.field} at ${current.offset}: ${current.message} (expected ${current.expected}, got ${current.actual}; ${current.kind})`,
+              `${current.structure} ${current.field} at 0x${current.offset.toString(16)}: ${current.message} (expected ${current.expected}, got ${current.actual}; ${current.kind})`,
             )}
           </Text>
         </Box>
