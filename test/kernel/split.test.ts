@@ -47,9 +47,9 @@ ${bigAwk} > $src/big.txt
 ln -s hello.txt $src/link_to_hello
 `;
 
-/** SPEC 6.1 rows 14-21 against our mkdaxfs, daxfs-branch, daxfs-inspect and daxfs.ko. */
+/** SPEC 6.1 rows 14-21 against our mkdaxfs, daxfs-branch, daxfs-inspect and daxfs.ko, with the public script's sizes (-s 128M, default delta region). */
 const ROWS = `${TOOLS}${SOURCE}
-ok r14.create mkdaxfs -d $src -H /dev/dma_heap/system -s 32M -D 4M -m /mnt/main -o $B/backing.img -b
+ok r14.create mkdaxfs -d $src -H /dev/dma_heap/system -s 128M -m /mnt/main -o $B/backing.img -b
 ok r14.backing test -s $B/backing.img
 ok r14.mounted grep -q ' /mnt/main ' /proc/mounts
 grep ' /mnt/main ' /proc/mounts | sed 's/^/MOUNT /'
