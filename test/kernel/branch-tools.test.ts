@@ -35,7 +35,7 @@ function flow(kernel: string): Step[] {
     {
       name: "mkdaxfs",
       cmd: heap
-        ? "mkdaxfs -d $src -b -D 16M -H /dev/dma_heap/system -m /mnt/main"
+        ? "mkdaxfs -d $src -H /dev/dma_heap/system -s 128M -b -m /mnt/main"
         : `mkdaxfs -d $src -b -D 16M -p $BP -s ${PHYS_AREA} && mount -t daxfs -o phys=$BP,size=${PHYS_AREA} none /mnt/main`,
       rc: 0,
     },
