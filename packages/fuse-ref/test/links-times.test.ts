@@ -135,6 +135,12 @@ describe("daxfs-fuse: hard links and times in a branch", () => {
     expect(untar.status).toBe(0);
     expect(fs.statSync(at("src/untar/d/member")).mtimeMs).toBe(1_234_567_890_000);
     expect(fs.statSync(at("src/untar/d")).mtimeMs).toBe(1_200_000_000_000);
+    // touch with no time: both UTIME_NOW, one instant for both.
+    expect(sh(mnt, "touch src/one-time").status).toBe(0);
+    const nowView = model();
+    const touched = nowView.stat(nowView.resolve("/src/one-time"));
+    expect(touched.atime).toBe(touched.mtime);
+    expect(touched.mtime).toBeGreaterThan(BigInt(Date.parse("2002-03-04T00:00:00Z")) * 1_000_000n);
   });
 
   it("make rebuilds after a source is touched, and not otherwise", () => {
@@ -167,5 +173,13 @@ describe("utimensTimes (fuse-native's utimens arguments)", () => {
       mtime: 1_000_000_000n,
     });
     expect(utimensTimes(PATCHED_UTIME_NOW_MS, 5, true, now)).toEqual({ atime: 42n, mtime: 5_000_000n });
+  });
+  it("patched addon: both UTIME_NOW read the clock once (touch: atime equals mtime)", () => {
+    let clock = 100n;
+    const ticking = () => clock++;
+    expect(utimensTimes(PATCHED_UTIME_NOW_MS, PATCHED_UTIME_NOW_MS, true, ticking)).toEqual({
+      atime: 100n,
+      mtime: 100n,
+    });
   });
 });
