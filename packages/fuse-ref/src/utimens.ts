@@ -33,7 +33,14 @@ export function utimensTimes(
     const time = atimeMs === UPSTREAM_UTIME_SENTINEL_MS ? now() : ns(atimeMs);
     return { atime: time, mtime: time };
   }
-  const one = (ms: number) =>
-    ms === PATCHED_UTIME_OMIT_MS ? undefined : ms === PATCHED_UTIME_NOW_MS ? now() : ns(ms);
+  // One reading of the clock for both: `touch` (both UTIME_NOW) gives equal atime and mtime, as
+  // on tmpfs (entry timestamps are unique, so two readings would differ).
+  let nowNs: bigint | undefined;
+  const one = (ms: number): bigint | undefined => {
+    if (ms === PATCHED_UTIME_OMIT_MS) return undefined;
+    if (ms !== PATCHED_UTIME_NOW_MS) return ns(ms);
+    nowNs ??= now();
+    return nowNs;
+  };
   return { atime: one(atimeMs), mtime: one(mtimeMs) };
 }

@@ -1,7 +1,7 @@
 // Hard links and times on a daxfs-fuse branch (docs/semantics.md "Extensions", "Times";
 // docs/fuse.md "Times"), through real system calls and the tools that need them: dpkg's
-// link-then-replace, touch -d, make's rebuild after a touch. The model, reading the same image file,
-// must report what the mount reports, and the validator must accept the image.
+// link-then-replace, touch -d/-m/-a, tar x, make's rebuild after a touch. The model, reading the
+// same image file, must report what the mount reports, and the validator must accept the image.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
@@ -101,6 +101,48 @@ describe("daxfs-fuse: hard links and times in a branch", () => {
     expect([stat.atime, stat.mtime]).toEqual([1_000_000_000_000_000_000n, 1_234_567_890_000_000_000n]);
   });
 
+  it("touch -m, touch -a and tar x set one time and keep the other (utimensat with UTIME_OMIT)", () => {
+    // The kernel sends FUSE_SETATTR with only MTIME (or ATIME) set; libfuse 2.9 passes it on only
+    // with fuse_operations.flag_utime_omit_ok (patches/fuse-native@2.2.6.patch, docs/fuse.md "Times").
+    fs.writeFileSync(at("src/one-time"), "x\n");
+    fs.utimesSync(at("src/one-time"), 1_000_000_000, 1_100_000_000);
+    expect(sh(mnt, "touch -m -d '2001-02-03 UTC' src/one-time").status).toBe(0);
+    const mOnly = fs.statSync(at("src/one-time"));
+    expect([mOnly.atimeMs, mOnly.mtimeMs]).toEqual([1_000_000_000_000, Date.parse("2001-02-03T00:00:00Z")]);
+    expect(sh(mnt, "touch -a -d '2002-03-04 UTC' src/one-time").status).toBe(0);
+    const aOnly = fs.statSync(at("src/one-time"));
+    expect([aOnly.atimeMs, aOnly.mtimeMs]).toEqual([
+      Date.parse("2002-03-04T00:00:00Z"),
+      Date.parse("2001-02-03T00:00:00Z"),
+    ]);
+    const view = model();
+    const stat = view.stat(view.resolve("/src/one-time"));
+    expect([stat.atime, stat.mtime]).toEqual([
+      BigInt(Date.parse("2002-03-04T00:00:00Z")) * 1_000_000n,
+      BigInt(Date.parse("2001-02-03T00:00:00Z")) * 1_000_000n,
+    ]);
+    // GNU tar x restores each member's mtime with the atime UTIME_OMIT.
+    const tree = join(harness.dir, "tar-tree");
+    fs.mkdirSync(join(tree, "d"), { recursive: true });
+    fs.writeFileSync(join(tree, "d/member"), "member\n");
+    fs.utimesSync(join(tree, "d/member"), 1_300_000_000, 1_234_567_890);
+    fs.utimesSync(join(tree, "d"), 1_300_000_000, 1_200_000_000);
+    const archive = join(harness.dir, "tree.tar");
+    expect(spawnSync("tar", ["-cf", archive, "-C", tree, "d"]).status).toBe(0);
+    fs.mkdirSync(at("src/untar"));
+    const untar = spawnSync("tar", ["-xf", archive, "-C", at("src/untar")], { encoding: "utf8" });
+    expect(untar.stderr).toBe("");
+    expect(untar.status).toBe(0);
+    expect(fs.statSync(at("src/untar/d/member")).mtimeMs).toBe(1_234_567_890_000);
+    expect(fs.statSync(at("src/untar/d")).mtimeMs).toBe(1_200_000_000_000);
+    // touch with no time: both UTIME_NOW, one instant for both.
+    expect(sh(mnt, "touch src/one-time").status).toBe(0);
+    const nowView = model();
+    const touched = nowView.stat(nowView.resolve("/src/one-time"));
+    expect(touched.atime).toBe(touched.mtime);
+    expect(touched.mtime).toBeGreaterThan(BigInt(Date.parse("2002-03-04T00:00:00Z")) * 1_000_000n);
+  });
+
   it("make rebuilds after a source is touched, and not otherwise", () => {
     fs.writeFileSync(at("src/in.txt"), "v1\n");
     fs.writeFileSync(at("src/Makefile"), "out.txt: in.txt\n\tcp in.txt out.txt\n");
@@ -131,5 +173,13 @@ describe("utimensTimes (fuse-native's utimens arguments)", () => {
       mtime: 1_000_000_000n,
     });
     expect(utimensTimes(PATCHED_UTIME_NOW_MS, 5, true, now)).toEqual({ atime: 42n, mtime: 5_000_000n });
+  });
+  it("patched addon: both UTIME_NOW read the clock once (touch: atime equals mtime)", () => {
+    let clock = 100n;
+    const ticking = () => clock++;
+    expect(utimensTimes(PATCHED_UTIME_NOW_MS, PATCHED_UTIME_NOW_MS, true, ticking)).toEqual({
+      atime: 100n,
+      mtime: 100n,
+    });
   });
 });
