@@ -75,6 +75,12 @@ describe("daxfs-compact", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toContain(`Wrote ${path} (in place)`);
+    // The counts mkdaxfs prints (docs/cli.md "Counts"): inodes by type, directory entries.
+    // Main holds /, etc, sym and one file under three names (etc/status, etc/status-old, link)
+    // besides etc/new: 5 inodes, 6 names below the root.
+    expect(stdout.split("\n")[0]).toBe(
+      `${path}: main folded into a new base (5 inodes (2 directories, 2 regular files, 1 symlink), 6 directory entries)`,
+    );
     expect(mainTree(path)).toEqual(before);
     const image = DaxfsImage.openFile(path);
     expect(image.branches().map((r) => [r.name, r.logSize])).toEqual([["main", 0]]);
@@ -93,6 +99,7 @@ describe("daxfs-compact", () => {
     expect(code).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ input: path, output: out, inPlace: false, mode: "branching" });
+    expect(summary).toMatchObject({ inodes: 5, names: 7, directories: 2, files: 2, symlinks: 1 });
     expect(summary.deltaRegionBytes).toBe(4 << 20);
     expect(readFileSync(path).equals(original)).toBe(true);
     expect(mainTree(out)).toEqual(mainTree(path));

@@ -11,6 +11,8 @@ import {
   commandLineFailure,
   compactImage,
   errorLine,
+  planContentsText,
+  planInodeTypes,
   requireSize,
   UsageError,
   versionText,
@@ -87,7 +89,7 @@ function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
 function report(result: CompactResult): string[] {
   const { plan } = result;
   const lines = [
-    `${result.input}: main folded into a new base (${plan.inodes.length} inodes, ${plan.nameCount} names)`,
+    `${result.input}: main folded into a new base (${planContentsText(plan)})`,
     `Base image: ${result.baseBefore} -> ${plan.baseSize} bytes (main's log of ${result.mainLogBytes} bytes folded in)`,
   ];
   if (plan.mode === "branching") {
@@ -108,8 +110,10 @@ function jsonReport(result: CompactResult, warnings: string[]): Record<string, u
     output: result.output,
     inPlace: result.inPlace,
     mode: plan.mode,
+    // The counts of docs/cli.md "Counts", with the keys mkdaxfs --json gives them.
     inodes: plan.inodes.length,
     names: plan.nameCount,
+    ...planInodeTypes(plan),
     baseBytesBefore: result.baseBefore,
     baseBytes: plan.baseSize,
     mainLogBytes: result.mainLogBytes,
