@@ -109,6 +109,25 @@ describe("daxfs-compact", () => {
     image.close();
   });
 
+  it("leaves a static image alone: nothing to fold, nothing written, exit 0; -b still converts", async () => {
+    const dir = freshDir();
+    const path = join(dir, "static.img");
+    writeFileSync(path, buildImage(tree()));
+    const original = readFileSync(path);
+    const said = `${path}: a static image has no main: nothing to fold, nothing written (-b makes it a branching image)\n`;
+    expect(await run([path])).toEqual({ code: 0, stdout: said, stderr: "" });
+    expect(await run([path, "-o", join(dir, "out")])).toEqual({ code: 0, stdout: said, stderr: "" });
+    expect(JSON.parse((await run([path, "--json"])).stdout)).toMatchObject({ folded: false, output: null });
+    expect(readdirSync(dir)).toEqual(["static.img"]);
+    expect(readFileSync(path).equals(original)).toBe(true);
+    const { code, stdout } = await run([path, "-b"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Wrote ${path} (in place)`);
+    const image = DaxfsImage.openFile(path);
+    expect(image.branching).toBe(true);
+    image.close();
+  });
+
   it("--force drops active branches, saying which", async () => {
     const dir = freshDir();
     const path = imageWithHistory(dir);
