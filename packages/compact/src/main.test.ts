@@ -163,6 +163,14 @@ describe("daxfs-compact", () => {
     await refused(dir, [path, "other"], "daxfs-compact: other: unexpected argument");
     await refused(dir, [path, "--bogus"], "daxfs-compact: unknown option '--bogus'");
     await refused(dir, [path, "-D", "12Q"], /^daxfs-compact: -D\/--delta: /);
+    // The words and the Try line of mkdaxfs's -D check (core's requireDeltaSize).
+    await refused(
+      dir,
+      [path, "-D", "1K"],
+      "daxfs-compact: -D/--delta: 1024 bytes cannot hold the main branch's log (1048576 bytes, 1M); give at least 1M",
+    );
+    const { stderr } = await run([path, "-D", "1K"]);
+    expect(stderr.split("\n")[1]).toBe("Try 'daxfs-compact --help'.");
     await refused(
       dir,
       [path, "--static", "-b"],
@@ -193,11 +201,6 @@ describe("daxfs-compact", () => {
     const tiny = join(dir, "tiny");
     writeFileSync(tiny, "x");
     await refused(dir, [tiny], new RegExp(`^daxfs-compact: ${tiny}: .*too small`));
-    await refused(
-      dir,
-      [path, "-D", "4K"],
-      new RegExp(`^daxfs-compact: ${path}: delta region size 4096 cannot hold`),
-    );
     await refused(dir, [path, "-o", join(dir, "no/such/dir/out")], /^daxfs-compact: .*no\/such\/dir\/out: /);
 
     // Active branches, named.

@@ -71,6 +71,7 @@ export {
   jsonErrorText,
   parseAddress,
   parseSize,
+  requireDeltaSize,
   requireSize,
   runCli,
   type ToolStreams,
