@@ -144,4 +144,4 @@ export {
   validate,
   validationStatsText,
 } from "./validate/index.js";
-export { BranchView, type DirEntry, type Stat } from "./view.js";
+export { BranchView, type DirEntry, noBranchInStaticImage, type Stat } from "./view.js";
