@@ -8,8 +8,8 @@ import {
   type DaxfsImage,
   type DeltaEntry,
   deltaTypeName,
-  type Stat,
   noBranchInStaticImage,
+  type Stat,
   showName,
 } from "@daxfs/core";
 import { BranchState, DeltaType } from "@daxfs/format";
