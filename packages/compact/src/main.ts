@@ -1,7 +1,8 @@
 // daxfs-compact IMAGE [-o OUT]: folds main (base + main's log) into the base of a fresh image with
 // an empty main and no other branch (docs/space.md "Compaction"); the folding is @daxfs/core's
-// compactImage, shared with `mkdaxfs --from-image`. Exit status: 0 done, 1 for a bad command line
-// (one line + "Try 'daxfs-compact --help'.") or an image that cannot be compacted (one line
+// compactImage, shared with `mkdaxfs --from-image`. Exit status: 0 done (or nothing to do: a static
+// image has no main to fold), 1 for a bad command line (one line + "Try 'daxfs-compact --help'.")
+// or an image that cannot be compacted (one line
 // "daxfs-compact: IMAGE: reason"; nothing written). Under --json the failure is a JSON document on
 // stdout instead (docs/cli.md "Messages").
 import {
@@ -11,7 +12,10 @@ import {
   commandLineFailure,
   compactImage,
   errorLine,
-  requireSize,
+  openCompactionSource,
+  planContentsText,
+  planInodeTypes,
+  requireDeltaSize,
   UsageError,
   versionText,
   workFailure,
@@ -47,7 +51,7 @@ function makeProgram(io: CliIo): Command {
     .option("--version", "print the version")
     .addHelpText(
       "after",
-      "\nExit status: 0 compacted, 1 on a bad command line or an image that cannot be compacted\n(nothing is written then). Split images are refused. Take the image offline first: mounts\nof it keep reading the old file.",
+      "\nExit status: 0 compacted (or a static image with nothing to fold: nothing written),\n1 on a bad command line or an image that cannot be compacted\n(nothing is written then). Split images are refused. Take the image offline first: mounts\nof it keep reading the old file.",
     )
     .allowExcessArguments()
     .exitOverride()
@@ -76,7 +80,7 @@ function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
       output: flags.output as string | undefined,
       force: flags.force === true,
       mode,
-      deltaSize: flags.delta === undefined ? undefined : requireSize(flags.delta as string, "-D/--delta"),
+      deltaSize: flags.delta === undefined ? undefined : requireDeltaSize(flags.delta as string),
       zeroTimes: flags.zeroTimes === true,
     },
     json: flags.json === true,
@@ -87,7 +91,7 @@ function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
 function report(result: CompactResult): string[] {
   const { plan } = result;
   const lines = [
-    `${result.input}: main folded into a new base (${plan.inodes.length} inodes, ${plan.nameCount} names)`,
+    `${result.input}: main folded into a new base (${planContentsText(plan)})`,
     `Base image: ${result.baseBefore} -> ${plan.baseSize} bytes (main's log of ${result.mainLogBytes} bytes folded in)`,
   ];
   if (plan.mode === "branching") {
@@ -108,8 +112,10 @@ function jsonReport(result: CompactResult, warnings: string[]): Record<string, u
     output: result.output,
     inPlace: result.inPlace,
     mode: plan.mode,
+    // The counts of docs/cli.md "Counts", with the keys mkdaxfs --json gives them.
     inodes: plan.inodes.length,
     names: plan.nameCount,
+    ...planInodeTypes(plan),
     baseBytesBefore: result.baseBefore,
     baseBytes: plan.baseSize,
     mainLogBytes: result.mainLogBytes,
@@ -121,6 +127,21 @@ function jsonReport(result: CompactResult, warnings: string[]): Record<string, u
     droppedBranches: result.droppedBranches,
     warnings,
   };
+}
+
+/**
+ * Why there is no work, or null. A static image has no branches, so no main log to fold: kept
+ * static and rebuilt as it is, the result would be the same image. Nothing is written then (not
+ * even -o's file); an option that changes the result (-b, --zero-times, -D) still rebuilds.
+ */
+function nothingToFold(parsed: Parsed): string | null {
+  const { options } = parsed;
+  const changes = options.mode === "branching" || options.zeroTimes || options.deltaSize !== undefined;
+  if (changes) return null;
+  const source = openCompactionSource(parsed.input);
+  source.image.close();
+  if (source.mode !== "static") return null;
+  return "a static image has no main: nothing to fold, nothing written (-b makes it a branching image)";
 }
 
 /** Runs daxfs-compact with `argv` (without node and script); resolves to the exit status. */
@@ -154,6 +175,15 @@ export async function main(
     if (!parsed.json) io.stderr.write(errorLine(TOOL, `warning: ${message}`));
   };
   try {
+    const nothing = nothingToFold(parsed);
+    if (nothing !== null) {
+      if (parsed.json)
+        io.stdout.write(
+          `${JSON.stringify({ input: parsed.input, output: null, folded: false, reason: nothing, warnings }, null, 2)}\n`,
+        );
+      else io.stdout.write(`${parsed.input}: ${nothing}\n`);
+      return 0;
+    }
     const output = parsed.options.output ?? parsed.input;
     const result = compactImage(parsed.input, {
       ...parsed.options,

@@ -7,6 +7,7 @@ import {
   jsonErrorText,
   parseAddress,
   parseSize,
+  requireDeltaSize,
   requireSize,
   UsageError,
   usageErrorText,
@@ -40,6 +41,17 @@ describe("SIZE arguments", () => {
     expect(parseAddress("0x100000000")).toBe(0x100000000n);
     expect(parseAddress("4096")).toBe(4096n);
     expect(parseAddress("0x")).toBeNull();
+  });
+});
+
+describe("requireDeltaSize", () => {
+  it("takes 1M and up; below, a usage error naming the option and the least size", () => {
+    expect(requireDeltaSize("1M")).toBe(1 << 20);
+    expect(() => requireDeltaSize("1048575")).toThrow(
+      "-D/--delta: 1048575 bytes cannot hold the main branch's log (1048576 bytes, 1M); give at least 1M",
+    );
+    expect(() => requireDeltaSize("0")).toThrow(UsageError);
+    expect(() => requireDeltaSize("lots")).toThrow("-D/--delta: invalid size 'lots'");
   });
 });
 

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DAXFS_VERSION } from "@daxfs/format";
+import { DAXFS_PUBLIC_LOG_CAPACITY, DAXFS_VERSION } from "@daxfs/format";
 import { DaxfsError } from "./errors.js";
 import { commandLineArguments } from "./names.js";
 
@@ -128,6 +128,20 @@ export function parseSize(text: string): number | null {
 export function requireSize(text: string, what: string): number {
   const bytes = parseSize(text);
   if (bytes === null) throw new UsageError(`${what}: invalid size '${text}'`);
+  return bytes;
+}
+
+/**
+ * A -D/--delta value (SIZE text) for a branching result: at least main's public 1 MiB log
+ * (docs/space.md), checked with the command line so the tool fails before any work
+ * (docs/cli.md "Messages"). mkdaxfs and daxfs-compact share it, and so its words.
+ */
+export function requireDeltaSize(text: string): number {
+  const bytes = requireSize(text, "-D/--delta");
+  if (bytes < DAXFS_PUBLIC_LOG_CAPACITY)
+    throw new UsageError(
+      `-D/--delta: ${bytes} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
+    );
   return bytes;
 }
 

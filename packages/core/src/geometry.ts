@@ -100,7 +100,11 @@ export function decodeSuperblock(source: ImageSource, sink: ProblemSink): DaxfsS
   return sb;
 }
 
-/** One region named by the superblock: inside the image, after the superblock block, block-aligned. */
+/**
+ * One region named by the superblock: inside the image, after the superblock block, block-aligned.
+ * `sizeField` stores `count` units of `unit` bytes (the branch table counts 128-byte records, the
+ * other regions bytes): a problem reports the field's stored value and a bound in its own unit.
+ */
 function decodeRegion(
   sink: ProblemSink,
   imageSize: bigint,
@@ -108,17 +112,21 @@ function decodeRegion(
   offsetField: keyof DaxfsSuper,
   offset: bigint,
   sizeField: keyof DaxfsSuper,
-  size: bigint,
+  count: bigint,
+  unit = 1n,
 ): Region | null {
   let ok = true;
-  if (offset + size > imageSize) {
-    superProblem(
-      sink,
-      sizeField,
-      `<= ${imageSize - (offset < imageSize ? offset : imageSize)}`,
-      String(size),
-      `${what} [${hex(offset)}, +${size}) lies outside the ${imageSize}-byte image`,
-    );
+  const size = count * unit;
+  const outside = `${what} [${hex(offset)}, +${size}) lies outside the ${imageSize}-byte image`;
+  if (offset >= imageSize && size > 0n) {
+    // Nothing of the region is in the image: its start is what is wrong (or the image is cut).
+    superProblem(sink, offsetField, `< ${hex(imageSize)} (the image's end)`, hex(offset), outside);
+    ok = false;
+  } else if (offset + size > imageSize) {
+    const room = (imageSize - offset) / unit;
+    const unitsText = unit === 1n ? "bytes" : `${unit}-byte records that fit`;
+    const bound = `<= ${room} (the ${unitsText} between ${hex(offset)} and the image's end)`;
+    superProblem(sink, sizeField, bound, String(count), outside);
     ok = false;
   }
   if (offset < BLOCK) {
@@ -179,7 +187,8 @@ export function decodeGeometry(source: ImageSource, sb: DaxfsSuper, sink: Proble
         "branchTableOffset",
         sb.branchTableOffset,
         "branchTableEntries",
-        BigInt(sb.branchTableEntries) * BigInt(DaxfsBranch.size),
+        BigInt(sb.branchTableEntries),
+        BigInt(DaxfsBranch.size),
       );
       if (region) geometry.branchTable = { ...region, entries: sb.branchTableEntries };
     }

@@ -52,7 +52,9 @@ export {
   makeSymlink,
   nodeHostCalls,
   type PlannedInode,
+  planContentsText,
   planImage,
+  planInodeTypes,
   type ScanOptions,
   scanDirectory,
   storedMtime,
@@ -69,6 +71,7 @@ export {
   jsonErrorText,
   parseAddress,
   parseSize,
+  requireDeltaSize,
   requireSize,
   runCli,
   type ToolStreams,
@@ -141,4 +144,4 @@ export {
   validate,
   validationStatsText,
 } from "./validate/index.js";
-export { BranchView, type DirEntry, type Stat } from "./view.js";
+export { BranchView, type DirEntry, noBranchInStaticImage, type Stat } from "./view.js";

@@ -55,6 +55,14 @@ interface IndexedLevel {
   indexedEnd: number;
 }
 
+/**
+ * The ENOENT for a branch asked of a static image (no branch table, so no branch at all, not even
+ * main): one wording for every tool (BranchView, daxfs-inspect log and info -b).
+ */
+export function noBranchInStaticImage(imageName: string, branchName: string): DaxfsError {
+  return new DaxfsError("ENOENT", `${imageName}: a static image has no branch ${JSON.stringify(branchName)}`);
+}
+
 export class BranchView {
   private readonly index: ChainIndex;
   /** Chain levels, [0] = the viewed branch ... main; empty for a base-only view. */
@@ -67,11 +75,7 @@ export class BranchView {
   ) {
     this.index = new ChainIndex(image.source, image.base);
     if (!image.branching) {
-      if (branchName !== "main")
-        throw new DaxfsError(
-          "ENOENT",
-          `${image.source.name}: a static image has no branch ${JSON.stringify(branchName)}`,
-        );
+      if (branchName !== "main") throw noBranchInStaticImage(image.source.name, branchName);
       return;
     }
     this.attach(branchName === "main");

@@ -152,6 +152,19 @@ describe("argument forms", () => {
     const missing = await inspect("info", logsImage, "-b", "nope");
     expect(missing).toMatchObject({ code: 1, stdout: "" });
     expect(missing.stderr).toBe(`daxfs-inspect: ${logsImage}: branch 'nope' not found\n`);
+    // A static image has no branch at all, not even main: tree -b's words (core's BranchView).
+    for (const args of [
+      ["info", staticImage, "-b", "main"],
+      [staticImage, "log"],
+      [staticImage, "tree", "-b", "x"],
+    ]) {
+      const branch = args[1] === "tree" ? "x" : "main";
+      expect(await inspect(...args)).toMatchObject({
+        code: 1,
+        stdout: "",
+        stderr: `daxfs-inspect: ${staticImage}: a static image has no branch "${branch}"\n`,
+      });
+    }
 
     const status = await inspect("status", logsImage);
     expect(status.code).toBe(0);

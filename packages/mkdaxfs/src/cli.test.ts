@@ -182,6 +182,17 @@ describe("argument checks (SPEC 2.1)", () => {
     expect(small.stderr).toBe(
       "mkdaxfs: -D/--delta: 1024 bytes cannot hold the main branch's log (1048576 bytes, 1M); give at least 1M\nTry 'mkdaxfs --help'.\n",
     );
+    // -s 0 (or anything under a block) can hold no image: refused before the scan, as docs/cli.md says.
+    for (const size of ["0", "4095"]) {
+      const tiny = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-s", size]);
+      expect(tiny).toMatchObject({ code: 1, stdout: "" });
+      expect(tiny.stderr).toBe(
+        `mkdaxfs: -s/--size: ${size} bytes cannot hold an image (not even its 4096-byte superblock block); leave -s out for the computed size\nTry 'mkdaxfs --help'.\n`,
+      );
+    }
+    // -D without -b means nothing (SPEC 2.1): only its syntax is checked.
+    const unused = await run(["-d", "/nonexistent/tree", "-o", fresh("img"), "-D", "1K"]);
+    expect(unused.stderr).toBe("mkdaxfs: /nonexistent/tree: no such file or directory\n");
   });
 
   it("checks where it will write before it reads the source", async () => {

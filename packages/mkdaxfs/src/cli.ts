@@ -12,13 +12,14 @@ import {
   hostPath,
   parseAddress,
   parseSize,
+  requireDeltaSize,
   requireSize,
   runCli,
   UsageError,
   versionText,
   workFailure,
 } from "@daxfs/core";
-import { DAXFS_PUBLIC_LOG_CAPACITY } from "@daxfs/format";
+import { DAXFS_BLOCK_SIZE } from "@daxfs/format";
 import { Command } from "commander";
 import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
@@ -118,11 +119,19 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
       throw new UsageError("--pcache-slots must be a power of 2", { verbatim: true });
     }
   }
-  const deltaSize = sizeOption(flags.delta as string | undefined, "-D/--delta");
   // Checked here, before the scan, rather than by the planner after it (docs/cli.md "Messages").
-  if (flags.branching === true && deltaSize !== undefined && deltaSize < DAXFS_PUBLIC_LOG_CAPACITY)
+  // Without -b the delta size means nothing (SPEC 2.1), so only its syntax is checked.
+  const deltaText = flags.delta as string | undefined;
+  const deltaSize =
+    flags.branching === true && deltaText !== undefined
+      ? requireDeltaSize(deltaText)
+      : sizeOption(deltaText, "-D/--delta");
+  const size = sizeOption(flags.size as string | undefined, "-s/--size");
+  // Every image has at least its superblock block, so a smaller -s (0 included) can only fail:
+  // say so now, not after the scan.
+  if (size !== undefined && size < DAXFS_BLOCK_SIZE)
     throw new UsageError(
-      `-D/--delta: ${deltaSize} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
+      `-s/--size: ${size} bytes cannot hold an image (not even its ${DAXFS_BLOCK_SIZE}-byte superblock block); leave -s out for the computed size`,
     );
   return {
     directory: flags.directory as string | undefined,
@@ -132,7 +141,7 @@ function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boo
     heap: flags.heap as string | undefined,
     mountpoint: flags.mountpoint as string | undefined,
     phys,
-    size: sizeOption(flags.size as string | undefined, "-s/--size"),
+    size,
     deltaSize,
     branching: flags.branching === true,
     validate: flags.validate === true,

@@ -1,6 +1,6 @@
 // What mkdaxfs prints: the public tool's summary lines and region map (SPEC 2.1), a --json summary,
 // and a progress bar drawn only on a terminal.
-import { type ImagePlan, type InodeTypeCounts, inodeCountText, type PlannedInode } from "@daxfs/core";
+import { type ImagePlan, type PlannedInode, planContentsText, planInodeTypes } from "@daxfs/core";
 import type { BuildResult, Target } from "./mkdaxfs.js";
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -19,7 +19,7 @@ export function summaryLines(result: BuildResult): string[] {
   const lines = [
     // Inodes by type and directory entries, the terms and numbers daxfs-inspect info and validate
     // use (docs/cli.md "Counts"), rather than the public tool's "Found N files", which counts names.
-    `Found ${inodeCountText(plan.inodes.length, inodeTypes(plan))}, ${plan.nameCount - 1} directory entries`,
+    `Found ${planContentsText(plan)}`,
     `Base image size: ${plan.baseSize} bytes`,
   ];
   if (plan.mode !== "static") lines.push(`Delta region size: ${plan.deltaRegionSize} bytes`);
@@ -49,11 +49,6 @@ export function summaryLines(result: BuildResult): string[] {
   return lines;
 }
 
-function inodeTypes(plan: ImagePlan): InodeTypeCounts {
-  const count = (kind: string) => plan.inodes.filter((inode) => inode.node.kind === kind).length;
-  return { directories: count("dir"), files: count("file"), symlinks: count("symlink") };
-}
-
 function targetLine(target: Target, result: BuildResult): string {
   if (target.kind === "file") return `Wrote ${target.path} (${result.allocation} bytes)`;
   if (target.kind === "heap") return `Done. Mounted daxfs on ${target.mountpoint}`;
@@ -63,7 +58,7 @@ function targetLine(target: Target, result: BuildResult): string {
 /** --json: everything a script needs, with sizes in bytes. */
 export function jsonSummary(result: BuildResult, warnings: string[]): Record<string, unknown> {
   const { plan, target } = result;
-  const types = inodeTypes(plan);
+  const types = planInodeTypes(plan);
   return {
     mode: plan.mode,
     target: target.kind === "phys" ? { kind: "phys", address: `0x${target.address.toString(16)}` } : target,

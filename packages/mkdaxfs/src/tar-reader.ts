@@ -213,6 +213,7 @@ export class TarReader {
     let pax: PaxRecords | null = null;
     for (;;) {
       const where = `header at byte ${this.input.position}`;
+      const first = this.input.position === 0;
       const block = await this.input.read(BLOCK, "a header");
       // A zero block (or the stream's end) ends the archive; GNU tar writes two.
       // An empty input is no archive at all (GNU tar and Python's tarfile refuse it too), e.g. a
@@ -226,11 +227,15 @@ export class TarReader {
       let flag: string;
       let size: number;
       try {
-        if (!checksumMatches(block)) throw new Error("checksum mismatch (not a tar archive, or corrupt)");
+        if (!checksumMatches(block))
+          throw new Error(first ? "checksum mismatch" : "checksum mismatch (not a tar archive, or corrupt)");
         flag = String.fromCharCode(block[156]!);
         size = number(block, 124, 12, "size");
       } catch (error) {
-        throw this.error(`${where}: ${(error as Error).message}`);
+        // A first block that is no tar header is most likely no tar at all (a wrong file, an
+        // image): say that first, the parse failure after it.
+        const what = first ? `not a tar archive: ${where}` : where;
+        throw this.error(`${what}: ${(error as Error).message}`);
       }
       const name = () => escapeBytes(longName ?? field(block, 0, 100));
       switch (flag) {

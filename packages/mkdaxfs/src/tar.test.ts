@@ -450,6 +450,20 @@ describe("tars the reader does not understand are errors, never silent changes",
     );
   });
 
+  it("a first block that is no tar header says the input is not a tar archive, then why", async () => {
+    const junk = join(scratch, "junk.img");
+    writeFileSync(junk, Buffer.alloc(4096, 0x41));
+    expect((await build(["--tar", junk])).stderr).toBe(
+      `mkdaxfs: ${junk}: not a tar archive: header at byte 0: checksum field is not a number\n`,
+    );
+    // Octal digits where the checksum is, but the wrong sum.
+    const wrongSum = Buffer.alloc(1024, 0x30);
+    writeFileSync(junk, wrongSum);
+    expect((await build(["--tar", junk])).stderr).toBe(
+      `mkdaxfs: ${junk}: not a tar archive: header at byte 0: checksum mismatch\n`,
+    );
+  });
+
   it("a bad header checksum says where", async () => {
     const archive = await tarFile("checksum.tar", [
       { name: "a", body: "x" },

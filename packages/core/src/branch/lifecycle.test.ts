@@ -175,6 +175,11 @@ describe("BranchWriter", () => {
     expect(errnoOf(() => writer.appendEncoded(() => writeEntry(1, 0, new Uint8Array(200_000))))).toBe(
       "ENOSPC",
     );
+    // 256 KiB region, main's and dev's 64 KiB logs: 128 KiB free is short of 200 KiB, so the
+    // message must not blame fragmentation.
+    expect(() => writer.appendEncoded(() => writeEntry(1, 0, new Uint8Array(200_000)))).toThrow(
+      /: delta region full \(204800 bytes wanted, 131072 free, 0 more waiting for mounts to end\)$/,
+    );
     expect(writer.record().logSize).toBe(32);
   });
 });
@@ -225,6 +230,11 @@ describe("commit, abort, drop (SPEC 3.9)", () => {
     const writer = BranchWriter.forRecord(ctx, dev);
     for (let i = 0; i < 3; i++) writer.appendEncoded(() => writeEntry(1, 0, new Uint8Array(40_000)));
     expect(errnoOf(() => commitBranch(ctx, dev.id))).toBe("ENOSPC");
+    // The message says why a commit needs space, and claims no fragmentation when the free
+    // total is short (64 KiB free, 120 KiB wanted).
+    expect(() => commitBranch(ctx, dev.id)).toThrow(
+      /^\(buffer\): no room to commit branch "dev": a commit copies the branch's log \(120120 bytes\) into main's, which must grow to 122880 bytes; the delta region has 65536 free, 0 more waiting for mounts to end\. Abort the branch, or give the image a larger delta region \(mkdaxfs -D, or daxfs-compact -D, which drops active branches\)$/,
+    );
     expect(findBranch(ctx, "dev")).toMatchObject({ state: BranchState.ACTIVE, logSize: 3 * 40_040 });
     expect(findBranch(ctx, "other").state).toBe(BranchState.ACTIVE);
     expect(findBranch(ctx, "main").logSize).toBe(0);

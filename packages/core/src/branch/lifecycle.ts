@@ -25,7 +25,15 @@ import {
   writeU32,
   writeU64,
 } from "./records.js";
-import { allocateExtent, deltaSpaceLeft, ensureLogCapacity, INITIAL_LOG_CAPACITY } from "./space.js";
+import {
+  alignUp,
+  allocateExtent,
+  deltaSpaceLeft,
+  EXTENT_ALIGN,
+  ensureLogCapacity,
+  freeSpaceText,
+  INITIAL_LOG_CAPACITY,
+} from "./space.js";
 
 export const MAIN_BRANCH = "main";
 const MAIN_LOG_CAPACITY = DAXFS_PUBLIC_LOG_CAPACITY;
@@ -246,6 +254,27 @@ function endBranch(
 }
 
 /**
+ * The ENOSPC of a commit whose parent log cannot grow, saying why a commit needs space at all: it
+ * copies the child's entries into the parent's log (docs/space.md "Commit needs room"), so a branch
+ * that filled most of the region can be aborted but not committed.
+ */
+function commitSpaceError(
+  ctx: BranchContext,
+  branch: BranchRecord,
+  parent: BranchRecord,
+  carried: number,
+): DaxfsError {
+  const needed = alignUp(parent.logSize + carried, EXTENT_ALIGN);
+  return new DaxfsError(
+    "ENOSPC",
+    `${ctx.source.name}: no room to commit branch "${branch.name}": a commit copies the branch's log ` +
+      `(${carried} bytes) into ${parent.name}'s, which must grow to ${needed} bytes; the delta region has ` +
+      `${freeSpaceText(ctx.image, needed)}. Abort the branch, or give the image a larger delta region ` +
+      "(mkdaxfs -D, or daxfs-compact -D, which drops active branches)",
+  );
+}
+
+/**
  * SPEC 3.9.1 commit of `branchId` into main. Capacity for every level is secured before anything
  * is changed, so ENOSPC leaves the whole chain and its siblings as they were (the public module
  * can fail half-way; we do not).
@@ -270,7 +299,12 @@ export function commitBranch(ctx: BranchContext, branchId: number): void {
     for (let i = 0; i + 1 < chain.length; i++) {
       carried += (chain[i] as BranchRecord).logSize;
       const parent = findSlotById(ctx.image.branches(), (chain[i + 1] as BranchRecord).id) as BranchRecord;
-      ensureLogCapacity(ctx, parent, parent.logSize + carried, "merge");
+      try {
+        ensureLogCapacity(ctx, parent, parent.logSize + carried, "merge");
+      } catch (error) {
+        if (!(error instanceof DaxfsError) || error.code !== "ENOSPC") throw error;
+        throw commitSpaceError(ctx, branch, parent, carried);
+      }
     }
     // Pass 2: invalidate siblings, merge, mark committed, one level at a time.
     for (let i = 0; i + 1 < chain.length; i++) {

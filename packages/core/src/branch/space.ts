@@ -29,7 +29,7 @@ export const EXTENT_ALIGN = 4096;
 /** Headroom of a tight growth: an eighth of the bytes needed (docs/space.md "Growth headroom"). */
 const TIGHT_HEADROOM_DIVISOR = 8;
 
-function alignUp(value: number, align: number): number {
+export function alignUp(value: number, align: number): number {
   return Math.ceil(value / align) * align;
 }
 
@@ -63,11 +63,21 @@ function tryAllocateExtent(ctx: BranchContext, capacity: number): number | null 
 export function allocateExtent(ctx: BranchContext, capacity: number): number {
   const start = tryAllocateExtent(ctx, capacity);
   if (start !== null) return start;
-  const usage = deltaUsage(ctx.image) as DeltaUsage;
   throw new DaxfsError(
     "ENOSPC",
-    `${ctx.source.name}: delta region full (${capacity} bytes wanted, ${usage.size - usage.used} free but not in one piece, ${usage.waiting} waiting for mounts to end)`,
+    `${ctx.source.name}: delta region full (${capacity} bytes wanted, ${freeSpaceText(ctx.image, capacity)})`,
   );
+}
+
+/**
+ * What the region has free for an allocation of `wanted` bytes that failed: "N free" and, only
+ * when N would be enough, "but not in one piece"; then the bytes still held for live mounts.
+ */
+export function freeSpaceText(image: DaxfsImage, wanted: number): string {
+  const usage = deltaUsage(image) as DeltaUsage;
+  const free = usage.size - usage.used;
+  const pieces = free >= wanted ? " but not in one piece" : "";
+  return `${free} free${pieces}, ${usage.waiting} more waiting for mounts to end`;
 }
 
 /** How much of the delta region is in use, for statfs and the 90% warning (docs/space.md). */

@@ -6,6 +6,7 @@ export { compileGlob } from "./glob.js";
 export { type HostCalls, type HostStat, mtimeMsOf, nodeHostCalls } from "./host-calls.js";
 export { ANCHOR_BYTES, DirectoryAnchors } from "./long-path.js";
 export * from "./plan.js";
+export { planContentsText, planInodeTypes } from "./plan-counts.js";
 export * from "./scan.js";
 export * from "./sink.js";
 export * from "./tree.js";

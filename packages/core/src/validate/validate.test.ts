@@ -136,6 +136,30 @@ describe("validate: superblock and regions", () => {
     expect(fields(bytes)).toEqual(["superblock.total_size", "superblock.base_size"]);
   });
 
+  it("states a cut region by its field's stored value and what fits in the image", () => {
+    const whole = branchingImage();
+    const sb = DaxfsSuper.decode(whole);
+    // Cut inside the branch table: its entries field (a count of records) is bounded in records;
+    // regions that start past the cut are blamed on their offset.
+    const cut = Number(sb.branchTableOffset) + 4096;
+    const lines = problemsOf(whole.slice(0, cut)).map(formatProblem);
+    expect(lines).toContain(
+      `superblock at 0x30: branch_table_entries: expected <= 32 (the 128-byte records that fit between 0x1000 and the image's end), got ${sb.branchTableEntries} (branch table [0x1000, +${sb.branchTableEntries * 128}) lies outside the ${cut}-byte image)`,
+    );
+    expect(lines).toContain(
+      `superblock at 0x18: base_offset: expected < 0x${cut.toString(16)} (the image's end), got 0x${sb.baseOffset.toString(16)} (base image [0x${sb.baseOffset.toString(16)}, +${sb.baseSize}) lies outside the ${cut}-byte image)`,
+    );
+  });
+
+  it("bounds a cut byte-sized region in bytes", () => {
+    const bytes = buildTestImage(sampleTree());
+    const sb = DaxfsSuper.decode(bytes);
+    const [, base] = problemsOf(bytes.slice(0, 3 * 4096)).map(formatProblem);
+    expect(base).toBe(
+      `superblock at 0x20: base_size: expected <= 8192 (the bytes between 0x1000 and the image's end), got ${sb.baseSize} (base image [0x1000, +${sb.baseSize}) lies outside the 12288-byte image)`,
+    );
+  });
+
   it("rejects an unaligned base and an overlap with the superblock", () => {
     const bytes = buildTestImage(sampleTree());
     view(bytes).setBigUint64(DaxfsSuper.offsets.baseOffset, 100n, true);

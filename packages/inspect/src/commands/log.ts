@@ -8,6 +8,7 @@ import {
   type DaxfsImage,
   type DeltaEntry,
   deltaTypeName,
+  noBranchInStaticImage,
   type Stat,
   showName,
 } from "@daxfs/core";
@@ -16,6 +17,7 @@ import { emit, hex, type Output, timeText } from "../render.js";
 
 /** A branch by name, or by id as "id:N" (committed and aborted branches may have lost their names). */
 function findNamed(image: DaxfsImage, name: string) {
+  if (!image.branching) throw noBranchInStaticImage(image.source.name, name);
   const byId = /^id:(\d+)$/.exec(name);
   const record = byId ? image.findBranchById(Number(byId[1])) : image.findBranch(name);
   if (!record) throw new DaxfsError("ENOENT", `branch '${name}' not found`);

@@ -14,6 +14,7 @@ import {
   featureNames,
   type InodeTypeCounts,
   inodeCountText,
+  noBranchInStaticImage,
   readLeases,
 } from "@daxfs/core";
 import { BranchState, DAXFS_SUPER_MAGIC, type DaxfsSuper, DeltaType } from "@daxfs/format";
@@ -353,6 +354,7 @@ export function listCommand(image: DaxfsImage, out: Output): void {
 
 /** Public `info -b NAME` (SPEC.md 2.12): one branch's record and the entry counts of its log. */
 export function branchInfoCommand(image: DaxfsImage, name: string, out: Output): void {
+  if (!image.branching) throw noBranchInStaticImage(image.source.name, name);
   const record = image.branches().find((r) => r.name === name);
   if (!record) throw new DaxfsError("ENOENT", `branch '${name}' not found`);
   const byId = new Map(image.branches().map((r) => [r.id, r]));
