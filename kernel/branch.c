@@ -512,9 +512,9 @@ int daxfs_commit(struct daxfs_sb_info *sbi)
 	/* Pass 1: room in every parent for its own entries plus all merged from below. */
 	for (i = 0; !err && i + 1 < n; i++) {
 		carried += rec_field(sbi, slots[i], REC_OFF(delta_log_size));
-		err = daxfs_ensure_capacity(sbi, slots[i + 1],
-					    rec_field(sbi, slots[i + 1], REC_OFF(delta_log_size)) +
-					    carried);
+		err = daxfs_ensure_merge_capacity(sbi, slots[i + 1],
+						  rec_field(sbi, slots[i + 1], REC_OFF(delta_log_size)) +
+						  carried);
 	}
 	/* Pass 2: invalidate siblings, merge, mark committed, one level at a time. */
 	for (i = 0; !err && i + 1 < n; i++) {

@@ -326,6 +326,7 @@ u64 daxfs_get64(struct daxfs_sb_info *sbi, u64 off);
 /* space.c: delta-region extents (docs/space.md) */
 int daxfs_alloc_extent(struct daxfs_sb_info *sbi, u64 capacity, u64 *start);
 int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed);
+int daxfs_ensure_merge_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed);
 int daxfs_reclaim(struct daxfs_sb_info *sbi, u32 *oldest);
 int daxfs_lease_take(struct daxfs_sb_info *sbi, u64 branch_id);
 void daxfs_lease_release(struct daxfs_sb_info *sbi);

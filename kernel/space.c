@@ -3,9 +3,10 @@
  * DAXFS: delta-region space as docs/space.md describes it for @daxfs/core.
  * delta_alloc_offset is a bump cursor; logs start at 64 KiB on 4096-byte
  * boundaries and, when an append or a commit merge does not fit, grow in
- * place (the log is the last extent handed out) or move to a doubled extent:
+ * place (the log is the last extent handed out) or move to a larger extent:
  * copy, then repoint the record. Each step leaves the record valid. Callers
- * hold the coordination lock.
+ * hold the coordination lock. Capacities are space.ts grownCapacity's, so a
+ * sequence of appends and merges leaves the same records here as in core.
  *
  * Reuse (docs/space.md "Reuse", leases.ts and free-extents.ts): every mount
  * holds a lease in the superblock's reserved bytes on the branch it serves;
@@ -21,6 +22,8 @@
 #define SUPER_ALLOC_OFF offsetof(struct daxfs_super, delta_alloc_offset)
 #define INITIAL_LOG_CAPACITY (64 * 1024)
 #define EXTENT_ALIGN 4096
+/* Headroom of a tight growth: an eighth of the bytes needed (docs/space.md "Growth headroom"). */
+#define TIGHT_HEADROOM_DIVISOR 8
 #define REC_OFF(f) offsetof(struct daxfs_branch, f)
 
 /* The layout docs/space.md "What changes on media" gives (absolute offsets). */
@@ -264,7 +267,11 @@ static bool take_free(struct daxfs_sb_info *sbi, u64 capacity, u64 *start)
 	return true;
 }
 
-/* Free-now bytes, retired bytes, and dead logs no lease reaches (the 90% warning). */
+/*
+ * space.ts deltaUsage for the 90% warning: bytes handed out minus free-now
+ * extents, dead logs no lease reaches, and retired extents no older lease
+ * reaches (the last two are what the next allocation's reclaim frees).
+ */
 static void usage(struct daxfs_sb_info *sbi, u32 *oldest, u64 *used)
 {
 	struct daxfs_branch br;
@@ -273,9 +280,26 @@ static void usage(struct daxfs_sb_info *sbi, u32 *oldest, u64 *used)
 	u32 i;
 	bool chains = !leased_chains(sbi, oldest);
 
-	for (i = 0; i < FREE_ENTRIES; i++)
-		if (!daxfs_get32(sbi, free_at(i) + F_HOLDER))
-			free += daxfs_get64(sbi, free_at(i) + F_SIZE);
+	for (i = 0; i < FREE_ENTRIES; i++) {
+		u32 holder = daxfs_get32(sbi, free_at(i) + F_HOLDER);
+		u32 serial = daxfs_get32(sbi, free_at(i) + F_SERIAL);
+		u64 size = daxfs_get64(sbi, free_at(i) + F_SIZE);
+		int hs;
+
+		if (!size)
+			continue;
+		if (holder) {
+			if (!chains)
+				continue;
+			hs = daxfs_find_branch(sbi, holder, &br);
+			if (hs == -EUCLEAN)
+				continue;
+			/* Same rule as daxfs_reclaim: no lease older than the move reaches holder. */
+			if (hs >= 0 && oldest[hs] && oldest[hs] < serial)
+				continue;
+		}
+		free += size;
+	}
 	for (i = 0; chains && i < sbi->table_entries; i++) {
 		if (daxfs_read_record(sbi, i, &br))
 			break;
@@ -384,18 +408,28 @@ int daxfs_alloc_extent(struct daxfs_sb_info *sbi, u64 capacity, u64 *start)
 	return alloc_extent(sbi, capacity, start, false);
 }
 
-/* Doubling from the current capacity (at least 64 KiB) until needed fits. */
-static u64 grown_capacity(u64 current_cap, u64 needed)
+/*
+ * space.ts grownCapacity: doubling from the current capacity (at least
+ * 64 KiB) until needed fits; tight (a merge, or growth in place, which copies
+ * nothing) at most an eighth of needed (at least 64 KiB) more than needed.
+ */
+static u64 grown_capacity(u64 current_cap, u64 needed, bool tight)
 {
 	u64 cap = max_t(u64, current_cap, INITIAL_LOG_CAPACITY);
 
 	while (cap < needed)
 		cap *= 2;
+	if (tight)
+		cap = min(cap, needed + max_t(u64, div_u64(needed, TIGHT_HEADROOM_DIVISOR),
+					      INITIAL_LOG_CAPACITY));
 	return ALIGN(cap, EXTENT_ALIGN);
 }
 
-/* Make the log of the record in slot hold needed bytes (space.ts ensureLogCapacity). */
-int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
+/*
+ * Make the log of the record in slot hold needed bytes (space.ts
+ * ensureLogCapacity); merge: a commit adds a child's whole log at once.
+ */
+static int ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed, bool merge)
 {
 	u64 at = daxfs_record(sbi, slot);
 	struct daxfs_branch br;
@@ -418,7 +452,7 @@ int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
 		return -ENOSPC;
 	cursor = daxfs_get64(sbi, SUPER_ALLOC_OFF);
 	if (log + cap == cursor && IS_ALIGNED(log, EXTENT_ALIGN)) {
-		u64 grown = grown_capacity(cap, needed);
+		u64 grown = grown_capacity(cap, needed, true);
 
 		if (log + grown > end)
 			grown = ALIGN(needed, EXTENT_ALIGN);
@@ -430,7 +464,7 @@ int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
 		}
 	}
 	old_cap = cap;
-	cap = grown_capacity(cap, needed);
+	cap = grown_capacity(cap, needed, merge);
 	err = alloc_extent(sbi, cap, &new_log, true);
 	if (err == -ENOSPC) {
 		cap = ALIGN(needed, EXTENT_ALIGN);
@@ -454,4 +488,16 @@ int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
 	    sbi->levels[sbi->nr_levels - 1].log == log)
 		sbi->levels[sbi->nr_levels - 1].log = new_log;
 	return 0;
+}
+
+/* An append that does not fit: a moving log doubles (docs/space.md "Growth headroom"). */
+int daxfs_ensure_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
+{
+	return ensure_capacity(sbi, slot, needed, false);
+}
+
+/* Room in a parent for a commit merge: an eighth of headroom, moved or not. */
+int daxfs_ensure_merge_capacity(struct daxfs_sb_info *sbi, u32 slot, u64 needed)
+{
+	return ensure_capacity(sbi, slot, needed, true);
 }
