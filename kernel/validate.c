@@ -748,7 +748,7 @@ struct vlogs {
 
 /* A refusal naming the log entry being checked, as the TS validator names it. */
 #define refuse_entry(v, fmt, ...)					\
-	refuse("delta %s@%llu: " fmt, (v)->where, (v)->at, ##__VA_ARGS__)
+	refuse("delta %s@%#llx: " fmt, (v)->where, (v)->at, ##__VA_ARGS__)
 
 /* Type bits of ino as seen from the branch being checked; 0 if unknown there. */
 static umode_t type_of(struct vlogs *v, u64 ino)
