@@ -13,11 +13,11 @@ import {
   compactImage,
   errorLine,
   openCompactionSource,
+  parseToolArguments,
   planContentsText,
   planInodeTypes,
   requireDeltaSize,
   UsageError,
-  versionText,
   workFailure,
 } from "@daxfs/core";
 import { allocateImageFile } from "@daxfs/linux";
@@ -152,16 +152,8 @@ export async function main(
   const program = makeProgram(io);
   let parsed: Parsed;
   try {
-    program.parse(argv, { from: "user" });
-    const flags = program.opts();
-    if (flags.help) {
-      io.stderr.write(program.helpInformation());
-      return 0;
-    }
-    if (flags.version) {
-      io.stdout.write(versionText(TOOL, import.meta.url));
-      return 0;
-    }
+    const flags = parseToolArguments(program, argv, TOOL, import.meta.url, io);
+    if (flags === 0) return 0;
     parsed = toOptions(program.args, flags);
   } catch (error) {
     const status = commandLineFailure(TOOL, error, argv, io);

@@ -151,6 +151,39 @@ export interface ToolStreams {
   stderr: { write(text: string): unknown };
 }
 
+/** The part of a commander Command that parseToolArguments uses (core needs no commander import). */
+export interface ParsableCommand {
+  parse(argv: string[], options: { from: "user" }): unknown;
+  opts(): Record<string, unknown>;
+  helpInformation(): string;
+}
+
+/**
+ * Parses a tool's command line and answers the two flags every tool has: `--help` (the usage on
+ * stderr, as the public tools print it) and `--version` (versionText of the package at `moduleUrl`).
+ * Returns the parsed flags, or 0 when one of those was answered. Throws what commander throws and
+ * what the caller's checks throw (commandLineFailure turns both into the exit status).
+ */
+export function parseToolArguments(
+  program: ParsableCommand,
+  argv: string[],
+  tool: string,
+  moduleUrl: string,
+  io: ToolStreams,
+): Record<string, unknown> | 0 {
+  program.parse(argv, { from: "user" });
+  const flags = program.opts();
+  if (flags.help) {
+    io.stderr.write(program.helpInformation());
+    return 0;
+  }
+  if (flags.version) {
+    io.stdout.write(versionText(tool, moduleUrl));
+    return 0;
+  }
+  return flags;
+}
+
 /**
  * What a tool does with an exception thrown while its command line is parsed: commander's own exit
  * (`--help`, status 0); a bad command line (one short usage error on stderr, or the JSON error

@@ -12,11 +12,11 @@ import {
   hostPath,
   parseAddress,
   parseSize,
+  parseToolArguments,
   requireDeltaSize,
   requireSize,
   runCli,
   UsageError,
-  versionText,
   workFailure,
 } from "@daxfs/core";
 import { DAXFS_BLOCK_SIZE } from "@daxfs/format";
@@ -187,16 +187,8 @@ export async function main(
   const program = makeProgram(io);
   let options: MkdaxfsOptions & { json: boolean };
   try {
-    program.parse(argv, { from: "user" });
-    const flags = program.opts();
-    if (flags.help) {
-      io.stderr.write(program.helpInformation());
-      return 0;
-    }
-    if (flags.version) {
-      io.stdout.write(versionText("mkdaxfs", import.meta.url));
-      return 0;
-    }
+    const flags = parseToolArguments(program, argv, "mkdaxfs", import.meta.url, io);
+    if (flags === 0) return 0;
     if (program.args.length > 0) throw new UsageError(`${program.args[0]}: unexpected argument`);
     options = toOptions(flags);
     checkPaths(options);
