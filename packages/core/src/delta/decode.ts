@@ -272,15 +272,17 @@ function decodeEntry(
         name,
       };
     }
-    case DeltaType.DELETE: {
-      const p = DaxfsDeltaDelete.decode(payload);
+    case DeltaType.DELETE:
+    case DeltaType.LINK: {
+      // One payload layout (parent_ino, name_len, flags, reserved, name), each under its own name.
+      const p = (type === DeltaType.LINK ? DaxfsDeltaLink : DaxfsDeltaDelete).decode(payload);
       const name = context.name(0, p.nameLen, p.nameLen, "name");
       return {
         offset: at,
         totalSize,
         ino,
         timestamp,
-        type: DeltaType.DELETE,
+        type,
         parentIno: context.inode(p.parentIno, "parent inode"),
         name,
       };
@@ -333,19 +335,6 @@ function decodeEntry(
         gid: p.gid,
         valid: p.valid,
         size,
-      };
-    }
-    case DeltaType.LINK: {
-      const p = DaxfsDeltaLink.decode(payload);
-      const name = context.name(0, p.nameLen, p.nameLen, "name");
-      return {
-        offset: at,
-        totalSize,
-        ino,
-        timestamp,
-        type: DeltaType.LINK,
-        parentIno: context.inode(p.parentIno, "parent inode"),
-        name,
       };
     }
     case DeltaType.UTIMES: {

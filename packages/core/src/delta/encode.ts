@@ -132,7 +132,9 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
       });
       return;
     case DeltaType.DELETE:
-      DaxfsDeltaDelete.encode(bytes, at, {
+    case DeltaType.LINK:
+      // One payload layout (parent_ino, name_len, flags, reserved), each under its own name.
+      (entry.type === DeltaType.LINK ? DaxfsDeltaLink : DaxfsDeltaDelete).encode(bytes, at, {
         parentIno: u64(entry.parentIno, "parent inode"),
         nameLen: nameByteLength(entry.name),
         flags: 0,
@@ -159,14 +161,6 @@ function encodePayload(bytes: Uint8Array, at: number, entry: NewDeltaEntry): voi
         gid: checkU32(entry.gid, "gid"),
         valid: checkU32(entry.valid, "valid"),
         size: u64(entry.size, "size"),
-      });
-      return;
-    case DeltaType.LINK:
-      DaxfsDeltaLink.encode(bytes, at, {
-        parentIno: u64(entry.parentIno, "parent inode"),
-        nameLen: nameByteLength(entry.name),
-        flags: 0,
-        reserved: 0,
       });
       return;
     case DeltaType.UTIMES:
