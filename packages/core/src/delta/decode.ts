@@ -275,14 +275,15 @@ function decodeEntry(
     case DeltaType.DELETE:
     case DeltaType.LINK: {
       // One payload layout (parent_ino, name_len, flags, reserved, name), each under its own name.
-      const p = (type === DeltaType.LINK ? DaxfsDeltaLink : DaxfsDeltaDelete).decode(payload);
+      const link = type === DeltaType.LINK;
+      const p = (link ? DaxfsDeltaLink : DaxfsDeltaDelete).decode(payload);
       const name = context.name(0, p.nameLen, p.nameLen, "name");
       return {
         offset: at,
         totalSize,
         ino,
         timestamp,
-        type,
+        type: link ? DeltaType.LINK : DeltaType.DELETE,
         parentIno: context.inode(p.parentIno, "parent inode"),
         name,
       };
