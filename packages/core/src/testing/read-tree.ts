@@ -28,6 +28,11 @@ export interface TreeDescription {
   children?: Record<string, TreeDescription>;
 }
 
+/** A children record without a prototype: a name such as "__proto__" is an ordinary key in it. */
+function childRecord(): Record<string, TreeDescription> {
+  return Object.create(null) as Record<string, TreeDescription>;
+}
+
 /** Decodes the base tree of `image` (backing = split-mode file data) without the image model. */
 export function readBaseTree(image: Uint8Array, backing?: Uint8Array): TreeDescription {
   const sb = DaxfsSuper.decode(image, 0);
@@ -60,7 +65,7 @@ export function readBaseTree(image: Uint8Array, backing?: Uint8Array): TreeDescr
       out.data = decodeName(image.subarray(at, at + size));
     } else {
       if (size % DAXFS_DIRENT_SIZE !== 0) throw new Error(`dir ${ino} size ${size}`);
-      out.children = {};
+      out.children = childRecord();
       for (let i = 0; i < size / DAXFS_DIRENT_SIZE; i++) {
         const d = DaxfsDirent.decode(image, at + i * DAXFS_DIRENT_STRIDE);
         const name = decodeName(d.name.subarray(0, d.nameLen));
@@ -95,7 +100,7 @@ export function describeBuildTree(root: BuildDir): TreeDescription {
   const describe = (node: BuildNode): TreeDescription => {
     const base = { mode: storedMode(node), uid: node.uid, gid: node.gid };
     if (node.kind === "dir") {
-      const children: Record<string, TreeDescription> = {};
+      const children = childRecord();
       let subdirs = 0;
       for (const [name, child] of node.children) {
         children[name] = describe(child);
@@ -120,7 +125,7 @@ export function canonicalLinkGroups(tree: TreeDescription): TreeDescription {
       out.linkGroup = firstPath.get(node.linkGroup) as string;
     }
     if (node.children) {
-      out.children = {};
+      out.children = childRecord();
       for (const name of Object.keys(node.children).sort()) {
         out.children[name] = walk(node.children[name] as TreeDescription, `${path}/${name}`);
       }
@@ -143,7 +148,7 @@ export function describeView(view: BranchView): TreeDescription {
     };
     const type = stat.mode & S_IFMT;
     if (type === S_IFDIR) {
-      out.children = {};
+      out.children = childRecord();
       for (const entry of view.readdir(ino)) out.children[entry.name] = describe(entry.ino);
     } else {
       out.linkGroup = `ino${ino}`;
@@ -172,7 +177,7 @@ export function describeHostTree(directory: string): TreeDescription {
       linkGroup: "",
     };
     if (stat.isDirectory()) {
-      out.children = {};
+      out.children = childRecord();
       for (const raw of readdirSync(hostPath(path), { encoding: "buffer" })) {
         const name = decodeName(raw);
         out.children[name] = describe(`${path}/${name}`);
