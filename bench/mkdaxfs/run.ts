@@ -13,6 +13,9 @@
 //   BENCH_FILES=100000 BENCH_FILE_BYTES=100 BENCH_BIG_MIB=0 BENCH_CP=0 BENCH_TREE=/srv/rootfs ...
 //     (BENCH_BIG_MIB=0: no large file; BENCH_CP=0: no `cp -a`, which takes minutes on 100,000
 //     files; BENCH_TREE: one more row for that existing tree, read only)
+//   BENCH_PUBLIC_MKDAXFS=/path/to/mkdaxfs ...: also time the public C mkdaxfs (same flags, -d SRC -o IMG);
+//     its sources are not reachable from the development machine (npm and Debian only), so the
+//     column shows '-' unless a built binary is given
 import { spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -35,6 +38,7 @@ const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const fileBytes = Number(process.env.BENCH_FILE_BYTES ?? 4096);
 const withCp = process.env.BENCH_CP !== "0";
 const extraTree = process.env.BENCH_TREE;
+const publicMkdaxfs = process.env.BENCH_PUBLIC_MKDAXFS;
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "bench-mkdaxfs-"));
 
 /** Deterministic non-zero bytes (so nothing can be stored sparse or deduplicated). */
@@ -124,6 +128,7 @@ function bench(label: string, source: string): Record<string, number | string> {
   const copy = join(work, "copy");
   const erofs = join(work, "erofs.img");
   const daxfs = join(work, "daxfs.img");
+  const publicImage = join(work, "public.img");
   // The bundles the mkdaxfs and daxfs-inspect bins on PATH run (scripts/bundle.mjs; docs/cli.md "Start-up").
   const cli = join(repoRoot, "packages/mkdaxfs/dist/bundle/cli.cjs");
   const inspect = join(repoRoot, "packages/inspect/dist/bundle/cli.cjs");
@@ -140,6 +145,11 @@ function bench(label: string, source: string): Record<string, number | string> {
   const mkdaxfs = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs], () =>
     rmSync(daxfs, { force: true }),
   );
+  const publicBuild = publicMkdaxfs
+    ? timeCommand([publicMkdaxfs, "-d", source, "-o", publicImage], () =>
+        rmSync(publicImage, { force: true }),
+      )
+    : null;
   // On the images just built (static for daxfs; fsck.erofs checks metadata, as validate does).
   const fsckErofs = timeCommand(["fsck.erofs", erofs], () => {});
   const validate = timeCommand([process.execPath, inspect, daxfs, "validate"], () => {});
@@ -154,6 +164,8 @@ function bench(label: string, source: string): Record<string, number | string> {
     "mkdaxfs / mkfs.erofs": ratio(mkdaxfs.median, mkfsErofs.median),
     "best: / mkfs.erofs": ratio(mkdaxfs.best, mkfsErofs.best),
     "cpu: / mkfs.erofs": ratio(mkdaxfs.cpu, mkfsErofs.cpu),
+    "public mkdaxfs ms": publicBuild ? Math.round(publicBuild.median) : "-",
+    "mkdaxfs / public": publicBuild ? ratio(mkdaxfs.median, publicBuild.median) : "-",
     "fsck.erofs ms": Math.round(fsckErofs.median),
     "validate ms": Math.round(validate.median),
     "validate / fsck.erofs": ratio(validate.median, fsckErofs.median),
@@ -163,6 +175,7 @@ function bench(label: string, source: string): Record<string, number | string> {
   rmSync(copy, { recursive: true, force: true });
   rmSync(erofs, { force: true });
   rmSync(daxfs, { force: true });
+  rmSync(publicImage, { force: true });
   return row;
 }
 
