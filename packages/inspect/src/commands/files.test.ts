@@ -56,6 +56,38 @@ describe("extract", () => {
     expect(owner("")).toEqual([5, 6, 0o711]);
   });
 
+  it("restores atime and mtime: files, symlinks (lutimes) and directories after their contents", async () => {
+    // Stored times in ns; extract keeps them to the microsecond.
+    const at = (seconds: number, micros = 0) => BigInt(seconds) * 1_000_000_000n + BigInt(micros) * 1000n;
+    const shared = { ...file("x"), mtime: at(1_000_000_000, 123_456) };
+    const image = imageOf(
+      "times.img",
+      dir(
+        {
+          // A directory whose mtime would move with every name written in it, a hard link last.
+          d: {
+            ...dir({ f: shared, sub: { ...dir({ g: file("g") }), mtime: at(1_200_000_000) } }),
+            mtime: at(900_000_000),
+          },
+          l: { ...symlink("nowhere"), mtime: at(1_100_000_000) },
+          z: dir({ again: shared }),
+        },
+        {},
+      ),
+    );
+    const out = join(work, "times");
+    expect(await extract(image, out)).toEqual({ code: 0, stderr: "" });
+    const times = (path: string) => {
+      const stat = lstatSync(join(out, path), { bigint: true });
+      return [stat.atimeNs, stat.mtimeNs];
+    };
+    expect(times("d/f")).toEqual([at(1_000_000_000, 123_456), at(1_000_000_000, 123_456)]);
+    expect(times("z/again")).toEqual(times("d/f"));
+    expect(times("d/sub")).toEqual([at(1_200_000_000), at(1_200_000_000)]);
+    expect(times("d")).toEqual([at(900_000_000), at(900_000_000)]);
+    expect(times("l")).toEqual([at(1_100_000_000), at(1_100_000_000)]);
+  });
+
   it("writes a tree whose paths exceed PATH_MAX", async () => {
     let tree = dir({ leaf: file("leaf\n", { perm: 0o640 }) });
     for (let depth = 0; depth < 30; depth++) tree = dir({ ["d".repeat(200)]: tree });

@@ -7,10 +7,12 @@ import {
   existsSync,
   lchownSync,
   linkSync,
+  lutimesSync,
   mkdirSync,
   openSync,
   readdirSync,
   symlinkSync,
+  utimesSync,
   writeSync,
 } from "node:fs";
 import {
@@ -174,10 +176,14 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
     out.writeBytes!(view.read(ino, at, Math.min(CHUNK, stat.size - at)));
 }
 
+/** A stored time (ns) as the seconds utimes takes: exact to the microsecond (a double's reach). */
+const utimeSeconds = (ns: bigint) => Number(ns / 1000n) / 1e6;
+
 /**
  * Writes the branch's tree under `target` (created; must be empty if it exists). Run as root it
  * restores owners too, as GNU tar and fsck.erofs --extract do for the superuser; modes are set after
- * the owner, since chown clears setuid and setgid.
+ * the owner, since chown clears setuid and setgid. Atime and mtime are the image's (docs/semantics.md
+ * "Times"): a file's once written, a symlink's with lutimes, a directory's after everything in it.
  */
 export function extractCommand(view: BranchView, target: string, out: Output): void {
   if (existsSync(hostPath(target)) && readdirSync(hostPath(target)).length > 0)
@@ -188,6 +194,12 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   const setOwner = (host: string, stat: Stat) => {
     if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(hostPath(host), stat.uid, stat.gid);
   };
+  const setTimes = (host: string, stat: Stat) =>
+    (isLink(stat.mode) ? lutimesSync : utimesSync)(
+      hostPath(host),
+      utimeSeconds(stat.atime),
+      utimeSeconds(stat.mtime),
+    );
   // Host names of the directories made so far, by image path; deep ones via open descriptors, so a
   // tree whose paths exceed PATH_MAX extracts too (long-path.ts in core).
   const anchors = new DirectoryAnchors();
@@ -219,6 +231,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       if (isLink(stat.mode)) {
         symlinkSync(hostPath(view.readlink(ino)), hostPath(host));
         setOwner(host, stat);
+        setTimes(host, stat);
         continue;
       }
       const earlier = firstPathOf.get(ino);
@@ -239,13 +252,15 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       }
       setOwner(host, stat);
       chmodSync(hostPath(host), stat.mode & 0o7777);
+      setTimes(host, stat);
     }
-    // Directory owners and modes last, deepest first, so a read-only directory does not block its
-    // own contents.
+    // Directory owners, modes and times last, deepest first, so a read-only directory does not
+    // block its own contents and no later write (a hard link made in it) moves its mtime.
     for (let i = dirModes.length - 1; i >= 0; i--) {
       const { path, stat } = dirModes[i]!;
       setOwner(path, stat);
       chmodSync(hostPath(path), stat.mode & 0o7777);
+      setTimes(path, stat);
     }
   } finally {
     anchors.close();
