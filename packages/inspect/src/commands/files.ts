@@ -176,8 +176,12 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
     out.writeBytes!(view.read(ino, at, Math.min(CHUNK, stat.size - at)));
 }
 
-/** A stored time (ns) as the seconds utimes takes: exact to the microsecond (a double's reach). */
-const utimeSeconds = (ns: bigint) => Number(ns / 1000n) / 1e6;
+/**
+ * A stored time (ns) as the seconds Node's utimes takes, which it cuts to whole microseconds: a
+ * double holds today's times to about 0.2 us, so half a microsecond more keeps the cut on the
+ * stored microsecond instead of the one below it.
+ */
+const utimeSeconds = (ns: bigint) => (Number(ns / 1000n) + 0.5) / 1e6;
 
 /**
  * Writes the branch's tree under `target` (created; must be empty if it exists). Run as root it
