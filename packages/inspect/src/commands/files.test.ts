@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdtempSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildImage } from "@daxfs/core";
+import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
 import { testDir as dir, testFile as file, testSymlink as symlink } from "@daxfs/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
+import { extractCommand } from "./files.js";
 
 const work = mkdtempSync(join(tmpdir(), "daxfs-extract-"));
 // GNU rm walks with openat; Node's rmSync fails on the deep tree below (paths over PATH_MAX).
@@ -95,5 +96,30 @@ describe("extract", () => {
     expect(await extract(imageOf("deep.img", tree), out)).toEqual({ code: 0, stderr: "" });
     const leaf = execFileSync("find", [out, "-name", "leaf", "-printf", "%d %m %s"], { encoding: "utf8" });
     expect(leaf).toBe("31 640 5");
+  });
+
+  it("holds one directory open at a time below PATH_MAX, however many deep directories there are", () => {
+    // 400 directories side by side whose paths cross 3 KiB: a descriptor kept for each until the
+    // end ran out of them (EMFILE) under `ulimit -n 256`. Counted at every file read.
+    const siblings: Record<string, ReturnType<typeof dir>> = {};
+    for (let i = 0; i < 400; i++)
+      siblings[`s${String(i).padStart(3, "0")}${"x".repeat(245)}`] = dir({ sub: dir({ f: file(`${i}`) }) });
+    let tree = dir(siblings);
+    for (let depth = 0; depth < 14; depth++) tree = dir({ ["d".repeat(200)]: tree });
+    const view = DaxfsImage.open(new MemoryImage(buildImage(tree))).view("main");
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    let most = 0;
+    const read = view.read.bind(view);
+    view.read = (ino, offset, length) => {
+      most = Math.max(most, open());
+      return read(ino, offset, length);
+    };
+    const out = join(work, "wide");
+    extractCommand(view, out, { json: true, write: () => {} });
+    expect(most - before).toBeLessThanOrEqual(3);
+    expect(open()).toBe(before);
+    const leaf = execFileSync("find", [out, "-name", "f", "-path", "*/s399*"], { encoding: "buffer" });
+    expect(readFileSync(leaf.subarray(0, -1), "utf8")).toBe("399");
   });
 });

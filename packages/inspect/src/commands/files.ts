@@ -20,7 +20,6 @@ import {
   compareNames,
   countInodeTypes,
   DaxfsError,
-  DirectoryAnchors,
   fileTypeOf,
   hostPath,
   plural,
@@ -29,6 +28,7 @@ import {
   type Stat,
   showName,
   typeCountText,
+  withShortPath,
 } from "@daxfs/core";
 import { emit, modeString, type Output, shortTime, timeText } from "../render.js";
 
@@ -194,57 +194,54 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     throw new DaxfsError("EEXIST", `${showName(target)}: directory exists and is not empty`);
   mkdirSync(hostPath(target), { recursive: true });
   const keepOwners = process.getuid?.() === 0;
-  // lchown for symlinks only: an anchored directory's name is itself a /proc symlink to follow.
-  const setOwner = (host: string, stat: Stat) => {
-    if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(hostPath(host), stat.uid, stat.gid);
+  /**
+   * Owner, mode and times of `host`: a symlink's own (lchown, lutimes), as for every name the
+   * image holds; `target` itself may be a symlink the user gave, to follow.
+   */
+  const setAttributes = (host: string, stat: Stat) => {
+    const name = hostPath(host);
+    const own = host !== target;
+    if (keepOwners) (own ? lchownSync : chownSync)(name, stat.uid, stat.gid);
+    if (!isLink(stat.mode)) chmodSync(name, stat.mode & 0o7777);
+    (own ? lutimesSync : utimesSync)(name, utimeSeconds(stat.atime), utimeSeconds(stat.mtime));
   };
-  const setTimes = (host: string, stat: Stat) =>
-    (isLink(stat.mode) ? lutimesSync : utimesSync)(
-      hostPath(host),
-      utimeSeconds(stat.atime),
-      utimeSeconds(stat.mtime),
-    );
-  // Host names of the directories made so far, by image path; deep ones via open descriptors, so a
-  // tree whose paths exceed PATH_MAX extracts too (long-path.ts in core).
-  const anchors = new DirectoryAnchors();
-  const hostDirOf = new Map<string, string>([["/", target]]);
-  const firstPathOf = new Map<number, string>();
-  const dirModes: { path: string; stat: Stat }[] = [];
+  // Every host name is the real path, target + image path; one longer than PATH_MAX is reached
+  // through its parent directory for the call (core's withShortPath), so nothing stays open.
+  const firstPathOf = new Map<number, string>(); // hard-linked files: the name written first
+  const directories: { host: string; stat: Stat }[] = [];
   const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
-  try {
-    for (const { path, ino, stat } of view.walk()) {
-      // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
-      // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
-      if (path !== "/") nameModes.push(stat.mode);
-      const slash = path.lastIndexOf("/");
-      const host =
-        path === "/"
-          ? target
-          : `${hostDirOf.get(slash === 0 ? "/" : path.slice(0, slash))}/${path.slice(slash + 1)}`;
-      if (isDir(stat.mode)) {
-        if (path !== "/") {
-          mkdirSync(hostPath(host));
-          hostDirOf.set(path, anchors.shorten(host));
-        }
-        dirModes.push({ path: hostDirOf.get(path) as string, stat });
-        continue;
-      }
-      files++;
-      if (isLink(stat.mode)) {
-        symlinkSync(hostPath(view.readlink(ino)), hostPath(host));
-        setOwner(host, stat);
-        setTimes(host, stat);
-        continue;
-      }
-      const earlier = firstPathOf.get(ino);
-      if (earlier !== undefined) {
-        linkSync(hostPath(earlier), hostPath(host)); // a hard link: one inode, several names
-        continue;
-      }
-      firstPathOf.set(ino, host);
-      const fd = openSync(hostPath(host), "w", 0o600);
+  for (const { path, ino, stat } of view.walk()) {
+    // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
+    // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
+    const host = path === "/" ? target : `${target}${path}`;
+    if (path !== "/") nameModes.push(stat.mode);
+    if (isDir(stat.mode)) {
+      // Ours to fill until its own mode is set, last.
+      if (path !== "/") withShortPath(host, (name) => mkdirSync(hostPath(name), 0o700));
+      directories.push({ host, stat });
+      continue;
+    }
+    files++;
+    if (isLink(stat.mode)) {
+      withShortPath(host, (name) => {
+        symlinkSync(hostPath(view.readlink(ino)), hostPath(name));
+        setAttributes(name, stat);
+      });
+      continue;
+    }
+    const earlier = firstPathOf.get(ino);
+    if (earlier !== undefined) {
+      // A hard link: one inode, several names.
+      withShortPath(earlier, (from) =>
+        withShortPath(host, (name) => linkSync(hostPath(from), hostPath(name))),
+      );
+      continue;
+    }
+    if (stat.nlink > 1) firstPathOf.set(ino, host);
+    withShortPath(host, (name) => {
+      const fd = openSync(hostPath(name), "w", 0o600);
       try {
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
@@ -254,22 +251,16 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       } finally {
         closeSync(fd);
       }
-      setOwner(host, stat);
-      chmodSync(hostPath(host), stat.mode & 0o7777);
-      setTimes(host, stat);
-    }
-    // Directory owners, modes and times last, deepest first, so a read-only directory does not
-    // block its own contents and no later write (a hard link made in it) moves its mtime.
-    for (let i = dirModes.length - 1; i >= 0; i--) {
-      const { path, stat } = dirModes[i]!;
-      setOwner(path, stat);
-      chmodSync(hostPath(path), stat.mode & 0o7777);
-      setTimes(path, stat);
-    }
-  } finally {
-    anchors.close();
+      setAttributes(name, stat);
+    });
   }
-  emit(out, { target, directories: dirModes.length, files, bytes }, () => [
+  // Directory owners, modes and times last, deepest first, so a read-only directory does not
+  // block its own contents and no later write (a hard link made in it) moves its mtime.
+  for (let i = directories.length - 1; i >= 0; i--) {
+    const { host, stat } = directories[i]!;
+    withShortPath(host, (name) => setAttributes(name, stat));
+  }
+  emit(out, { target, directories: directories.length, files, bytes }, () => [
     `Extracted ${plural(nameModes.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(nameModes))}), ${plural(bytes, "byte")} to ${showName(target)}`,
   ]);
 }
