@@ -57,6 +57,16 @@ describe("extract", () => {
     expect(owner("")).toEqual([5, 6, 0o711]);
   });
 
+  it("writes a hard-linked symlink as one inode under each of its names", async () => {
+    const shared = symlink("target");
+    const out = join(work, "linked-symlinks");
+    const image = imageOf("linked-symlinks.img", dir({ s1: shared, a: dir({ s2: shared }) }));
+    expect(await extract(image, out)).toEqual({ code: 0, stderr: "" });
+    const [first, second] = [lstatSync(join(out, "s1")), lstatSync(join(out, "a/s2"))];
+    expect(first.isSymbolicLink() && second.isSymbolicLink()).toBe(true);
+    expect([second.ino, second.nlink]).toEqual([first.ino, 2]);
+  });
+
   it("restores atime and mtime: files, symlinks (lutimes) and directories after their contents", async () => {
     // Stored times in ns; extract keeps them to the microsecond.
     const at = (seconds: number, micros = 0) => BigInt(seconds) * 1_000_000_000n + BigInt(micros) * 1000n;

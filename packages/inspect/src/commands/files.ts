@@ -207,7 +207,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   };
   // Every host name is the real path, target + image path; one longer than PATH_MAX is reached
   // through its parent directory for the call (core's withShortPath), so nothing stays open.
-  const firstPathOf = new Map<number, string>(); // hard-linked files: the name written first
+  const firstPathOf = new Map<number, string>(); // hard-linked files and symlinks: the name written first
   const directories: { host: string; stat: Stat }[] = [];
   const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
@@ -224,6 +224,15 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       continue;
     }
     files++;
+    const earlier = firstPathOf.get(ino);
+    if (earlier !== undefined) {
+      // A hard link, to a file or a symlink (link(2) does not follow one): one inode, several names.
+      withShortPath(earlier, (from) =>
+        withShortPath(host, (name) => linkSync(hostPath(from), hostPath(name))),
+      );
+      continue;
+    }
+    if (stat.nlink > 1) firstPathOf.set(ino, host);
     if (isLink(stat.mode)) {
       withShortPath(host, (name) => {
         symlinkSync(hostPath(view.readlink(ino)), hostPath(name));
@@ -231,15 +240,6 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
       });
       continue;
     }
-    const earlier = firstPathOf.get(ino);
-    if (earlier !== undefined) {
-      // A hard link: one inode, several names.
-      withShortPath(earlier, (from) =>
-        withShortPath(host, (name) => linkSync(hostPath(from), hostPath(name))),
-      );
-      continue;
-    }
-    if (stat.nlink > 1) firstPathOf.set(ino, host);
     withShortPath(host, (name) => {
       const fd = openSync(hostPath(name), "w", 0o600);
       try {
