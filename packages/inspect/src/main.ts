@@ -352,9 +352,9 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
     if (code !== undefined) {
       // A host error while extracting (EACCES, ENOSPC...): "PATH: reason" from Node's
-      // "ENOSPC: no space left on device, write '/x'".
+      // "ENOSPC: no space left on device, open '/x'" (or "..., write", which names no path).
       const { path } = error as NodeJS.ErrnoException;
-      const reason = (error as Error).message.replace(/^[A-Z0-9]+: /, "").replace(/, \w+ '.*'$/, "");
+      const reason = (error as Error).message.replace(/^[A-Z0-9]+: /, "").replace(/, \w+( '.*')?$/, "");
       return fail(EXIT_USAGE, code, path === undefined ? reason : `${path}: ${reason}`);
     }
     throw error;

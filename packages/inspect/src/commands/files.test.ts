@@ -57,6 +57,26 @@ describe("extract", () => {
     expect(owner("")).toEqual([5, 6, 0o711]);
   });
 
+  // A filesystem that fills up needs a small one of our own: a 64 KiB tmpfs (root only).
+  it.runIf(isRoot)("fails on a full disk, naming the file by its real path, however deep", async () => {
+    let tree = dir({ big: file(new Uint8Array(200_000).fill(1)) });
+    for (let depth = 0; depth < 20; depth++) tree = dir({ ["d".repeat(200)]: tree });
+    const image = imageOf("full.img", tree);
+    const small = join(work, "small");
+    execFileSync("mkdir", [small]);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", small]);
+    try {
+      const out = join(small, "out");
+      // write(2) took 64 KiB of the first chunk and the rest was dropped: exit 0, a cut file.
+      expect(await extract(image, out)).toEqual({
+        code: 2,
+        stderr: `daxfs-inspect: ${out}/${"d".repeat(200).concat("/").repeat(20)}big: no space left on device\n`,
+      });
+    } finally {
+      execFileSync("umount", [small]);
+    }
+  });
+
   it("writes a hard-linked symlink as one inode under each of its names", async () => {
     const shared = symlink("target");
     const out = join(work, "linked-symlinks");

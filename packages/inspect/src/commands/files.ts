@@ -184,6 +184,20 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
 const utimeSeconds = (ns: bigint) => (Number(ns / 1000n) + 0.5) / 1e6;
 
 /**
+ * withShortPath for extract's host calls: a failure (EACCES, ENOSPC...) names the real path, never
+ * the /proc/self/fd name a deep one was given, nor no path at all (a write names none).
+ */
+function atHost<T>(host: string, use: (name: string) => T): T {
+  try {
+    return withShortPath(host, use);
+  } catch (error) {
+    if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string")
+      (error as NodeJS.ErrnoException).path = showName(host);
+    throw error;
+  }
+}
+
+/**
  * Writes the branch's tree under `target` (created; must be empty if it exists). Run as root it
  * restores owners too, as GNU tar and fsck.erofs --extract do for the superuser; modes are set after
  * the owner, since chown clears setuid and setgid. Atime and mtime are the image's (docs/semantics.md
@@ -219,7 +233,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     if (path !== "/") nameModes.push(stat.mode);
     if (isDir(stat.mode)) {
       // Ours to fill until its own mode is set, last.
-      if (path !== "/") withShortPath(host, (name) => mkdirSync(hostPath(name), 0o700));
+      if (path !== "/") atHost(host, (name) => mkdirSync(hostPath(name), 0o700));
       directories.push({ host, stat });
       continue;
     }
@@ -228,24 +242,26 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     if (earlier !== undefined) {
       // A hard link, to a file or a symlink (link(2) does not follow one): one inode, several names.
       withShortPath(earlier, (from) =>
-        withShortPath(host, (name) => linkSync(hostPath(from), hostPath(name))),
+        atHost(host, (name) => linkSync(hostPath(from), hostPath(name))),
       );
       continue;
     }
     if (stat.nlink > 1) firstPathOf.set(ino, host);
     if (isLink(stat.mode)) {
-      withShortPath(host, (name) => {
+      atHost(host, (name) => {
         symlinkSync(hostPath(view.readlink(ino)), hostPath(name));
         setAttributes(name, stat);
       });
       continue;
     }
-    withShortPath(host, (name) => {
+    atHost(host, (name) => {
       const fd = openSync(hostPath(name), "w", 0o600);
       try {
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
-          writeSync(fd, chunk);
+          // write(2) may take less than asked (a filling disk); the next call then says why.
+          for (let done = 0; done < chunk.length; )
+            done += writeSync(fd, chunk, done, chunk.length - done);
           bytes += chunk.length;
         }
       } finally {
@@ -258,7 +274,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   // block its own contents and no later write (a hard link made in it) moves its mtime.
   for (let i = directories.length - 1; i >= 0; i--) {
     const { host, stat } = directories[i]!;
-    withShortPath(host, (name) => setAttributes(name, stat));
+    atHost(host, (name) => setAttributes(name, stat));
   }
   emit(out, { target, directories: directories.length, files, bytes }, () => [
     `Extracted ${plural(nameModes.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(nameModes))}), ${plural(bytes, "byte")} to ${showName(target)}`,
