@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
 import { testDir as dir, testFile as file, testSymlink as symlink } from "@daxfs/core/testing";
+import { DAXFS_BASE_INODE_SIZE, DaxfsBaseInode, DaxfsBaseSuper, DaxfsSuper } from "@daxfs/format";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 import { extractCommand } from "./files.js";
@@ -55,6 +56,33 @@ describe("extract", () => {
     expect(owner("d")).toEqual([42, 43, 0o750]);
     expect(owner("l").slice(0, 2)).toEqual([7, 8]);
     expect(owner("")).toEqual([5, 6, 0o711]);
+  });
+
+  it("writes nothing from a corrupt image: a bad symlink, file extent or directory last in the walk", async () => {
+    for (const [name, last, field] of [
+      ["symlink", symlink("target"), "size"],
+      ["file", file("data"), "dataOffset"],
+      ["directory", dir({ x: file("x") }), "size"],
+    ] as const) {
+      const bytes = buildImage(dir({ a: dir({ f: file("abc") }), z: last }));
+      // /z's inode slot: base + inode table + (ino - 1) slots; a field set far past the image.
+      const ino = DaxfsImage.open(new MemoryImage(bytes)).view("main").resolve("/z");
+      const base = Number(DaxfsSuper.decode(bytes, 0).baseOffset);
+      const slot =
+        base + Number(DaxfsBaseSuper.decode(bytes, base).inodeOffset) + (ino - 1) * DAXFS_BASE_INODE_SIZE;
+      new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(
+        slot + DaxfsBaseInode.offsets[field],
+        1n << 40n,
+        true,
+      );
+      const image = join(work, `corrupt-${name}.img`);
+      writeFileSync(image, bytes);
+      const out = join(work, `corrupt-${name}`);
+      const result = await extract(image, out);
+      expect(result.code, name).toBe(1);
+      expect(result.stderr, name).toMatch(/^daxfs-inspect: [^\n]*\n$/);
+      expect(existsSync(out), name).toBe(false);
+    }
   });
 
   // A filesystem that fills up needs a small one of our own: a 64 KiB tmpfs (root only).

@@ -206,6 +206,14 @@ function atHost<T>(host: string, use: (name: string) => T): T {
 export function extractCommand(view: BranchView, target: string, out: Output): void {
   if (existsSync(hostPath(target)) && readdirSync(hostPath(target)).length > 0)
     throw new DaxfsError("EEXIST", `${showName(target)}: directory exists and is not empty`);
+  // The image answers everything before the first write: a corrupt directory, symlink or file
+  // extent (its last byte read) fails here with its one line, and nothing is written.
+  const entries = [...view.walk()].map((entry) => ({
+    ...entry,
+    linkTarget: isLink(entry.stat.mode) ? view.readlink(entry.ino) : undefined,
+  }));
+  for (const { ino, stat } of entries)
+    if (!isDir(stat.mode) && !isLink(stat.mode) && stat.size > 0) view.read(ino, stat.size - 1, 1);
   mkdirSync(hostPath(target), { recursive: true });
   const keepOwners = process.getuid?.() === 0;
   /**
@@ -226,7 +234,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
-  for (const { path, ino, stat } of view.walk()) {
+  for (const { path, ino, stat, linkTarget } of entries) {
     // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
     // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
     const host = path === "/" ? target : `${target}${path}`;
@@ -249,7 +257,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     if (stat.nlink > 1) firstPathOf.set(ino, host);
     if (isLink(stat.mode)) {
       atHost(host, (name) => {
-        symlinkSync(hostPath(view.readlink(ino)), hostPath(name));
+        symlinkSync(hostPath(linkTarget as string), hostPath(name));
         setAttributes(name, stat);
       });
       continue;
