@@ -281,11 +281,16 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => diffCommand(image, branch, out(options.json))),
     );
-  command("extract", "write a branch's tree to a host directory")
+  command("extract", "write a branch's tree, or the part of it at PATH, to a host directory")
     .argument("<dir>", "target directory (created with any missing parents; if it exists, it must be empty)")
+    .argument(
+      "[path]",
+      "path inside the image: a directory's contents go into DIR, a file or symlink into DIR under its name",
+      "/",
+    )
     .option("-b, --branch <name>", "branch to read", "main")
-    .action((dir: string, options: CommonOptions) =>
-      withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json))),
+    .action((dir: string, path: string, options: CommonOptions) =>
+      withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json), path)),
     );
   command(
     "validate",

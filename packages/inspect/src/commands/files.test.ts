@@ -13,9 +13,9 @@ const work = mkdtempSync(join(tmpdir(), "daxfs-extract-"));
 // GNU rm walks with openat; Node's rmSync fails on the deep tree below (paths over PATH_MAX).
 afterAll(() => execFileSync("rm", ["-rf", work]));
 
-async function extract(image: string, target: string) {
+async function extract(image: string, target: string, ...path: string[]) {
   let stderr = "";
-  const code = await main([image, "extract", target], {
+  const code = await main([image, "extract", target, ...path], {
     stdout: () => {},
     stdoutBytes: () => {},
     stderr: (text) => {
@@ -103,6 +103,42 @@ describe("extract", () => {
     } finally {
       execFileSync("umount", [small]);
     }
+  });
+
+  it("writes the part of the tree at PATH: a directory's contents into DIR, anything else under its name", async () => {
+    const image = imageOf(
+      "part.img",
+      dir({
+        usr: dir({
+          lib: dir({ "libc.so": file("elf", { perm: 0o755 }), sub: dir({ x: file("x") }) }, { perm: 0o750 }),
+        }),
+        lib: symlink("usr/lib"),
+      }),
+    );
+    const find = (out: string) =>
+      execFileSync("find", [out, "-mindepth", "1", "-printf", "%P %y %m\n"], { encoding: "utf8" })
+        .split("\n")
+        .sort()
+        .join(" | ");
+    // Through the symlink in the middle, and with the link's own name followed by a slash.
+    for (const path of ["/usr/lib", "/lib/"]) {
+      const out = join(work, `part${path.replaceAll("/", "-")}`);
+      expect(await extract(image, out, path)).toEqual({ code: 0, stderr: "" });
+      expect(find(out), path).toBe(" | libc.so f 755 | sub d 755 | sub/x f 644");
+      expect(lstatSync(out).mode & 0o777, path).toBe(0o750);
+    }
+    const one = join(work, "part-file");
+    expect(await extract(image, one, "/lib/libc.so")).toEqual({ code: 0, stderr: "" });
+    expect(find(one)).toBe(" | libc.so f 755");
+    const link = join(work, "part-link");
+    expect(await extract(image, link, "/lib")).toEqual({ code: 0, stderr: "" });
+    expect(find(link)).toBe(" | lib l 777");
+    const missing = join(work, "part-missing");
+    expect(await extract(image, missing, "/usr/nope")).toEqual({
+      code: 1,
+      stderr: `daxfs-inspect: ${image}: no entry "nope" in /usr\n`,
+    });
+    expect(existsSync(missing)).toBe(false);
   });
 
   it("writes a hard-linked symlink as one inode under each of its names", async () => {

@@ -203,12 +203,25 @@ function atHost<T>(host: string, use: (name: string) => T): T {
  * the owner, since chown clears setuid and setgid. Atime and mtime are the image's (docs/semantics.md
  * "Times"): a file's once written, a symlink's with lutimes, a directory's after everything in it.
  */
-export function extractCommand(view: BranchView, target: string, out: Output): void {
+export function extractCommand(view: BranchView, target: string, out: Output, path = "/"): void {
   if (existsSync(hostPath(target)) && readdirSync(hostPath(target)).length > 0)
     throw new DaxfsError("EEXIST", `${showName(target)}: directory exists and is not empty`);
+  // PATH by the one walk (a symlink as its last component is the link, unless PATH ends in "/"): a
+  // directory's contents go into DIR, as the root's do, and DIR takes its attributes; anything else
+  // goes into DIR under its own name (it can only be named by a real last component).
+  const top = view.resolve(path);
+  const start = isDir(view.stat(top).mode)
+    ? { path: "/", ino: top }
+    : {
+        path: `/${path
+          .split("/")
+          .filter((name) => name !== "")
+          .pop()}`,
+        ino: top,
+      };
   // The image answers everything before the first write: a corrupt directory, symlink or file
   // extent (its last byte read) fails here with its one line, and nothing is written.
-  const entries = [...view.walk()].map((entry) => ({
+  const entries = [...view.walk(start)].map((entry) => ({
     ...entry,
     linkTarget: isLink(entry.stat.mode) ? view.readlink(entry.ino) : undefined,
   }));
@@ -234,14 +247,14 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
   const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
-  for (const { path, ino, stat, linkTarget } of entries) {
+  for (const { path: below, ino, stat, linkTarget } of entries) {
     // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
     // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
-    const host = path === "/" ? target : `${target}${path}`;
-    if (path !== "/") nameModes.push(stat.mode);
+    const host = below === "/" ? target : `${target}${below}`;
+    if (below !== "/") nameModes.push(stat.mode);
     if (isDir(stat.mode)) {
       // Ours to fill until its own mode is set, last.
-      if (path !== "/") atHost(host, (name) => mkdirSync(hostPath(name), 0o700));
+      if (below !== "/") atHost(host, (name) => mkdirSync(hostPath(name), 0o700));
       directories.push({ host, stat });
       continue;
     }
@@ -249,9 +262,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
     const earlier = firstPathOf.get(ino);
     if (earlier !== undefined) {
       // A hard link, to a file or a symlink (link(2) does not follow one): one inode, several names.
-      withShortPath(earlier, (from) =>
-        atHost(host, (name) => linkSync(hostPath(from), hostPath(name))),
-      );
+      withShortPath(earlier, (from) => atHost(host, (name) => linkSync(hostPath(from), hostPath(name))));
       continue;
     }
     if (stat.nlink > 1) firstPathOf.set(ino, host);
@@ -268,8 +279,7 @@ export function extractCommand(view: BranchView, target: string, out: Output): v
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
           // write(2) may take less than asked (a filling disk); the next call then says why.
-          for (let done = 0; done < chunk.length; )
-            done += writeSync(fd, chunk, done, chunk.length - done);
+          for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
           bytes += chunk.length;
         }
       } finally {
