@@ -268,6 +268,8 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
   command("cat", "write a file's contents to standard output (a symlink is followed)")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
+    // Taken as the other path commands take it, so one option set serves them all: cat follows anyway.
+    .option("-L, --dereference", "follow a symlink named as the last component (always done)")
     .action((path: string, options: CommonOptions) =>
       withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
     );
