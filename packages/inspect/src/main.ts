@@ -32,7 +32,7 @@ import {
   listCommand,
   statusCommand,
 } from "./commands/summary.js";
-import { tuiCommand } from "./commands/tui.js";
+import { tuiArguments, tuiCommand } from "./commands/tui.js";
 import { validateCommand } from "./commands/validate.js";
 import type { Output } from "./render.js";
 import { openSource, type SourceOptions } from "./source.js";
@@ -316,6 +316,17 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
 
   command("tui", "browse the target interactively (runs daxfs-tui; needs a terminal)").action(
     async (options: CommonOptions) => {
+      // What daxfs-tui would refuse is refused here first, so the line is daxfs-inspect's (and JSON
+      // under --json) like every other subcommand's: --json itself, the target, no terminal.
+      if (options.json) throw new UsageError("--json: tui is interactive and prints no JSON");
+      await withSource(options, () => {});
+      if (!process.stdin.isTTY || !process.stdout.isTTY)
+        throw new SourceError(
+          new DaxfsError(
+            "ENOTTY",
+            `not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
+          ),
+        );
       const code = await tuiCommand(options);
       if (code !== 0) throw new ExitCode(code);
     },
