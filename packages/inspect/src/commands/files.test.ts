@@ -141,6 +141,20 @@ describe("extract", () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it("never writes through a name already in DIR (two image names one on a case-folding host)", () => {
+    const outside = join(work, "outside");
+    writeFileSync(outside, "keep");
+    const image = buildImage(dir({ L: symlink(outside), l: file("overwritten") }));
+    const view = DaxfsImage.open(new MemoryImage(image)).view("main");
+    // As a case-insensitive destination sees the tree: "l" lands on "L", the symlink made first.
+    const walk = view.walk.bind(view);
+    view.walk = (start) =>
+      [...walk(start)].map((entry) => (entry.path === "/l" ? { ...entry, path: "/L" } : entry));
+    const out = join(work, "folded");
+    expect(() => extractCommand(view, out, { json: true, write: () => {} })).toThrow(/EEXIST/);
+    expect(readFileSync(outside, "utf8")).toBe("keep");
+  });
+
   it("writes a hard-linked symlink as one inode under each of its names", async () => {
     const shared = symlink("target");
     const out = join(work, "linked-symlinks");

@@ -274,7 +274,10 @@ export function extractCommand(view: BranchView, target: string, out: Output, pa
       continue;
     }
     atHost(host, (name) => {
-      const fd = openSync(hostPath(name), "w", 0o600);
+      // O_EXCL: a name already there (two image names one on a case-folding destination, one of
+      // them a symlink) fails EEXIST instead of being followed out of DIR; mkdir, symlink and link
+      // refuse an existing name by themselves.
+      const fd = openSync(hostPath(name), "wx", 0o600);
       try {
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
