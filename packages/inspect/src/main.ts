@@ -327,7 +327,9 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
             `not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
           ),
         );
-      const code = await tuiCommand(options);
+      const code = await tuiCommand(options).catch((error: unknown) => {
+        throw error instanceof DaxfsError ? new SourceError(error) : error;
+      });
       if (code !== 0) throw new ExitCode(code);
     },
   );

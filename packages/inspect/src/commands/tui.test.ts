@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage } from "@daxfs/core";
 import { testDir as dir } from "@daxfs/core/testing";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { main } from "../main.js";
-import { tuiArguments } from "./tui.js";
+import { tuiArguments, tuiCommand } from "./tui.js";
 
 const work = mkdtempSync(join(tmpdir(), "daxfs-inspect-tui-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -59,6 +59,20 @@ describe("daxfs-inspect tui", () => {
           message: "--json: tui is interactive and prints no JSON",
         },
       });
+    }
+  });
+
+  it("says in one line that daxfs-tui cannot be run", async () => {
+    const missing = join(work, "no-daxfs-tui");
+    vi.stubEnv("DAXFS_TUI", missing);
+    try {
+      await expect(tuiCommand({ image: "a.img" })).rejects.toMatchObject({
+        name: "DaxfsError",
+        code: "ENOENT",
+        message: `${missing}: cannot run daxfs-tui (ENOENT)`,
+      });
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });
