@@ -16,6 +16,7 @@ describe("ERRNO_NUMBER", () => {
       ENOTDIR: 20,
       EISDIR: 21,
       EINVAL: 22,
+      ENOTTY: 25,
       EFBIG: 27,
       ENOSPC: 28,
       EROFS: 30,

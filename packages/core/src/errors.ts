@@ -25,7 +25,8 @@ export type Errno =
   | "ELOOP"
   | "EXDEV"
   | "EBADF"
-  | "EILSEQ";
+  | "EILSEQ"
+  | "ENOTTY";
 
 const ERRNOS: readonly Errno[] = [
   "ENOENT",
@@ -48,6 +49,7 @@ const ERRNOS: readonly Errno[] = [
   "EXDEV",
   "EBADF",
   "EILSEQ",
+  "ENOTTY",
 ];
 
 /**

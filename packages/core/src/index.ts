@@ -42,7 +42,6 @@ export {
   buildSplitImage,
   type CopyFileRange,
   compileGlob,
-  DirectoryAnchors,
   type HostCalls,
   type HostStat,
   type ImageMode,
@@ -58,6 +57,7 @@ export {
   type ScanOptions,
   scanDirectory,
   storedMtime,
+  withShortPath,
   writeImageFile,
   writeImageToMemory,
 } from "./build/index.js";

@@ -87,10 +87,10 @@ describe("showName", () => {
       fc.property(anyBytes, anyBytes, (a, b) => {
         const [shownA, shownB] = [showName(decodeName(a)), showName(decodeName(b))];
         expect(shownA === shownB).toBe(Buffer.from(a).equals(Buffer.from(b)));
-        // Every code point printable: no C0 control, DEL or lone surrogate.
+        // Every code point printable: no C0 or C1 control, DEL or lone surrogate.
         for (const char of shownA) {
           const code = char.codePointAt(0) as number;
-          expect(code >= 0x20 && code !== 0x7f && (code < 0xd800 || code > 0xdfff)).toBe(true);
+          expect(code >= 0x20 && (code < 0x7f || code > 0x9f) && (code < 0xd800 || code > 0xdfff)).toBe(true);
         }
       }),
       { numRuns: runs },
@@ -100,6 +100,8 @@ describe("showName", () => {
   it("writes bad bytes and controls as \\xHH and a backslash as \\\\", () => {
     expect(showName(decodeName(Buffer.from("f\\\xfe\n", "latin1")))).toBe("f\\\\\\xfe\\x0a");
     expect(showName("plain é 😀")).toBe("plain é 😀");
+    // U+009B, a UTF-8 terminal's CSI: "\x9b31m" would turn the rest red.
+    expect(showName("a\u009b31m\u0080\u00a0")).toBe("a\\xc2\\x9b31m\\xc2\\x80\u00a0");
   });
 });
 

@@ -173,9 +173,10 @@ export function compareNames(a: string, b: string): number {
 
 /**
  * `text` (a name, target or path) for a terminal: printable characters as they are, a backslash as
- * `\\`, control characters (C0 and DEL) and bytes that are not UTF-8 as `\xHH`. One-to-one, so a
- * printed name is never another name's (docs/inspect.md "Names"). A lone surrogate no bytes decode
- * to (only in refused input) shows as `\uHHHH`.
+ * `\\`, control characters (C0, DEL, and C1 as its two UTF-8 bytes: a UTF-8 terminal takes U+009B
+ * for CSI) and bytes that are not UTF-8 as `\xHH`. One-to-one, so a printed name is never another
+ * name's (docs/inspect.md "Names"). A lone surrogate no bytes decode to (only in refused input)
+ * shows as `\uHHHH`.
  */
 export function showName(text: string): string {
   if (!needsShowing(text)) return text;
@@ -184,6 +185,7 @@ export function showName(text: string): string {
     const unit = text.charCodeAt(i);
     if (unit === 0x5c) shown += "\\\\";
     else if (unit < 0x20 || unit === 0x7f) shown += `\\x${hex2(unit)}`;
+    else if (unit >= 0x80 && unit <= 0x9f) shown += `\\xc2\\x${hex2(unit)}`;
     else if (unit < 0xd800 || unit > 0xdfff) shown += text[i];
     else if (unit <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
       shown += text.slice(i, i + 2);
@@ -197,7 +199,8 @@ export function showName(text: string): string {
 function needsShowing(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    if (unit < 0x20 || unit === 0x7f || unit === 0x5c || (unit >= 0xd800 && unit <= 0xdfff)) return true;
+    if (unit < 0x20 || (unit >= 0x7f && unit <= 0x9f) || unit === 0x5c || (unit >= 0xd800 && unit <= 0xdfff))
+      return true;
   }
   return false;
 }

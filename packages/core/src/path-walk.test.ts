@@ -21,7 +21,11 @@ function rootfs(): BranchView {
       }),
       lib: testSymlink("usr/lib"),
       bin: testSymlink("/usr/bin"),
-      etc: testDir({ passwd: testFile("root:x:0:0"), "os-release": testSymlink("../usr/lib/libc.so") }),
+      etc: testDir({
+        passwd: testFile("root:x:0:0"),
+        "os-release": testSymlink("../usr/lib/libc.so"),
+        dangling: testSymlink("../usr/nowhere"),
+      }),
       loop: testSymlink("loop"),
       [decodeName(Uint8Array.of(0x66, 0xfe))]: testFile("latin-1"),
       chains: testDir(chain),
@@ -85,6 +89,12 @@ describe("path walks (BranchView.resolve)", () => {
     });
     expect(failure(() => ino("/etc/passwd/")).code).toBe("ENOTDIR");
     expect(failure(() => ino(`/${"n".repeat(256)}`)).code).toBe("ENAMETOOLONG");
+    // A name missing from a symlink's target says which link led there (a dangling link).
+    expect(failure(() => view.resolve("/etc/dangling", { followFinal: true }))).toEqual({
+      code: "ENOENT",
+      message: 'no entry "nowhere" in /usr (the target of /etc/dangling -> ../usr/nowhere)',
+    });
+    expect(failure(() => ino("/bin/nope")).message).toBe('no entry "nope" in /usr/bin');
   });
 
   it("take names as bytes and show the bad ones escaped", () => {

@@ -40,11 +40,14 @@ function shownPath(steps: Step[]): string {
 /** The inode `path` names in `tree` (see the head of this file for the rules). */
 export function walkPath(tree: PathTree, path: string, options: WalkOptions = {}): number {
   const steps: Step[] = [{ ino: tree.rootIno, name: "" }];
-  // Components still to walk, the next one last; a followed link's target is pushed on top.
+  // Components still to walk, the next one last; a followed link's target is pushed on top, with
+  // the link it came from beside it (`via`), so a name missing from a target says whose it is.
   const pending = path.split("/").reverse();
+  const via: (string | undefined)[] = pending.map(() => undefined);
   let follows = 0;
   while (pending.length > 0) {
     const name = pending.pop() as string;
+    const from = via.pop();
     if (name === "" || name === ".") continue;
     if (name === "..") {
       if (steps.length > 1) steps.pop();
@@ -60,14 +63,20 @@ export function walkPath(tree: PathTree, path: string, options: WalkOptions = {}
       );
     const ino = tree.child(dir.ino, name);
     if (ino === undefined)
-      throw new DaxfsError("ENOENT", `no entry "${showName(name)}" in ${shownPath(steps)}`);
+      throw new DaxfsError(
+        "ENOENT",
+        `no entry "${showName(name)}" in ${shownPath(steps)}${from === undefined ? "" : ` (${from})`}`,
+      );
     // Last means nothing follows, not even a "/" (a trailing "/" or "/." asks for a directory).
     const last = pending.length === 0;
     if (tree.typeOf(ino) === FileType.SYMLINK && (!last || options.followFinal)) {
       if (++follows > MAX_SYMLINK_FOLLOWS)
         throw new DaxfsError("ELOOP", `${showName(path)}: too many levels of symbolic links`);
       const target = tree.readlink(ino);
-      pending.push(...target.split("/").reverse());
+      const parts = target.split("/").reverse();
+      pending.push(...parts);
+      const link = `${shownPath(steps).replace(/\/$/, "")}/${showName(name)}`;
+      via.push(...parts.map(() => `the target of ${link} -> ${showName(target)}`));
       if (target.startsWith("/")) steps.length = 1;
       continue;
     }

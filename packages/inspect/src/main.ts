@@ -32,7 +32,7 @@ import {
   listCommand,
   statusCommand,
 } from "./commands/summary.js";
-import { tuiCommand } from "./commands/tui.js";
+import { tuiArguments, tuiCommand } from "./commands/tui.js";
 import { validateCommand } from "./commands/validate.js";
 import type { Output } from "./render.js";
 import { openSource, type SourceOptions } from "./source.js";
@@ -268,6 +268,8 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
   command("cat", "write a file's contents to standard output (a symlink is followed)")
     .argument("<path>", "path inside the image")
     .option("-b, --branch <name>", "branch to read", "main")
+    // Taken as the other path commands take it, so one option set serves them all: cat follows anyway.
+    .option("-L, --dereference", "follow a symlink named as the last component (always done)")
     .action((path: string, options: CommonOptions) =>
       withImage(options, (image) => catCommand(view(image, options), path, out(options.json))),
     );
@@ -281,11 +283,16 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     .action((branch: string, options: CommonOptions) =>
       withImage(options, (image) => diffCommand(image, branch, out(options.json))),
     );
-  command("extract", "write a branch's tree to a host directory")
+  command("extract", "write a branch's tree, or the part of it at PATH, to a host directory")
     .argument("<dir>", "target directory (created with any missing parents; if it exists, it must be empty)")
+    .argument(
+      "[path]",
+      "path inside the image: a directory's contents go into DIR, a file or symlink into DIR under its name",
+      "/",
+    )
     .option("-b, --branch <name>", "branch to read", "main")
-    .action((dir: string, options: CommonOptions) =>
-      withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json))),
+    .action((dir: string, path: string, options: CommonOptions) =>
+      withImage(options, (image) => extractCommand(view(image, options), dir, out(options.json), path)),
     );
   command(
     "validate",
@@ -309,7 +316,20 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
 
   command("tui", "browse the target interactively (runs daxfs-tui; needs a terminal)").action(
     async (options: CommonOptions) => {
-      const code = await tuiCommand(options);
+      // What daxfs-tui would refuse is refused here first, so the line is daxfs-inspect's (and JSON
+      // under --json) like every other subcommand's: --json itself, the target, no terminal.
+      if (options.json) throw new UsageError("--json: tui is interactive and prints no JSON");
+      await withSource(options, () => {});
+      if (!process.stdin.isTTY || !process.stdout.isTTY)
+        throw new SourceError(
+          new DaxfsError(
+            "ENOTTY",
+            `not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
+          ),
+        );
+      const code = await tuiCommand(options).catch((error: unknown) => {
+        throw error instanceof DaxfsError ? new SourceError(error) : error;
+      });
       if (code !== 0) throw new ExitCode(code);
     },
   );
@@ -352,9 +372,9 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
     if (code !== undefined) {
       // A host error while extracting (EACCES, ENOSPC...): "PATH: reason" from Node's
-      // "ENOSPC: no space left on device, write '/x'".
+      // "ENOSPC: no space left on device, open '/x'" (or "..., write", which names no path).
       const { path } = error as NodeJS.ErrnoException;
-      const reason = (error as Error).message.replace(/^[A-Z0-9]+: /, "").replace(/, \w+ '.*'$/, "");
+      const reason = (error as Error).message.replace(/^[A-Z0-9]+: /, "").replace(/, \w+( '.*')?$/, "");
       return fail(EXIT_USAGE, code, path === undefined ? reason : `${path}: ${reason}`);
     }
     throw error;

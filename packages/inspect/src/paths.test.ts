@@ -56,6 +56,11 @@ describe("daxfs-inspect path arguments", () => {
     expect((await inspect("ls", "-L", "/lib")).stdout).toContain(" libc.so\n");
     expect((await inspect("ls", "/lib")).stdout).toMatch(/ lib -> usr\/lib\n$/);
     expect((await inspect("cat", "/etc/os-release")).stdout).toBe("ID=debian\n");
+    expect(await inspect("cat", "-L", "/etc/os-release")).toEqual({
+      code: 0,
+      stdout: "ID=debian\n",
+      stderr: "",
+    });
   });
 
   it("report errors by path, exit 1", async () => {

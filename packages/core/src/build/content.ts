@@ -3,6 +3,7 @@
 import { DaxfsError, type Errno } from "../errors.js";
 import { hostPath, showName } from "../names.js";
 import { type HostCalls, nodeHostCalls } from "./host-calls.js";
+import { withShortPath } from "./long-path.js";
 import { type ImageSink, ImageWriteError } from "./sink.js";
 import { type BuildFile, isHostContent } from "./tree.js";
 
@@ -65,7 +66,8 @@ export function copyFileContent(
   const path = content.path;
   let fd: number;
   try {
-    fd = calls.open(hostPath(path));
+    // A scanned file deeper than PATH_MAX is opened through its directory (long-path.ts).
+    fd = withShortPath(path, (short) => calls.open(hostPath(short)));
   } catch (error) {
     throw hostError(error, path);
   }

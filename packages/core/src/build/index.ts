@@ -4,7 +4,7 @@ export { copyFileContent, hostError } from "./content.js";
 export { type EmitOptions, emitImage, superblockFor } from "./encode.js";
 export { compileGlob } from "./glob.js";
 export { type HostCalls, type HostStat, mtimeMsOf, nodeHostCalls } from "./host-calls.js";
-export { ANCHOR_BYTES, DirectoryAnchors } from "./long-path.js";
+export { ANCHOR_BYTES, isShortPath, openDirectoryPath, withShortPath } from "./long-path.js";
 export * from "./plan.js";
 export { planContentsText, planInodeTypes } from "./plan-counts.js";
 export * from "./scan.js";

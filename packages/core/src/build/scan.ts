@@ -1,14 +1,14 @@
 // Turns a host directory into a BuildDir (SPEC 2.2-2.4, with our fixes): entries examined with
 // lstat, hard links (same st_dev/st_ino) become one BuildFile, special files are skipped with a
 // warning (or refused), and file contents stay on disk until the writer streams them.
-import { constants, readdirSync, readlinkSync, type Stats, statSync } from "node:fs";
+import { closeSync, constants, readdirSync, readlinkSync, type Stats, statSync } from "node:fs";
 import { DaxfsError } from "../errors.js";
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "../file-type.js";
 import { decodeName, hostPath, showName } from "../names.js";
 import { hostError } from "./content.js";
 import { compileGlob } from "./glob.js";
 import { type HostCalls, type HostStat, nodeHostCalls } from "./host-calls.js";
-import { DirectoryAnchors } from "./long-path.js";
+import { isShortPath, openDirectoryPath } from "./long-path.js";
 import type { BuildDir, BuildFile, BuildNode, BuildSymlink } from "./tree.js";
 
 export interface ScanOptions {
@@ -76,18 +76,31 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       : storedMtime(statSync(hostPath(directory), { bigint: true }).mtimeNs, options),
   };
 
-  // Directories deeper than PATH_MAX are reached through open descriptors (long-path.ts). They stay
-  // open for the life of the process: the writer reads the files below them by those names later.
-  // Only trees with paths over 3 KiB open any.
-  const anchors = new DirectoryAnchors();
-  // Iterative: a deep source tree must not exhaust the JS stack.
-  // hostDir: the name system calls get (through hostPath); shownPath: the real path, for messages
-  // (they differ below an anchor).
-  const pending: Array<{ hostDir: string; shownPath: string; relative: string; dir: BuildDir }> = [
-    { hostDir: directory, shownPath: directory, relative: "", dir: root },
+  // Iterative: a deep source tree must not exhaust the JS stack. Each directory is named by its real
+  // path; one deeper than PATH_MAX is opened while its entries are read and named by its descriptor
+  // (long-path.ts), so the walk holds at most one open whatever the tree's width, and file contents
+  // keep their real paths (the writer opens them the same way).
+  const pending: Array<{ shownPath: string; relative: string; dir: BuildDir }> = [
+    { shownPath: directory, relative: "", dir: root },
   ];
   while (pending.length > 0) {
-    const { hostDir, shownPath, relative, dir } = pending.pop() as (typeof pending)[number];
+    const { shownPath, relative, dir } = pending.pop() as (typeof pending)[number];
+    let anchor: number | undefined;
+    try {
+      if (!isShortPath(shownPath)) anchor = openDirectoryPath(shownPath);
+    } catch (error) {
+      throw hostError(error, shownPath);
+    }
+    try {
+      scanOne(anchor === undefined ? shownPath : `/proc/self/fd/${anchor}`, shownPath, relative, dir);
+    } finally {
+      if (anchor !== undefined) closeSync(anchor);
+    }
+  }
+  return root;
+
+  /** Adds the entries of `dir` (named `hostDir` for system calls, `shownPath` really) and queues its directories. */
+  function scanOne(hostDir: string, shownPath: string, relative: string, dir: BuildDir): void {
     let names: string[];
     try {
       names = readdirSync(hostPath(hostDir));
@@ -101,7 +114,7 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
     names.sort();
     const prefix = hostDir.endsWith("/") ? hostDir : `${hostDir}/`;
     const shownPrefix = shownPath.endsWith("/") ? shownPath : `${shownPath}/`;
-    // Outside anchored directories the two names are one string; the relative path (for --exclude
+    // Outside deep directories the two names are one string; the relative path (for --exclude
     // and the directories below) is built only where it is used.
     const sameNames = prefix === shownPrefix;
     const relativeOf = (name: string) => (relative === "" ? name : `${relative}/${name}`);
@@ -122,18 +135,9 @@ export function scanDirectory(directory: string, options: ScanOptions = {}): Bui
       options.onEntry?.(path, shown);
       node.mtime ??= storedMtime(stat.mtimeNs, options);
       dir.children.set(name, node);
-      if (node.kind === "dir") {
-        let hostDir: string;
-        try {
-          hostDir = anchors.shorten(path);
-        } catch (error) {
-          throw hostError(error, shown);
-        }
-        pending.push({ hostDir, shownPath: shown, relative: relativeOf(name), dir: node });
-      }
+      if (node.kind === "dir") pending.push({ shownPath: shown, relative: relativeOf(name), dir: node });
     }
   }
-  return root;
 }
 
 /** `path` is the name for system calls and the file's content; `shown` the real path, for messages. */
@@ -161,7 +165,7 @@ function scanEntry(
       size,
       content: {
         kind: "host",
-        path,
+        path: shown,
         offset: 0,
         scanned: { ino: stat.ino, size, mtimeMs: stat.mtimeMs },
       },

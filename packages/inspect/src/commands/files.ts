@@ -7,10 +7,12 @@ import {
   existsSync,
   lchownSync,
   linkSync,
+  lutimesSync,
   mkdirSync,
   openSync,
   readdirSync,
   symlinkSync,
+  utimesSync,
   writeSync,
 } from "node:fs";
 import {
@@ -18,7 +20,6 @@ import {
   compareNames,
   countInodeTypes,
   DaxfsError,
-  DirectoryAnchors,
   fileTypeOf,
   hostPath,
   plural,
@@ -27,6 +28,7 @@ import {
   type Stat,
   showName,
   typeCountText,
+  withShortPath,
 } from "@daxfs/core";
 import { emit, modeString, type Output, shortTime, timeText } from "../render.js";
 
@@ -175,82 +177,127 @@ export function catCommand(view: BranchView, path: string, out: Output): void {
 }
 
 /**
+ * A stored time (ns) as the seconds Node's utimes takes, which it cuts to whole microseconds: a
+ * double holds today's times to about 0.2 us, so half a microsecond more keeps the cut on the
+ * stored microsecond instead of the one below it.
+ */
+const utimeSeconds = (ns: bigint) => (Number(ns / 1000n) + 0.5) / 1e6;
+
+/**
+ * withShortPath for extract's host calls: a failure (EACCES, ENOSPC...) names the real path, never
+ * the /proc/self/fd name a deep one was given, nor no path at all (a write names none).
+ */
+function atHost<T>(host: string, use: (name: string) => T): T {
+  try {
+    return withShortPath(host, use);
+  } catch (error) {
+    if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string")
+      (error as NodeJS.ErrnoException).path = showName(host);
+    throw error;
+  }
+}
+
+/**
  * Writes the branch's tree under `target` (created; must be empty if it exists). Run as root it
  * restores owners too, as GNU tar and fsck.erofs --extract do for the superuser; modes are set after
- * the owner, since chown clears setuid and setgid.
+ * the owner, since chown clears setuid and setgid. Atime and mtime are the image's (docs/semantics.md
+ * "Times"): a file's once written, a symlink's with lutimes, a directory's after everything in it.
  */
-export function extractCommand(view: BranchView, target: string, out: Output): void {
+export function extractCommand(view: BranchView, target: string, out: Output, path = "/"): void {
   if (existsSync(hostPath(target)) && readdirSync(hostPath(target)).length > 0)
     throw new DaxfsError("EEXIST", `${showName(target)}: directory exists and is not empty`);
+  // PATH by the one walk (a symlink as its last component is the link, unless PATH ends in "/"): a
+  // directory's contents go into DIR, as the root's do, and DIR takes its attributes; anything else
+  // goes into DIR under its own name (it can only be named by a real last component).
+  const top = view.resolve(path);
+  const start = isDir(view.stat(top).mode)
+    ? { path: "/", ino: top }
+    : {
+        path: `/${path
+          .split("/")
+          .filter((name) => name !== "")
+          .pop()}`,
+        ino: top,
+      };
+  // The image answers everything before the first write: a corrupt directory, symlink or file
+  // extent (its last byte read) fails here with its one line, and nothing is written.
+  const entries = [...view.walk(start)].map((entry) => ({
+    ...entry,
+    linkTarget: isLink(entry.stat.mode) ? view.readlink(entry.ino) : undefined,
+  }));
+  for (const { ino, stat } of entries)
+    if (!isDir(stat.mode) && !isLink(stat.mode) && stat.size > 0) view.read(ino, stat.size - 1, 1);
   mkdirSync(hostPath(target), { recursive: true });
   const keepOwners = process.getuid?.() === 0;
-  // lchown for symlinks only: an anchored directory's name is itself a /proc symlink to follow.
-  const setOwner = (host: string, stat: Stat) => {
-    if (keepOwners) (isLink(stat.mode) ? lchownSync : chownSync)(hostPath(host), stat.uid, stat.gid);
+  /**
+   * Owner, mode and times of `host`: a symlink's own (lchown, lutimes), as for every name the
+   * image holds; `target` itself may be a symlink the user gave, to follow.
+   */
+  const setAttributes = (host: string, stat: Stat) => {
+    const name = hostPath(host);
+    const own = host !== target;
+    if (keepOwners) (own ? lchownSync : chownSync)(name, stat.uid, stat.gid);
+    if (!isLink(stat.mode)) chmodSync(name, stat.mode & 0o7777);
+    (own ? lutimesSync : utimesSync)(name, utimeSeconds(stat.atime), utimeSeconds(stat.mtime));
   };
-  // Host names of the directories made so far, by image path; deep ones via open descriptors, so a
-  // tree whose paths exceed PATH_MAX extracts too (long-path.ts in core).
-  const anchors = new DirectoryAnchors();
-  const hostDirOf = new Map<string, string>([["/", target]]);
-  const firstPathOf = new Map<number, string>();
-  const dirModes: { path: string; stat: Stat }[] = [];
+  // Every host name is the real path, target + image path; one longer than PATH_MAX is reached
+  // through its parent directory for the call (core's withShortPath), so nothing stays open.
+  const firstPathOf = new Map<number, string>(); // hard-linked files and symlinks: the name written first
+  const directories: { host: string; stat: Stat }[] = [];
   const nameModes: number[] = []; // of every name below the root, for the summary
   let files = 0;
   let bytes = 0;
-  try {
-    for (const { path, ino, stat } of view.walk()) {
-      // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
-      // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
-      if (path !== "/") nameModes.push(stat.mode);
-      const slash = path.lastIndexOf("/");
-      const host =
-        path === "/"
-          ? target
-          : `${hostDirOf.get(slash === 0 ? "/" : path.slice(0, slash))}/${path.slice(slash + 1)}`;
-      if (isDir(stat.mode)) {
-        if (path !== "/") {
-          mkdirSync(hostPath(host));
-          hostDirOf.set(path, anchors.shorten(host));
-        }
-        dirModes.push({ path: hostDirOf.get(path) as string, stat });
-        continue;
-      }
-      files++;
-      if (isLink(stat.mode)) {
-        symlinkSync(hostPath(view.readlink(ino)), hostPath(host));
-        setOwner(host, stat);
-        continue;
-      }
-      const earlier = firstPathOf.get(ino);
-      if (earlier !== undefined) {
-        linkSync(hostPath(earlier), hostPath(host)); // a hard link: one inode, several names
-        continue;
-      }
-      firstPathOf.set(ino, host);
-      const fd = openSync(hostPath(host), "w", 0o600);
+  for (const { path: below, ino, stat, linkTarget } of entries) {
+    // Names come from the image: each is checked by the model (no '/', not '.' or '..'). Host
+    // paths are kept in the string form of names.ts and given to fs calls as their exact bytes.
+    const host = below === "/" ? target : `${target}${below}`;
+    if (below !== "/") nameModes.push(stat.mode);
+    if (isDir(stat.mode)) {
+      // Ours to fill until its own mode is set, last.
+      if (below !== "/") atHost(host, (name) => mkdirSync(hostPath(name), 0o700));
+      directories.push({ host, stat });
+      continue;
+    }
+    files++;
+    const earlier = firstPathOf.get(ino);
+    if (earlier !== undefined) {
+      // A hard link, to a file or a symlink (link(2) does not follow one): one inode, several names.
+      withShortPath(earlier, (from) => atHost(host, (name) => linkSync(hostPath(from), hostPath(name))));
+      continue;
+    }
+    if (stat.nlink > 1) firstPathOf.set(ino, host);
+    if (isLink(stat.mode)) {
+      atHost(host, (name) => {
+        symlinkSync(hostPath(linkTarget as string), hostPath(name));
+        setAttributes(name, stat);
+      });
+      continue;
+    }
+    atHost(host, (name) => {
+      // O_EXCL: a name already there (two image names one on a case-folding destination, one of
+      // them a symlink) fails EEXIST instead of being followed out of DIR; mkdir, symlink and link
+      // refuse an existing name by themselves.
+      const fd = openSync(hostPath(name), "wx", 0o600);
       try {
         for (let at = 0; at < stat.size; at += CHUNK) {
           const chunk = view.read(ino, at, Math.min(CHUNK, stat.size - at));
-          writeSync(fd, chunk);
+          // write(2) may take less than asked (a filling disk); the next call then says why.
+          for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
           bytes += chunk.length;
         }
       } finally {
         closeSync(fd);
       }
-      setOwner(host, stat);
-      chmodSync(hostPath(host), stat.mode & 0o7777);
-    }
-    // Directory owners and modes last, deepest first, so a read-only directory does not block its
-    // own contents.
-    for (let i = dirModes.length - 1; i >= 0; i--) {
-      const { path, stat } = dirModes[i]!;
-      setOwner(path, stat);
-      chmodSync(hostPath(path), stat.mode & 0o7777);
-    }
-  } finally {
-    anchors.close();
+      setAttributes(name, stat);
+    });
   }
-  emit(out, { target, directories: dirModes.length, files, bytes }, () => [
+  // Directory owners, modes and times last, deepest first, so a read-only directory does not
+  // block its own contents and no later write (a hard link made in it) moves its mtime.
+  for (let i = directories.length - 1; i >= 0; i--) {
+    const { host, stat } = directories[i]!;
+    atHost(host, (name) => setAttributes(name, stat));
+  }
+  emit(out, { target, directories: directories.length, files, bytes }, () => [
     `Extracted ${plural(nameModes.length, "directory entry", "directory entries")} (${typeCountText(countInodeTypes(nameModes))}), ${plural(bytes, "byte")} to ${showName(target)}`,
   ]);
 }

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { DaxfsError } from "@daxfs/core";
 import type { SourceOptions } from "../source.js";
 
 /** daxfs-tui's arguments for the target daxfs-inspect was given. */
@@ -28,7 +29,11 @@ export function tuiCommand(options: SourceOptions & { backing?: string }): Promi
   const [program, ...prefix] = tuiProgram(process.env) as [string, ...string[]];
   return new Promise((resolve, reject) => {
     const child = spawn(program, [...prefix, ...tuiArguments(options)], { stdio: "inherit" });
-    child.on("error", (error) => reject(new Error(`cannot run ${program}: ${error.message}`)));
+    // A program that cannot be started (no daxfs-tui, a bad DAXFS_TUI) is a setup error, said in
+    // one line as the other I/O errors are.
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      reject(new DaxfsError("ENOENT", `${program}: cannot run daxfs-tui (${error.code ?? error.message})`)),
+    );
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
