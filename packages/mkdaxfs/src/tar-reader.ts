@@ -53,7 +53,7 @@ export interface TarMember {
   sparse: SparseSegment[] | null;
   /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*). */
   xattrs: string[];
-  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds. */
+  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds; negative before 1970. */
   mtime: bigint;
 }
 
@@ -94,26 +94,31 @@ function field(block: Buffer, offset: number, length: number): Buffer {
 
 /**
  * A numeric header field: octal digits (leading spaces/NULs, ending at a space or NUL), or GNU
- * base-256 (first byte 0x80 positive, 0xff negative) for values that do not fit.
+ * base-256 (first byte 0x80 positive, 0xff negative, two's complement) for values that do not fit.
+ * Exact whatever its size: an mtime may be before 1970 or past any safe integer.
  */
-function number(block: Buffer, offset: number, length: number, what: string): number {
+function bigNumber(block: Buffer, offset: number, length: number, what: string): bigint {
   const bytes = block.subarray(offset, offset + length);
   if (bytes[0] === 0x80 || bytes[0] === 0xff) {
-    const negative = bytes[0] === 0xff;
     let value = 0n;
-    for (let i = 1; i < bytes.length; i++)
-      value = (value << 8n) | BigInt(negative ? 0xff - bytes[i]! : bytes[i]!);
-    if (negative) value = -value - 1n;
-    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} out of range`);
-    return Number(value);
+    for (let i = 1; i < bytes.length; i++) value = (value << 8n) | BigInt(bytes[i]!);
+    // 0xff: the field is a negative number in two's complement over all its bits.
+    return bytes[0] === 0xff ? value - (1n << BigInt(8 * (bytes.length - 1))) : value;
   }
   const text = bytes
     .toString("latin1")
     .replace(/^[ \0]+/, "")
     .replace(/[ \0].*$/s, "");
-  if (text === "") return 0;
+  if (text === "") return 0n;
   if (!/^[0-7]+$/.test(text)) throw new Error(`${what} field is not a number`);
-  return Number.parseInt(text, 8);
+  return BigInt(`0o${text}`);
+}
+
+/** A numeric header field that must be a size, an id or an offset: 0 up to the largest safe integer. */
+function number(block: Buffer, offset: number, length: number, what: string): number {
+  const value = bigNumber(block, offset, length, what);
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} out of range`);
+  return Number(value);
 }
 
 function checksumMatches(block: Buffer): boolean {
@@ -396,7 +401,7 @@ export class TarReader {
       mtime:
         record("mtime") !== undefined
           ? paxTime(record("mtime") as string)
-          : BigInt(number(block, 136, 12, "mtime")) * 1_000_000_000n,
+          : bigNumber(block, 136, 12, "mtime") * 1_000_000_000n,
     };
     this.pending = storedSize;
     if (type !== "file") {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { encodeName } from "@daxfs/core";
+import { DaxfsImage, encodeName, FileImage } from "@daxfs/core";
 import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
@@ -675,4 +675,63 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.${format}, encoding="${encodi
     expect(result.stderr).toBe("");
     expect(latin1Names(result.tree)).toEqual(expected);
   });
+});
+
+/**
+ * An archive written by Python's tarfile, members in the given order (any order, duplicates too,
+ * which no directory can give GNU tar): [name, type ("0" file, "1" hard link, "2" symlink, "5"
+ * directory, "6" FIFO), body or link target, mtime in seconds (default 1e9), PAX records].
+ */
+function pythonTar(
+  name: string,
+  format: "GNU_FORMAT" | "PAX_FORMAT",
+  members: Array<[string, string, string?, number?, Record<string, string>?]>,
+): string {
+  const archive = join(scratch, name);
+  run("python3", [
+    "-c",
+    `import io, json, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.${format}) as t:
+    for name, kind, text, mtime, pax in json.loads(sys.argv[2]):
+        info = tarfile.TarInfo(name); info.type = kind.encode(); info.mtime = mtime
+        info.mode = 0o755 if kind == "5" else 0o644
+        if pax: info.pax_headers = pax
+        body = (text or "").encode()
+        if kind == "0": info.size = len(body); t.addfile(info, io.BytesIO(body))
+        else: info.linkname = text or ""; t.addfile(info)`,
+    archive,
+    JSON.stringify(
+      members.map(([n, kind, text, mtime, pax]) => [n, kind, text ?? "", mtime ?? 1e9, pax ?? {}]),
+    ),
+  ]);
+  return archive;
+}
+
+describe("times a v5 mtime cannot hold", () => {
+  const mtimeOf = (image: string, path: string) => {
+    const view = DaxfsImage.open(FileImage.open(image)).view();
+    return view.stat(view.resolve(path)).mtime;
+  };
+  it.each([
+    ["GNU base-256", "GNU_FORMAT"],
+    ["PAX", "PAX_FORMAT"],
+  ] as const)(
+    "before 1970 is stored as 0 and after 2262 as the latest time there is (%s)",
+    async (_, format) => {
+      // Python writes a GNU header's out-of-octal mtimes in base-256, a PAX one as an mtime record.
+      const archive = pythonTar(`times-${format}.tar`, format, [
+        ["old", "0", "", -1000],
+        ["far", "0", "", 2 ** 36],
+        ["now", "0", "", 1_700_000_000],
+      ]);
+      const image = join(scratch, `times-${format}.img`);
+      const result = await build(["--tar", archive], image);
+      expect([result.code, result.stderr]).toEqual([0, ""]);
+      expect([mtimeOf(image, "/old"), mtimeOf(image, "/far"), mtimeOf(image, "/now")]).toEqual([
+        0n,
+        2n ** 63n - 1n,
+        1_700_000_000_000_000_000n,
+      ]);
+    },
+  );
 });
