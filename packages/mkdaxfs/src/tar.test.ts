@@ -707,6 +707,29 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.${format}) as t:
   return archive;
 }
 
+describe("whiteouts create nothing", () => {
+  it("a whiteout under a directory no layer has, or inside a lower directory later whited out, leaves no directory behind", async () => {
+    const lower = pythonTar("wh-lower.tar", "GNU_FORMAT", [
+      ["a", "5"],
+      ["a/old", "0", "o"],
+      ["keep", "0", "k"],
+    ]);
+    for (const order of [
+      ["nodir/.wh.q", "a/.wh.old", ".wh.a"],
+      [".wh.a", "a/.wh.old", "nodir/.wh.q"],
+    ]) {
+      const upper = pythonTar(
+        "wh-upper.tar",
+        "GNU_FORMAT",
+        order.map((name) => [name, "0"]),
+      );
+      const { stderr, tree } = await build(["--tar", lower, "--tar", upper]);
+      expect(stderr).toBe("");
+      expect(Object.keys(tree?.children ?? {})).toEqual(["keep"]);
+    }
+  });
+});
+
 describe("times a v5 mtime cannot hold", () => {
   const mtimeOf = (image: string, path: string) => {
     const view = DaxfsImage.open(FileImage.open(image)).view();

@@ -174,24 +174,14 @@ export class TarTreeBuilder {
     const where = `${label}: ${showName(member.name)}`;
     if (parts.length > 0 && this.isExcluded(parts)) return;
     const name = parts.at(-1);
+    if (name === OPAQUE_MARKER || name?.startsWith(WHITEOUT_PREFIX)) {
+      this.applyWhiteout(parts.slice(0, -1), name);
+      return;
+    }
     const parent = this.directoryAt(parts.slice(0, -1), where);
     const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
     const mode = member.mode & 0o7777;
     const mtime = storedMtime(member.mtime, this.options);
-
-    if (name === OPAQUE_MARKER) {
-      this.hideLowerLayers(parent);
-      return;
-    }
-    if (name?.startsWith(WHITEOUT_PREFIX)) {
-      const victimName = name.slice(WHITEOUT_PREFIX.length);
-      const victim = parent.children.get(victimName);
-      if (!victim) return;
-      if (this.layerOfEntry(parent, victimName) < this.layer) parent.children.delete(victimName);
-      // This layer already re-created the path: the whiteout still removes what lay below it.
-      else if (victim.kind === "dir") this.hideLowerLayers(victim);
-      return;
-    }
 
     // A tar header can carry (uid_t)-1, which lstat never returns: no one could own such a file and
     // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
@@ -255,6 +245,26 @@ export class TarTreeBuilder {
     }
     if (name === undefined) throw new DaxfsError("EINVAL", `${where}: the archive root must be a directory`);
     this.setEntry(parent, name, node);
+  }
+
+  /**
+   * An OCI whiteout (`.wh.NAME`) or opaque marker (`.wh..wh..opq`) in the directory at `dirParts`.
+   * It removes what the lower layers put there and creates nothing: a whiteout under a directory
+   * no layer has is a no-op, and it does not make a lower directory on its path this layer's.
+   */
+  private applyWhiteout(dirParts: string[], name: string): void {
+    const parent = this.lookup(dirParts);
+    if (parent?.kind !== "dir") return;
+    if (name === OPAQUE_MARKER) {
+      this.hideLowerLayers(parent);
+      return;
+    }
+    const victimName = name.slice(WHITEOUT_PREFIX.length);
+    const victim = parent.children.get(victimName);
+    if (!victim) return;
+    if (this.layerOfEntry(parent, victimName) < this.layer) parent.children.delete(victimName);
+    // This layer already re-created the path: the whiteout still removes what lay below it.
+    else if (victim.kind === "dir") this.hideLowerLayers(victim);
   }
 
   /**
