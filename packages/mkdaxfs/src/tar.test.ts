@@ -707,6 +707,46 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.${format}) as t:
   return archive;
 }
 
+describe("members the image does not store: excluded, device nodes and FIFOs", () => {
+  it("a hard link to an excluded member keeps the file under its other name, as -d does", async () => {
+    const root = join(scratch, "excluded-link");
+    run("sh", ["-c", 'mkdir -p "$1/x" && echo body > "$1/x/f" && ln "$1/x/f" "$1/g"', "-", root]);
+    // GNU tar stores x/f with its bytes first, then g as a link to it.
+    const archive = join(scratch, "excluded-link.tar");
+    run("tar", ["--no-recursion", "-cf", archive, "-C", root, "x", "x/f", "g"]);
+    const fromDirectory = (await build(["-d", root, "--exclude", "x"])).tree;
+    expect(Buffer.from(fromDirectory?.children?.g?.data ?? "", "hex").toString()).toBe("body\n");
+    const fromTar = await build(["--tar", archive, "--exclude", "x"]);
+    expect(fromTar.stderr).toBe("");
+    expect(fromTar.tree).toEqual(fromDirectory);
+    // The same from a compressed layer, whose bodies are spooled rather than referenced in place.
+    const gzipped = join(scratch, "excluded-link.tar.gz");
+    writeFileSync(gzipped, gzipSync(readFileSync(archive)));
+    expect((await build(["--tar", gzipped, "--exclude", "x"])).tree).toEqual(fromDirectory);
+  });
+
+  it("a FIFO replaces an earlier member of its path, and a hard link to it is skipped with it", async () => {
+    const archive = pythonTar("fifo-later.tar", "GNU_FORMAT", [
+      ["p", "0", "was a file"],
+      ["p", "6"],
+      ["h", "1", "p"],
+      ["f", "0", "kept"],
+    ]);
+    const result = await build(["--tar", archive]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `mkdaxfs: warning: skipping ${archive}: p: fifo (DAXFS stores files, directories and symlinks only)\n` +
+        `mkdaxfs: warning: skipping ${archive}: h: hard link to a fifo (DAXFS stores files, directories and symlinks only)\n`,
+    );
+    expect(Object.keys(result.tree?.children ?? {})).toEqual(["f"]);
+    const strict = await build(["--tar", archive, "--strict"]);
+    expect([strict.code, strict.stderr]).toEqual([
+      1,
+      `mkdaxfs: ${archive}: p: fifo cannot be stored in a DAXFS image\n`,
+    ]);
+  });
+});
+
 describe("whiteouts create nothing", () => {
   it("a whiteout under a directory no layer has, or inside a lower directory later whited out, leaves no directory behind", async () => {
     const lower = pythonTar("wh-lower.tar", "GNU_FORMAT", [

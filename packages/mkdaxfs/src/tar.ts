@@ -46,6 +46,11 @@ export interface TarOptions {
 }
 
 const WHITEOUT_PREFIX = ".wh.";
+/** A member the image cannot hold (device node, FIFO): remembered so a hard link to it is skipped too. */
+interface Unstorable {
+  kind: "special";
+  type: string;
+}
 const OPAQUE_MARKER = ".wh..wh..opq";
 
 /** Splits a member name into components; refuses absolute escapes ("..") rather than guess. */
@@ -103,6 +108,8 @@ export class TarTreeBuilder {
   /** The layer that last set each directory entry (whiteouts remove lower layers' entries only). */
   private readonly entryLayer = new WeakMap<BuildDir, Map<string, number>>();
   private readonly excluded: Array<(path: string) => boolean>;
+  /** Members not in the tree, by path: excluded ones (a hard link may name them) and skipped special files. */
+  private readonly unstored = new Map<string, BuildNode | Unstorable>();
   private spoolEnd = 0;
   private direct: DirectSource | null = null;
   private layer = -1;
@@ -172,13 +179,15 @@ export class TarTreeBuilder {
   private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
     const parts = splitMemberPath(member.name, label);
     const where = `${label}: ${showName(member.name)}`;
-    if (parts.length > 0 && this.isExcluded(parts)) return;
+    const excluded = parts.length > 0 && this.isExcluded(parts);
     const name = parts.at(-1);
     if (name === OPAQUE_MARKER || name?.startsWith(WHITEOUT_PREFIX)) {
-      this.applyWhiteout(parts.slice(0, -1), name);
+      if (!excluded) this.applyWhiteout(parts.slice(0, -1), name);
       return;
     }
-    const parent = this.directoryAt(parts.slice(0, -1), where);
+    // An excluded member leaves no trace in the tree, but a later hard link may still name it (as
+    // with -d, where the other names of an excluded file keep it).
+    const parent = excluded ? null : this.directoryAt(parts.slice(0, -1), where);
     const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
     const mode = member.mode & 0o7777;
     const mtime = storedMtime(member.mtime, this.options);
@@ -186,15 +195,16 @@ export class TarTreeBuilder {
     // A tar header can carry (uid_t)-1, which lstat never returns: no one could own such a file and
     // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
     // (whiteouts, hard links and skipped device nodes store no owner of their own).
-    const ownsInode = ["file", "directory", "symlink"].includes(member.type);
+    const ownsInode = !excluded && ["file", "directory", "symlink"].includes(member.type);
     for (const id of ["uid", "gid"] as const)
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
     if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
 
-    let node: BuildNode;
+    let node: BuildNode | Unstorable;
     switch (member.type) {
       case "directory": {
+        if (!parent) return;
         if (name === undefined) {
           Object.assign(this.root, { mode, ...owner, mtime });
           return;
@@ -222,28 +232,39 @@ export class TarTreeBuilder {
         node = { kind: "symlink", mode: 0o777, ...owner, mtime, target: member.linkname };
         break;
       case "link": {
-        const target = this.lookup(splitMemberPath(member.linkname, label));
+        const targetParts = splitMemberPath(member.linkname, label);
+        const target = this.lookup(targetParts) ?? this.unstored.get(targetParts.join("/"));
         if (!target)
-          throw new DaxfsError("EINVAL", `${where}: hard link to missing ${JSON.stringify(member.linkname)}`);
+          throw new DaxfsError("EINVAL", `${where}: hard link to missing "${showName(member.linkname)}"`);
         if (target.kind === "dir")
           throw new DaxfsError(
             "EINVAL",
-            `${where}: hard link to directory ${JSON.stringify(member.linkname)} (directories cannot be hard-linked)`,
+            `${where}: hard link to directory "${showName(member.linkname)}" (directories cannot be hard-linked)`,
           );
         node = target;
         break;
       }
-      default: {
-        const kind = member.type;
-        if (this.options.strict)
-          throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
-        this.options.onWarning?.(
-          `skipping ${where}: ${kind} (DAXFS stores files, directories and symlinks only)`,
-        );
-        return;
-      }
+      default:
+        node = { kind: "special", type: member.type };
+    }
+    if (!parent) {
+      this.unstored.set(parts.join("/"), node);
+      return;
     }
     if (name === undefined) throw new DaxfsError("EINVAL", `${where}: the archive root must be a directory`);
+    if (node.kind === "special") {
+      // Skipped, and still the later member of its path: what an earlier member put there goes (a
+      // hard link to it later is skipped too: it names the same device node or FIFO).
+      const kind = node.type;
+      if (this.options.strict)
+        throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
+      this.options.onWarning?.(
+        `skipping ${where}: ${member.type === "link" ? `hard link to a ${kind}` : kind} (DAXFS stores files, directories and symlinks only)`,
+      );
+      parent.children.delete(name);
+      this.unstored.set(parts.join("/"), node);
+      return;
+    }
     this.setEntry(parent, name, node);
   }
 
