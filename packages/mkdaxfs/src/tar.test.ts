@@ -770,6 +770,36 @@ describe("whiteouts create nothing", () => {
   });
 });
 
+describe("AUFS metadata in a layer (the reserved .wh..wh. prefix)", () => {
+  it("is never stored, but its .wh..wh.plnk files stay hard-link targets, as moby reads them", async () => {
+    const root = join(scratch, "aufs");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/.wh..wh.plnk" "$1/.wh..wh.orph" "$1/usr" && echo shared > "$1/.wh..wh.plnk/123.456" && ln "$1/.wh..wh.plnk/123.456" "$1/usr/bin" && : > "$1/.wh..wh.aufs"',
+      "-",
+      root,
+    ]);
+    const archive = join(scratch, "aufs.tar");
+    run("tar", [
+      "--no-recursion",
+      "-cf",
+      archive,
+      "-C",
+      root,
+      ".wh..wh.aufs",
+      ".wh..wh.orph",
+      ".wh..wh.plnk",
+      ".wh..wh.plnk/123.456",
+      "usr",
+      "usr/bin",
+    ]);
+    const { stderr, tree } = await build(["--tar", archive]);
+    expect(stderr).toBe("");
+    expect(Object.keys(tree?.children ?? {})).toEqual(["usr"]);
+    expect(Buffer.from(tree?.children?.usr?.children?.bin?.data ?? "", "hex").toString()).toBe("shared\n");
+  });
+});
+
 describe("times a v5 mtime cannot hold", () => {
   const mtimeOf = (image: string, path: string) => {
     const view = DaxfsImage.open(FileImage.open(image)).view();

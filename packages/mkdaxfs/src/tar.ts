@@ -52,6 +52,7 @@ interface Unstorable {
   type: string;
 }
 const OPAQUE_MARKER = ".wh..wh..opq";
+const RESERVED_PREFIX = ".wh..wh.";
 
 /** Splits a member name into components; refuses absolute escapes ("..") rather than guess. */
 function splitMemberPath(name: string, label: string): string[] {
@@ -179,14 +180,18 @@ export class TarTreeBuilder {
   private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
     const parts = splitMemberPath(member.name, label);
     const where = `${label}: ${showName(member.name)}`;
-    const excluded = parts.length > 0 && this.isExcluded(parts);
     const name = parts.at(-1);
     if (name === OPAQUE_MARKER || name?.startsWith(WHITEOUT_PREFIX)) {
-      if (!excluded) this.applyWhiteout(parts.slice(0, -1), name);
+      if (!this.isExcluded(parts)) this.applyWhiteout(parts.slice(0, -1), name);
       return;
     }
     // An excluded member leaves no trace in the tree, but a later hard link may still name it (as
-    // with -d, where the other names of an excluded file keep it).
+    // with -d, where the other names of an excluded file keep it). So does one under a directory
+    // named with the reserved prefix `.wh..wh.` (image-spec layer.md): AUFS layers keep hard-link
+    // targets in `.wh..wh.plnk/`, which moby's UnpackLayer reads the same way and never extracts.
+    const excluded =
+      parts.length > 0 &&
+      (this.isExcluded(parts) || parts.slice(0, -1).some((part) => part.startsWith(RESERVED_PREFIX)));
     const parent = excluded ? null : this.directoryAt(parts.slice(0, -1), where);
     const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
     const mode = member.mode & 0o7777;
