@@ -141,6 +141,31 @@ describe("--tar layers with OCI whiteouts", () => {
     expect(allRoot.tree?.children?.etc?.children?.passwd?.uid).toBe(0);
   });
 
+  it("refuses ids past 32 bits (PAX records, GNU base-256), naming the archive and the member", async () => {
+    for (const format of ["PAX_FORMAT", "GNU_FORMAT"] as const) {
+      const records = format === "PAX_FORMAT" ? { uid: "4294967296" } : undefined;
+      const archive = pythonTar(`wide-id-${format}.tar`, format, [["f", "0", "x", 1e9, records]]);
+      if (format === "GNU_FORMAT") {
+        // Python writes ids over 2097151 in base-256; make this one 2^32 + 1000.
+        const bytes = readFileSync(archive);
+        const header = bytes.subarray(0, 512);
+        header.set([0x80, 0, 0, 1, 0, 0, 0x03, 0xe8], 108);
+        header.fill(0x20, 148, 156);
+        const sum = header.reduce((total, byte) => total + byte, 0);
+        header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+        writeFileSync(archive, bytes);
+      }
+      const output = join(scratch, `wide-id-${format}.img`);
+      const result = await build(["--tar", archive], output);
+      const uid = format === "PAX_FORMAT" ? 4294967296 : 4294968296;
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${archive}: f: uid ${uid} does not fit 32 bits\n`,
+      ]);
+      expect(existsSync(output)).toBe(false);
+    }
+  });
+
   it("reports a truncated archive as one line", async () => {
     const good = await tarFile("whole.tar", [{ name: "big", body: "z".repeat(5000) }]);
     const cut = join(scratch, "cut.tar");

@@ -201,9 +201,13 @@ export class TarTreeBuilder {
     // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
     // (whiteouts, hard links and skipped device nodes store no owner of their own).
     const ownsInode = !excluded && ["file", "directory", "symlink"].includes(member.type);
-    for (const id of ["uid", "gid"] as const)
+    // An id past 32 bits (PAX records and base-256 fields can carry any) is no Linux id either.
+    for (const id of ["uid", "gid"] as const) {
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
+      if (ownsInode && owner[id] > NO_OWNER)
+        throw new DaxfsError("EINVAL", `${where}: ${id} ${owner[id]} does not fit 32 bits`);
+    }
     if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
 
     let node: BuildNode | Unstorable;
