@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,6 +199,28 @@ describe("tar sources", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(readBaseTree(readFileSync(output))).toEqual(fromGzip.tree);
+  });
+
+  it("reads a named pipe as a stream (--tar <(zcat layer.gz)), plain or compressed; a directory is one line", async () => {
+    const plain = await tarFile("piped.tar", [{ name: "f", body: "piped" }]);
+    const gzipped = join(scratch, "piped.tar.gz");
+    writeFileSync(gzipped, gzipSync(readFileSync(plain)));
+    for (const source of [plain, gzipped]) {
+      const fifo = join(scratch, `fifo-${Math.random().toString(36).slice(2)}`);
+      run("mkfifo", [fifo]);
+      // The writer is another process: opening the pipe here waits for it, not the reverse.
+      const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "-", source, fifo]);
+      const written = new Promise((resolve) => writer.on("close", resolve));
+      const result = await build(["--tar", fifo]);
+      expect(await written).toBe(0);
+      expect(result.stderr).toBe("");
+      expect(Buffer.from(result.tree?.children?.f?.data ?? "", "hex").toString()).toBe("piped");
+    }
+    const directory = await build(["--tar", scratch]);
+    expect([directory.code, directory.stderr]).toEqual([
+      1,
+      `mkdaxfs: ${scratch}: is a directory, not a tar archive\n`,
+    ]);
   });
 });
 

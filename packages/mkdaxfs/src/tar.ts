@@ -88,12 +88,20 @@ function openInput(
       `${source}: ${code === "ENOENT" ? "no such file or directory" : code}`,
     );
   }
-  const magic = Buffer.alloc(6);
-  const got = readSync(fd, magic, 0, 6, 0);
   const stat = fstatSync(fd);
-  if (stat.isFile() && compressionOf(magic.subarray(0, got)) === undefined) {
-    const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
-    return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw new DaxfsError("EISDIR", `${source}: is a directory, not a tar archive`);
+  }
+  // Only a regular file can be read at positions; a pipe (`--tar <(zcat layer.gz)`, /dev/stdin) or
+  // a character device is read through as a stream, its magic number seen by layerBytes.
+  if (stat.isFile()) {
+    const magic = Buffer.alloc(6);
+    const got = readSync(fd, magic, 0, 6, 0);
+    if (compressionOf(magic.subarray(0, got)) === undefined) {
+      const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
+      return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
+    }
   }
   // The stream owns the descriptor from here and closes it at its end.
   const stream = createReadStream(source, { fd });
