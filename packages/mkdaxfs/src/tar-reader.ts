@@ -51,7 +51,7 @@ export interface TarMember {
   dataOffset: number;
   /** Data segments in the order they are stored, or null for a plain member. */
   sparse: SparseSegment[] | null;
-  /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*). */
+  /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*, SCHILY.acl.*). */
   xattrs: string[];
   /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds; negative before 1970. */
   mtime: bigint;
@@ -68,6 +68,17 @@ function paxTime(text: string): bigint {
 
 /** PAX record prefixes of extended attributes: GNU tar and star, and bsdtar (names URL-encoded). */
 const XATTR_RECORDS = ["SCHILY.xattr.", "LIBARCHIVE.xattr."];
+
+/**
+ * ACL records, by the extended attribute Linux keeps the ACL in (what llistxattr shows -d). bsdtar
+ * writes an ACL only as these text records (GNU tar --acls both as these and as SCHILY.xattr.system.*):
+ * without them a file whose one extra is an ACL would lose it without a warning.
+ */
+const ACL_RECORDS = new Map([
+  ["SCHILY.acl.access", "system.posix_acl_access"],
+  ["SCHILY.acl.default", "system.posix_acl_default"],
+  ["SCHILY.acl.ace", "system.nfs4_acl"],
+]);
 
 const TYPES: Record<string, MemberType> = {
   "0": "file",
@@ -455,10 +466,12 @@ function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 
-/** The extended attribute names in a member's PAX records, each once (both prefixes may name it). */
+/** The extended attribute names in a member's PAX records (ACLs included), each once (several records may name it). */
 function xattrNames(records: Map<string, Buffer>): string[] {
   const names = new Set<string>();
   for (const key of records.keys()) {
+    const acl = ACL_RECORDS.get(key);
+    if (acl !== undefined) names.add(acl);
     const prefix = XATTR_RECORDS.find((p) => key.startsWith(p));
     if (prefix === undefined) continue;
     const name = key.slice(prefix.length);

@@ -817,6 +817,50 @@ describe("whiteouts create nothing", () => {
   });
 });
 
+describe("ACLs are extended attributes too (warned about, --strict fails)", () => {
+  /** A POSIX access ACL (user 1000 may read) set through its xattr; false where the file system has no ACLs. */
+  const setAcl = (path: string) =>
+    spawnSync("python3", [
+      "-c",
+      `import os, struct, sys
+entries = [(1, 6, 0xffffffff), (2, 4, 1000), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)]
+os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))`,
+      path,
+    ]).status === 0;
+  const root = join(scratch, "acl");
+  run("sh", ["-c", 'mkdir -p "$1" && echo x > "$1/f"', "-", root]);
+  const aclsWork = setAcl(join(root, "f"));
+
+  it.skipIf(!aclsWork)(
+    "bsdtar's SCHILY.acl.access record (its only form of an ACL), as -d sees it",
+    async () => {
+      const archive = join(scratch, "acl-bsdtar.tar");
+      run("bsdtar", ["--format=pax", "-cf", archive, "-C", root, "f"]);
+      expect(readFileSync(archive).includes("SCHILY.acl.access")).toBe(true);
+      expect(readFileSync(archive).includes("SCHILY.xattr.system.posix_acl_access")).toBe(false);
+      const warning =
+        "mkdaxfs: warning: 1 file has extended attributes (system.posix_acl_access), not stored\n";
+      expect((await build(["--tar", archive])).stderr).toBe(warning);
+      expect((await build(["-d", root])).stderr).toBe(warning);
+      const strict = await build(["--tar", archive, "--strict"]);
+      expect([strict.code, strict.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${archive}: f: extended attribute system.posix_acl_access cannot be stored in a DAXFS image (--strict)\n`,
+      ]);
+    },
+  );
+
+  it("a default ACL record on a directory (Python tarfile)", async () => {
+    const archive = pythonTar("acl-default.tar", "PAX_FORMAT", [
+      ["d", "5", "", 1e9, { "SCHILY.acl.default": "user::rwx,group::r-x,other::r-x,user:7:rwx,mask::rwx" }],
+      ["constructor", "0", "", 1e9, { constructor: "x" }],
+    ]);
+    expect((await build(["--tar", archive])).stderr).toBe(
+      "mkdaxfs: warning: 1 file has extended attributes (system.posix_acl_default), not stored\n",
+    );
+  });
+});
+
 describe("AUFS metadata in a layer (the reserved .wh..wh. prefix)", () => {
   it("is never stored, but its .wh..wh.plnk files stay hard-link targets, as moby reads them", async () => {
     const root = join(scratch, "aufs");
