@@ -850,6 +850,17 @@ os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".j
     },
   );
 
+  it("a hard link counts its file's attributes once more, as -d counts every name of a file", async () => {
+    // GNU tar and bsdtar write the records on the file's first member only, none on the link.
+    const archive = pythonTar("xattr-link.tar", "PAX_FORMAT", [
+      ["f", "0", "x", 1e9, { "SCHILY.xattr.user.k": "v" }],
+      ["g", "1", "f"],
+    ]);
+    expect((await build(["--tar", archive])).stderr).toBe(
+      "mkdaxfs: warning: 2 files have extended attributes (user.k), not stored\n",
+    );
+  });
+
   it("a default ACL record on a directory (Python tarfile)", async () => {
     const archive = pythonTar("acl-default.tar", "PAX_FORMAT", [
       ["d", "5", "", 1e9, { "SCHILY.acl.default": "user::rwx,group::r-x,other::r-x,user:7:rwx,mask::rwx" }],

@@ -119,6 +119,8 @@ export class TarTreeBuilder {
   private readonly excluded: Array<(path: string) => boolean>;
   /** Members not in the tree, by path: excluded ones (a hard link may name them) and skipped special files. */
   private readonly unstored = new Map<string, BuildNode | Unstorable>();
+  /** The extended attribute names of each inode read so far, for the hard links to it. */
+  private readonly xattrsOf = new WeakMap<BuildNode, string[]>();
   private spoolEnd = 0;
   private direct: DirectSource | null = null;
   private layer = -1;
@@ -216,7 +218,10 @@ export class TarTreeBuilder {
       if (ownsInode && owner[id] > NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${owner[id]} does not fit 32 bits`);
     }
-    if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
+
+    // A directory's extended attributes are its own (no hard link can name it); other inodes' below.
+    if (member.type === "directory" && !excluded && member.xattrs.length > 0)
+      this.options.onXattrs?.(where, member.xattrs);
 
     let node: BuildNode | Unstorable;
     switch (member.type) {
@@ -263,6 +268,13 @@ export class TarTreeBuilder {
       }
       default:
         node = { kind: "special", type: member.type };
+    }
+    if (node.kind !== "special" && node.kind !== "dir") {
+      // Extended attributes belong to the inode: a hard link counts them once more, as -d counts
+      // every name of a file (a link member's own records, if a writer gave it any, add to them).
+      const names = [...new Set([...(this.xattrsOf.get(node) ?? []), ...member.xattrs])];
+      if (names.length > 0) this.xattrsOf.set(node, names);
+      if (!excluded && names.length > 0) this.options.onXattrs?.(where, names);
     }
     if (!parent) {
       this.unstored.set(parts.join("/"), node);
