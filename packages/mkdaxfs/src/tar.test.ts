@@ -872,6 +872,87 @@ os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".j
   });
 });
 
+describe("members under a symlink an earlier member made", () => {
+  it("land in its target inside the image, as GNU tar extracts them and runtimes apply a merged-/usr layer", async () => {
+    const base = join(scratch, "merged-usr");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/usr/lib" "$1/usr/bin" && echo old > "$1/usr/lib/old" && ln -s usr/lib "$1/lib" && ln -s /usr/bin "$1/bin" && ln -s ../../.. "$1/up"',
+      "-",
+      base,
+    ]);
+    const upper = join(scratch, "merged-usr-upper");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/lib/sub" "$1/bin" "$1/up/usr/lib" && echo new > "$1/lib/new" && : > "$1/lib/.wh.old" && echo d > "$1/lib/sub/deep" && echo t > "$1/bin/tool" && echo u > "$1/up/usr/lib/viaup"',
+      "-",
+      upper,
+    ]);
+    const lower = join(scratch, "merged-usr.tar");
+    run("tar", ["-cf", lower, "-C", base, "."]);
+    // The layer lists no member for lib/, bin/ or up/ themselves: the base's symlinks stay.
+    const layer = join(scratch, "merged-usr-upper.tar");
+    run("tar", [
+      "--no-recursion",
+      "-cf",
+      layer,
+      "-C",
+      upper,
+      "lib/new",
+      "lib/.wh.old",
+      "lib/sub",
+      "lib/sub/deep",
+      "bin/tool",
+      "up/usr/lib/viaup",
+    ]);
+    const { stderr, tree } = await build(["--tar", lower, "--tar", layer]);
+    expect(stderr).toBe("");
+    // bin -> /usr/bin starts at the image root, up -> ../../.. stops there.
+    expect(Object.keys(tree?.children?.usr?.children?.lib?.children ?? {}).sort()).toEqual([
+      "new",
+      "sub",
+      "viaup",
+    ]);
+    expect(Object.keys(tree?.children?.usr?.children?.bin?.children ?? {})).toEqual(["tool"]);
+    expect([tree?.children?.lib?.data, tree?.children?.bin?.data]).toEqual(["usr/lib", "/usr/bin"]);
+
+    // One archive, as GNU tar extracts it: the member under s lands in d.
+    const single = join(scratch, "through-symlink.tar");
+    const source = join(scratch, "through-symlink");
+    run("sh", ["-c", 'mkdir -p "$1/d" && ln -s d "$1/s" && echo x > "$1/x"', "-", source]);
+    run("tar", ["--no-recursion", "--transform=s,^x$,s/x,", "-cf", single, "-C", source, "d", "s", "x"]);
+    expect(run("tar", ["-tf", single]).toString()).toBe("d/\ns\ns/x\n");
+    const extracted = join(scratch, "through-symlink-extracted");
+    run("sh", ["-c", 'mkdir "$1" && tar -xf "$2" -C "$1"', "-", extracted, single]);
+    const fromTar = (await build(["--tar", single])).tree;
+    expect(Object.keys(fromTar?.children?.d?.children ?? {})).toEqual(["x"]);
+    expect(fromTar).toEqual((await build(["-d", extracted])).tree);
+  });
+
+  it("a symlink that leads to no directory of the image, or loops, is one error line", async () => {
+    const archive = pythonTar("bad-symlink-parents.tar", "GNU_FORMAT", [
+      ["f", "0", "f"],
+      ["tof", "2", "f"],
+      ["dangling", "2", "nowhere"],
+      ["loop", "2", "loop"],
+    ]);
+    for (const [member, why] of [
+      ["tof", "a symlink to f, not a directory of the image"],
+      ["dangling", "a symlink to nowhere, not a directory of the image"],
+      ["loop", "a symlink to loop, a loop"],
+    ]) {
+      const layer = pythonTar(`under-${member}.tar`, "GNU_FORMAT", [[`${member}/x`, "0", "x"]]);
+      const output = join(scratch, `under-${member}.img`);
+      const result = await build(["--tar", archive, "--tar", layer], output);
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${layer}: ${member}/x: ${member} is ${why}\n`,
+      ]);
+      expect(existsSync(output)).toBe(false);
+    }
+  });
+});
+
 describe("AUFS metadata in a layer (the reserved .wh..wh. prefix)", () => {
   it("is never stored, but its .wh..wh.plnk files stay hard-link targets, as moby reads them", async () => {
     const root = join(scratch, "aufs");

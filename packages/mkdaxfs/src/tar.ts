@@ -303,7 +303,7 @@ export class TarTreeBuilder {
    * no layer has is a no-op, and it does not make a lower directory on its path this layer's.
    */
   private applyWhiteout(dirParts: string[], name: string): void {
-    const parent = this.lookup(dirParts);
+    const parent = this.lookup(dirParts, true);
     if (parent?.kind !== "dir") return;
     if (name === OPAQUE_MARKER) {
       this.hideLowerLayers(parent);
@@ -319,12 +319,18 @@ export class TarTreeBuilder {
 
   /**
    * The directory at `parts`, creating missing ones (0755, root-owned) as tar extraction does. A
-   * lower layer's directory on the way counts as this layer's too (this layer has a member in it),
-   * so a whiteout or opaque marker of this layer keeps what this layer put there.
+   * symlink on the way is followed inside the image, as GNU tar extracts through a symlink an earlier
+   * member made and container runtimes apply a layer over a merged-/usr base (`lib/x` lands in
+   * `usr/lib/x`): resolved as in a chroot (an absolute target starts at the image root, '..' stops
+   * there), so no member ever lands outside the image. The symlink's target must be a directory of
+   * the image: none is made up for it. A lower layer's directory on the way counts as this layer's
+   * too (this layer has a member in it), so a whiteout or opaque marker of this layer keeps what
+   * this layer put there.
    */
   private directoryAt(parts: string[], where: string): BuildDir {
-    let dir = this.root;
+    const path = [this.root];
     for (const part of parts) {
+      const dir = path.at(-1) as BuildDir;
       let next = dir.children.get(part);
       if (!next) {
         next = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
@@ -332,16 +338,65 @@ export class TarTreeBuilder {
       } else if (this.layer > 0 && next.kind === "dir" && this.layerOfEntry(dir, part) < this.layer) {
         this.setEntry(dir, part, next);
       }
+      if (next.kind === "symlink") {
+        const target = this.followSymlink(path, next.target, 0);
+        if (typeof target === "string")
+          throw new DaxfsError(
+            target === "loop" ? "ELOOP" : "ENOTDIR",
+            `${where}: ${part} is a symlink to ${showName(next.target)}, ${target === "loop" ? "a loop" : "not a directory of the image"}`,
+          );
+        path.splice(0, path.length, ...target);
+        continue;
+      }
       if (next.kind !== "dir") throw new DaxfsError("ENOTDIR", `${where}: ${part} is not a directory`);
-      dir = next;
+      path.push(next);
     }
-    return dir;
+    return path.at(-1) as BuildDir;
   }
 
-  private lookup(parts: string[]): BuildNode | undefined {
-    let node: BuildNode | undefined = this.root;
-    for (const part of parts) node = node?.kind === "dir" ? node.children.get(part) : undefined;
-    return node;
+  /**
+   * The directories from the root down to what a symlink in the directory `from` (the root down to
+   * it) leads to, creating nothing; "missing" if it leads to no directory, "loop" past 40 symlinks
+   * (Linux's MAXSYMLINKS).
+   */
+  private followSymlink(from: BuildDir[], target: string, hops: number): BuildDir[] | "missing" | "loop" {
+    if (hops >= 40) return "loop";
+    const path = target.startsWith("/") ? [this.root] : [...from];
+    for (const part of target.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (path.length > 1) path.pop();
+        continue;
+      }
+      const next = (path.at(-1) as BuildDir).children.get(part);
+      if (next?.kind === "dir") path.push(next);
+      else if (next?.kind === "symlink") {
+        const inner = this.followSymlink(path, next.target, hops + 1);
+        if (typeof inner === "string") return inner;
+        path.splice(0, path.length, ...inner);
+      } else return "missing";
+    }
+    return path;
+  }
+
+  /**
+   * The node at `parts`, following symlinks on the way, creating nothing; a symlink as the last
+   * component is followed only for `directory` (a hard link names the symlink itself).
+   */
+  private lookup(parts: string[], directory = false): BuildNode | undefined {
+    let path = [this.root];
+    for (const [i, part] of parts.entries()) {
+      const node = (path.at(-1) as BuildDir).children.get(part);
+      if (node === undefined || (i === parts.length - 1 && !(directory && node.kind === "symlink")))
+        return node;
+      if (node.kind === "dir") path.push(node);
+      else if (node.kind === "symlink") {
+        const target = this.followSymlink(path, node.target, 0);
+        if (typeof target === "string") return undefined;
+        path = target;
+      } else return undefined;
+    }
+    return path.at(-1);
   }
 
   /**
