@@ -51,9 +51,9 @@ export interface TarMember {
   dataOffset: number;
   /** Data segments in the order they are stored, or null for a plain member. */
   sparse: SparseSegment[] | null;
-  /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*). */
+  /** Names of the extended attributes its PAX records carry (SCHILY.xattr.*, LIBARCHIVE.xattr.*, SCHILY.acl.*). */
   xattrs: string[];
-  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds. */
+  /** Modification time in ns: PAX `mtime` (with its fraction) or the header's seconds; negative before 1970. */
   mtime: bigint;
 }
 
@@ -68,6 +68,17 @@ function paxTime(text: string): bigint {
 
 /** PAX record prefixes of extended attributes: GNU tar and star, and bsdtar (names URL-encoded). */
 const XATTR_RECORDS = ["SCHILY.xattr.", "LIBARCHIVE.xattr."];
+
+/**
+ * ACL records, by the extended attribute Linux keeps the ACL in (what llistxattr shows -d). bsdtar
+ * writes an ACL only as these text records (GNU tar --acls both as these and as SCHILY.xattr.system.*):
+ * without them a file whose one extra is an ACL would lose it without a warning.
+ */
+const ACL_RECORDS = new Map([
+  ["SCHILY.acl.access", "system.posix_acl_access"],
+  ["SCHILY.acl.default", "system.posix_acl_default"],
+  ["SCHILY.acl.ace", "system.nfs4_acl"],
+]);
 
 const TYPES: Record<string, MemberType> = {
   "0": "file",
@@ -94,26 +105,31 @@ function field(block: Buffer, offset: number, length: number): Buffer {
 
 /**
  * A numeric header field: octal digits (leading spaces/NULs, ending at a space or NUL), or GNU
- * base-256 (first byte 0x80 positive, 0xff negative) for values that do not fit.
+ * base-256 (first byte 0x80 positive, 0xff negative, two's complement) for values that do not fit.
+ * Exact whatever its size: an mtime may be before 1970 or past any safe integer.
  */
-function number(block: Buffer, offset: number, length: number, what: string): number {
+function bigNumber(block: Buffer, offset: number, length: number, what: string): bigint {
   const bytes = block.subarray(offset, offset + length);
   if (bytes[0] === 0x80 || bytes[0] === 0xff) {
-    const negative = bytes[0] === 0xff;
     let value = 0n;
-    for (let i = 1; i < bytes.length; i++)
-      value = (value << 8n) | BigInt(negative ? 0xff - bytes[i]! : bytes[i]!);
-    if (negative) value = -value - 1n;
-    if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} out of range`);
-    return Number(value);
+    for (let i = 1; i < bytes.length; i++) value = (value << 8n) | BigInt(bytes[i]!);
+    // 0xff: the field is a negative number in two's complement over all its bits.
+    return bytes[0] === 0xff ? value - (1n << BigInt(8 * (bytes.length - 1))) : value;
   }
   const text = bytes
     .toString("latin1")
     .replace(/^[ \0]+/, "")
     .replace(/[ \0].*$/s, "");
-  if (text === "") return 0;
+  if (text === "") return 0n;
   if (!/^[0-7]+$/.test(text)) throw new Error(`${what} field is not a number`);
-  return Number.parseInt(text, 8);
+  return BigInt(`0o${text}`);
+}
+
+/** A numeric header field that must be a size, an id or an offset: 0 up to the largest safe integer. */
+function number(block: Buffer, offset: number, length: number, what: string): number {
+  const value = bigNumber(block, offset, length, what);
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} out of range`);
+  return Number(value);
 }
 
 function checksumMatches(block: Buffer): boolean {
@@ -396,7 +412,7 @@ export class TarReader {
       mtime:
         record("mtime") !== undefined
           ? paxTime(record("mtime") as string)
-          : BigInt(number(block, 136, 12, "mtime")) * 1_000_000_000n,
+          : bigNumber(block, 136, 12, "mtime") * 1_000_000_000n,
     };
     this.pending = storedSize;
     if (type !== "file") {
@@ -450,10 +466,12 @@ function padding(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 
-/** The extended attribute names in a member's PAX records, each once (both prefixes may name it). */
+/** The extended attribute names in a member's PAX records (ACLs included), each once (several records may name it). */
 function xattrNames(records: Map<string, Buffer>): string[] {
   const names = new Set<string>();
   for (const key of records.keys()) {
+    const acl = ACL_RECORDS.get(key);
+    if (acl !== undefined) names.add(acl);
     const prefix = XATTR_RECORDS.find((p) => key.startsWith(p));
     if (prefix === undefined) continue;
     const name = key.slice(prefix.length);

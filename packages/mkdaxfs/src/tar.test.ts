@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { encodeName } from "@daxfs/core";
+import { DaxfsImage, encodeName, FileImage } from "@daxfs/core";
 import { readBaseTree } from "@daxfs/core/testing";
 import fc from "fast-check";
 import { pack } from "tar-stream";
@@ -141,6 +141,31 @@ describe("--tar layers with OCI whiteouts", () => {
     expect(allRoot.tree?.children?.etc?.children?.passwd?.uid).toBe(0);
   });
 
+  it("refuses ids past 32 bits (PAX records, GNU base-256), naming the archive and the member", async () => {
+    for (const format of ["PAX_FORMAT", "GNU_FORMAT"] as const) {
+      const records = format === "PAX_FORMAT" ? { uid: "4294967296" } : undefined;
+      const archive = pythonTar(`wide-id-${format}.tar`, format, [["f", "0", "x", 1e9, records]]);
+      if (format === "GNU_FORMAT") {
+        // Python writes ids over 2097151 in base-256; make this one 2^32 + 1000.
+        const bytes = readFileSync(archive);
+        const header = bytes.subarray(0, 512);
+        header.set([0x80, 0, 0, 1, 0, 0, 0x03, 0xe8], 108);
+        header.fill(0x20, 148, 156);
+        const sum = header.reduce((total, byte) => total + byte, 0);
+        header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+        writeFileSync(archive, bytes);
+      }
+      const output = join(scratch, `wide-id-${format}.img`);
+      const result = await build(["--tar", archive], output);
+      const uid = format === "PAX_FORMAT" ? 4294967296 : 4294968296;
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${archive}: f: uid ${uid} does not fit 32 bits\n`,
+      ]);
+      expect(existsSync(output)).toBe(false);
+    }
+  });
+
   it("reports a truncated archive as one line", async () => {
     const good = await tarFile("whole.tar", [{ name: "big", body: "z".repeat(5000) }]);
     const cut = join(scratch, "cut.tar");
@@ -174,6 +199,28 @@ describe("tar sources", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(readBaseTree(readFileSync(output))).toEqual(fromGzip.tree);
+  });
+
+  it("reads a named pipe as a stream (--tar <(zcat layer.gz)), plain or compressed; a directory is one line", async () => {
+    const plain = await tarFile("piped.tar", [{ name: "f", body: "piped" }]);
+    const gzipped = join(scratch, "piped.tar.gz");
+    writeFileSync(gzipped, gzipSync(readFileSync(plain)));
+    for (const source of [plain, gzipped]) {
+      const fifo = join(scratch, `fifo-${Math.random().toString(36).slice(2)}`);
+      run("mkfifo", [fifo]);
+      // The writer is another process: opening the pipe here waits for it, not the reverse.
+      const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "-", source, fifo]);
+      const written = new Promise((resolve) => writer.on("close", resolve));
+      const result = await build(["--tar", fifo]);
+      expect(await written).toBe(0);
+      expect(result.stderr).toBe("");
+      expect(Buffer.from(result.tree?.children?.f?.data ?? "", "hex").toString()).toBe("piped");
+    }
+    const directory = await build(["--tar", scratch]);
+    expect([directory.code, directory.stderr]).toEqual([
+      1,
+      `mkdaxfs: ${scratch}: is a directory, not a tar archive\n`,
+    ]);
   });
 });
 
@@ -675,4 +722,292 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.${format}, encoding="${encodi
     expect(result.stderr).toBe("");
     expect(latin1Names(result.tree)).toEqual(expected);
   });
+});
+
+/**
+ * An archive written by Python's tarfile, members in the given order (any order, duplicates too,
+ * which no directory can give GNU tar): [name, type ("0" file, "1" hard link, "2" symlink, "5"
+ * directory, "6" FIFO), body or link target, mtime in seconds (default 1e9), PAX records].
+ */
+function pythonTar(
+  name: string,
+  format: "GNU_FORMAT" | "PAX_FORMAT",
+  members: Array<[string, string, string?, number?, Record<string, string>?]>,
+): string {
+  const archive = join(scratch, name);
+  run("python3", [
+    "-c",
+    `import io, json, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.${format}) as t:
+    for name, kind, text, mtime, pax in json.loads(sys.argv[2]):
+        info = tarfile.TarInfo(name); info.type = kind.encode(); info.mtime = mtime
+        info.mode = 0o755 if kind == "5" else 0o644
+        if pax: info.pax_headers = pax
+        body = (text or "").encode()
+        if kind == "0": info.size = len(body); t.addfile(info, io.BytesIO(body))
+        else: info.linkname = text or ""; t.addfile(info)`,
+    archive,
+    JSON.stringify(
+      members.map(([n, kind, text, mtime, pax]) => [n, kind, text ?? "", mtime ?? 1e9, pax ?? {}]),
+    ),
+  ]);
+  return archive;
+}
+
+describe("members the image does not store: excluded, device nodes and FIFOs", () => {
+  it("a hard link to an excluded member keeps the file under its other name, as -d does", async () => {
+    const root = join(scratch, "excluded-link");
+    run("sh", ["-c", 'mkdir -p "$1/x" && echo body > "$1/x/f" && ln "$1/x/f" "$1/g"', "-", root]);
+    // GNU tar stores x/f with its bytes first, then g as a link to it.
+    const archive = join(scratch, "excluded-link.tar");
+    run("tar", ["--no-recursion", "-cf", archive, "-C", root, "x", "x/f", "g"]);
+    const fromDirectory = (await build(["-d", root, "--exclude", "x"])).tree;
+    expect(Buffer.from(fromDirectory?.children?.g?.data ?? "", "hex").toString()).toBe("body\n");
+    const fromTar = await build(["--tar", archive, "--exclude", "x"]);
+    expect(fromTar.stderr).toBe("");
+    expect(fromTar.tree).toEqual(fromDirectory);
+    // The same from a compressed layer, whose bodies are spooled rather than referenced in place.
+    const gzipped = join(scratch, "excluded-link.tar.gz");
+    writeFileSync(gzipped, gzipSync(readFileSync(archive)));
+    expect((await build(["--tar", gzipped, "--exclude", "x"])).tree).toEqual(fromDirectory);
+  });
+
+  it("a FIFO replaces an earlier member of its path, and a hard link to it is skipped with it", async () => {
+    const archive = pythonTar("fifo-later.tar", "GNU_FORMAT", [
+      ["p", "0", "was a file"],
+      ["p", "6"],
+      ["h", "1", "p"],
+      ["f", "0", "kept"],
+    ]);
+    const result = await build(["--tar", archive]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `mkdaxfs: warning: skipping ${archive}: p: fifo (DAXFS stores files, directories and symlinks only)\n` +
+        `mkdaxfs: warning: skipping ${archive}: h: hard link to a fifo (DAXFS stores files, directories and symlinks only)\n`,
+    );
+    expect(Object.keys(result.tree?.children ?? {})).toEqual(["f"]);
+    const strict = await build(["--tar", archive, "--strict"]);
+    expect([strict.code, strict.stderr]).toEqual([
+      1,
+      `mkdaxfs: ${archive}: p: fifo cannot be stored in a DAXFS image\n`,
+    ]);
+  });
+});
+
+describe("whiteouts create nothing", () => {
+  it("a whiteout under a directory no layer has, or inside a lower directory later whited out, leaves no directory behind", async () => {
+    const lower = pythonTar("wh-lower.tar", "GNU_FORMAT", [
+      ["a", "5"],
+      ["a/old", "0", "o"],
+      ["keep", "0", "k"],
+    ]);
+    for (const order of [
+      ["nodir/.wh.q", "a/.wh.old", ".wh.a"],
+      [".wh.a", "a/.wh.old", "nodir/.wh.q"],
+    ]) {
+      const upper = pythonTar(
+        "wh-upper.tar",
+        "GNU_FORMAT",
+        order.map((name) => [name, "0"]),
+      );
+      const { stderr, tree } = await build(["--tar", lower, "--tar", upper]);
+      expect(stderr).toBe("");
+      expect(Object.keys(tree?.children ?? {})).toEqual(["keep"]);
+    }
+  });
+});
+
+describe("ACLs are extended attributes too (warned about, --strict fails)", () => {
+  /** A POSIX access ACL (user 1000 may read) set through its xattr; false where the file system has no ACLs. */
+  const setAcl = (path: string) =>
+    spawnSync("python3", [
+      "-c",
+      `import os, struct, sys
+entries = [(1, 6, 0xffffffff), (2, 4, 1000), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)]
+os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))`,
+      path,
+    ]).status === 0;
+  const root = join(scratch, "acl");
+  run("sh", ["-c", 'mkdir -p "$1" && echo x > "$1/f"', "-", root]);
+  const aclsWork = setAcl(join(root, "f"));
+
+  it.skipIf(!aclsWork)(
+    "bsdtar's SCHILY.acl.access record (its only form of an ACL), as -d sees it",
+    async () => {
+      const archive = join(scratch, "acl-bsdtar.tar");
+      run("bsdtar", ["--format=pax", "-cf", archive, "-C", root, "f"]);
+      expect(readFileSync(archive).includes("SCHILY.acl.access")).toBe(true);
+      expect(readFileSync(archive).includes("SCHILY.xattr.system.posix_acl_access")).toBe(false);
+      const warning =
+        "mkdaxfs: warning: 1 file has extended attributes (system.posix_acl_access), not stored\n";
+      expect((await build(["--tar", archive])).stderr).toBe(warning);
+      expect((await build(["-d", root])).stderr).toBe(warning);
+      const strict = await build(["--tar", archive, "--strict"]);
+      expect([strict.code, strict.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${archive}: f: extended attribute system.posix_acl_access cannot be stored in a DAXFS image (--strict)\n`,
+      ]);
+    },
+  );
+
+  it("a hard link counts its file's attributes once more, as -d counts every name of a file", async () => {
+    // GNU tar and bsdtar write the records on the file's first member only, none on the link.
+    const archive = pythonTar("xattr-link.tar", "PAX_FORMAT", [
+      ["f", "0", "x", 1e9, { "SCHILY.xattr.user.k": "v" }],
+      ["g", "1", "f"],
+    ]);
+    expect((await build(["--tar", archive])).stderr).toBe(
+      "mkdaxfs: warning: 2 files have extended attributes (user.k), not stored\n",
+    );
+  });
+
+  it("a default ACL record on a directory (Python tarfile)", async () => {
+    const archive = pythonTar("acl-default.tar", "PAX_FORMAT", [
+      ["d", "5", "", 1e9, { "SCHILY.acl.default": "user::rwx,group::r-x,other::r-x,user:7:rwx,mask::rwx" }],
+      ["constructor", "0", "", 1e9, { constructor: "x" }],
+    ]);
+    expect((await build(["--tar", archive])).stderr).toBe(
+      "mkdaxfs: warning: 1 file has extended attributes (system.posix_acl_default), not stored\n",
+    );
+  });
+});
+
+describe("members under a symlink an earlier member made", () => {
+  it("land in its target inside the image, as GNU tar extracts them and runtimes apply a merged-/usr layer", async () => {
+    const base = join(scratch, "merged-usr");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/usr/lib" "$1/usr/bin" && echo old > "$1/usr/lib/old" && ln -s usr/lib "$1/lib" && ln -s /usr/bin "$1/bin" && ln -s ../../.. "$1/up"',
+      "-",
+      base,
+    ]);
+    const upper = join(scratch, "merged-usr-upper");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/lib/sub" "$1/bin" "$1/up/usr/lib" && echo new > "$1/lib/new" && : > "$1/lib/.wh.old" && echo d > "$1/lib/sub/deep" && echo t > "$1/bin/tool" && echo u > "$1/up/usr/lib/viaup"',
+      "-",
+      upper,
+    ]);
+    const lower = join(scratch, "merged-usr.tar");
+    run("tar", ["-cf", lower, "-C", base, "."]);
+    // The layer lists no member for lib/, bin/ or up/ themselves: the base's symlinks stay.
+    const layer = join(scratch, "merged-usr-upper.tar");
+    run("tar", [
+      "--no-recursion",
+      "-cf",
+      layer,
+      "-C",
+      upper,
+      "lib/new",
+      "lib/.wh.old",
+      "lib/sub",
+      "lib/sub/deep",
+      "bin/tool",
+      "up/usr/lib/viaup",
+    ]);
+    const { stderr, tree } = await build(["--tar", lower, "--tar", layer]);
+    expect(stderr).toBe("");
+    // bin -> /usr/bin starts at the image root, up -> ../../.. stops there.
+    expect(Object.keys(tree?.children?.usr?.children?.lib?.children ?? {}).sort()).toEqual([
+      "new",
+      "sub",
+      "viaup",
+    ]);
+    expect(Object.keys(tree?.children?.usr?.children?.bin?.children ?? {})).toEqual(["tool"]);
+    expect([tree?.children?.lib?.data, tree?.children?.bin?.data]).toEqual(["usr/lib", "/usr/bin"]);
+
+    // One archive, as GNU tar extracts it: the member under s lands in d.
+    const single = join(scratch, "through-symlink.tar");
+    const source = join(scratch, "through-symlink");
+    run("sh", ["-c", 'mkdir -p "$1/d" && ln -s d "$1/s" && echo x > "$1/x"', "-", source]);
+    run("tar", ["--no-recursion", "--transform=s,^x$,s/x,", "-cf", single, "-C", source, "d", "s", "x"]);
+    expect(run("tar", ["-tf", single]).toString()).toBe("d/\ns\ns/x\n");
+    const extracted = join(scratch, "through-symlink-extracted");
+    run("sh", ["-c", 'mkdir "$1" && tar -xf "$2" -C "$1"', "-", extracted, single]);
+    const fromTar = (await build(["--tar", single])).tree;
+    expect(Object.keys(fromTar?.children?.d?.children ?? {})).toEqual(["x"]);
+    expect(fromTar).toEqual((await build(["-d", extracted])).tree);
+  });
+
+  it("a symlink that leads to no directory of the image, or loops, is one error line", async () => {
+    const archive = pythonTar("bad-symlink-parents.tar", "GNU_FORMAT", [
+      ["f", "0", "f"],
+      ["tof", "2", "f"],
+      ["dangling", "2", "nowhere"],
+      ["loop", "2", "loop"],
+    ]);
+    for (const [member, why] of [
+      ["tof", "a symlink to f, not a directory of the image"],
+      ["dangling", "a symlink to nowhere, not a directory of the image"],
+      ["loop", "a symlink to loop, a loop"],
+    ]) {
+      const layer = pythonTar(`under-${member}.tar`, "GNU_FORMAT", [[`${member}/x`, "0", "x"]]);
+      const output = join(scratch, `under-${member}.img`);
+      const result = await build(["--tar", archive, "--tar", layer], output);
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        `mkdaxfs: ${layer}: ${member}/x: ${member} is ${why}\n`,
+      ]);
+      expect(existsSync(output)).toBe(false);
+    }
+  });
+});
+
+describe("AUFS metadata in a layer (the reserved .wh..wh. prefix)", () => {
+  it("is never stored, but its .wh..wh.plnk files stay hard-link targets, as moby reads them", async () => {
+    const root = join(scratch, "aufs");
+    run("sh", [
+      "-c",
+      'mkdir -p "$1/.wh..wh.plnk" "$1/.wh..wh.orph" "$1/usr" && echo shared > "$1/.wh..wh.plnk/123.456" && ln "$1/.wh..wh.plnk/123.456" "$1/usr/bin" && : > "$1/.wh..wh.aufs"',
+      "-",
+      root,
+    ]);
+    const archive = join(scratch, "aufs.tar");
+    run("tar", [
+      "--no-recursion",
+      "-cf",
+      archive,
+      "-C",
+      root,
+      ".wh..wh.aufs",
+      ".wh..wh.orph",
+      ".wh..wh.plnk",
+      ".wh..wh.plnk/123.456",
+      "usr",
+      "usr/bin",
+    ]);
+    const { stderr, tree } = await build(["--tar", archive]);
+    expect(stderr).toBe("");
+    expect(Object.keys(tree?.children ?? {})).toEqual(["usr"]);
+    expect(Buffer.from(tree?.children?.usr?.children?.bin?.data ?? "", "hex").toString()).toBe("shared\n");
+  });
+});
+
+describe("times a v5 mtime cannot hold", () => {
+  const mtimeOf = (image: string, path: string) => {
+    const view = DaxfsImage.open(FileImage.open(image)).view();
+    return view.stat(view.resolve(path)).mtime;
+  };
+  it.each([
+    ["GNU base-256", "GNU_FORMAT"],
+    ["PAX", "PAX_FORMAT"],
+  ] as const)(
+    "before 1970 is stored as 0 and after 2262 as the latest time there is (%s)",
+    async (_, format) => {
+      // Python writes a GNU header's out-of-octal mtimes in base-256, a PAX one as an mtime record.
+      const archive = pythonTar(`times-${format}.tar`, format, [
+        ["old", "0", "", -1000],
+        ["far", "0", "", 2 ** 36],
+        ["now", "0", "", 1_700_000_000],
+      ]);
+      const image = join(scratch, `times-${format}.img`);
+      const result = await build(["--tar", archive], image);
+      expect([result.code, result.stderr]).toEqual([0, ""]);
+      expect([mtimeOf(image, "/old"), mtimeOf(image, "/far"), mtimeOf(image, "/now")]).toEqual([
+        0n,
+        2n ** 63n - 1n,
+        1_700_000_000_000_000_000n,
+      ]);
+    },
+  );
 });

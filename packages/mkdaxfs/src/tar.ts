@@ -46,7 +46,13 @@ export interface TarOptions {
 }
 
 const WHITEOUT_PREFIX = ".wh.";
+/** A member the image cannot hold (device node, FIFO): remembered so a hard link to it is skipped too. */
+interface Unstorable {
+  kind: "special";
+  type: string;
+}
 const OPAQUE_MARKER = ".wh..wh..opq";
+const RESERVED_PREFIX = ".wh..wh.";
 
 /** Splits a member name into components; refuses absolute escapes ("..") rather than guess. */
 function splitMemberPath(name: string, label: string): string[] {
@@ -82,12 +88,20 @@ function openInput(
       `${source}: ${code === "ENOENT" ? "no such file or directory" : code}`,
     );
   }
-  const magic = Buffer.alloc(6);
-  const got = readSync(fd, magic, 0, 6, 0);
   const stat = fstatSync(fd);
-  if (stat.isFile() && compressionOf(magic.subarray(0, got)) === undefined) {
-    const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
-    return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw new DaxfsError("EISDIR", `${source}: is a directory, not a tar archive`);
+  }
+  // Only a regular file can be read at positions; a pipe (`--tar <(zcat layer.gz)`, /dev/stdin) or
+  // a character device is read through as a stream, its magic number seen by layerBytes.
+  if (stat.isFile()) {
+    const magic = Buffer.alloc(6);
+    const got = readSync(fd, magic, 0, 6, 0);
+    if (compressionOf(magic.subarray(0, got)) === undefined) {
+      const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
+      return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
+    }
   }
   // The stream owns the descriptor from here and closes it at its end.
   const stream = createReadStream(source, { fd });
@@ -103,6 +117,10 @@ export class TarTreeBuilder {
   /** The layer that last set each directory entry (whiteouts remove lower layers' entries only). */
   private readonly entryLayer = new WeakMap<BuildDir, Map<string, number>>();
   private readonly excluded: Array<(path: string) => boolean>;
+  /** Members not in the tree, by path: excluded ones (a hard link may name them) and skipped special files. */
+  private readonly unstored = new Map<string, BuildNode | Unstorable>();
+  /** The extended attribute names of each inode read so far, for the hard links to it. */
+  private readonly xattrsOf = new WeakMap<BuildNode, string[]>();
   private spoolEnd = 0;
   private direct: DirectSource | null = null;
   private layer = -1;
@@ -172,39 +190,43 @@ export class TarTreeBuilder {
   private async addMember(member: TarMember, reader: TarReader, label: string): Promise<void> {
     const parts = splitMemberPath(member.name, label);
     const where = `${label}: ${showName(member.name)}`;
-    if (parts.length > 0 && this.isExcluded(parts)) return;
     const name = parts.at(-1);
-    const parent = this.directoryAt(parts.slice(0, -1), where);
+    if (name === OPAQUE_MARKER || name?.startsWith(WHITEOUT_PREFIX)) {
+      if (!this.isExcluded(parts)) this.applyWhiteout(parts.slice(0, -1), name);
+      return;
+    }
+    // An excluded member leaves no trace in the tree, but a later hard link may still name it (as
+    // with -d, where the other names of an excluded file keep it). So does one under a directory
+    // named with the reserved prefix `.wh..wh.` (image-spec layer.md): AUFS layers keep hard-link
+    // targets in `.wh..wh.plnk/`, which moby's UnpackLayer reads the same way and never extracts.
+    const excluded =
+      parts.length > 0 &&
+      (this.isExcluded(parts) || parts.slice(0, -1).some((part) => part.startsWith(RESERVED_PREFIX)));
+    const parent = excluded ? null : this.directoryAt(parts.slice(0, -1), where);
     const owner = this.options.allRoot ? { uid: 0, gid: 0 } : { uid: member.uid, gid: member.gid };
     const mode = member.mode & 0o7777;
     const mtime = storedMtime(member.mtime, this.options);
 
-    if (name === OPAQUE_MARKER) {
-      this.hideLowerLayers(parent);
-      return;
-    }
-    if (name?.startsWith(WHITEOUT_PREFIX)) {
-      const victimName = name.slice(WHITEOUT_PREFIX.length);
-      const victim = parent.children.get(victimName);
-      if (!victim) return;
-      if (this.layerOfEntry(parent, victimName) < this.layer) parent.children.delete(victimName);
-      // This layer already re-created the path: the whiteout still removes what lay below it.
-      else if (victim.kind === "dir") this.hideLowerLayers(victim);
-      return;
-    }
-
     // A tar header can carry (uid_t)-1, which lstat never returns: no one could own such a file and
     // the validator and the kernel refuse the image (NOTES.md "Validity"), so refuse it here, by member
     // (whiteouts, hard links and skipped device nodes store no owner of their own).
-    const ownsInode = ["file", "directory", "symlink"].includes(member.type);
-    for (const id of ["uid", "gid"] as const)
+    const ownsInode = !excluded && ["file", "directory", "symlink"].includes(member.type);
+    // An id past 32 bits (PAX records and base-256 fields can carry any) is no Linux id either.
+    for (const id of ["uid", "gid"] as const) {
       if (ownsInode && owner[id] === NO_OWNER)
         throw new DaxfsError("EINVAL", `${where}: ${id} ${NO_OWNER} ((${id}_t)-1) is not a valid owner`);
-    if (ownsInode && member.xattrs.length > 0) this.options.onXattrs?.(where, member.xattrs);
+      if (ownsInode && owner[id] > NO_OWNER)
+        throw new DaxfsError("EINVAL", `${where}: ${id} ${owner[id]} does not fit 32 bits`);
+    }
 
-    let node: BuildNode;
+    // A directory's extended attributes are its own (no hard link can name it); other inodes' below.
+    if (member.type === "directory" && !excluded && member.xattrs.length > 0)
+      this.options.onXattrs?.(where, member.xattrs);
+
+    let node: BuildNode | Unstorable;
     switch (member.type) {
       case "directory": {
+        if (!parent) return;
         if (name === undefined) {
           Object.assign(this.root, { mode, ...owner, mtime });
           return;
@@ -232,39 +254,83 @@ export class TarTreeBuilder {
         node = { kind: "symlink", mode: 0o777, ...owner, mtime, target: member.linkname };
         break;
       case "link": {
-        const target = this.lookup(splitMemberPath(member.linkname, label));
+        const targetParts = splitMemberPath(member.linkname, label);
+        const target = this.lookup(targetParts) ?? this.unstored.get(targetParts.join("/"));
         if (!target)
-          throw new DaxfsError("EINVAL", `${where}: hard link to missing ${JSON.stringify(member.linkname)}`);
+          throw new DaxfsError("EINVAL", `${where}: hard link to missing "${showName(member.linkname)}"`);
         if (target.kind === "dir")
           throw new DaxfsError(
             "EINVAL",
-            `${where}: hard link to directory ${JSON.stringify(member.linkname)} (directories cannot be hard-linked)`,
+            `${where}: hard link to directory "${showName(member.linkname)}" (directories cannot be hard-linked)`,
           );
         node = target;
         break;
       }
-      default: {
-        const kind = member.type;
-        if (this.options.strict)
-          throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
-        this.options.onWarning?.(
-          `skipping ${where}: ${kind} (DAXFS stores files, directories and symlinks only)`,
-        );
-        return;
-      }
+      default:
+        node = { kind: "special", type: member.type };
+    }
+    if (node.kind !== "special" && node.kind !== "dir") {
+      // Extended attributes belong to the inode: a hard link counts them once more, as -d counts
+      // every name of a file (a link member's own records, if a writer gave it any, add to them).
+      const names = [...new Set([...(this.xattrsOf.get(node) ?? []), ...member.xattrs])];
+      if (names.length > 0) this.xattrsOf.set(node, names);
+      if (!excluded && names.length > 0) this.options.onXattrs?.(where, names);
+    }
+    if (!parent) {
+      this.unstored.set(parts.join("/"), node);
+      return;
     }
     if (name === undefined) throw new DaxfsError("EINVAL", `${where}: the archive root must be a directory`);
+    if (node.kind === "special") {
+      // Skipped, and still the later member of its path: what an earlier member put there goes (a
+      // hard link to it later is skipped too: it names the same device node or FIFO).
+      const kind = node.type;
+      if (this.options.strict)
+        throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
+      this.options.onWarning?.(
+        `skipping ${where}: ${member.type === "link" ? `hard link to a ${kind}` : kind} (DAXFS stores files, directories and symlinks only)`,
+      );
+      parent.children.delete(name);
+      this.unstored.set(parts.join("/"), node);
+      return;
+    }
     this.setEntry(parent, name, node);
   }
 
   /**
+   * An OCI whiteout (`.wh.NAME`) or opaque marker (`.wh..wh..opq`) in the directory at `dirParts`.
+   * It removes what the lower layers put there and creates nothing: a whiteout under a directory
+   * no layer has is a no-op, and it does not make a lower directory on its path this layer's.
+   */
+  private applyWhiteout(dirParts: string[], name: string): void {
+    const parent = this.lookup(dirParts, true);
+    if (parent?.kind !== "dir") return;
+    if (name === OPAQUE_MARKER) {
+      this.hideLowerLayers(parent);
+      return;
+    }
+    const victimName = name.slice(WHITEOUT_PREFIX.length);
+    const victim = parent.children.get(victimName);
+    if (!victim) return;
+    if (this.layerOfEntry(parent, victimName) < this.layer) parent.children.delete(victimName);
+    // This layer already re-created the path: the whiteout still removes what lay below it.
+    else if (victim.kind === "dir") this.hideLowerLayers(victim);
+  }
+
+  /**
    * The directory at `parts`, creating missing ones (0755, root-owned) as tar extraction does. A
-   * lower layer's directory on the way counts as this layer's too (this layer has a member in it),
-   * so a whiteout or opaque marker of this layer keeps what this layer put there.
+   * symlink on the way is followed inside the image, as GNU tar extracts through a symlink an earlier
+   * member made and container runtimes apply a layer over a merged-/usr base (`lib/x` lands in
+   * `usr/lib/x`): resolved as in a chroot (an absolute target starts at the image root, '..' stops
+   * there), so no member ever lands outside the image. The symlink's target must be a directory of
+   * the image: none is made up for it. A lower layer's directory on the way counts as this layer's
+   * too (this layer has a member in it), so a whiteout or opaque marker of this layer keeps what
+   * this layer put there.
    */
   private directoryAt(parts: string[], where: string): BuildDir {
-    let dir = this.root;
+    const path = [this.root];
     for (const part of parts) {
+      const dir = path.at(-1) as BuildDir;
       let next = dir.children.get(part);
       if (!next) {
         next = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
@@ -272,16 +338,65 @@ export class TarTreeBuilder {
       } else if (this.layer > 0 && next.kind === "dir" && this.layerOfEntry(dir, part) < this.layer) {
         this.setEntry(dir, part, next);
       }
+      if (next.kind === "symlink") {
+        const target = this.followSymlink(path, next.target, 0);
+        if (typeof target === "string")
+          throw new DaxfsError(
+            target === "loop" ? "ELOOP" : "ENOTDIR",
+            `${where}: ${part} is a symlink to ${showName(next.target)}, ${target === "loop" ? "a loop" : "not a directory of the image"}`,
+          );
+        path.splice(0, path.length, ...target);
+        continue;
+      }
       if (next.kind !== "dir") throw new DaxfsError("ENOTDIR", `${where}: ${part} is not a directory`);
-      dir = next;
+      path.push(next);
     }
-    return dir;
+    return path.at(-1) as BuildDir;
   }
 
-  private lookup(parts: string[]): BuildNode | undefined {
-    let node: BuildNode | undefined = this.root;
-    for (const part of parts) node = node?.kind === "dir" ? node.children.get(part) : undefined;
-    return node;
+  /**
+   * The directories from the root down to what a symlink in the directory `from` (the root down to
+   * it) leads to, creating nothing; "missing" if it leads to no directory, "loop" past 40 symlinks
+   * (Linux's MAXSYMLINKS).
+   */
+  private followSymlink(from: BuildDir[], target: string, hops: number): BuildDir[] | "missing" | "loop" {
+    if (hops >= 40) return "loop";
+    const path = target.startsWith("/") ? [this.root] : [...from];
+    for (const part of target.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (path.length > 1) path.pop();
+        continue;
+      }
+      const next = (path.at(-1) as BuildDir).children.get(part);
+      if (next?.kind === "dir") path.push(next);
+      else if (next?.kind === "symlink") {
+        const inner = this.followSymlink(path, next.target, hops + 1);
+        if (typeof inner === "string") return inner;
+        path.splice(0, path.length, ...inner);
+      } else return "missing";
+    }
+    return path;
+  }
+
+  /**
+   * The node at `parts`, following symlinks on the way, creating nothing; a symlink as the last
+   * component is followed only for `directory` (a hard link names the symlink itself).
+   */
+  private lookup(parts: string[], directory = false): BuildNode | undefined {
+    let path = [this.root];
+    for (const [i, part] of parts.entries()) {
+      const node = (path.at(-1) as BuildDir).children.get(part);
+      if (node === undefined || (i === parts.length - 1 && !(directory && node.kind === "symlink")))
+        return node;
+      if (node.kind === "dir") path.push(node);
+      else if (node.kind === "symlink") {
+        const target = this.followSymlink(path, node.target, 0);
+        if (typeof target === "string") return undefined;
+        path = target;
+      } else return undefined;
+    }
+    return path.at(-1);
   }
 
   /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyFileContent } from "./content.js";
 import { mtimeMsOf } from "./host-calls.js";
-import { scanDirectory } from "./scan.js";
+import { scanDirectory, storedMtime } from "./scan.js";
 import { MemorySink } from "./sink.js";
 import type { BuildFile } from "./tree.js";
 import { isHostContent } from "./tree.js";
@@ -49,5 +49,18 @@ describe("scanDirectory's one lstat per entry", () => {
     expect(() => copyFileContent(node, new MemorySink(new Uint8Array(5)), 0, file)).toThrow(
       `${file}: file changed while being copied`,
     );
+  });
+});
+
+describe("storedMtime", () => {
+  it("stores times before 1970 as 0 and after 2262 as S64_MAX ns, never wrapped around 64 bits", () => {
+    const max = (1n << 63n) - 1n;
+    expect(storedMtime(-1n, {})).toBe(0n);
+    expect(storedMtime(max, {})).toBe(max);
+    expect(storedMtime(max + 1n, {})).toBe(max);
+    // A year-4147 time (2^37 s) in ns is past 2^64: it must not come back as some other date.
+    expect(storedMtime(2n ** 37n * 1_000_000_000n, {})).toBe(max);
+    expect(storedMtime(2n ** 70n, { clampTime: 5n })).toBe(5n);
+    expect(storedMtime(2n ** 70n, { zeroTimes: true })).toBe(0n);
   });
 });

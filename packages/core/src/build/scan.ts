@@ -34,13 +34,21 @@ export interface ScanOptions {
 }
 
 /**
+ * The latest mtime an image holds: S64_MAX ns (2262-04-11), where every reader's time type ends (the
+ * kernel clamps a base mtime there, Linux's ktime range). A field of 64 unsigned bits would wrap a
+ * tar's year-4000 mtime into a random date; clamped, it reads back as the farthest time there is.
+ */
+export const MAX_STORED_MTIME = (1n << 63n) - 1n;
+
+/**
  * The mtime a scanned entry keeps (extension BASE_MTIME, docs/mkdaxfs.md "Times"): its own in ns,
- * none with zeroTimes, at most clampTime; times before the epoch are stored as 0.
+ * none with zeroTimes, at most clampTime; times before the epoch are stored as 0, times after
+ * MAX_STORED_MTIME as that.
  */
 export function storedMtime(mtimeNs: bigint, options: Pick<ScanOptions, "zeroTimes" | "clampTime">): bigint {
   if (options.zeroTimes || mtimeNs < 0n) return 0n;
   if (options.clampTime !== undefined && mtimeNs > options.clampTime) return options.clampTime;
-  return mtimeNs;
+  return mtimeNs > MAX_STORED_MTIME ? MAX_STORED_MTIME : mtimeNs;
 }
 
 /** The types DAXFS cannot store, by their st_mode type bits. */
