@@ -83,6 +83,7 @@ function packageVersion(moduleUrl: string): string {
  * escaped it is one "NAME: internal error: ..." line and `internalErrorStatus`.
  */
 export function runCli<Io>(name: string, main: CliMain<Io>, io: Io, internalErrorStatus = 1): void {
+  for (const stream of [process.stdout, process.stderr]) endOutputOnClosedPipe(name, stream);
   main(commandLineArguments(), io).then(
     (status) => {
       process.exitCode = status;
@@ -94,6 +95,21 @@ export function runCli<Io>(name: string, main: CliMain<Io>, io: Io, internalErro
       process.exitCode = internalErrorStatus;
     },
   );
+}
+
+/**
+ * A reader that went away (`mkdaxfs -d DIR -o IMG | head -1`) ends what the process prints, not its
+ * work: the build still completes and its status stands (docs/cli.md "Messages"). Node's default is an
+ * unhandled 'error' event, i.e. a stack trace and exit 1 in the middle of writing an image. Any other
+ * error of the stream (EIO on a hung-up terminal) is one line on stderr, when stderr still takes it.
+ */
+export function endOutputOnClosedPipe(name: string, stream: NodeJS.WritableStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+    if (stream !== process.stderr && !process.stderr.destroyed)
+      process.stderr.write(errorLine(name, `standard output: ${error.message}`));
+    process.exitCode = 1;
+  });
 }
 
 /** A C-style unsigned number as strtoull(text, 0) reads it: decimal, 0x hex or leading-0 octal. */

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   appendFileSync,
   chmodSync,
@@ -460,6 +460,23 @@ describe("tree options", () => {
     expect(result.stdout).toContain("Mode: static (read-only)");
     expect(result.stdout).toContain("  Base image:    0x1000 - 0x8000");
     expect(result.stdout.trim().endsWith("Done")).toBe(true);
+    expect(DaxfsSuper.decode(readFileSync(image), 0).totalSize).toBe(0x8000n);
+  });
+
+  it("a reader that went away (| head) ends the report, not the build: no stack trace, exit 0", async () => {
+    const image = fresh("img");
+    const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", cli, "-d", exampleTree(), "-o", image], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy(); // the read end closes before mkdaxfs prints its first line
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
     expect(DaxfsSuper.decode(readFileSync(image), 0).totalSize).toBe(0x8000n);
   });
 });
