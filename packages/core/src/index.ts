@@ -47,6 +47,7 @@ export {
   type HostStat,
   type ImageMode,
   type ImagePlan,
+  imageFilePath,
   makeDir,
   makeFile,
   makeSymlink,

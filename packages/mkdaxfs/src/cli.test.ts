@@ -208,11 +208,21 @@ describe("argument checks (SPEC 2.1)", () => {
         "mkdaxfs: -m/--mountpoint: /nonexistent/mnt: no such directory",
       ],
     ];
+    // What -o names must be a regular file or a new name: a directory, or a FIFO the rename at the
+    // end would replace, is refused before the scan (a symlink is followed: write.test.ts).
+    const fifo = fresh("fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    cases.push(
+      [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
+      [["-o", `${scratch}/`], `mkdaxfs: -o/--output: ${scratch}/: is a directory`],
+      [["-o", fifo], `mkdaxfs: -o/--output: ${fifo}: is a FIFO, not a regular file`],
+    );
     for (const [args, line] of cases) {
       const result = await run(["-d", missingSource, ...args]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`${line}\nTry 'mkdaxfs --help'.\n`);
     }
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
   it("a missing source is the one line: no 'Scanning' before it", async () => {

@@ -10,6 +10,8 @@ import {
   commandLineFailure,
   errorLine,
   hostPath,
+  imageFilePath,
+  isDaxfsError,
   parseAddress,
   parseSize,
   parseToolArguments,
@@ -176,6 +178,13 @@ function checkPaths(options: MkdaxfsOptions): void {
     exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
   } else if (options.output !== undefined && options.phys === undefined) {
     exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
+    // A directory, device node or FIFO at -o, or a dangling symlink: refused now, not after the scan.
+    try {
+      imageFilePath(options.output);
+    } catch (error) {
+      if (isDaxfsError(error)) throw new UsageError(`-o/--output: ${error.message}`);
+      throw error;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-// How a failure to write an image file reads (hostError): one line naming the path the user gave,
-// never Node's message with the temporary file's name.
+// Where an image file may go (imageFilePath) and how a failure to write it reads (hostError): one
+// line naming the path the user gave, never Node's message with the temporary file's name.
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DaxfsError } from "../errors.js";
 import { hostError } from "./content.js";
-import { replaceFileAtomically } from "./write.js";
+import { imageFilePath, replaceFileAtomically } from "./write.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "daxfs-write-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -36,6 +36,62 @@ function failure(body: () => unknown): DaxfsError {
 }
 
 const fill = (bytes: string) => (fd: number) => writeFileSync(fd, bytes);
+
+describe("imageFilePath: what -o may name", () => {
+  it("a new name or a regular file is written as given", () => {
+    expect(imageFilePath(join(scratch, "new.img"))).toBe(join(scratch, "new.img"));
+    writeFileSync(join(scratch, "old.img"), "old");
+    expect(imageFilePath(join(scratch, "old.img"))).toBe(join(scratch, "old.img"));
+  });
+
+  it("a directory is refused, with or without a trailing '/', and so is a missing one", () => {
+    const dir = join(scratch, "dir");
+    mkdirSync(dir);
+    expect(failure(() => imageFilePath(dir))).toMatchObject({
+      code: "EISDIR",
+      message: `${dir}: is a directory`,
+    });
+    expect(failure(() => imageFilePath(`${dir}/`)).message).toBe(`${dir}/: is a directory`);
+    expect(failure(() => imageFilePath(`${dir}/new/`)).message).toBe(
+      `${dir}/new/: names a directory, not a file`,
+    );
+  });
+
+  it("a FIFO or a device node is refused, never replaced by the rename", () => {
+    const fifo = join(scratch, "fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    expect(() => replaceFileAtomically(fifo, 5, fill("image"))).toThrow(
+      `${fifo}: is a FIFO, not a regular file`,
+    );
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    if (isRoot) {
+      const device = join(scratch, "null");
+      expect(spawnSync("mknod", [device, "c", "1", "3"]).status).toBe(0);
+      expect(() => replaceFileAtomically(device, 5, fill("image"))).toThrow(
+        `${device}: is a character device, not a regular file`,
+      );
+      expect(lstatSync(device).isCharacterDevice()).toBe(true);
+    }
+    expect(readdirSync(scratch).filter((name) => name.includes(".mkdaxfs-"))).toEqual([]);
+  });
+
+  it("a symlink is followed: the file it names is replaced, the link stays", () => {
+    const target = join(scratch, "target.img");
+    writeFileSync(target, "old");
+    const link = join(scratch, "link.img");
+    symlinkSync("target.img", link);
+    replaceFileAtomically(link, 5, fill("image"));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe("target.img");
+    expect(readFileSync(target, "utf8")).toBe("image");
+    const dangling = join(scratch, "dangling.img");
+    symlinkSync("missing/file", dangling);
+    expect(failure(() => imageFilePath(dangling))).toMatchObject({
+      code: "ENOENT",
+      message: `${dangling}: symbolic link to a missing file`,
+    });
+  });
+});
 
 describe("hostError: one line in the C library's words", () => {
   /** An error as node:fs throws it (errno negative, as libuv reports it). */

@@ -1,9 +1,20 @@
 // Entry points of the builder: an image in memory, an image file written atomically (a temporary
 // file beside the target, renamed at the end, so a failed build leaves nothing at the path), and
 // an image written into mapped memory (dma-buf, /dev/mem) with its split-mode backing file.
-import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { hostPath } from "../names.js";
+import { DaxfsError } from "../errors.js";
+import { decodeName, hostPath, showName } from "../names.js";
 import { hostError } from "./content.js";
 import { type EmitOptions, emitImage } from "./encode.js";
 import { type BuildOptions, type ImagePlan, planImage } from "./plan.js";
@@ -40,6 +51,48 @@ export function buildSplitImage(
  */
 export type AllocateFile = (fd: number, length: number) => void;
 
+/** What a path names, for the message refusing it as an image file. */
+function fileKind(stat: Stats): string {
+  if (stat.isDirectory()) return "is a directory";
+  if (stat.isCharacterDevice()) return "is a character device, not a regular file";
+  if (stat.isBlockDevice()) return "is a block device, not a regular file";
+  if (stat.isFIFO()) return "is a FIFO, not a regular file";
+  if (stat.isSocket()) return "is a socket, not a regular file";
+  return "is not a regular file";
+}
+
+/**
+ * The file an image written to `path` replaces (docs/mkdaxfs.md `-o`): `path` itself, or the file a
+ * symlink there points to (followed, as open(2) of the public tool and mkfs.erofs follow it, rather
+ * than replaced by the rename). Anything but a regular file or a new name is refused with one line,
+ * before anything is written: the rename would put the image in place of a directory entry, a
+ * device node (`-o /dev/pmem0` would lose the node) or a FIFO, where the writer meant to write into
+ * it. Throws a DaxfsError naming `path`.
+ */
+export function imageFilePath(path: string): string {
+  let stat: Stats;
+  try {
+    stat = statSync(hostPath(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw hostError(error, path);
+    if (path.endsWith("/"))
+      throw new DaxfsError("EISDIR", `${showName(path)}: names a directory, not a file`);
+    let dangling = false;
+    try {
+      dangling = lstatSync(hostPath(path)).isSymbolicLink();
+    } catch {
+      // No entry at all: a new file.
+    }
+    if (dangling) throw new DaxfsError("ENOENT", `${showName(path)}: symbolic link to a missing file`);
+    return path;
+  }
+  if (stat.isDirectory()) throw new DaxfsError("EISDIR", `${showName(path)}: is a directory`);
+  if (!stat.isFile()) throw new DaxfsError("EINVAL", `${showName(path)}: ${fileKind(stat)}`);
+  if (!lstatSync(hostPath(path)).isSymbolicLink()) return path;
+  return decodeName(realpathSync(hostPath(path), { encoding: "buffer" }));
+}
+
 /**
  * Creates `path` with exactly `size` bytes filled by `fill`, through a temporary file in the same
  * directory that replaces `path` only once `fill` has succeeded. With `allocate`, every block is
@@ -52,7 +105,8 @@ export function replaceFileAtomically(
   fill: (fd: number) => void,
   allocate?: AllocateFile,
 ): void {
-  const temporary = join(dirname(path), `.${basename(path)}.mkdaxfs-${process.pid}.tmp`);
+  const target = imageFilePath(path);
+  const temporary = join(dirname(target), `.${basename(target)}.mkdaxfs-${process.pid}.tmp`);
   let fd: number;
   try {
     fd = openSync(hostPath(temporary), "w", 0o644);
@@ -79,7 +133,7 @@ export function replaceFileAtomically(
     closeSync(fd);
     fd = -1;
     try {
-      renameSync(hostPath(temporary), hostPath(path));
+      renameSync(hostPath(temporary), hostPath(target));
     } catch (error) {
       throw hostError(error, path);
     }
