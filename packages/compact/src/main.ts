@@ -20,7 +20,7 @@ import {
   UsageError,
   workFailure,
 } from "@daxfs/core";
-import { allocateImageFile } from "@daxfs/linux";
+import { allocateImageFile, unnamedFiles } from "@daxfs/linux";
 import { Command } from "commander";
 
 const TOOL = "daxfs-compact";
@@ -180,6 +180,7 @@ export async function main(
     const result = compactImage(parsed.input, {
       ...parsed.options,
       allocate: parsed.sparse ? undefined : allocateImageFile(output, warn),
+      unnamed: unnamedFiles,
     });
     if (result.droppedBranches.length > 0)
       warn(`${parsed.input}: active branches dropped: ${result.droppedBranches.join(", ")}`);

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildToTarget, type MkdaxfsOptions } from "./mkdaxfs.js";
 
@@ -67,4 +68,22 @@ describe("image files are allocated up front (a mapping of them cannot SIGBUS)",
       }
     },
   );
+});
+
+describe("a build killed half-way (Ctrl-C, SIGTERM, SIGKILL)", () => {
+  it("leaves no temporary file beside -o, and a previous image there as it was", () => {
+    // The image is written into an unnamed file (O_TMPFILE) that gets its name only once complete;
+    // a named temporary file would stay behind, as big as the image, on a disk that may be filling.
+    const script = fileURLToPath(new URL("./testing/killed-build.ts", import.meta.url));
+    const out = join(work, "killed");
+    mkdirSync(out);
+    const image = join(out, "img");
+    writeFileSync(image, "previous image");
+    const child = spawnSync(process.execPath, ["--import", "tsx", script, source, image], {
+      encoding: "utf8",
+    });
+    expect(child.signal).toBe("SIGKILL");
+    expect(readdirSync(out)).toEqual(["img"]);
+    expect(readFileSync(image, "utf8")).toBe("previous image");
+  });
 });

@@ -17,7 +17,7 @@ import {
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateImageFile, listXattrs } from "@daxfs/linux";
+import { allocateImageFile, listXattrs, unnamedFiles } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
 import { loadHostCalls } from "./host-calls.js";
 import { XattrCensus } from "./xattrs.js";
@@ -183,7 +183,7 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
       const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
-      writeImageFile(plan, target.path, { ...emit, allocate });
+      writeImageFile(plan, target.path, { ...emit, allocate, unnamed: unnamedFiles });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
     const allocation = options.size ?? plan.totalSize;

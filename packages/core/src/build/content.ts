@@ -43,7 +43,8 @@ export function hostError(error: unknown, path: string): DaxfsError {
   if (known !== undefined) return new DaxfsError(known[0], `${showName(path)}: ${known[1]}`);
   // Any other errno: libuv's words for it (the table Node's messages start with); no errno at all
   // (not a system call's failure): the error's own message.
-  const described = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1];
+  // (node:fs reports errno negative, as libuv does; @daxfs/linux's SyscallError positive.)
+  const described = errno === undefined ? undefined : getSystemErrorMap().get(-Math.abs(errno))?.[1];
   const reason = described ?? code ?? (error instanceof Error ? error.message : String(error));
   return new DaxfsError("EIO", `${showName(path)}: ${reason}`);
 }

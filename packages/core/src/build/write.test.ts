@@ -2,10 +2,12 @@
 // line naming the path the user gave, never Node's message with the temporary file's name.
 import { spawnSync } from "node:child_process";
 import {
+  closeSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -18,7 +20,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DaxfsError } from "../errors.js";
 import { hostError } from "./content.js";
-import { imageFilePath, replaceFileAtomically } from "./write.js";
+import { imageFilePath, replaceFileAtomically, type UnnamedFiles } from "./write.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "daxfs-write-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -128,5 +130,47 @@ describe("hostError: one line in the C library's words", () => {
     } finally {
       spawnSync("umount", [readOnly]);
     }
+  });
+});
+
+describe("replaceFileAtomically with unnamed files (the linkat itself: @daxfs/linux)", () => {
+  const enospc = () => Object.assign(new Error("linkat: no space"), { code: "ENOSPC", errno: 28 });
+
+  it("where the file system has none (open answers null), a named temporary file does the job", () => {
+    const dir = join(scratch, "no-tmpfile");
+    mkdirSync(dir);
+    const none: UnnamedFiles = {
+      open: () => null,
+      link: () => {
+        throw new Error("link without an unnamed file");
+      },
+    };
+    replaceFileAtomically(join(dir, "img"), 5, fill("image"), { unnamed: none });
+    expect(readdirSync(dir)).toEqual(["img"]);
+    expect(readFileSync(join(dir, "img"), "utf8")).toBe("image");
+  });
+
+  it("a failed link names -o, closes the file and leaves the previous image", () => {
+    const dir = join(scratch, "link-fails");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "img"), "previous");
+    // The "unnamed" file lives elsewhere here: what matters is that nothing appears in `dir`.
+    const elsewhere = join(scratch, "unnamed-stand-in");
+    let opened = -1;
+    const failing: UnnamedFiles = {
+      open: () => {
+        opened = openSync(elsewhere, "w+");
+        return opened;
+      },
+      link: () => {
+        throw enospc();
+      },
+    };
+    expect(() => replaceFileAtomically(join(dir, "img"), 5, fill("image"), { unnamed: failing })).toThrow(
+      `${join(dir, "img")}: no space left on device`,
+    );
+    expect(readdirSync(dir)).toEqual(["img"]);
+    expect(readFileSync(join(dir, "img"), "utf8")).toBe("previous");
+    expect(() => closeSync(opened)).toThrow(expect.objectContaining({ code: "EBADF" }));
   });
 });

@@ -8,6 +8,7 @@ import {
   openSync,
   realpathSync,
   renameSync,
+  rmSync,
   type Stats,
   statSync,
   unlinkSync,
@@ -94,26 +95,52 @@ export function imageFilePath(path: string): string {
 }
 
 /**
+ * Unnamed files (open(2) O_TMPFILE), as the caller can provide them (core has no native bindings;
+ * @daxfs/linux `openUnnamedFile`/`linkUnnamedFile`).
+ */
+export interface UnnamedFiles {
+  /** A new unnamed file in `directory`, open for writing; null where none can be made. */
+  open(directory: string | Uint8Array): number | null;
+  /** Gives the unnamed file at `fd` the new name `path` in that directory. */
+  link(fd: number, path: string | Uint8Array): void;
+}
+
+export interface ReplaceOptions {
+  /** Allocates every block before the file gets its name (else holes stay sparse). */
+  allocate?: AllocateFile;
+  /** Write into an unnamed file, so a writer killed half-way (Ctrl-C) leaves nothing behind. */
+  unnamed?: UnnamedFiles;
+}
+
+/**
  * Creates `path` with exactly `size` bytes filled by `fill`, through a temporary file in the same
  * directory that replaces `path` only once `fill` has succeeded. With `allocate`, every block is
  * allocated before the rename (a full file system fails the build, not a later writer through a
- * mapping); without it, what `fill` skipped stays a sparse hole.
+ * mapping); without it, what `fill` skipped stays a sparse hole. With `unnamed` (where the file
+ * system has O_TMPFILE) the temporary file has no name until it is complete: a process killed by a
+ * signal leaves nothing; otherwise a failure is cleaned up but a signal leaves the named
+ * temporary file.
  */
 export function replaceFileAtomically(
   path: string,
   size: number,
   fill: (fd: number) => void,
-  allocate?: AllocateFile,
+  options: ReplaceOptions = {},
 ): void {
   const target = imageFilePath(path);
-  const temporary = join(dirname(target), `.${basename(target)}.mkdaxfs-${process.pid}.tmp`);
-  let fd: number;
+  const temporary = hostPath(join(dirname(target), `.${basename(target)}.mkdaxfs-${process.pid}.tmp`));
+  let fd: number | null = null;
+  let named = false;
   try {
-    fd = openSync(hostPath(temporary), "w", 0o644);
-  } catch (error) {
-    throw hostError(error, path);
-  }
-  try {
+    try {
+      fd = options.unnamed?.open(hostPath(dirname(target))) ?? null;
+      if (fd === null) {
+        fd = openSync(temporary, "w", 0o644);
+        named = true;
+      }
+    } catch (error) {
+      throw hostError(error, path);
+    }
     // Sized after the fill: ascending writes that extend the file are cheaper for the file system
     // than writes into a pre-sized sparse file (copy_file_range into a hole ran 2x slower on ext4).
     try {
@@ -126,25 +153,31 @@ export function replaceFileAtomically(
       ftruncateSync(fd, size);
       // After the fill, so only the holes it left are allocated (allocating first would put the
       // writes into unwritten extents, as slow as the pre-sized file above).
-      allocate?.(fd, size);
+      options.allocate?.(fd, size);
+      if (!named) {
+        // Named only now, complete, and at once renamed over the target. A file of that name is
+        // a leftover of a killed writer of the same pid (named mode): it goes.
+        rmSync(temporary, { force: true });
+        options.unnamed?.link(fd, temporary);
+        named = true;
+      }
+      const closing = fd;
+      fd = null;
+      closeSync(closing);
+      renameSync(temporary, hostPath(target));
+      named = false;
     } catch (error) {
       throw hostError(error, path);
     }
-    closeSync(fd);
-    fd = -1;
-    try {
-      renameSync(hostPath(temporary), hostPath(target));
-    } catch (error) {
-      throw hostError(error, path);
+  } finally {
+    if (fd !== null) closeSync(fd);
+    if (named) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Never created: nothing to clean up.
+      }
     }
-  } catch (error) {
-    if (fd >= 0) closeSync(fd);
-    try {
-      unlinkSync(hostPath(temporary));
-    } catch {
-      // Already renamed or never created: nothing to clean up.
-    }
-    throw error;
   }
 }
 
@@ -155,7 +188,7 @@ export function replaceFileAtomically(
 export function writeImageFile(
   plan: ImagePlan,
   path: string,
-  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange; allocate?: AllocateFile } = {},
+  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange } & ReplaceOptions = {},
 ): void {
   if (plan.mode === "split")
     throw new RangeError("writeImageFile: a split image lives in memory; use writeImageToMemory");
@@ -163,7 +196,7 @@ export function writeImageFile(
     path,
     plan.totalSize,
     (fd) => emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
-    options.allocate,
+    { allocate: options.allocate, unnamed: options.unnamed },
   );
 }
 
@@ -174,7 +207,11 @@ export function writeImageFile(
 export function writeImageToMemory(
   plan: ImagePlan,
   memory: Uint8Array,
-  options: Omit<EmitOptions, "backing"> & { backingPath?: string; copyFileRange?: CopyFileRange } = {},
+  options: Omit<EmitOptions, "backing"> & {
+    backingPath?: string;
+    copyFileRange?: CopyFileRange;
+    unnamed?: UnnamedFiles;
+  } = {},
 ): void {
   if (memory.length < plan.totalSize)
     throw new RangeError(`memory of ${memory.length} bytes cannot hold a ${plan.totalSize}-byte image`);
@@ -185,10 +222,14 @@ export function writeImageToMemory(
     return;
   }
   if (!options.backingPath) throw new RangeError("split mode needs a backing file path");
-  replaceFileAtomically(options.backingPath, plan.backingSize, (fd) =>
-    emitImage(plan, sink, {
-      ...options,
-      backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
-    }),
+  replaceFileAtomically(
+    options.backingPath,
+    plan.backingSize,
+    (fd) =>
+      emitImage(plan, sink, {
+        ...options,
+        backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
+      }),
+    { unnamed: options.unnamed },
   );
 }
