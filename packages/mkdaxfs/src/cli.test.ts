@@ -216,6 +216,7 @@ describe("argument checks (SPEC 2.1)", () => {
       [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
       [["-o", `${scratch}/`], `mkdaxfs: -o/--output: ${scratch}/: is a directory`],
       [["-o", fifo], `mkdaxfs: -o/--output: ${fifo}: is a FIFO, not a regular file`],
+      [["-o", ""], "mkdaxfs: -o/--output: '': empty file name"],
     );
     for (const [args, line] of cases) {
       const result = await run(["-d", missingSource, ...args]);

@@ -46,6 +46,13 @@ describe("imageFilePath: what -o may name", () => {
     expect(imageFilePath(join(scratch, "old.img"))).toBe(join(scratch, "old.img"));
   });
 
+  it("an empty name is refused", () => {
+    expect(failure(() => imageFilePath(""))).toMatchObject({
+      code: "ENOENT",
+      message: "'': empty file name",
+    });
+  });
+
   it("a directory is refused, with or without a trailing '/', and so is a missing one", () => {
     const dir = join(scratch, "dir");
     mkdirSync(dir);

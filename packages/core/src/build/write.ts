@@ -71,6 +71,8 @@ function fileKind(stat: Stats): string {
  * it. Throws a DaxfsError naming `path`.
  */
 export function imageFilePath(path: string): string {
+  // "" would be resolved as the working directory by some calls and as nothing by others.
+  if (path === "") throw new DaxfsError("ENOENT", "'': empty file name");
   let stat: Stats;
   try {
     stat = statSync(hostPath(path));
