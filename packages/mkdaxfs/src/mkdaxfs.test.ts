@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +72,16 @@ describe("image files are allocated up front (a mapping of them cannot SIGBUS)",
         expect(spawnSync("df", ["--output=avail", "-B1", small], { encoding: "utf8" }).stdout).toMatch(
           /\n[1-9]\d*\n$/,
         );
+        // -o a symlink from a roomy file system into the small one: the room is the image file's own.
+        const link = join(work, "img-link");
+        writeFileSync(join(small, "linked"), "previous image");
+        symlinkSync(join(small, "linked"), link);
+        const linked: string[] = [];
+        await buildToTarget(options(link), { onWarning: (m) => linked.push(m) });
+        expect(linked).toEqual([
+          expect.stringMatching(/\(no space left on device for its \d+ unallocated bytes\)/),
+        ]);
+        expect(holes(join(small, "linked"))).toBeGreaterThan(7 << 20);
       } finally {
         spawnSync("umount", [small]);
       }
