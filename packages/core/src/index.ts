@@ -45,6 +45,7 @@ export {
   DirectoryAnchors,
   type HostCalls,
   type HostStat,
+  hostError,
   type ImageMode,
   type ImagePlan,
   imageFilePath,

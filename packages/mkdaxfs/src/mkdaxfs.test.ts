@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DaxfsError } from "@daxfs/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildToTarget, type MkdaxfsOptions } from "./mkdaxfs.js";
 
@@ -104,5 +105,28 @@ describe("a build killed half-way (Ctrl-C, SIGTERM, SIGKILL)", () => {
     expect(child.signal).toBe("SIGKILL");
     expect(readdirSync(out)).toEqual(["img"]);
     expect(readFileSync(image, "utf8")).toBe("previous image");
+  });
+});
+
+describe("the spool of tar input in $TMPDIR", () => {
+  it("a TMPDIR that cannot hold it is one line naming it, not an internal error", async () => {
+    const layer = join(work, "layer.tar.gz");
+    expect(spawnSync("tar", ["-czf", layer, "-C", source, "."]).status).toBe(0);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = "/nonexistent/tmp";
+    try {
+      await expect(
+        buildToTarget(options(join(work, "from-tar.img"), { directory: undefined, tars: [layer] })),
+      ).rejects.toThrow(
+        new DaxfsError(
+          "ENOENT",
+          "/nonexistent/tmp: no such file or directory (TMPDIR, where tar input is spooled)",
+        ),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(work)).not.toContain("from-tar.img");
   });
 });

@@ -9,6 +9,7 @@ import {
   branchTree,
   DaxfsError,
   type HostCalls,
+  hostError,
   hostPath,
   type ImagePlan,
   openCompactionSource,
@@ -85,6 +86,21 @@ export function selectTarget(options: MkdaxfsOptions): { target: Target; split: 
   return { target: { kind: "file", path: options.output ?? "" }, split };
 }
 
+/**
+ * A directory in $TMPDIR for the spool of tar bodies that cannot be read back from their source
+ * (stdin, compressed layers). One that cannot be made (a missing, read-only or full TMPDIR) is one
+ * line naming it, not an internal error.
+ */
+function makeSpoolDirectory(): string {
+  const parent = process.env.TMPDIR || tmpdir();
+  try {
+    return mkdtempSync(join(parent, "mkdaxfs-tar-"));
+  } catch (error) {
+    const { code, message } = hostError(error, parent);
+    throw new DaxfsError(code, `${message} (TMPDIR, where tar input is spooled)`);
+  }
+}
+
 /** Reads the source into a build tree; `cleanup` removes the tar spool. */
 export async function loadSource(
   options: MkdaxfsOptions,
@@ -124,7 +140,7 @@ export async function loadSource(
     warnXattrs();
     return { root, cleanup: () => {} };
   }
-  const spoolDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "mkdaxfs-tar-"));
+  const spoolDir = makeSpoolDirectory();
   const spool = { path: join(spoolDir, "spool"), fd: -1 };
   const cleanup = () => {
     if (spool.fd >= 0) closeSync(spool.fd);
@@ -132,7 +148,11 @@ export async function loadSource(
     rmSync(spoolDir, { recursive: true, force: true });
   };
   try {
-    spool.fd = openSync(spool.path, "w+", 0o600);
+    try {
+      spool.fd = openSync(spool.path, "w+", 0o600);
+    } catch (error) {
+      throw hostError(error, spool.path);
+    }
     // Loaded only for tar input, so directory builds do not pay for the tar parser.
     const { TarTreeBuilder } = await import("./tar.js");
     const builder = new TarTreeBuilder(spool, scanOptions);
