@@ -93,6 +93,12 @@ describe("imageFilePath: what -o may name", () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe("target.img");
     expect(readFileSync(target, "utf8")).toBe("image");
+    // A target whose name is not UTF-8: its bytes, not U+FFFD.
+    const bytes = Buffer.concat([Buffer.from(`${scratch}/t`), Buffer.of(0xfa), Buffer.from(".img")]);
+    writeFileSync(bytes, "old");
+    symlinkSync(bytes, join(scratch, "byte-link.img"));
+    replaceFileAtomically(join(scratch, "byte-link.img"), 5, fill("image"));
+    expect(readFileSync(bytes, "utf8")).toBe("image");
     const dangling = join(scratch, "dangling.img");
     symlinkSync("missing/file", dangling);
     expect(failure(() => imageFilePath(dangling))).toMatchObject({

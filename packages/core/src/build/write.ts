@@ -92,8 +92,14 @@ export function imageFilePath(path: string): string {
   }
   if (stat.isDirectory()) throw new DaxfsError("EISDIR", `${showName(path)}: is a directory`);
   if (!stat.isFile()) throw new DaxfsError("EINVAL", `${showName(path)}: ${fileKind(stat)}`);
-  if (!lstatSync(hostPath(path)).isSymbolicLink()) return path;
-  return decodeName(realpathSync(hostPath(path), { encoding: "buffer" }));
+  try {
+    if (!lstatSync(hostPath(path)).isSymbolicLink()) return path;
+    // realpath(3) itself: node:fs's own realpathSync walks the path as a string, losing bytes
+    // that are not UTF-8.
+    return decodeName(realpathSync.native(hostPath(path), { encoding: "buffer" }));
+  } catch (error) {
+    throw hostError(error, path);
+  }
 }
 
 /**
