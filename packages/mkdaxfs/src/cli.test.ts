@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { DaxfsImage, FileImage } from "@daxfs/core";
+import { DaxfsImage, decodeName, FileImage } from "@daxfs/core";
 import { buildTree, canonicalLinkGroups, describeBuildTree, hostId, readBaseTree } from "@daxfs/core/testing";
 import { DaxfsSuper, SuperFeature } from "@daxfs/format";
 import fc from "fast-check";
@@ -224,6 +224,15 @@ describe("argument checks (SPEC 2.1)", () => {
       expect(result.stderr).toBe(`${line}\nTry 'mkdaxfs --help'.\n`);
     }
     expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("-o in a directory whose name is not UTF-8 (its exact bytes, not U+FFFD)", async () => {
+    const dir = Buffer.concat([Buffer.from(fresh("out-")), Buffer.of(0xfc)]);
+    mkdirSync(dir);
+    const result = await run(["-d", exampleTree(), "-o", `${decodeName(dir)}/img`]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(["img"]);
   });
 
   it("a missing source is the one line: no 'Scanning' before it", async () => {

@@ -167,7 +167,7 @@ function checkPaths(options: MkdaxfsOptions): void {
   const exists = (path: string, what: string, test: (s: Stats) => boolean, kind: string) => {
     let stat: Stats;
     try {
-      stat = statSync(path);
+      stat = statSync(hostPath(path));
     } catch {
       throw new UsageError(`${what}: ${path}: no such ${kind}`);
     }
