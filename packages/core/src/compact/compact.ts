@@ -16,7 +16,7 @@ import { type ImageMode, type ImagePlan, planImage } from "../build/plan.js";
 import { type AllocateFile, type UnnamedFiles, writeImageFile } from "../build/write.js";
 import { DaxfsError, isDaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
-import { showName } from "../names.js";
+import { hostPath, showName } from "../names.js";
 import { type BranchTreeOptions, branchTree } from "./branch-tree.js";
 
 /** An image opened to be folded, with what would be lost by replacing it. */
@@ -136,13 +136,13 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
     // File contents are read from the input while the result is written: in place, the rename at
     // the end replaces the input only once the result is complete.
     // In place, the result keeps the input's permission bits (a fresh file would get 0644).
-    const keptMode = inPlace ? statSync(input).mode & 0o7777 : undefined;
+    const keptMode = inPlace ? statSync(hostPath(input)).mode & 0o7777 : undefined;
     withImageName(
       name,
       () => writeImageFile(plan, output, { allocate: options.allocate, unnamed: options.unnamed }),
       output,
     );
-    if (keptMode !== undefined) chmodSync(output, keptMode);
+    if (keptMode !== undefined) chmodSync(hostPath(output), keptMode);
     return {
       input,
       output,
