@@ -99,8 +99,11 @@ describe("a build killed half-way (Ctrl-C, SIGTERM, SIGKILL)", () => {
     mkdirSync(out);
     const image = join(out, "img");
     writeFileSync(image, "previous image");
+    // Every workspace package from its sources (not a dist/ that may be stale).
+    const tsconfig = fileURLToPath(new URL("./testing/tsconfig.sources.json", import.meta.url));
     const child = spawnSync(process.execPath, ["--import", "tsx", script, source, image], {
       encoding: "utf8",
+      env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
     });
     expect(child.signal).toBe("SIGKILL");
     expect(readdirSync(out)).toEqual(["img"]);
