@@ -217,6 +217,11 @@ describe("argument checks (SPEC 2.1)", () => {
       [["-o", `${scratch}/`], `mkdaxfs: -o/--output: ${scratch}/: is a directory`],
       [["-o", fifo], `mkdaxfs: -o/--output: ${fifo}: is a FIFO, not a regular file`],
       [["-o", ""], "mkdaxfs: -o/--output: '': empty file name"],
+      // Split mode: -o is the backing file, refused as early.
+      [
+        ["-H", "/dev/null", "-m", scratch, "-b", "-o", scratch],
+        `mkdaxfs: -o/--output: ${scratch}: is a directory`,
+      ],
     );
     for (const [args, line] of cases) {
       const result = await run(["-d", missingSource, ...args]);
