@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -21,8 +22,10 @@ import {
   buildSplitImage,
   createBranch,
   DaxfsImage,
+  decodeName,
   FileImage,
   releaseLease,
+  showName,
   validate,
 } from "@daxfs/core";
 import {
@@ -87,6 +90,21 @@ describe("daxfs-compact", () => {
     expect(image.deltaRegion?.size).toBe(2 << 20);
     expect(validate(image.source).problems).toEqual([]);
     image.close();
+    expect(readdirSync(dir)).toEqual(["img"]);
+  });
+
+  it("an IMAGE whose path is not UTF-8: compacted in place by its bytes, named escaped", async () => {
+    const parent = freshDir();
+    const dir = Buffer.concat([Buffer.from(join(parent, "d")), Buffer.of(0xfc)]);
+    mkdirSync(dir);
+    renameSync(imageWithHistory(parent), Buffer.concat([dir, Buffer.from("/img")]));
+    const path = `${decodeName(dir)}/img`;
+    const before = mainTree(path);
+    const { code, stdout, stderr } = await run([path]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toContain(`Wrote ${showName(path)} (in place)`);
+    expect(stdout).toContain("d\\xfc/img");
+    expect(mainTree(path)).toEqual(before);
     expect(readdirSync(dir)).toEqual(["img"]);
   });
 

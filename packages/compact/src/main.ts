@@ -17,10 +17,11 @@ import {
   planContentsText,
   planInodeTypes,
   requireDeltaSize,
+  showName,
   UsageError,
   workFailure,
 } from "@daxfs/core";
-import { allocateImageFile } from "@daxfs/linux";
+import { allocateImageFile, unnamedFiles } from "@daxfs/linux";
 import { Command } from "commander";
 
 const TOOL = "daxfs-compact";
@@ -91,7 +92,7 @@ function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
 function report(result: CompactResult): string[] {
   const { plan } = result;
   const lines = [
-    `${result.input}: main folded into a new base (${planContentsText(plan)})`,
+    `${showName(result.input)}: main folded into a new base (${planContentsText(plan)})`,
     `Base image: ${result.baseBefore} -> ${plan.baseSize} bytes (main's log of ${result.mainLogBytes} bytes folded in)`,
   ];
   if (plan.mode === "branching") {
@@ -101,7 +102,7 @@ function report(result: CompactResult): string[] {
     );
   } else lines.push("Mode: static (read-only)");
   lines.push(`Image size: ${result.bytesBefore} -> ${result.bytesAfter} bytes`);
-  lines.push(`Wrote ${result.output}${result.inPlace ? " (in place)" : ""}`);
+  lines.push(`Wrote ${showName(result.output)}${result.inPlace ? " (in place)" : ""}`);
   return lines;
 }
 
@@ -173,16 +174,17 @@ export async function main(
         io.stdout.write(
           `${JSON.stringify({ input: parsed.input, output: null, folded: false, reason: nothing, warnings }, null, 2)}\n`,
         );
-      else io.stdout.write(`${parsed.input}: ${nothing}\n`);
+      else io.stdout.write(`${showName(parsed.input)}: ${nothing}\n`);
       return 0;
     }
     const output = parsed.options.output ?? parsed.input;
     const result = compactImage(parsed.input, {
       ...parsed.options,
       allocate: parsed.sparse ? undefined : allocateImageFile(output, warn),
+      unnamed: unnamedFiles,
     });
     if (result.droppedBranches.length > 0)
-      warn(`${parsed.input}: active branches dropped: ${result.droppedBranches.join(", ")}`);
+      warn(`${showName(parsed.input)}: active branches dropped: ${result.droppedBranches.join(", ")}`);
     if (parsed.json) io.stdout.write(`${JSON.stringify(jsonReport(result, warnings), null, 2)}\n`);
     else io.stdout.write(`${report(result).join("\n")}\n`);
     return 0;

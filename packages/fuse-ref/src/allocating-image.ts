@@ -66,10 +66,13 @@ export class AllocatingImage implements ImageSource {
     try {
       allocateFile(this.fd, end, undefined, start);
     } catch (error) {
+      // The reason in words, not as "(ENOSPC)": whoever reports a DaxfsError adds its code
+      // (daxfs-branch prints "... (ENOSPC)" after the message the control socket passes on).
       const code = (error as { code?: string }).code;
+      const reason = code === "ENOSPC" ? "no space left on device" : (error as Error).message;
       throw new DaxfsError(
         code === "ENOSPC" ? "ENOSPC" : "EIO",
-        `${this.name}: cannot allocate ${end - start} bytes at ${start} of the image (${code ?? error})`,
+        `${this.name}: cannot allocate ${end - start} bytes at ${start} of the image: ${reason}`,
       );
     }
     this.allocated.fill(1, first, last + 1);

@@ -3,7 +3,6 @@
 // allocated, a store can no longer fail for want of space (the image of a branching mount is such a
 // mapping: docs/fuse.md "Full file systems").
 import { fstatSync, statfsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { SyscallError } from "./errors.js";
 import { posixFallocate } from "./libc.js";
 
@@ -20,12 +19,15 @@ export function allocateFile(fd: number, end: number, path?: string, start = 0):
 /**
  * Allocates the holes of the file's first `length` bytes, if its file system has room for them:
  * returns null once every block is allocated, else why not (one phrase for a message). A file
- * system without the room is not tried, so a failed attempt never leaves it full.
+ * system without the room is not tried, so a failed attempt never leaves it full. `path` names
+ * the file in a failure.
  */
 export function allocateHoles(fd: number, length: number, path: string): string | null {
   const missing = length - fstatSync(fd).blocks * 512;
   if (missing > 0) {
-    const { bavail, bsize } = statfsSync(path);
+    // The file's own file system, through its descriptor: `path` may be reached by a symlink
+    // from another one.
+    const { bavail, bsize } = statfsSync(`/proc/self/fd/${fd}`);
     if (bavail * bsize < missing) return `no space left on device for its ${missing} unallocated bytes`;
   }
   try {
@@ -50,7 +52,7 @@ export function allocateImageFile(
   onWarning?: (message: string) => void,
 ): (fd: number, length: number) => void {
   return (fd, length) => {
-    const whyNot = allocateHoles(fd, length, dirname(resolve(path)));
+    const whyNot = allocateHoles(fd, length, path);
     if (whyNot !== null)
       onWarning?.(
         `${path}: the image's ${length} bytes cannot be allocated up front (${whyNot}); it is left sparse`,

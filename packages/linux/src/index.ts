@@ -16,4 +16,5 @@ export {
   unescapeMountField,
 } from "./mountinfo.js";
 export { renameNoReplace } from "./rename.js";
+export { linkUnnamedFile, openUnnamedFile, unnamedFiles } from "./unnamed-file.js";
 export { listXattrs } from "./xattr.js";

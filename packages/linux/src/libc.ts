@@ -36,6 +36,9 @@ const strerrorFn = libc.func("const char *strerror(int errnum)");
 // The path as a string (koffi passes it as UTF-8) or as NUL-terminated bytes: a name need not be
 // UTF-8 (mkdaxfs -d --byte-names).
 const llistxattrFn = libc.func("long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)");
+const linkatFn = libc.func(
+  "int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)",
+);
 const renameat2Fn = libc.func(
   "int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)",
 );
@@ -150,7 +153,17 @@ export function llistxattr(path: string | Uint8Array, list: Uint8Array | null): 
 }
 
 export const AT_FDCWD = -100;
+export const AT_SYMLINK_FOLLOW = 0x400;
 export const RENAME_NOREPLACE = 1;
+
+/**
+ * linkat(2), paths relative to the working directory; a path that is not UTF-8 goes as its bytes
+ * (NUL-terminated here).
+ */
+export function linkat(from: string, to: string | Uint8Array, flags: number): number {
+  const cTo = typeof to === "string" ? to : Buffer.concat([to, Buffer.of(0)]);
+  return linkatFn(AT_FDCWD, from, AT_FDCWD, cTo, flags) as number;
+}
 
 /** renameat2(2) (glibc 2.28 and later); paths relative to the working directory. */
 export function renameat2(from: string, to: string, flags: number): number {

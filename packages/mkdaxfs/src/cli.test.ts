@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { DaxfsImage, FileImage } from "@daxfs/core";
+import { DaxfsImage, decodeName, FileImage } from "@daxfs/core";
 import { buildTree, canonicalLinkGroups, describeBuildTree, hostId, readBaseTree } from "@daxfs/core/testing";
 import { DaxfsSuper, SuperFeature } from "@daxfs/format";
 import fc from "fast-check";
@@ -208,11 +208,36 @@ describe("argument checks (SPEC 2.1)", () => {
         "mkdaxfs: -m/--mountpoint: /nonexistent/mnt: no such directory",
       ],
     ];
+    // What -o names must be a regular file or a new name: a directory, or a FIFO the rename at the
+    // end would replace, is refused before the scan (a symlink is followed: write.test.ts).
+    const fifo = fresh("fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    cases.push(
+      [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
+      [["-o", `${scratch}/`], `mkdaxfs: -o/--output: ${scratch}/: is a directory`],
+      [["-o", fifo], `mkdaxfs: -o/--output: ${fifo}: is a FIFO, not a regular file`],
+      [["-o", ""], "mkdaxfs: -o/--output: '': empty file name"],
+      // Split mode: -o is the backing file, refused as early.
+      [
+        ["-H", "/dev/null", "-m", scratch, "-b", "-o", scratch],
+        `mkdaxfs: -o/--output: ${scratch}: is a directory`,
+      ],
+    );
     for (const [args, line] of cases) {
       const result = await run(["-d", missingSource, ...args]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`${line}\nTry 'mkdaxfs --help'.\n`);
     }
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("-o in a directory whose name is not UTF-8 (its exact bytes, not U+FFFD)", async () => {
+    const dir = Buffer.concat([Buffer.from(fresh("out-")), Buffer.of(0xfc)]);
+    mkdirSync(dir);
+    const result = await run(["-d", exampleTree(), "-o", `${decodeName(dir)}/img`]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(["img"]);
   });
 
   it("a missing source is the one line: no 'Scanning' before it", async () => {

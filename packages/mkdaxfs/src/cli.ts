@@ -10,6 +10,8 @@ import {
   commandLineFailure,
   errorLine,
   hostPath,
+  imageFilePath,
+  isDaxfsError,
   parseAddress,
   parseSize,
   parseToolArguments,
@@ -21,7 +23,7 @@ import {
 } from "@daxfs/core";
 import { DAXFS_BLOCK_SIZE } from "@daxfs/format";
 import { Command } from "commander";
-import { buildToTarget, type MkdaxfsOptions, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
+import { buildToTarget, type MkdaxfsOptions, selectTarget, sourceDateEpoch, sourceName } from "./mkdaxfs.js";
 import { jsonSummary, ProgressBar, summaryLines } from "./report.js";
 
 export interface CliIo {
@@ -165,7 +167,7 @@ function checkPaths(options: MkdaxfsOptions): void {
   const exists = (path: string, what: string, test: (s: Stats) => boolean, kind: string) => {
     let stat: Stats;
     try {
-      stat = statSync(path);
+      stat = statSync(hostPath(path));
     } catch {
       throw new UsageError(`${what}: ${path}: no such ${kind}`);
     }
@@ -174,8 +176,18 @@ function checkPaths(options: MkdaxfsOptions): void {
   if (options.heap !== undefined) {
     exists(options.heap, "-H/--heap", (s) => s.isCharacterDevice(), "DMA heap (character device)");
     exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
-  } else if (options.output !== undefined && options.phys === undefined) {
+  }
+  // -o is written as the image file, or in split mode as the backing file (SPEC 2.1).
+  const { target, split } = selectTarget(options);
+  if (options.output !== undefined && (target.kind === "file" || split)) {
     exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
+    // A directory, device node or FIFO at -o, or a dangling symlink: refused now, not after the scan.
+    try {
+      imageFilePath(options.output);
+    } catch (error) {
+      if (isDaxfsError(error)) throw new UsageError(`-o/--output: ${error.message}`);
+      throw error;
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type PlannedInode,
   writeImageToMemory,
 } from "@daxfs/core";
-import { allocDmaHeap, closeFd, mapFd, mountWithFsContext } from "@daxfs/linux";
+import { allocDmaHeap, closeFd, mapFd, mountWithFsContext, unnamedFiles } from "@daxfs/linux";
 
 interface MemoryWriteOptions {
   backingPath: string | null;
@@ -29,6 +29,7 @@ function writeMapped(
     writeImageToMemory(plan, mapping.bytes, {
       backingPath: options.backingPath ?? undefined,
       onFileCopied: options.onFileCopied,
+      unnamed: unnamedFiles,
     });
     mapping.flush();
   } finally {

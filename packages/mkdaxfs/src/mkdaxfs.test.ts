@@ -1,7 +1,18 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DaxfsError } from "@daxfs/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildToTarget, type MkdaxfsOptions } from "./mkdaxfs.js";
 
@@ -62,9 +73,63 @@ describe("image files are allocated up front (a mapping of them cannot SIGBUS)",
         expect(spawnSync("df", ["--output=avail", "-B1", small], { encoding: "utf8" }).stdout).toMatch(
           /\n[1-9]\d*\n$/,
         );
+        // -o a symlink from a roomy file system into the small one: the room is the image file's own.
+        const link = join(work, "img-link");
+        writeFileSync(join(small, "linked"), "previous image");
+        symlinkSync(join(small, "linked"), link);
+        const linked: string[] = [];
+        await buildToTarget(options(link), { onWarning: (m) => linked.push(m) });
+        expect(linked).toEqual([
+          expect.stringMatching(/\(no space left on device for its \d+ unallocated bytes\)/),
+        ]);
+        expect(holes(join(small, "linked"))).toBeGreaterThan(7 << 20);
       } finally {
         spawnSync("umount", [small]);
       }
     },
   );
+});
+
+describe("a build killed half-way (Ctrl-C, SIGTERM, SIGKILL)", () => {
+  it("leaves no temporary file beside -o, and a previous image there as it was", () => {
+    // The image is written into an unnamed file (O_TMPFILE) that gets its name only once complete;
+    // a named temporary file would stay behind, as big as the image, on a disk that may be filling.
+    const script = fileURLToPath(new URL("./testing/killed-build.ts", import.meta.url));
+    const out = join(work, "killed");
+    mkdirSync(out);
+    const image = join(out, "img");
+    writeFileSync(image, "previous image");
+    // Every workspace package from its sources (not a dist/ that may be stale).
+    const tsconfig = fileURLToPath(new URL("./testing/tsconfig.sources.json", import.meta.url));
+    const child = spawnSync(process.execPath, ["--import", "tsx", script, source, image], {
+      encoding: "utf8",
+      env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig },
+    });
+    expect(child.signal).toBe("SIGKILL");
+    expect(readdirSync(out)).toEqual(["img"]);
+    expect(readFileSync(image, "utf8")).toBe("previous image");
+  });
+});
+
+describe("the spool of tar input in $TMPDIR", () => {
+  it("a TMPDIR that cannot hold it is one line naming it, not an internal error", async () => {
+    const layer = join(work, "layer.tar.gz");
+    expect(spawnSync("tar", ["-czf", layer, "-C", source, "."]).status).toBe(0);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = "/nonexistent/tmp";
+    try {
+      await expect(
+        buildToTarget(options(join(work, "from-tar.img"), { directory: undefined, tars: [layer] })),
+      ).rejects.toThrow(
+        new DaxfsError(
+          "ENOENT",
+          "/nonexistent/tmp: no such file or directory (TMPDIR, where tar input is spooled)",
+        ),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(work)).not.toContain("from-tar.img");
+  });
 });

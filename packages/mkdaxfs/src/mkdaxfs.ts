@@ -9,6 +9,7 @@ import {
   branchTree,
   DaxfsError,
   type HostCalls,
+  hostError,
   hostPath,
   type ImagePlan,
   openCompactionSource,
@@ -17,7 +18,7 @@ import {
   scanDirectory,
   writeImageFile,
 } from "@daxfs/core";
-import { allocateImageFile, listXattrs } from "@daxfs/linux";
+import { allocateImageFile, listXattrs, unnamedFiles } from "@daxfs/linux";
 import { loadCopyFileRange } from "./copy-range.js";
 import { loadHostCalls } from "./host-calls.js";
 import { XattrCensus } from "./xattrs.js";
@@ -85,6 +86,21 @@ export function selectTarget(options: MkdaxfsOptions): { target: Target; split: 
   return { target: { kind: "file", path: options.output ?? "" }, split };
 }
 
+/**
+ * A directory in $TMPDIR for the spool of tar bodies that cannot be read back from their source
+ * (stdin, compressed layers). One that cannot be made (a missing, read-only or full TMPDIR) is one
+ * line naming it, not an internal error.
+ */
+function makeSpoolDirectory(): string {
+  const parent = process.env.TMPDIR || tmpdir();
+  try {
+    return mkdtempSync(join(parent, "mkdaxfs-tar-"));
+  } catch (error) {
+    const { code, message } = hostError(error, parent);
+    throw new DaxfsError(code, `${message} (TMPDIR, where tar input is spooled)`);
+  }
+}
+
 /** Reads the source into a build tree; `cleanup` removes the tar spool. */
 export async function loadSource(
   options: MkdaxfsOptions,
@@ -124,7 +140,7 @@ export async function loadSource(
     warnXattrs();
     return { root, cleanup: () => {} };
   }
-  const spoolDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "mkdaxfs-tar-"));
+  const spoolDir = makeSpoolDirectory();
   const spool = { path: join(spoolDir, "spool"), fd: -1 };
   const cleanup = () => {
     if (spool.fd >= 0) closeSync(spool.fd);
@@ -132,7 +148,11 @@ export async function loadSource(
     rmSync(spoolDir, { recursive: true, force: true });
   };
   try {
-    spool.fd = openSync(spool.path, "w+", 0o600);
+    try {
+      spool.fd = openSync(spool.path, "w+", 0o600);
+    } catch (error) {
+      throw hostError(error, spool.path);
+    }
     // Loaded only for tar input, so directory builds do not pay for the tar parser.
     const { TarTreeBuilder } = await import("./tar.js");
     const builder = new TarTreeBuilder(spool, scanOptions);
@@ -183,7 +203,7 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
       const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
-      writeImageFile(plan, target.path, { ...emit, allocate });
+      writeImageFile(plan, target.path, { ...emit, allocate, unnamed: unnamedFiles });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
     const allocation = options.size ?? plan.totalSize;

@@ -1,5 +1,6 @@
 // Copies a file's bytes into an image sink chunk by chunk, so a 1 GiB file never sits in memory;
 // a host file that changes while it is copied fails the build rather than yielding a torn image.
+import { getSystemErrorMap } from "node:util";
 import { DaxfsError, type Errno } from "../errors.js";
 import { hostPath, showName } from "../names.js";
 import { type HostCalls, nodeHostCalls } from "./host-calls.js";
@@ -11,20 +12,42 @@ const CHUNK = 1 << 20;
 /** Files at least this big go through copy_file_range when the sink offers it. */
 const IN_KERNEL_COPY_MIN = 256 << 10;
 
-/** One clean line for a host I/O failure: "PATH: permission denied" (PATH escaped by showName). */
+/**
+ * Host failures by errno name: the image model's errno (errors.ts) and the C library's words
+ * (strerror, lower-cased as the rest of a message).
+ */
+const HOST_ERRORS: Record<string, [Errno, string]> = {
+  ENOENT: ["ENOENT", "no such file or directory"],
+  EACCES: ["EPERM", "permission denied"],
+  EPERM: ["EPERM", "operation not permitted"],
+  ENOTDIR: ["ENOTDIR", "not a directory"],
+  EISDIR: ["EISDIR", "is a directory"],
+  ENOSPC: ["ENOSPC", "no space left on device"],
+  EDQUOT: ["ENOSPC", "disk quota exceeded"],
+  ELOOP: ["ELOOP", "too many levels of symbolic links"],
+  EROFS: ["EROFS", "read-only file system"],
+  EFBIG: ["EFBIG", "file too large"],
+  ENAMETOOLONG: ["ENAMETOOLONG", "file name too long"],
+  EEXIST: ["EEXIST", "file exists"],
+  EBUSY: ["EBUSY", "device or resource busy"],
+  EIO: ["EIO", "input/output error"],
+};
+
+/**
+ * One clean line for a host I/O failure, "PATH: permission denied" (PATH escaped by showName),
+ * whatever the errno. Never Node's own message: it ends in the call and the path that call was
+ * given (`, open '.img.mkdaxfs-42.tmp'`), for the image file a temporary name rather than `-o`.
+ */
 export function hostError(error: unknown, path: string): DaxfsError {
-  const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-  const reasons: Record<string, [Errno, string]> = {
-    ENOENT: ["ENOENT", "no such file or directory"],
-    EACCES: ["EPERM", "permission denied"],
-    EPERM: ["EPERM", "operation not permitted"],
-    ENOTDIR: ["ENOTDIR", "not a directory"],
-    EISDIR: ["EISDIR", "is a directory"],
-    ENOSPC: ["ENOSPC", "no space left on device"],
-    ELOOP: ["ELOOP", "too many levels of symbolic links"],
-  };
-  const [errno, reason] = reasons[code] ?? ["EIO", (error as Error).message ?? code];
-  return new DaxfsError(errno, `${showName(path)}: ${reason}`);
+  const { code, errno } = error as NodeJS.ErrnoException;
+  const known = code === undefined ? undefined : HOST_ERRORS[code];
+  if (known !== undefined) return new DaxfsError(known[0], `${showName(path)}: ${known[1]}`);
+  // Any other errno: libuv's words for it (the table Node's messages start with); no errno at all
+  // (not a system call's failure): the error's own message.
+  // (node:fs reports errno negative, as libuv does; @daxfs/linux's SyscallError positive.)
+  const described = errno === undefined ? undefined : getSystemErrorMap().get(-Math.abs(errno))?.[1];
+  const reason = described ?? code ?? (error instanceof Error ? error.message : String(error));
+  return new DaxfsError("EIO", `${showName(path)}: ${reason}`);
 }
 
 function changed(path: string): DaxfsError {

@@ -1,9 +1,21 @@
 // Entry points of the builder: an image in memory, an image file written atomically (a temporary
 // file beside the target, renamed at the end, so a failed build leaves nothing at the path), and
 // an image written into mapped memory (dma-buf, /dev/mem) with its split-mode backing file.
-import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { hostPath } from "../names.js";
+import { DaxfsError } from "../errors.js";
+import { decodeName, hostPath, showName } from "../names.js";
 import { hostError } from "./content.js";
 import { type EmitOptions, emitImage } from "./encode.js";
 import { type BuildOptions, type ImagePlan, planImage } from "./plan.js";
@@ -40,26 +52,103 @@ export function buildSplitImage(
  */
 export type AllocateFile = (fd: number, length: number) => void;
 
+/** What a path names, for the message refusing it as an image file. */
+function fileKind(stat: Stats): string {
+  if (stat.isDirectory()) return "is a directory";
+  if (stat.isCharacterDevice()) return "is a character device, not a regular file";
+  if (stat.isBlockDevice()) return "is a block device, not a regular file";
+  if (stat.isFIFO()) return "is a FIFO, not a regular file";
+  if (stat.isSocket()) return "is a socket, not a regular file";
+  return "is not a regular file";
+}
+
+/**
+ * The file an image written to `path` replaces (docs/mkdaxfs.md `-o`): `path` itself, or the file a
+ * symlink there points to (followed, as open(2) of the public tool and mkfs.erofs follow it, rather
+ * than replaced by the rename). Anything but a regular file or a new name is refused with one line,
+ * before anything is written: the rename would put the image in place of a directory entry, a
+ * device node (`-o /dev/pmem0` would lose the node) or a FIFO, where the writer meant to write into
+ * it. Throws a DaxfsError naming `path`.
+ */
+export function imageFilePath(path: string): string {
+  // "" would be resolved as the working directory by some calls and as nothing by others.
+  if (path === "") throw new DaxfsError("ENOENT", "'': empty file name");
+  let stat: Stats;
+  try {
+    stat = statSync(hostPath(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw hostError(error, path);
+    if (path.endsWith("/"))
+      throw new DaxfsError("EISDIR", `${showName(path)}: names a directory, not a file`);
+    let dangling = false;
+    try {
+      dangling = lstatSync(hostPath(path)).isSymbolicLink();
+    } catch {
+      // No entry at all: a new file.
+    }
+    if (dangling) throw new DaxfsError("ENOENT", `${showName(path)}: symbolic link to a missing file`);
+    return path;
+  }
+  if (stat.isDirectory()) throw new DaxfsError("EISDIR", `${showName(path)}: is a directory`);
+  if (!stat.isFile()) throw new DaxfsError("EINVAL", `${showName(path)}: ${fileKind(stat)}`);
+  try {
+    if (!lstatSync(hostPath(path)).isSymbolicLink()) return path;
+    // realpath(3) itself: node:fs's own realpathSync walks the path as a string, losing bytes
+    // that are not UTF-8.
+    return decodeName(realpathSync.native(hostPath(path), { encoding: "buffer" }));
+  } catch (error) {
+    throw hostError(error, path);
+  }
+}
+
+/**
+ * Unnamed files (open(2) O_TMPFILE), as the caller can provide them (core has no native bindings;
+ * @daxfs/linux `openUnnamedFile`/`linkUnnamedFile`).
+ */
+export interface UnnamedFiles {
+  /** A new unnamed file in `directory`, open for writing; null where none can be made. */
+  open(directory: string | Uint8Array): number | null;
+  /** Gives the unnamed file at `fd` the new name `path` in that directory. */
+  link(fd: number, path: string | Uint8Array): void;
+}
+
+export interface ReplaceOptions {
+  /** Allocates every block before the file gets its name (else holes stay sparse). */
+  allocate?: AllocateFile;
+  /** Write into an unnamed file, so a writer killed half-way (Ctrl-C) leaves nothing behind. */
+  unnamed?: UnnamedFiles;
+}
+
 /**
  * Creates `path` with exactly `size` bytes filled by `fill`, through a temporary file in the same
  * directory that replaces `path` only once `fill` has succeeded. With `allocate`, every block is
  * allocated before the rename (a full file system fails the build, not a later writer through a
- * mapping); without it, what `fill` skipped stays a sparse hole.
+ * mapping); without it, what `fill` skipped stays a sparse hole. With `unnamed` (where the file
+ * system has O_TMPFILE) the temporary file has no name until it is complete: a process killed by a
+ * signal leaves nothing; otherwise a failure is cleaned up but a signal leaves the named
+ * temporary file.
  */
 export function replaceFileAtomically(
   path: string,
   size: number,
   fill: (fd: number) => void,
-  allocate?: AllocateFile,
+  options: ReplaceOptions = {},
 ): void {
-  const temporary = join(dirname(path), `.${basename(path)}.mkdaxfs-${process.pid}.tmp`);
-  let fd: number;
+  const target = imageFilePath(path);
+  const temporary = hostPath(join(dirname(target), `.${basename(target)}.mkdaxfs-${process.pid}.tmp`));
+  let fd: number | null = null;
+  let named = false;
   try {
-    fd = openSync(hostPath(temporary), "w", 0o644);
-  } catch (error) {
-    throw hostError(error, path);
-  }
-  try {
+    try {
+      fd = options.unnamed?.open(hostPath(dirname(target))) ?? null;
+      if (fd === null) {
+        fd = openSync(temporary, "w", 0o644);
+        named = true;
+      }
+    } catch (error) {
+      throw hostError(error, path);
+    }
     // Sized after the fill: ascending writes that extend the file are cheaper for the file system
     // than writes into a pre-sized sparse file (copy_file_range into a hole ran 2x slower on ext4).
     try {
@@ -72,25 +161,31 @@ export function replaceFileAtomically(
       ftruncateSync(fd, size);
       // After the fill, so only the holes it left are allocated (allocating first would put the
       // writes into unwritten extents, as slow as the pre-sized file above).
-      allocate?.(fd, size);
+      options.allocate?.(fd, size);
+      if (!named) {
+        // Named only now, complete, and at once renamed over the target. A file of that name is
+        // a leftover of a killed writer of the same pid (named mode): it goes.
+        rmSync(temporary, { force: true });
+        options.unnamed?.link(fd, temporary);
+        named = true;
+      }
+      const closing = fd;
+      fd = null;
+      closeSync(closing);
+      renameSync(temporary, hostPath(target));
+      named = false;
     } catch (error) {
       throw hostError(error, path);
     }
-    closeSync(fd);
-    fd = -1;
-    try {
-      renameSync(hostPath(temporary), hostPath(path));
-    } catch (error) {
-      throw hostError(error, path);
+  } finally {
+    if (fd !== null) closeSync(fd);
+    if (named) {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Never created: nothing to clean up.
+      }
     }
-  } catch (error) {
-    if (fd >= 0) closeSync(fd);
-    try {
-      unlinkSync(hostPath(temporary));
-    } catch {
-      // Already renamed or never created: nothing to clean up.
-    }
-    throw error;
   }
 }
 
@@ -101,7 +196,7 @@ export function replaceFileAtomically(
 export function writeImageFile(
   plan: ImagePlan,
   path: string,
-  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange; allocate?: AllocateFile } = {},
+  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange } & ReplaceOptions = {},
 ): void {
   if (plan.mode === "split")
     throw new RangeError("writeImageFile: a split image lives in memory; use writeImageToMemory");
@@ -109,7 +204,7 @@ export function writeImageFile(
     path,
     plan.totalSize,
     (fd) => emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
-    options.allocate,
+    { allocate: options.allocate, unnamed: options.unnamed },
   );
 }
 
@@ -120,7 +215,11 @@ export function writeImageFile(
 export function writeImageToMemory(
   plan: ImagePlan,
   memory: Uint8Array,
-  options: Omit<EmitOptions, "backing"> & { backingPath?: string; copyFileRange?: CopyFileRange } = {},
+  options: Omit<EmitOptions, "backing"> & {
+    backingPath?: string;
+    copyFileRange?: CopyFileRange;
+    unnamed?: UnnamedFiles;
+  } = {},
 ): void {
   if (memory.length < plan.totalSize)
     throw new RangeError(`memory of ${memory.length} bytes cannot hold a ${plan.totalSize}-byte image`);
@@ -131,10 +230,14 @@ export function writeImageToMemory(
     return;
   }
   if (!options.backingPath) throw new RangeError("split mode needs a backing file path");
-  replaceFileAtomically(options.backingPath, plan.backingSize, (fd) =>
-    emitImage(plan, sink, {
-      ...options,
-      backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
-    }),
+  replaceFileAtomically(
+    options.backingPath,
+    plan.backingSize,
+    (fd) =>
+      emitImage(plan, sink, {
+        ...options,
+        backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
+      }),
+    { unnamed: options.unnamed },
   );
 }

@@ -13,10 +13,10 @@ import { MAIN_BRANCH } from "../branch/lifecycle.js";
 import { readU32 } from "../branch/records.js";
 import { deltaUsage } from "../branch/space.js";
 import { type ImageMode, type ImagePlan, planImage } from "../build/plan.js";
-import { type AllocateFile, writeImageFile } from "../build/write.js";
+import { type AllocateFile, type UnnamedFiles, writeImageFile } from "../build/write.js";
 import { DaxfsError, isDaxfsError } from "../errors.js";
 import { DaxfsImage } from "../image.js";
-import { showName } from "../names.js";
+import { hostPath, showName } from "../names.js";
 import { type BranchTreeOptions, branchTree } from "./branch-tree.js";
 
 /** An image opened to be folded, with what would be lost by replacing it. */
@@ -79,6 +79,8 @@ export interface CompactOptions extends BranchTreeOptions {
   deltaSize?: number;
   /** Allocates the written file's blocks (mkdaxfs's default; see docs/fuse.md "Full file systems"). */
   allocate?: AllocateFile;
+  /** Writes the result into an unnamed file first (a killed compaction leaves nothing). */
+  unnamed?: UnnamedFiles;
 }
 
 export interface CompactResult {
@@ -134,9 +136,13 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
     // File contents are read from the input while the result is written: in place, the rename at
     // the end replaces the input only once the result is complete.
     // In place, the result keeps the input's permission bits (a fresh file would get 0644).
-    const keptMode = inPlace ? statSync(input).mode & 0o7777 : undefined;
-    withImageName(name, () => writeImageFile(plan, output, { allocate: options.allocate }), output);
-    if (keptMode !== undefined) chmodSync(output, keptMode);
+    const keptMode = inPlace ? statSync(hostPath(input)).mode & 0o7777 : undefined;
+    withImageName(
+      name,
+      () => writeImageFile(plan, output, { allocate: options.allocate, unnamed: options.unnamed }),
+      output,
+    );
+    if (keptMode !== undefined) chmodSync(hostPath(output), keptMode);
     return {
       input,
       output,
