@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   mkdirSync,
   mkdtempSync,
@@ -132,4 +133,33 @@ describe("the spool of tar input in $TMPDIR", () => {
     }
     expect(readdirSync(work)).not.toContain("from-tar.img");
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "a TMPDIR that fills up is one line naming it (mounts a tmpfs)",
+    async () => {
+      const big = join(work, "big-src");
+      mkdirSync(big);
+      writeFileSync(join(big, "random"), randomBytes(1 << 20)); // does not compress below the tmpfs
+      const layer = join(work, "big.tar.gz");
+      expect(spawnSync("tar", ["-czf", layer, "-C", big, "."]).status).toBe(0);
+      const small = mkdtempSync(join(tmpdir(), "mkdaxfs-small-tmp-"));
+      expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", small]).status).toBe(0);
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = small;
+      try {
+        await expect(
+          buildToTarget(options(join(work, "full-tmp.img"), { directory: undefined, tars: [layer] })),
+        ).rejects.toThrow(
+          new DaxfsError("ENOSPC", `${small}: no space left on device (TMPDIR, where tar input is spooled)`),
+        );
+        expect(readdirSync(small)).toEqual([]); // the spool is removed
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        spawnSync("umount", [small]);
+        rmSync(small, { recursive: true, force: true });
+      }
+      expect(readdirSync(work)).not.toContain("full-tmp.img");
+    },
+  );
 });

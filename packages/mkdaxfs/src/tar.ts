@@ -18,12 +18,14 @@ import {
   readSync,
   writeSync,
 } from "node:fs";
+import { dirname } from "node:path";
 import {
   type BuildDir,
   type BuildFile,
   type BuildNode,
   compileGlob,
   DaxfsError,
+  hostError,
   hostPath,
   NO_OWNER,
   showName,
@@ -427,16 +429,29 @@ export class TarTreeBuilder {
         const { offset, length } = segments[segment]!;
         const n = Math.min(chunk.length - done, length - within);
         const at = base + offset + within;
-        for (let written = 0; written < n; )
-          written += writeSync(this.spool.fd, chunk, done + written, n - written, at + written);
+        this.onSpool(() => {
+          for (let written = 0; written < n; )
+            written += writeSync(this.spool.fd, chunk, done + written, n - written, at + written);
+        });
         done += n;
         within += n;
       }
     }
     // A trailing hole: the spool must still reach the file's end for the writer to read it.
     if (member.sparse && fstatSync(this.spool.fd).size < base + member.size)
-      ftruncateSync(this.spool.fd, base + member.size);
+      this.onSpool(() => ftruncateSync(this.spool.fd, base + member.size));
     this.spoolEnd += member.size;
     return { kind: "host", path: this.spool.path, offset: base };
+  }
+
+  /** A write to the spool; its failure is $TMPDIR's file system (full, quota), not the archive's. */
+  private onSpool(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      const tmpdir = dirname(dirname(this.spool.path));
+      const { code, message } = hostError(error, tmpdir);
+      throw new DaxfsError(code, `${message} (TMPDIR, where tar input is spooled)`);
+    }
   }
 }
