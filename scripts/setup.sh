@@ -14,7 +14,7 @@ PNPM_VERSION=12.21.0
 # gcc, libc6-dev: daxfs-fuse's patched FUSE binding is compiled here (scripts/build-fuse-binding.mjs).
 TOOL_PACKAGES=(libfuse2 fuse3 ca-certificates zstd xz-utils bzip2 gcc libc6-dev)
 TEST_PACKAGES=(
-  make python3 tar libarchive-tools
+  make python3 tar libarchive-tools lz4
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   linux-image-6.12.117+deb12-amd64 linux-headers-6.12.117+deb12-amd64
   linux-image-amd64 linux-headers-amd64

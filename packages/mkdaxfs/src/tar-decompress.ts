@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DaxfsError } from "@daxfs/core";
+import { checksumMatches } from "./tar-reader.js";
 
 /**
  * Compressed layers by their magic number. gzip goes through zlib; zstd (Node 20's zlib has none),
@@ -17,10 +18,48 @@ const COMPRESSIONS: Array<{ name: string; magic: number[]; program?: string }> =
   { name: "bzip2", magic: [0x42, 0x5a, 0x68], program: "bzip2" },
 ];
 
+/**
+ * Compressions recognised only to be named in the error: no decoder is installed for them, and "not a
+ * tar archive: checksum mismatch" would not tell the user what to do.
+ */
+const UNREAD_COMPRESSIONS: Array<{ name: string; magic: number[] }> = [
+  { name: "lz4", magic: [0x04, 0x22, 0x4d, 0x18] },
+  { name: "lzip", magic: [0x4c, 0x5a, 0x49, 0x50] },
+  { name: "compress (.Z)", magic: [0x1f, 0x9d] },
+  { name: "zip", magic: [0x50, 0x4b, 0x03, 0x04] },
+];
+
+const startsWith = (head: Buffer, magic: number[]) =>
+  head.length >= magic.length && magic.every((byte, i) => head[i] === byte);
+
+/**
+ * The compression of a layer starting with `head`, if any. A first block that is a valid tar header
+ * is a tar whatever its first bytes spell (bzip2's and lzip's magic numbers are printable: a member
+ * named "BZh9..." or "LZIP..." starts a plain tar).
+ */
 export function compressionOf(head: Buffer): (typeof COMPRESSIONS)[number] | undefined {
-  return COMPRESSIONS.find(
-    ({ magic }) => head.length >= magic.length && magic.every((byte, i) => head[i] === byte),
-  );
+  if (isTarHeader(head)) return undefined;
+  return COMPRESSIONS.find(({ magic }) => startsWith(head, magic));
+}
+
+/** Throws for a layer in a compression mkdaxfs recognises but does not read ("lz4 data, not a tar"). */
+export function refuseUnreadCompression(head: Buffer, label: string): void {
+  if (isTarHeader(head)) return;
+  const unread = UNREAD_COMPRESSIONS.find(({ magic }) => startsWith(head, magic));
+  if (unread)
+    throw new DaxfsError(
+      "EINVAL",
+      `${label}: ${unread.name} data, not a tar archive (gzip, zstd, xz and bzip2 layers are read; decompress it first)`,
+    );
+}
+
+function isTarHeader(head: Buffer): boolean {
+  if (head.length < 512) return false;
+  try {
+    return checksumMatches(head.subarray(0, 512));
+  } catch {
+    return false; // the checksum field is not a number
+  }
 }
 
 /** The bytes of a compressed stream, decoded; a decoder's failure is one error naming the source. */
@@ -92,7 +131,8 @@ async function* decompress(
 export async function* layerBytes(source: AsyncIterable<unknown>, label: string): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
-  while (head.length < 6) {
+  // A whole first block, so that a tar header is told apart from a magic number (compressionOf).
+  while (head.length < 512) {
     const next = await iterator.next();
     if (next.done) break;
     head = Buffer.concat([head, next.value as Buffer]);
@@ -103,6 +143,7 @@ export async function* layerBytes(source: AsyncIterable<unknown>, label: string)
     yield* decompress(head, rest, compression, label);
     return;
   }
+  refuseUnreadCompression(head, label);
   if (head.length > 0) yield head;
   for await (const chunk of rest) yield chunk as Buffer;
 }

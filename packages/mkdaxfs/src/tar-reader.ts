@@ -132,7 +132,7 @@ function number(block: Buffer, offset: number, length: number, what: string): nu
   return Number(value);
 }
 
-function checksumMatches(block: Buffer): boolean {
+export function checksumMatches(block: Buffer): boolean {
   const stored = number(block, 148, 8, "checksum");
   let unsigned = 0;
   let signed = 0;

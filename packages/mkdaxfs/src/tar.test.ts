@@ -51,6 +51,21 @@ async function build(args: string[], output = join(scratch, `img-${Math.random()
   return { code, stderr, tree: code === 0 ? readBaseTree(readFileSync(output)) : null };
 }
 
+/** mkdaxfs --tar - with `input` on stdin, as a separate process (stdin is the process's). */
+async function buildFromStdin(input: Buffer) {
+  const output = join(scratch, `stdin-img-${Math.random().toString(36).slice(2)}`);
+  const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
+  const result = spawnSync(process.execPath, ["--import", "tsx", cli, "--tar", "-", "-o", output], {
+    input,
+    encoding: "utf8",
+  });
+  return {
+    code: result.status,
+    stderr: result.stderr,
+    tree: result.status === 0 ? readBaseTree(readFileSync(output)) : null,
+  };
+}
+
 describe("--tar layers with OCI whiteouts", () => {
   it("applies .wh.NAME and .wh..wh..opq of upper layers to the layers below only", async () => {
     const lower = await tarFile("lower.tar", [
@@ -509,6 +524,34 @@ describe("tars the reader does not understand are errors, never silent changes",
     expect((await build(["--tar", junk])).stderr).toBe(
       `mkdaxfs: ${junk}: not a tar archive: header at byte 0: checksum mismatch\n`,
     );
+  });
+
+  it("a first member whose name spells a compression's magic number is a plain tar", async () => {
+    // bzip2's "BZh9" and lzip's "LZIP" are printable: the header's checksum decides, not the name.
+    for (const name of ["BZh91AY&SYx", "LZIPfile"]) {
+      const archive = await tarFile(`magic-${name.slice(0, 4)}.tar`, [{ name, body: "x" }]);
+      for (const args of [
+        ["--tar", archive],
+        ["--tar", "-"],
+      ]) {
+        const result =
+          args[1] === "-" ? await buildFromStdin(readFileSync(archive)) : await build(args as string[]);
+        expect(result.stderr).toBe("");
+        expect(Object.keys(result.tree?.children ?? {})).toEqual([name]);
+      }
+    }
+  });
+
+  it("a layer in a compression that is not read is named as such (lz4, lzip, compress, zip)", async () => {
+    const archive = await tarFile("plain.tar", [{ name: "f", body: "x" }]);
+    const lz4 = join(scratch, "layer.tar.lz4");
+    run("lz4", ["-q", "-f", archive, lz4]);
+    const hint = "not a tar archive (gzip, zstd, xz and bzip2 layers are read; decompress it first)";
+    expect((await build(["--tar", lz4])).stderr).toBe(`mkdaxfs: ${lz4}: lz4 data, ${hint}\n`);
+    expect((await buildFromStdin(readFileSync(lz4))).stderr).toBe(`mkdaxfs: (stdin): lz4 data, ${hint}\n`);
+    const lzip = join(scratch, "layer.tar.lz");
+    writeFileSync(lzip, Buffer.concat([Buffer.from("LZIP\x01"), Buffer.alloc(100)]));
+    expect((await build(["--tar", lzip])).stderr).toBe(`mkdaxfs: ${lzip}: lzip data, ${hint}\n`);
   });
 
   it("a bad header checksum says where", async () => {

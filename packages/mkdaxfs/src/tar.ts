@@ -32,7 +32,7 @@ import {
   storedMtime,
 } from "@daxfs/core";
 import { type ByteSource, FileBytes, StreamBytes } from "./tar-bytes.js";
-import { compressionOf, layerBytes } from "./tar-decompress.js";
+import { compressionOf, layerBytes, refuseUnreadCompression } from "./tar-decompress.js";
 import { type TarMember, TarReader } from "./tar-reader.js";
 
 export interface TarOptions {
@@ -98,9 +98,16 @@ function openInput(
   // Only a regular file can be read at positions; a pipe (`--tar <(zcat layer.gz)`, /dev/stdin) or
   // a character device is read through as a stream, its magic number seen by layerBytes.
   if (stat.isFile()) {
-    const magic = Buffer.alloc(6);
-    const got = readSync(fd, magic, 0, 6, 0);
-    if (compressionOf(magic.subarray(0, got)) === undefined) {
+    // A whole block: a tar header is told apart from a magic number by its checksum (compressionOf).
+    const head = Buffer.alloc(512);
+    const got = readSync(fd, head, 0, head.length, 0);
+    try {
+      refuseUnreadCompression(head.subarray(0, got), label);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    if (compressionOf(head.subarray(0, got)) === undefined) {
       const direct = { path: source, scanned: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs } };
       return { bytes: new FileBytes(fd, stat.size, label), direct, close: () => closeSync(fd) };
     }
