@@ -183,7 +183,7 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
       const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
-      writeImageFile(plan, target.path, { ...emit, allocate });
+      writeImageFile(plan, target.path, { ...emit, allocate, sparse: options.sparse === true });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
     const allocation = options.size ?? plan.totalSize;

@@ -32,6 +32,38 @@ function changed(path: string): DaxfsError {
 }
 
 /**
+ * The ranges [from, to) of a host file's bytes [offset, offset + length) that hold data, relative
+ * to `offset`: its holes (SEEK_DATA/SEEK_HOLE, where `calls` offers them) are left out, so a sparse
+ * image skips them without reading them. A tar spool holds many members: the ranges are clipped
+ * to this one's bytes.
+ */
+function* dataExtents(
+  fd: number,
+  offset: number,
+  length: number,
+  calls: HostCalls,
+): Generator<[number, number]> {
+  if (!calls.seekData || !calls.seekHole) {
+    yield [0, length];
+    return;
+  }
+  for (let at = 0; at < length; ) {
+    const data = calls.seekData(fd, offset + at);
+    // No data up to the file's end: a file that shrank is caught by the fstat check after the copy.
+    if (data < 0 || data - offset >= length) return;
+    const from = Math.max(at, data - offset);
+    const to = Math.min(length, calls.seekHole(fd, offset + from) - offset);
+    if (to <= from) {
+      // No hole found past data (the file changing under us): read the rest.
+      yield [from, length];
+      return;
+    }
+    yield [from, to];
+    at = to;
+  }
+}
+
+/**
  * Writes bytes [0, length) of `file` to `sink` at `destination` (length defaults to the whole
  * file; the page-cache pre-warm copies a prefix). `label` names the file in errors. A host file is
  * read through `calls` (host-calls.ts).
@@ -77,16 +109,20 @@ export function copyFileContent(
         ? sink.copyFromFd(fd, content.offset, destination, length)
         : -1;
     if (copied >= 0 && copied < length) throw changed(path);
-    for (let done = copied >= 0 ? length : 0; done < length; ) {
-      const n = Math.min(chunk, length - done);
-      const view = sink.slice(destination + done, n);
-      let filled = 0;
-      while (filled < n) {
-        const got = calls.pread(fd, view, filled, n - filled, content.offset + done + filled);
-        if (got === 0) throw changed(path);
-        filled += got;
+    const extents: Iterable<[number, number]> =
+      copied >= 0 ? [] : sink.sparse ? dataExtents(fd, content.offset, length, calls) : [[0, length]];
+    for (const [from, to] of extents) {
+      for (let done = from; done < to; ) {
+        const n = Math.min(chunk, to - done);
+        const view = sink.slice(destination + done, n);
+        let filled = 0;
+        while (filled < n) {
+          const got = calls.pread(fd, view, filled, n - filled, content.offset + done + filled);
+          if (got === 0) throw changed(path);
+          filled += got;
+        }
+        done += n;
       }
-      done += n;
     }
     const scanned = content.scanned;
     if (scanned) {

@@ -96,19 +96,30 @@ export function replaceFileAtomically(
 
 /**
  * Writes a static or branching image to the file `path` (SPEC 2.10: sized to the computed size),
- * fully allocated when `allocate` is given (docs/mkdaxfs.md `--sparse`).
+ * fully allocated when `allocate` is given. With `sparse`, blocks of zeros (a source file's holes
+ * and zero blocks, unwritten regions) are left as holes: the same bytes in less disk space
+ * (docs/mkdaxfs.md `--sparse`).
  */
 export function writeImageFile(
   plan: ImagePlan,
   path: string,
-  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange; allocate?: AllocateFile } = {},
+  options: Omit<EmitOptions, "backing"> & {
+    copyFileRange?: CopyFileRange;
+    allocate?: AllocateFile;
+    sparse?: boolean;
+  } = {},
 ): void {
   if (plan.mode === "split")
     throw new RangeError("writeImageFile: a split image lives in memory; use writeImageToMemory");
   replaceFileAtomically(
     path,
     plan.totalSize,
-    (fd) => emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
+    (fd) =>
+      emitImage(
+        plan,
+        new FileSink(fd, { copyFileRange: options.copyFileRange, sparse: options.sparse }),
+        options,
+      ),
     options.allocate,
   );
 }
