@@ -14,6 +14,8 @@ interface MemoryWriteOptions {
   backingPath: string | null;
   copyFileRange?: CopyFileRange;
   onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
+  /** --sparse: the split-mode backing file keeps its blocks of zeros as holes. */
+  sparse?: boolean;
 }
 
 function writeMapped(
@@ -29,6 +31,7 @@ function writeMapped(
     writeImageToMemory(plan, mapping.bytes, {
       backingPath: options.backingPath ?? undefined,
       onFileCopied: options.onFileCopied,
+      sparse: options.sparse,
     });
     mapping.flush();
   } finally {

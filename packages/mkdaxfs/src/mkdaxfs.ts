@@ -46,7 +46,10 @@ export interface MkdaxfsOptions {
   sourceDateEpoch?: number | null;
   exclude: string[];
   strict: boolean;
-  /** --sparse: leave the image file's unwritten blocks as holes instead of allocating them. */
+  /**
+   * --sparse: leave the image file's (split mode: the backing file's) blocks of zeros as holes
+   * instead of writing and allocating them (docs/mkdaxfs.md "Sparse images").
+   */
   sparse?: boolean;
 }
 
@@ -189,9 +192,15 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     const allocation = options.size ?? plan.totalSize;
     const backingPath = split ? (options.output as string) : null;
     const memory = await import("./memory-targets.js");
+    const sparse = options.sparse === true;
     if (target.kind === "heap")
-      memory.writeToHeap(plan, target, allocation, { ...emit, backingPath, validate: options.validate });
-    else memory.writeToPhys(plan, target.address, allocation, { ...emit, backingPath });
+      memory.writeToHeap(plan, target, allocation, {
+        ...emit,
+        backingPath,
+        sparse,
+        validate: options.validate,
+      });
+    else memory.writeToPhys(plan, target.address, allocation, { ...emit, backingPath, sparse });
     return { plan, target, backingPath, allocation };
   } finally {
     cleanup();

@@ -19,7 +19,13 @@ import { type HostCalls, nodeHostCalls } from "./host-calls.js";
 import { planImage } from "./plan.js";
 import { type CopyFileRange, FileSink, ImageWriteError, MemorySink } from "./sink.js";
 import { type BuildDir, type BuildFile, type FileContent, makeDir } from "./tree.js";
-import { buildImage, replaceFileAtomically, writeImageFile } from "./write.js";
+import {
+  buildImage,
+  buildSplitImage,
+  replaceFileAtomically,
+  writeImageFile,
+  writeImageToMemory,
+} from "./write.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "daxfs-sink-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -129,6 +135,38 @@ describe("a full file system under the image", () => {
 /** Bytes of disk the file takes (st_blocks counts 512-byte units actually allocated). */
 const allocated = (path: string) => statSync(path).blocks * 512;
 
+/** A 64 MiB sparse host file around three data pieces, and 8 MiB of zero data. */
+const PIECES: Array<[number, Buffer]> = [
+  [0, Buffer.alloc(100, 7)],
+  [20 << 20, Buffer.alloc(70_000, 8)],
+  [(64 << 20) - 3, Buffer.from([1, 2, 3])],
+];
+
+/** The sparse files as a host tree, and the same bytes as an in-memory tree (the full build). */
+function holeyTrees(): { pieces: typeof PIECES; host: BuildDir; memory: BuildDir } {
+  const path = join(scratch, "holey");
+  const fd = openSync(path, "w");
+  for (const [at, bytes] of PIECES) writeSync(fd, bytes, 0, bytes.length, at);
+  closeSync(fd);
+  const expected = Buffer.alloc(64 << 20);
+  for (const [at, bytes] of PIECES) bytes.copy(expected, at);
+  const file = (content: FileContent, size: number): BuildFile => ({
+    kind: "file",
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size,
+    content,
+  });
+  const host = makeDir();
+  host.children.set("holey", file({ kind: "host", path, offset: 0 }, 64 << 20));
+  host.children.set("zeros", file(new Uint8Array(8 << 20), 8 << 20));
+  const memory = makeDir();
+  memory.children.set("holey", file(new Uint8Array(expected), 64 << 20));
+  memory.children.set("zeros", file(new Uint8Array(8 << 20), 8 << 20));
+  return { pieces: PIECES, host, memory };
+}
+
 describe("a sparse file sink (mkdaxfs --sparse)", () => {
   it("skips the blocks of zeros it is given, at image offsets, whatever the window's alignment", () => {
     // Slices at offsets that are not block multiples, through a window that is not one either:
@@ -174,32 +212,7 @@ describe("a sparse file sink (mkdaxfs --sparse)", () => {
   });
 
   it("writes the same image bytes as a full build, holes and zero data left out, no in-kernel copy", () => {
-    // A 64 MiB host file with holes (ftruncate) around three data pieces, and 8 MiB of zero data.
-    const path = join(scratch, "holey");
-    const pieces: Array<[number, Buffer]> = [
-      [0, Buffer.alloc(100, 7)],
-      [20 << 20, Buffer.alloc(70_000, 8)],
-      [(64 << 20) - 3, Buffer.from([1, 2, 3])],
-    ];
-    const fd = openSync(path, "w");
-    for (const [at, bytes] of pieces) writeSync(fd, bytes, 0, bytes.length, at);
-    closeSync(fd);
-    const expected = Buffer.alloc(64 << 20);
-    for (const [at, bytes] of pieces) bytes.copy(expected, at);
-    const file = (content: FileContent, size: number): BuildFile => ({
-      kind: "file",
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      size,
-      content,
-    });
-    const host = makeDir();
-    host.children.set("holey", file({ kind: "host", path, offset: 0 }, 64 << 20));
-    host.children.set("zeros", file(new Uint8Array(8 << 20), 8 << 20));
-    const memory = makeDir();
-    memory.children.set("holey", file(new Uint8Array(expected), 64 << 20));
-    memory.children.set("zeros", file(new Uint8Array(8 << 20), 8 << 20));
+    const { pieces, host, memory } = holeyTrees();
     const noCopy: CopyFileRange = () => {
       throw new Error("an in-kernel copy would write the holes");
     };
@@ -233,6 +246,16 @@ describe("a sparse file sink (mkdaxfs --sparse)", () => {
     for (const [from, to] of reads)
       expect(extents.some(([start, end]) => start <= from && to <= end)).toBe(true);
     expect(reads.reduce((sum, [from, to]) => sum + to - from, 0)).toBeLessThan(1 << 20);
+  });
+
+  it("split mode: the backing file keeps its holes too, with the same bytes", () => {
+    const { host, memory } = holeyTrees();
+    const plan = planImage(host, { branching: true, deltaSize: 1 << 20, split: {} });
+    const backingPath = join(scratch, "backing");
+    writeImageToMemory(plan, new Uint8Array(plan.totalSize), { backingPath, sparse: true });
+    const full = buildSplitImage(memory, { branching: true, deltaSize: 1 << 20, split: {} });
+    expect(readFileSync(backingPath).equals(Buffer.from(full.backing))).toBe(true);
+    expect(allocated(backingPath)).toBeLessThan(1 << 20);
   });
 
   it("a full build of the same tree allocates the zeros (the default is unchanged)", () => {

@@ -126,12 +126,17 @@ export function writeImageFile(
 
 /**
  * Writes an image into mapped memory of at least `plan.totalSize` bytes, zeroing it first (a
- * /dev/mem range is not zero). In split mode the backing file at `backingPath` is written too.
+ * /dev/mem range is not zero). In split mode the backing file at `backingPath` is written too,
+ * with its blocks of zeros left as holes when `sparse` (as writeImageFile's).
  */
 export function writeImageToMemory(
   plan: ImagePlan,
   memory: Uint8Array,
-  options: Omit<EmitOptions, "backing"> & { backingPath?: string; copyFileRange?: CopyFileRange } = {},
+  options: Omit<EmitOptions, "backing"> & {
+    backingPath?: string;
+    copyFileRange?: CopyFileRange;
+    sparse?: boolean;
+  } = {},
 ): void {
   if (memory.length < plan.totalSize)
     throw new RangeError(`memory of ${memory.length} bytes cannot hold a ${plan.totalSize}-byte image`);
@@ -145,7 +150,7 @@ export function writeImageToMemory(
   replaceFileAtomically(options.backingPath, plan.backingSize, (fd) =>
     emitImage(plan, sink, {
       ...options,
-      backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
+      backing: new FileSink(fd, { copyFileRange: options.copyFileRange, sparse: options.sparse }),
     }),
   );
 }
