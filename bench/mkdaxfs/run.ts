@@ -1,5 +1,6 @@
 // mkdaxfs speed, as ratios against `cp -a` and `mkfs.erofs` (uncompressed) of the same tree, and
-// `daxfs-inspect IMG validate` against `fsck.erofs` on the two images, run in this script on this
+// `daxfs-inspect IMG validate` against `fsck.erofs` on the two images, and `mkdaxfs --sparse`
+// against mkdaxfs's default (fully allocated) build, run in this script on this
 // machine (docs/benchmarks.md). Trees: many small files in nested directories, one large file, and
 // optionally an existing tree (a debootstrap'ed rootfs). Each command runs REPEATS times (after one
 // untimed warm-up that fills the page cache); ratios use the median wall time, and the best time
@@ -145,6 +146,10 @@ function bench(label: string, source: string): Record<string, number | string> {
   const mkdaxfs = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs], () =>
     rmSync(daxfs, { force: true }),
   );
+  // --sparse: the zero test of every block and no in-kernel copy (docs/mkdaxfs.md "Sparse images").
+  const mkdaxfsSparse = timeCommand([process.execPath, cli, "-d", source, "-o", daxfs, "--sparse"], () =>
+    rmSync(daxfs, { force: true }),
+  );
   const publicBuild = publicMkdaxfs
     ? timeCommand([publicMkdaxfs, "-d", source, "-o", publicImage], () =>
         rmSync(publicImage, { force: true }),
@@ -164,6 +169,9 @@ function bench(label: string, source: string): Record<string, number | string> {
     "mkdaxfs / mkfs.erofs": ratio(mkdaxfs.median, mkfsErofs.median),
     "best: / mkfs.erofs": ratio(mkdaxfs.best, mkfsErofs.best),
     "cpu: / mkfs.erofs": ratio(mkdaxfs.cpu, mkfsErofs.cpu),
+    "--sparse ms": Math.round(mkdaxfsSparse.median),
+    "--sparse / mkdaxfs": ratio(mkdaxfsSparse.median, mkdaxfs.median),
+    "cpu: --sparse / mkdaxfs": ratio(mkdaxfsSparse.cpu, mkdaxfs.cpu),
     "public mkdaxfs ms": publicBuild ? Math.round(publicBuild.median) : "-",
     "mkdaxfs / public": publicBuild ? ratio(mkdaxfs.median, publicBuild.median) : "-",
     "fsck.erofs ms": Math.round(fsckErofs.median),

@@ -127,6 +127,20 @@ describe("daxfs-compact", () => {
     image.close();
   });
 
+  it("--sparse leaves the result's blocks of zeros as holes (a file of zeros, the delta region), same bytes", async () => {
+    const dir = freshDir();
+    const path = join(dir, "img");
+    writeFileSync(path, buildImage(testDir({ zeros: testFile(new Uint8Array(8 << 20)) })));
+    const sparse = join(dir, "sparse");
+    const full = join(dir, "full");
+    expect((await run([path, "-o", sparse, "-b", "-D", "4M", "--sparse"])).code).toBe(0);
+    expect((await run([path, "-o", full, "-b", "-D", "4M"])).code).toBe(0);
+    const allocated = (file: string) => statSync(file).blocks * 512;
+    expect(allocated(full)).toBeGreaterThanOrEqual(12 << 20);
+    expect(allocated(sparse)).toBeLessThan(1 << 20);
+    expect(readFileSync(sparse).equals(readFileSync(full))).toBe(true);
+  });
+
   it("leaves a static image alone: nothing to fold, nothing written, exit 0; -b still converts", async () => {
     const dir = freshDir();
     const path = join(dir, "static.img");

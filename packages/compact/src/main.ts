@@ -46,7 +46,7 @@ function makeProgram(io: CliIo): Command {
     .option("-b, --branching", "make the result a branching image (default: IMAGE's mode)")
     .option("--static", "make the result a static image (no branch table, no delta region)")
     .option("--zero-times", "store no mtimes (every time 0; the result is then plain v5)")
-    .option("--sparse", "leave the result's unwritten blocks as holes (default: allocate them all)")
+    .option("--sparse", "leave the result's blocks of zeros as holes (default: allocate them all)")
     .option("--json", "print a JSON summary instead of the text report")
     .option("-h, --help", "show this help")
     .option("--version", "print the version")
@@ -181,6 +181,7 @@ export async function main(
     const result = compactImage(parsed.input, {
       ...parsed.options,
       allocate: parsed.sparse ? undefined : allocateImageFile(output, warn),
+      sparse: parsed.sparse,
       unnamed: unnamedFiles,
     });
     if (result.droppedBranches.length > 0)

@@ -71,7 +71,7 @@ function makeProgram(io: CliIo): Command {
       "--strict",
       "fail on what an image cannot hold (device nodes, FIFOs, sockets, extended attributes) instead of skipping it with a warning",
     )
-    .option("--sparse", "leave the image file's unwritten blocks as holes (default: allocate them all)")
+    .option("--sparse", "leave the image file's blocks of zeros as holes (default: allocate them all)")
     .option("--json", "print a JSON summary instead of the text report")
     .option("-h, --help", "show this help")
     .option("--version", "print the version")

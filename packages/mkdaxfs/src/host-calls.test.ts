@@ -1,15 +1,18 @@
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  closeSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   symlinkSync,
   truncateSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,5 +129,24 @@ describe("loadHostCalls (statx, open, pread through koffi)", () => {
       images.push(readFileSync(output));
     }
     expect(images[1]?.equals(images[0] as Buffer)).toBe(true);
+  });
+
+  it("finds a sparse file's data extents (SEEK_DATA/SEEK_HOLE), -1 past the last", () => {
+    const path = join(work, "holes");
+    writeFileSync(path, "");
+    truncateSync(path, 8 << 20);
+    const fd = openSync(path, "r+");
+    try {
+      writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 1 << 20);
+      const calls = loadHostCalls();
+      if (!calls?.seekData || !calls.seekHole) throw new Error("native host calls without lseek");
+      expect(calls.seekData(fd, 0)).toBe(1 << 20);
+      expect(calls.seekHole(fd, 1 << 20)).toBe((1 << 20) + 4096);
+      expect(calls.seekData(fd, (1 << 20) + 4096)).toBe(-1);
+      // Past the end: no data, and the hole found is where the search began (the caller reads on).
+      expect(calls.seekHole(fd, 9 << 20)).toBe(9 << 20);
+    } finally {
+      closeSync(fd);
+    }
   });
 });

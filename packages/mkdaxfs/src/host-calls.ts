@@ -14,6 +14,8 @@ const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
 const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
 
 /** struct statx (include/uapi/linux/stat.h): the same layout on every architecture. */
 const STATX_BYTES = 256;
@@ -50,12 +52,14 @@ export function loadHostCalls(): HostCalls | undefined {
   let open: Native;
   let pread: Native;
   let close: Native;
+  let lseek: Native;
   try {
     const libc = koffi.load("libc.so.6");
     statx = libc.func("int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)");
     open = libc.func("int open(const char *path, int flags)");
     pread = libc.func("long pread(int fd, void *buf, size_t count, int64_t offset)");
     close = libc.func("int close(int fd)");
+    lseek = libc.func("int64_t lseek(int fd, int64_t offset, int whence)");
   } catch {
     return undefined;
   }
@@ -102,6 +106,25 @@ export function loadHostCalls(): HostCalls | undefined {
     },
     close(fd) {
       close(fd);
+    },
+    // Holes of a sparse file or tar spool, for --sparse (core content.ts). A file system without
+    // SEEK_DATA (EINVAL) shows one data extent up to the end, as Linux's generic lseek does.
+    seekData(fd, from) {
+      const at = Number(lseek(fd, from, SEEK_DATA));
+      if (at >= 0) return at;
+      const code = errnoName(koffi.errno());
+      if (code === "ENXIO") return -1;
+      if (code === "EINVAL") return from;
+      throw errnoError("lseek");
+    },
+    seekHole(fd, from) {
+      const at = Number(lseek(fd, from, SEEK_HOLE));
+      if (at >= 0) return at;
+      const code = errnoName(koffi.errno());
+      if (code === "EINVAL") return Number.MAX_SAFE_INTEGER;
+      // Past the end: the file shrank since SEEK_DATA; the copy's read then reports the change.
+      if (code === "ENXIO") return from;
+      throw errnoError("lseek");
     },
   };
 }

@@ -14,6 +14,8 @@ interface MemoryWriteOptions {
   backingPath: string | null;
   copyFileRange?: CopyFileRange;
   onFileCopied?: (inode: PlannedInode, bytesCopied: number) => void;
+  /** --sparse: the split-mode backing file keeps its blocks of zeros as holes. */
+  sparse?: boolean;
 }
 
 function writeMapped(
@@ -30,6 +32,7 @@ function writeMapped(
       backingPath: options.backingPath ?? undefined,
       onFileCopied: options.onFileCopied,
       unnamed: unnamedFiles,
+      sparse: options.sparse,
     });
     mapping.flush();
   } finally {

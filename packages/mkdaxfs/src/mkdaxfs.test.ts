@@ -1,14 +1,18 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  closeSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -162,4 +166,70 @@ describe("the spool of tar input in $TMPDIR", () => {
       expect(readdirSync(work)).not.toContain("full-tmp.img");
     },
   );
+});
+
+/** Bytes of disk the file takes. */
+const allocated = (path: string) => statSync(path).blocks * 512;
+
+/** Whether two files hold the same bytes, read 16 MiB at a time (images of 1 GiB). */
+function sameBytes(a: string, b: string): boolean {
+  if (statSync(a).size !== statSync(b).size) return false;
+  const [fa, fb] = [openSync(a, "r"), openSync(b, "r")];
+  const [ba, bb] = [Buffer.alloc(16 << 20), Buffer.alloc(16 << 20)];
+  try {
+    for (let at = 0; ; at += ba.length) {
+      const n = readSync(fa, ba, 0, ba.length, at);
+      if (readSync(fb, bb, 0, bb.length, at) !== n) return false;
+      if (n === 0) return true;
+      if (!ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
+    }
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
+/** A sparse file of `size` bytes with a few data pieces (a leading, a middle and a trailing one). */
+function sparseFile(path: string, size: number): void {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, Buffer.alloc(5000, 1), 0, 5000, 0);
+    writeSync(fd, Buffer.from("middle"), 0, 6, Math.floor(size / 3));
+    writeSync(fd, Buffer.from("end"), 0, 3, size - 3);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe("--sparse keeps a source's holes and zeros as holes of the image, with the same bytes", () => {
+  it("a 1 GiB sparse file (-d)", async () => {
+    const tree = join(work, "sparse-src");
+    mkdirSync(tree);
+    sparseFile(join(tree, "big"), 1 << 30);
+    const sparse = join(work, "big-sparse.img");
+    await buildToTarget(options(sparse, { directory: tree, branching: false, sparse: true }));
+    expect(allocated(sparse)).toBeLessThan(1 << 20);
+    const full = join(work, "big-full.img");
+    await buildToTarget(options(full, { directory: tree, branching: false }));
+    expect(allocated(full)).toBeGreaterThanOrEqual(1 << 30);
+    expect(sameBytes(sparse, full)).toBe(true);
+    rmSync(full);
+  });
+
+  it("a sparse tar member (GNU tar -S)", async () => {
+    const tree = join(work, "sparse-tar-src");
+    mkdirSync(tree);
+    sparseFile(join(tree, "member"), 256 << 20);
+    const archive = join(work, "sparse.tar");
+    const made = spawnSync("tar", ["-S", "-cf", archive, "-C", tree, "member"]);
+    expect(made.status).toBe(0);
+    // The member is stored sparse: the archive holds its data, not its 256 MiB.
+    expect(statSync(archive).size).toBeLessThan(1 << 20);
+    const sparse = join(work, "tar-sparse.img");
+    await buildToTarget(options(sparse, { directory: undefined, tars: [archive], sparse: true }));
+    expect(allocated(sparse)).toBeLessThan(1 << 20);
+    const full = join(work, "tar-full.img");
+    await buildToTarget(options(full, { directory: undefined, tars: [archive] }));
+    expect(readFileSync(sparse).equals(readFileSync(full))).toBe(true);
+  });
 });

@@ -47,7 +47,10 @@ export interface MkdaxfsOptions {
   sourceDateEpoch?: number | null;
   exclude: string[];
   strict: boolean;
-  /** --sparse: leave the image file's unwritten blocks as holes instead of allocating them. */
+  /**
+   * --sparse: leave the image file's (split mode: the backing file's) blocks of zeros as holes
+   * instead of writing and allocating them (docs/mkdaxfs.md "Sparse images").
+   */
   sparse?: boolean;
 }
 
@@ -203,15 +206,26 @@ export async function buildToTarget(options: MkdaxfsOptions, hooks: BuildHooks =
     const emit = { onFileCopied: hooks.onFileCopied, copyFileRange: loadCopyFileRange(), hostCalls };
     if (target.kind === "file") {
       const allocate = options.sparse ? undefined : allocateImageFile(target.path, hooks.onWarning);
-      writeImageFile(plan, target.path, { ...emit, allocate, unnamed: unnamedFiles });
+      writeImageFile(plan, target.path, {
+        ...emit,
+        allocate,
+        unnamed: unnamedFiles,
+        sparse: options.sparse === true,
+      });
       return { plan, target, backingPath: null, allocation: plan.totalSize };
     }
     const allocation = options.size ?? plan.totalSize;
     const backingPath = split ? (options.output as string) : null;
     const memory = await import("./memory-targets.js");
+    const sparse = options.sparse === true;
     if (target.kind === "heap")
-      memory.writeToHeap(plan, target, allocation, { ...emit, backingPath, validate: options.validate });
-    else memory.writeToPhys(plan, target.address, allocation, { ...emit, backingPath });
+      memory.writeToHeap(plan, target, allocation, {
+        ...emit,
+        backingPath,
+        sparse,
+        validate: options.validate,
+      });
+    else memory.writeToPhys(plan, target.address, allocation, { ...emit, backingPath, sparse });
     return { plan, target, backingPath, allocation };
   } finally {
     cleanup();

@@ -11,6 +11,12 @@ import { type BuildFile, isHostContent } from "./tree.js";
 const CHUNK = 1 << 20;
 /** Files at least this big go through copy_file_range when the sink offers it. */
 const IN_KERNEL_COPY_MIN = 256 << 10;
+/**
+ * Sparse images look for holes (two lseeks) only in files at least this big: a smaller one is
+ * read whole, its holes seen as zeros, which costs less than the lseeks (20,000 4 KiB files:
+ * docs/mkdaxfs.md "--sparse").
+ */
+const SEEK_HOLES_MIN = 64 << 10;
 
 /**
  * Host failures by errno name: the image model's errno (errors.ts) and the C library's words
@@ -52,6 +58,66 @@ export function hostError(error: unknown, path: string): DaxfsError {
 
 function changed(path: string): DaxfsError {
   return new DaxfsError("EIO", `${showName(path)}: file changed while being copied`);
+}
+
+/**
+ * Reads bytes [from, to) of the host file's range at `offset` into the sink at `destination` +
+ * from, straight into the sink's views.
+ */
+function readRange(
+  fd: number,
+  offset: number,
+  sink: ImageSink,
+  destination: number,
+  from: number,
+  to: number,
+  chunk: number,
+  calls: HostCalls,
+  path: string,
+): void {
+  for (let done = from; done < to; ) {
+    const n = Math.min(chunk, to - done);
+    const view = sink.slice(destination + done, n);
+    let filled = 0;
+    while (filled < n) {
+      const got = calls.pread(fd, view, filled, n - filled, offset + done + filled);
+      if (got === 0) throw changed(path);
+      filled += got;
+    }
+    done += n;
+  }
+}
+
+/**
+ * The ranges [from, to) of a host file's bytes [offset, offset + length) that hold data, relative
+ * to `offset`: its holes (SEEK_DATA/SEEK_HOLE, where `calls` offers them) are left out, so a sparse
+ * image skips them without reading them. A tar spool holds many members: the ranges are clipped
+ * to this one's bytes.
+ */
+function* dataExtents(
+  fd: number,
+  offset: number,
+  length: number,
+  calls: HostCalls,
+): Generator<[number, number]> {
+  if (!calls.seekData || !calls.seekHole) {
+    yield [0, length];
+    return;
+  }
+  for (let at = 0; at < length; ) {
+    const data = calls.seekData(fd, offset + at);
+    // No data up to the file's end: a file that shrank is caught by the fstat check after the copy.
+    if (data < 0 || data - offset >= length) return;
+    const from = Math.max(at, data - offset);
+    const to = Math.min(length, calls.seekHole(fd, offset + from) - offset);
+    if (to <= from) {
+      // No hole found past data (the file changing under us): read the rest.
+      yield [from, length];
+      return;
+    }
+    yield [from, to];
+    at = to;
+  }
 }
 
 /**
@@ -100,16 +166,12 @@ export function copyFileContent(
         ? sink.copyFromFd(fd, content.offset, destination, length)
         : -1;
     if (copied >= 0 && copied < length) throw changed(path);
-    for (let done = copied >= 0 ? length : 0; done < length; ) {
-      const n = Math.min(chunk, length - done);
-      const view = sink.slice(destination + done, n);
-      let filled = 0;
-      while (filled < n) {
-        const got = calls.pread(fd, view, filled, n - filled, content.offset + done + filled);
-        if (got === 0) throw changed(path);
-        filled += got;
-      }
-      done += n;
+    if (copied < 0) {
+      if (!sink.sparse || length < SEEK_HOLES_MIN)
+        readRange(fd, content.offset, sink, destination, 0, length, chunk, calls, path);
+      else
+        for (const [from, to] of dataExtents(fd, content.offset, length, calls))
+          readRange(fd, content.offset, sink, destination, from, to, chunk, calls, path);
     }
     const scanned = content.scanned;
     if (scanned) {

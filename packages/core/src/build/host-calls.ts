@@ -35,6 +35,14 @@ export interface HostCalls {
   pread(fd: number, into: Uint8Array, offset: number, length: number, position: number): number;
   fstat(fd: number): HostStat;
   close(fd: number): void;
+  /**
+   * lseek(2) SEEK_DATA: the first offset at or after `from` that holds data, or -1 if none does
+   * (ENXIO). Optional (Node's fs has no lseek): without it every byte of a file counts as data,
+   * and a sparse image finds the zeros of its holes by reading them.
+   */
+  seekData?(fd: number, from: number): number;
+  /** lseek(2) SEEK_HOLE: the first hole at or after `from` (the file's end counts as one). */
+  seekHole?(fd: number, from: number): number;
 }
 
 /**

@@ -1,7 +1,10 @@
 // Destinations for a new image. The layout is written in one ascending pass (plan.ts orders every
 // region and data item by offset), so a file destination can batch many small items into one
-// pwrite and leave everything never written as a sparse hole of zeros.
+// pwrite and leave everything never written as a sparse hole of zeros. A sparse file destination
+// (mkdaxfs --sparse) also leaves out every block of zeros it is given, as mkfs.erofs and
+// `cp --sparse=always` do, so the image takes about the disk space of its data.
 import { writeSync } from "node:fs";
+import { DAXFS_BLOCK_SIZE } from "@daxfs/format";
 
 export interface ImageSink {
   /**
@@ -19,6 +22,12 @@ export interface ImageSink {
    * -1 if it cannot, having copied nothing.
    */
   copyFromFd?(fd: number, sourceOffset: number, destination: number, length: number): number;
+  /**
+   * Blocks of zeros are not written (they stay holes of the file): a copier should skip its
+   * source's holes rather than read them, and copy through `slice` (which sees the zeros) rather
+   * than `copyFromFd` (which cannot).
+   */
+  readonly sparse?: boolean;
 }
 
 /**
@@ -65,11 +74,22 @@ export class MemorySink implements ImageSink {
 
 const DEFAULT_WINDOW = 4 << 20;
 
-/** Writes to a file descriptor (already sized with ftruncate) through one reusable window. */
+/** A block of zeros to compare the window's blocks with (memcmp through Buffer#compare). */
+const ZERO_BLOCK = Buffer.alloc(DAXFS_BLOCK_SIZE);
+
+/**
+ * Writes to a new file descriptor (sized with ftruncate after the fill) through one reusable
+ * window. With `sparse`, each block of the image (DAXFS_BLOCK_SIZE, at image offsets) that is all
+ * zeros in the window is skipped: the file is new, so a byte never written reads as zero and the
+ * image bytes are those of a full write.
+ */
 export class FileSink implements ImageSink {
   readonly maxSlice: number;
+  readonly sparse: boolean;
   /** A plain Uint8Array: its subarray, one per slice, costs less than a Buffer's. */
   private readonly window: Uint8Array;
+  /** The same memory as a Buffer, for the zero test (compare without a subarray per block). */
+  private readonly windowBuffer: Buffer;
   private windowStart = 0;
   private used = 0;
 
@@ -77,16 +97,20 @@ export class FileSink implements ImageSink {
 
   constructor(
     private readonly fd: number,
-    options: { windowBytes?: number; copyFileRange?: CopyFileRange } = {},
+    options: { windowBytes?: number; copyFileRange?: CopyFileRange; sparse?: boolean } = {},
   ) {
     const windowBytes = options.windowBytes ?? DEFAULT_WINDOW;
     this.window = new Uint8Array(windowBytes);
+    this.windowBuffer = Buffer.from(this.window.buffer, 0, windowBytes);
+    this.sparse = options.sparse === true;
     this.maxSlice = windowBytes;
     this.copyFileRange = options.copyFileRange;
   }
 
   copyFromFd(fd: number, sourceOffset: number, destination: number, length: number): number {
-    if (!this.copyFileRange) return -1;
+    // A sparse image is copied through the window, where its zeros are seen (an in-kernel copy
+    // would write the source's holes and zeros as data).
+    if (!this.copyFileRange || this.sparse) return -1;
     if (destination < this.windowStart + this.used)
       throw new RangeError(`image writes must ascend: ${destination}`);
     this.flush();
@@ -130,14 +154,44 @@ export class FileSink implements ImageSink {
   }
 
   flush(): void {
-    let done = 0;
     try {
-      while (done < this.used)
-        done += writeSync(this.fd, this.window, done, this.used - done, this.windowStart + done);
+      if (this.sparse) this.writeNonZero();
+      else this.write(0, this.used);
     } catch (error) {
       throw new ImageWriteError(error);
     }
     this.windowStart += this.used;
     this.used = 0;
+  }
+
+  /** pwrite of window bytes [from, to). */
+  private write(from: number, to: number): void {
+    for (let done = from; done < to; )
+      done += writeSync(this.fd, this.window, done, to - done, this.windowStart + done);
+  }
+
+  /**
+   * Writes the window's runs of non-zero blocks, skipping its all-zero blocks. The window's first
+   * and last blocks may be partial (the window need not start or end on a block): a partial block
+   * of zeros is skipped too, since bytes never written read as zero whatever the rest of its block
+   * holds.
+   */
+  private writeNonZero(): void {
+    const start = this.windowStart;
+    let run = -1;
+    for (let at = 0; at < this.used; ) {
+      const end = Math.min(
+        this.used,
+        (Math.floor((start + at) / DAXFS_BLOCK_SIZE) + 1) * DAXFS_BLOCK_SIZE - start,
+      );
+      // The first byte settles most data blocks without a call.
+      const zero = this.window[at] === 0 && this.windowBuffer.compare(ZERO_BLOCK, 0, end - at, at, end) === 0;
+      if (zero && run >= 0) {
+        this.write(run, at);
+        run = -1;
+      } else if (!zero && run < 0) run = at;
+      at = end;
+    }
+    if (run >= 0) this.write(run, this.used);
   }
 }

@@ -191,26 +191,37 @@ export function replaceFileAtomically(
 
 /**
  * Writes a static or branching image to the file `path` (SPEC 2.10: sized to the computed size),
- * fully allocated when `allocate` is given (docs/mkdaxfs.md `--sparse`).
+ * fully allocated when `allocate` is given. With `sparse`, blocks of zeros (a source file's holes
+ * and zero blocks, unwritten regions) are left as holes: the same bytes in less disk space
+ * (docs/mkdaxfs.md `--sparse`).
  */
 export function writeImageFile(
   plan: ImagePlan,
   path: string,
-  options: Omit<EmitOptions, "backing"> & { copyFileRange?: CopyFileRange } & ReplaceOptions = {},
+  options: Omit<EmitOptions, "backing"> & {
+    copyFileRange?: CopyFileRange;
+    sparse?: boolean;
+  } & ReplaceOptions = {},
 ): void {
   if (plan.mode === "split")
     throw new RangeError("writeImageFile: a split image lives in memory; use writeImageToMemory");
   replaceFileAtomically(
     path,
     plan.totalSize,
-    (fd) => emitImage(plan, new FileSink(fd, { copyFileRange: options.copyFileRange }), options),
+    (fd) =>
+      emitImage(
+        plan,
+        new FileSink(fd, { copyFileRange: options.copyFileRange, sparse: options.sparse }),
+        options,
+      ),
     { allocate: options.allocate, unnamed: options.unnamed },
   );
 }
 
 /**
  * Writes an image into mapped memory of at least `plan.totalSize` bytes, zeroing it first (a
- * /dev/mem range is not zero). In split mode the backing file at `backingPath` is written too.
+ * /dev/mem range is not zero). In split mode the backing file at `backingPath` is written too,
+ * with its blocks of zeros left as holes when `sparse` (as writeImageFile's).
  */
 export function writeImageToMemory(
   plan: ImagePlan,
@@ -219,6 +230,7 @@ export function writeImageToMemory(
     backingPath?: string;
     copyFileRange?: CopyFileRange;
     unnamed?: UnnamedFiles;
+    sparse?: boolean;
   } = {},
 ): void {
   if (memory.length < plan.totalSize)
@@ -236,7 +248,7 @@ export function writeImageToMemory(
     (fd) =>
       emitImage(plan, sink, {
         ...options,
-        backing: new FileSink(fd, { copyFileRange: options.copyFileRange }),
+        backing: new FileSink(fd, { copyFileRange: options.copyFileRange, sparse: options.sparse }),
       }),
     { unnamed: options.unnamed },
   );

@@ -81,6 +81,8 @@ export interface CompactOptions extends BranchTreeOptions {
   allocate?: AllocateFile;
   /** Writes the result into an unnamed file first (a killed compaction leaves nothing). */
   unnamed?: UnnamedFiles;
+  /** Blocks of zeros are left as holes of the result (daxfs-compact --sparse, as mkdaxfs --sparse). */
+  sparse?: boolean;
 }
 
 export interface CompactResult {
@@ -139,7 +141,12 @@ export function compactImage(input: string, options: CompactOptions = {}): Compa
     const keptMode = inPlace ? statSync(hostPath(input)).mode & 0o7777 : undefined;
     withImageName(
       name,
-      () => writeImageFile(plan, output, { allocate: options.allocate, unnamed: options.unnamed }),
+      () =>
+        writeImageFile(plan, output, {
+          allocate: options.allocate,
+          unnamed: options.unnamed,
+          sparse: options.sparse,
+        }),
       output,
     );
     if (keptMode !== undefined) chmodSync(hostPath(output), keptMode);
