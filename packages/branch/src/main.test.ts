@@ -36,10 +36,14 @@ describe("daxfs-branch command line", () => {
   it("exits 1 with a short usage error for an unknown command or option, the usage for no command", async () => {
     const env = fakeEnv([]);
     expect(await main(["frobnicate"], env)).toBe(1);
-    expect(env.stderr).toEqual(["daxfs-branch: unknown command 'frobnicate'\nTry 'daxfs-branch --help'."]);
+    expect(env.stderr).toEqual(["daxfs-branch: frobnicate: unknown command\nTry 'daxfs-branch --help'."]);
     env.stderr.length = 0;
     expect(await main(["commit", "--bogus"], env)).toBe(1);
-    expect(env.stderr).toEqual(["daxfs-branch: unknown option '--bogus'\nTry 'daxfs-branch --help'."]);
+    expect(env.stderr).toEqual(["daxfs-branch: --bogus: unknown option\nTry 'daxfs-branch --help'."]);
+    env.stderr.length = 0;
+    // create and switch take one NAME: the second is named, before anything is mounted.
+    expect(await main(["create", "a", "b", "-p", "main", "-m", "/mnt/x"], env)).toBe(1);
+    expect(env.stderr).toEqual(["daxfs-branch: b: unexpected argument\nTry 'daxfs-branch --help'."]);
     env.stderr.length = 0;
     expect(await main([], env)).toBe(1);
     expect(env.stderr.join("\n")).toContain("Usage: daxfs-branch <command> [NAME] [options]");

@@ -2,7 +2,7 @@
  * Command-line wiring of daxfs-branch (SPEC.md 2.13): `daxfs-branch <command> [NAME] [options]`. Exit status 0 on
  * success, 1 on any error (bad usage included); help exits 0.
  */
-import { commanderMessage, errorLine, usageErrorText, versionText } from "@daxfs/core";
+import { commanderMessage, errorLine, rejectExtraArguments, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { finishCommand, listCommand } from "./commands.js";
 import { createCommand, switchCommand } from "./create.js";
@@ -78,6 +78,10 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
     .description("discard the branch chain mounted at PATH (back to main)")
     .option("-m, --mount <path>", "the branch mount")
     .action((opts: { mount?: string }) => setStatus(finishCommand(env, "abort", opts.mount)));
+
+  // create and switch take one NAME: a second is an error that names it.
+  for (const command of program.commands.filter((c) => ["create", "switch"].includes(c.name())))
+    rejectExtraArguments(command);
 
   program.command("help", { hidden: true }).action(() => {
     program.outputHelp();

@@ -161,7 +161,7 @@ describe("daxfs-compact", () => {
     const path = imageWithHistory(dir);
     await refused(dir, [], "daxfs-compact: IMAGE: missing argument");
     await refused(dir, [path, "other"], "daxfs-compact: other: unexpected argument");
-    await refused(dir, [path, "--bogus"], "daxfs-compact: unknown option '--bogus'");
+    await refused(dir, [path, "--bogus"], "daxfs-compact: --bogus: unknown option");
     await refused(dir, [path, "-D", "12Q"], /^daxfs-compact: -D\/--delta: /);
     // The words and the Try line of mkdaxfs's -D check (core's requireDeltaSize).
     await refused(

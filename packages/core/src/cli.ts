@@ -53,9 +53,80 @@ export function jsonErrorText(tool: string, code: string, message: string): stri
   return `${JSON.stringify({ error: { tool, code, message } })}\n`;
 }
 
-/** Commander's own message ("error: unknown option '--x'") in our form ("unknown option '--x'"). */
+/** "-d, --directory <DIR>" (commander's flags text) as our messages name an option: "-d/--directory". */
+function optionName(flags: string): string {
+  return flags
+    .split(/[ ,|]+/)
+    .filter((word) => word.startsWith("-"))
+    .join("/");
+}
+
+/**
+ * Commander's own messages, each in the form of every other error, "WHAT: reason" (docs/cli.md
+ * "Messages"): "error: unknown option '--x'" becomes "--x: unknown option", "error: option '-d,
+ * --directory <DIR>' argument missing" "-d/--directory: missing value", "error: missing required
+ * argument 'path'" "PATH: missing argument". A suggestion ("(Did you mean --json?)") stays, on
+ * the same line. A message of no known form only loses commander's "error: ".
+ */
 export function commanderMessage(message: string): string {
-  return message.replace(/^error: /, "");
+  const [first = "", ...more] = message.replace(/^error: /, "").split("\n");
+  const hint = more.join(" ").trim();
+  const rules: Array<[RegExp, (m: string[]) => string]> = [
+    [/^unknown option '(.*)'$/, (m) => `${m[1]}: unknown option`],
+    [/^unknown command '(.*)'$/, (m) => `${m[1]}: unknown command`],
+    [/^option '(.*)' argument missing$/, (m) => `${optionName(m[1] ?? "")}: missing value`],
+    [/^missing required argument '(.*)'$/, (m) => `${(m[1] ?? "").toUpperCase()}: missing argument`],
+    [/^option '(.*)' does not take an argument$/, (m) => `${optionName(m[1] ?? "")}: takes no value`],
+    [/^required option '(.*)' not specified$/, (m) => `${optionName(m[1] ?? "")}: required option missing`],
+    [
+      /^option '(.*)' cannot be used with option '(.*)'$/,
+      (m) => `${optionName(m[1] ?? "")}: cannot be combined with ${optionName(m[2] ?? "")}`,
+    ],
+    [
+      /^option '(.*)' argument '(.*)' is invalid\. ?(.*)$/,
+      (m) => `${optionName(m[1] ?? "")}: invalid value '${m[2]}'${m[3] ? `: ${m[3]}` : ""}`,
+    ],
+    [
+      /^too many arguments(?: for '(.*)')?\. Expected (\d+) arguments? but got (\d+)\.$/,
+      (m) => `${m[1] ?? "arguments"}: too many arguments (expected ${m[2]}, got ${m[3]})`,
+    ],
+  ];
+  for (const [pattern, form] of rules) {
+    const match = pattern.exec(first);
+    if (match) return hint ? `${form(match)} ${hint}` : form(match);
+  }
+  return hint ? `${first} ${hint}` : first;
+}
+
+/** The part of a commander Command that rejectExtraArguments uses. */
+export interface ArgumentsCommand {
+  readonly args: string[];
+  readonly registeredArguments: readonly { variadic: boolean }[];
+  readonly commands: readonly ArgumentsCommand[];
+  allowExcessArguments(allow?: boolean): unknown;
+  hook(event: "preAction", listener: (command: ArgumentsCommand, action: ArgumentsCommand) => void): unknown;
+  error(message: string, options: { code: string; exitCode: number }): never;
+}
+
+/**
+ * An operand more than `command` (or any of its subcommands) takes is a usage error that names it,
+ * "EXTRA: unexpected argument", as mkdaxfs and daxfs-compact name theirs; commander's own check can
+ * only count them ("too many arguments. Expected 2 arguments but got 3."). Raised through
+ * `command.error`, so it is the CommanderError each tool already prints as a short usage error.
+ */
+export function rejectExtraArguments(command: ArgumentsCommand): void {
+  const allow = (each: ArgumentsCommand): void => {
+    each.allowExcessArguments(true);
+    for (const sub of each.commands) allow(sub);
+  };
+  allow(command);
+  command.hook("preAction", (_command, action) => {
+    const declared = action.registeredArguments;
+    if (declared.some((argument) => argument.variadic)) return;
+    const extra = action.args[declared.length];
+    if (extra !== undefined)
+      action.error(`${extra}: unexpected argument`, { code: "commander.excessArguments", exitCode: 1 });
+  });
 }
 
 /**

@@ -73,6 +73,7 @@ export {
   parseAddress,
   parseSize,
   parseToolArguments,
+  rejectExtraArguments,
   requireDeltaSize,
   requireSize,
   runCli,

@@ -3,7 +3,14 @@
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
 
 import { resolve } from "node:path";
-import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
+import {
+  commanderMessage,
+  errorLine,
+  isDaxfsError,
+  rejectExtraArguments,
+  usageErrorText,
+  versionText,
+} from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
 import { parseMountOptions } from "./mount-options.js";
@@ -52,6 +59,7 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     .action((image: string, mountpoint: string, flags: FuseFlags) => {
       request = { image, mountpoint, flags };
     });
+  rejectExtraArguments(program);
   try {
     program.parse(argv, { from: "user" });
   } catch (error) {

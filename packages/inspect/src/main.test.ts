@@ -185,7 +185,9 @@ describe("argument forms", () => {
   it("bad arguments: one line and a pointer to --help, never the usage itself", async () => {
     for (const [args, line] of [
       [[logsImage, "frob"], "daxfs-inspect: frob: unknown subcommand"],
-      [[logsImage, "tree", "--bogus"], "daxfs-inspect: unknown option '--bogus'"],
+      [[logsImage, "tree", "--bogus"], "daxfs-inspect: --bogus: unknown option"],
+      [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
+      [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
       [

@@ -11,6 +11,7 @@ import {
   FileImage,
   type ImageSource,
   jsonErrorText,
+  rejectExtraArguments,
   UsageError,
   usageErrorText,
   versionText,
@@ -334,6 +335,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     },
   );
 
+  rejectExtraArguments(program);
   try {
     const normalized = normalizeArgs(args);
     if (normalized.length === 0) {

@@ -1,5 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeDir } from "@daxfs/core";
+import { buildTestImage } from "@daxfs/core/testing";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../test/harness.js";
 import { EXIT_OK, EXIT_USAGE, inspectCommand, main } from "./main.js";
@@ -16,10 +18,16 @@ describe("daxfs-tui main", () => {
     const tmp = tempDir();
     try {
       const image = join(tmp.dir, "image.img");
-      writeFileSync(image, Buffer.alloc(4096));
+      writeFileSync(image, buildTestImage(makeDir()).bytes);
       const { err, io: tio } = io();
       expect(await main([image], tio)).toBe(EXIT_USAGE);
       expect(err.join("")).toContain(`daxfs-tui: not a terminal; \`daxfs-inspect ${image}\` prints the same`);
+      // A file that is no image says that, not that there is no terminal: the terminal would not help.
+      const zeros = join(tmp.dir, "zeros.img");
+      writeFileSync(zeros, Buffer.alloc(4096));
+      const notImage = io();
+      expect(await main([zeros], notImage.io)).toBe(EXIT_USAGE);
+      expect(notImage.err.join("")).toBe(`daxfs-tui: ${zeros}: bad magic 0x0: not a DAXFS image (at 0x0)\n`);
     } finally {
       tmp.remove();
     }
@@ -38,7 +46,7 @@ describe("daxfs-tui main", () => {
     expect(help.out.join("")).toContain("Usage: daxfs-tui IMAGE");
     const bad = io();
     expect(await main(["--frobnicate"], bad.io)).toBe(EXIT_USAGE);
-    expect(bad.err.join("")).toBe("daxfs-tui: unknown option '--frobnicate'\nTry 'daxfs-tui --help'.\n");
+    expect(bad.err.join("")).toBe("daxfs-tui: --frobnicate: unknown option\nTry 'daxfs-tui --help'.\n");
     const none = io();
     expect(await main([], none.io)).toBe(EXIT_USAGE);
     expect(none.err.join("")).toBe(

@@ -3,6 +3,7 @@
 // 2 for a usage error, a target that cannot be read, or an output that is not a terminal.
 import { parseArgs } from "node:util";
 import {
+  commanderMessage,
   DaxfsError,
   errorLine,
   FileImage,
@@ -76,7 +77,7 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
       },
     }));
   } catch (error) {
-    io.stderr(usageErrorText(TOOL, { message: parseArgsMessage(error as Error) }));
+    io.stderr(usageErrorText(TOOL, { message: commanderMessage(parseArgsMessage(error as Error)) }));
     return EXIT_USAGE;
   }
   if (values.help) {
@@ -120,10 +121,22 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
     }
     throw error;
   }
-  // The target is checked before the terminal: a missing file says so, with or without a TTY.
+  // The target is checked before the terminal: a missing file, or one that is no DAXFS image, says
+  // so with or without a TTY (on a terminal a corrupt image opens in the validation view instead).
   if (!io.terminal) {
-    source.close();
+    const checked = Session.open(source, backing ? { backing } : {});
+    checked.close();
     backing?.close();
+    if (checked.openError !== null) {
+      const name = source.name;
+      io.stderr(
+        errorLine(
+          TOOL,
+          checked.openError.startsWith(`${name}: `) ? checked.openError : `${name}: ${checked.openError}`,
+        ),
+      );
+      return EXIT_USAGE;
+    }
     io.stderr(
       `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
     );
