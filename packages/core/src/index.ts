@@ -44,6 +44,7 @@ export {
   compileGlob,
   type HostCalls,
   type HostStat,
+  hostError,
   type ImageMode,
   type ImagePlan,
   makeDir,

@@ -199,6 +199,7 @@ describe("argument checks (SPEC 2.1)", () => {
     const missingSource = "/nonexistent/tree";
     const cases: Array<[string[], string]> = [
       [["-o", "/nonexistent/dir/img"], "mkdaxfs: -o/--output: /nonexistent/dir: no such directory"],
+      [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
       [
         ["-H", "/nonexistent/heap", "-m", scratch],
         "mkdaxfs: -H/--heap: /nonexistent/heap: no such DMA heap (character device)",
@@ -224,6 +225,23 @@ describe("argument checks (SPEC 2.1)", () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
       expect(result.stderr).toBe(`mkdaxfs: ${source[1]}: no such file or directory\n`);
+    }
+  });
+
+  it("checks every source before it reads any: a missing last layer is named first", async () => {
+    const first = fresh("layer.tar");
+    writeFileSync(first, Buffer.alloc(1024, 0x41)); // no tar: had it been read, it would be the error
+    const result = await run(["--tar", first, "--tar", "/nonexistent/layer2.tar", "-o", fresh("img")]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe("mkdaxfs: /nonexistent/layer2.tar: no such file or directory\n");
+    // A source of the wrong kind is named the same way, before "Scanning".
+    for (const [source, line] of [
+      [["--tar", scratch], `${scratch}: is a directory, not a tar archive`],
+      [["--from-image", scratch], `${scratch}: is a directory, not an image`],
+      [["-d", first], `${first}: not a directory`],
+    ]) {
+      const wrong = await run([...source, "-o", fresh("img")]);
+      expect(wrong).toMatchObject({ code: 1, stdout: "", stderr: `mkdaxfs: ${line}\n` });
     }
   });
 
@@ -353,6 +371,26 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     expect(result.status).toBe(1);
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(outDir)).toEqual([]);
+    // An unreadable --tar layer, and an -o nobody may write, in the same words, before any work.
+    const asNobody = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", cli, ...args], {
+        uid: 65534,
+        gid: 65534,
+        encoding: "utf8",
+      });
+    const layer = join(outDir, "layer.tar");
+    writeFileSync(layer, "");
+    chmodSync(layer, 0o600);
+    const tar = asNobody(["--tar", layer, "-o", output]);
+    expect(tar).toMatchObject({ status: 1, stdout: "", stderr: `mkdaxfs: ${layer}: permission denied\n` });
+    const rootOnly = fresh("root-only");
+    mkdirSync(rootOnly, { mode: 0o755 });
+    const unwritable = asNobody(["-d", source, "-o", join(rootOnly, "img")]);
+    expect(unwritable).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: `mkdaxfs: -o/--output: ${rootOnly}: permission denied\nTry 'mkdaxfs --help'.\n`,
+    });
   });
 
   it("a file that changes while it is copied", async () => {

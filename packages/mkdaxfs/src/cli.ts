@@ -2,13 +2,15 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { existsSync, realpathSync, type Stats, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   commanderOutput,
   commandLineFailure,
+  DaxfsError,
   errorLine,
+  hostError,
   hostPath,
   parseAddress,
   parseSize,
@@ -16,6 +18,7 @@ import {
   requireDeltaSize,
   requireSize,
   runCli,
+  showName,
   UsageError,
   workFailure,
 } from "@daxfs/core";
@@ -176,7 +179,56 @@ function checkPaths(options: MkdaxfsOptions): void {
     exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
   } else if (options.output !== undefined && options.phys === undefined) {
     exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
+    checkOutputFile(options.output);
   }
+}
+
+/**
+ * The -o file can be written: an existing directory, a file or directory we may not write, or a
+ * read-only file system (access(2)'s EROFS) would otherwise fail only once the whole source is read.
+ */
+function checkOutputFile(output: string): void {
+  let existing: Stats | undefined;
+  try {
+    existing = statSync(hostPath(output));
+  } catch {
+    // Not there yet: the directory that will hold it must be writable.
+  }
+  if (existing?.isDirectory()) throw new UsageError(`-o/--output: ${showName(output)}: is a directory`);
+  const target = existing ? output : dirname(resolve(output));
+  try {
+    accessSync(hostPath(target), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`-o/--output: ${hostError(error, target).message}`);
+  }
+}
+
+/**
+ * Each source can be read, before anything is printed or read from any of them: with several
+ * --tar layers, a missing or unreadable last one must not wait for the first to be read through.
+ * The same words as the build's own errors ("SRC: permission denied", hostError).
+ */
+function checkSources(options: MkdaxfsOptions): void {
+  const check = (path: string, kind: "directory" | "a tar archive" | "an image") => {
+    let stat: Stats;
+    try {
+      stat = statSync(hostPath(path));
+    } catch (error) {
+      throw hostError(error, path);
+    }
+    if (kind === "directory" && !stat.isDirectory())
+      throw new DaxfsError("ENOTDIR", `${showName(path)}: not a directory`);
+    if (kind !== "directory" && stat.isDirectory())
+      throw new DaxfsError("EISDIR", `${showName(path)}: is a directory, not ${kind}`);
+    try {
+      accessSync(hostPath(path), constants.R_OK | (kind === "directory" ? constants.X_OK : 0));
+    } catch (error) {
+      throw hostError(error, path);
+    }
+  };
+  if (options.directory !== undefined) check(options.directory, "directory");
+  if (options.fromImage !== undefined) check(options.fromImage, "an image");
+  for (const tar of options.tars ?? []) if (tar !== "-") check(tar, "a tar archive");
 }
 
 /** Runs mkdaxfs with `argv` (without node and script); resolves to the exit status. */
@@ -202,16 +254,10 @@ export async function main(
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    // "Scanning" only for sources that are there: a missing one is the build's one error line,
-    // with nothing before it that reads as if the build had started (docs/cli.md "Messages").
-    const sources =
-      options.directory !== undefined
-        ? [options.directory]
-        : options.fromImage !== undefined
-          ? [options.fromImage]
-          : options.tars;
-    if (!options.json && sources.every((source) => source === "-" || existsSync(hostPath(source))))
-      io.stdout.write(`Scanning ${sourceName(options)}...\n`);
+    // "Scanning" only for sources that can be read: one that cannot is the one error line, with
+    // nothing before it that reads as if the build had started (docs/cli.md "Messages").
+    checkSources(options);
+    if (!options.json) io.stdout.write(`Scanning ${sourceName(options)}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);
