@@ -111,23 +111,26 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("argument forms", () => {
   it("moves IMAGE after the subcommand and defaults to the summary", () => {
     expect(normalizeArgs(["x.img"])).toEqual(["summary", "--image", "x.img"]);
-    expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--json", "--image", "x.img"]);
-    expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "/a", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--image", "x.img", "--json"]);
+    expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "--image", "x.img", "/a"]);
+    // Right after the subcommand: never the value of an option that lacks one, never after `--`.
+    expect(normalizeArgs(["x.img", "ls", "-b"])).toEqual(["ls", "--image", "x.img", "-b"]);
+    expect(normalizeArgs(["x.img", "cat", "--", "-f"])).toEqual(["cat", "--image", "x.img", "--", "-f"]);
     expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
     expect(() => normalizeArgs(["x.img", "frob"])).toThrow("frob: unknown subcommand");
     // Options before the subcommand move after it; an option's value is never taken for one.
-    expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--image", "x.img", "--json"]);
     expect(normalizeArgs(["-m", "/mnt", "ls", "/a"])).toEqual(["ls", "-m", "/mnt", "/a"]);
-    expect(normalizeArgs(["--json", "x.img", "tree"])).toEqual(["tree", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["--json", "x.img", "tree"])).toEqual(["tree", "--image", "x.img", "--json"]);
     expect(normalizeArgs(["x.img", "-b", "info", "stat", "/f"])).toEqual([
       "stat",
+      "--image",
+      "x.img",
       "-b",
       "info",
       "/f",
-      "--image",
-      "x.img",
     ]);
-    expect(normalizeArgs(["x.img", "ls", "tree"])).toEqual(["ls", "tree", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "ls", "tree"])).toEqual(["ls", "--image", "x.img", "tree"]);
   });
 
   it("accepts the public forms with an image file", async () => {
@@ -188,8 +191,10 @@ describe("argument forms", () => {
       [[logsImage, "tree", "--bogus"], "daxfs-inspect: --bogus: unknown option"],
       [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
       [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
+      [[logsImage, "ls", "-b"], "daxfs-inspect: -b/--branch: missing value"],
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
+      [["list", "-p", "zz", "-s", "1M"], "daxfs-inspect: -p/--phys: invalid address 'zz'"],
       [
         ["tree", "x.img"],
         "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",

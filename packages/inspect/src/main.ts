@@ -105,13 +105,15 @@ export function normalizeArgs(args: string[]): string[] {
       continue;
     }
     if (COMMANDS.includes(arg) && (image !== undefined || before.length > 0)) {
-      return [arg, ...before, ...args.slice(i + 1), ...(image === undefined ? [] : ["--image", image])];
+      // --image right after the subcommand: at the end, an option missing its value (`ls -b`)
+      // would take it for that value, and after `--` it would be an operand.
+      return [arg, ...(image === undefined ? [] : ["--image", image]), ...before, ...args.slice(i + 1)];
     }
     if (image !== undefined) throw new UsageError(`${arg}: unknown subcommand`);
     image = arg;
   }
   if (image === undefined) return args;
-  return ["summary", ...before, "--image", image];
+  return ["summary", "--image", image, ...before];
 }
 
 class ExitCode extends Error {

@@ -3,7 +3,15 @@
 // mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
 import { closeSync, existsSync, openSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { DaxfsError, FileImage, type ImageSource, MemoryImage, requireSize, UsageError } from "@daxfs/core";
+import {
+  DaxfsError,
+  FileImage,
+  type ImageSource,
+  MemoryImage,
+  parseSize,
+  requireSize,
+  UsageError,
+} from "@daxfs/core";
 
 // Loaded only for -m and -p, so reading an image file never loads the native syscall layer.
 type Linux = typeof import("@daxfs/linux");
@@ -95,7 +103,9 @@ async function openMount(path: string): Promise<ImageSource> {
 
 async function openPhys(phys: string, size: string): Promise<ImageSource> {
   const { mapFd } = await loadLinux();
-  const offset = requireSize(phys, "-p/--phys");
+  // An address, in the words mkdaxfs uses for its -p ("invalid address"), with inspect's SIZE grammar.
+  const offset = parseSize(phys);
+  if (offset === null) throw new UsageError(`-p/--phys: invalid address '${phys}'`);
   const length = requireSize(size, "-s/--size");
   let fd: number;
   try {
