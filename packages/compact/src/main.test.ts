@@ -117,6 +117,10 @@ describe("daxfs-compact", () => {
     const said = `${path}: a static image has no main: nothing to fold, nothing written (-b makes it a branching image)\n`;
     expect(await run([path])).toEqual({ code: 0, stdout: said, stderr: "" });
     expect(await run([path, "-o", join(dir, "out")])).toEqual({ code: 0, stdout: said, stderr: "" });
+    expect(await run([path, "-o", dir])).toMatchObject({
+      code: 1,
+      stderr: `daxfs-compact: -o/--output: ${dir}: is a directory\nTry 'daxfs-compact --help'.\n`,
+    });
     expect(JSON.parse((await run([path, "--json"])).stdout)).toMatchObject({ folded: false, output: null });
     expect(readdirSync(dir)).toEqual(["static.img"]);
     expect(readFileSync(path).equals(original)).toBe(true);
@@ -181,6 +185,19 @@ describe("daxfs-compact", () => {
       [path, "--static", "-D", "4M"],
       "daxfs-compact: -D/--delta: a static image has no delta region",
     );
+    // A bad -o is named before any work, with the words and Try line of mkdaxfs's -o (a static
+    // image, which has nothing to fold, included: it used to exit 0 whatever -o was).
+    await refused(dir, [path, "-o", dir], `daxfs-compact: -o/--output: ${dir}: is a directory`);
+    await refused(
+      dir,
+      [path, "-o", "/nonexistent/dir/out.img"],
+      "daxfs-compact: -o/--output: /nonexistent/dir: no such directory",
+    );
+    await refused(
+      dir,
+      [path, "-o", join(path, "out.img")],
+      `daxfs-compact: -o/--output: ${path}: not a directory`,
+    );
     const json = await run([path, "--bogus", "--json"]);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).error.code).toBe("EUSAGE");
@@ -201,7 +218,11 @@ describe("daxfs-compact", () => {
     const tiny = join(dir, "tiny");
     writeFileSync(tiny, "x");
     await refused(dir, [tiny], new RegExp(`^daxfs-compact: ${tiny}: .*too small`));
-    await refused(dir, [path, "-o", join(dir, "no/such/dir/out")], /^daxfs-compact: .*no\/such\/dir\/out: /);
+    await refused(
+      dir,
+      [path, "-o", join(dir, "no/such/dir/out")],
+      `daxfs-compact: -o/--output: ${join(dir, "no/such/dir")}: no such directory`,
+    );
 
     // Active branches, named.
     const source = FileImage.open(path, { writable: true });

@@ -17,6 +17,7 @@ import {
   planContentsText,
   planInodeTypes,
   requireDeltaSize,
+  requireWritableOutput,
   UsageError,
   workFailure,
 } from "@daxfs/core";
@@ -74,6 +75,7 @@ function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
   if (flags.delta !== undefined && flags.static === true)
     throw new UsageError("-D/--delta: a static image has no delta region");
   const mode = flags.static === true ? "static" : flags.branching === true ? "branching" : undefined;
+  if (flags.output !== undefined) requireWritableOutput(flags.output as string, "-o/--output");
   return {
     input,
     options: {

@@ -2,12 +2,13 @@
 // daxfs-fuse, daxfs-tui): `main(argv, io)` resolves to the exit status and never calls process.exit,
 // so each tool runs in-process in tests; its bin script is one runCli() call. One size grammar, one
 // UsageError and one error format for all of them (docs/cli.md "Messages").
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DAXFS_PUBLIC_LOG_CAPACITY, DAXFS_VERSION } from "@daxfs/format";
+import { hostError } from "./build/content.js";
 import { DaxfsError } from "./errors.js";
-import { commandLineArguments } from "./names.js";
+import { commandLineArguments, hostPath, showName } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
 export type CliMain<Io> = (argv: string[], io: Io) => Promise<number>;
@@ -230,6 +231,39 @@ export function requireDeltaSize(text: string): number {
       `-D/--delta: ${bytes} bytes cannot hold the main branch's log (${DAXFS_PUBLIC_LOG_CAPACITY} bytes, 1M); give at least 1M`,
     );
   return bytes;
+}
+
+/**
+ * An output file a tool will create or replace (`what` names its option, "-o/--output"), checked
+ * with the command line so that a typo costs no scan or fold first (docs/cli.md "Messages"): its
+ * directory exists, it is not a directory, and it (or, when new, its directory) can be written;
+ * access(2) also says EROFS for a read-only file system. What only the write can tell (a full
+ * disk) is still the work's error.
+ */
+export function requireWritableOutput(output: string, what: string): void {
+  let existing: Stats | undefined;
+  try {
+    existing = statSync(hostPath(output));
+  } catch {
+    // Not there yet: its directory must be.
+  }
+  if (existing?.isDirectory()) throw new UsageError(`${what}: ${showName(output)}: is a directory`);
+  const dir = dirname(output);
+  if (existing === undefined) {
+    let parent: Stats;
+    try {
+      parent = statSync(hostPath(dir));
+    } catch {
+      throw new UsageError(`${what}: ${showName(dir)}: no such directory`);
+    }
+    if (!parent.isDirectory()) throw new UsageError(`${what}: ${showName(dir)}: not a directory`);
+  }
+  const target = existing === undefined ? dir : output;
+  try {
+    accessSync(hostPath(target), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${what}: ${hostError(error, target).message}`);
+  }
 }
 
 /** The streams a tool prints to (Node streams, or the test captures). */

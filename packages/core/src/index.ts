@@ -77,6 +77,7 @@ export {
   rejectExtraArguments,
   requireDeltaSize,
   requireSize,
+  requireWritableOutput,
   runCli,
   type ToolStreams,
   UsageError,

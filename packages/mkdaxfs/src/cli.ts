@@ -3,7 +3,6 @@
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
 import { accessSync, constants, realpathSync, type Stats, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   commanderOutput,
@@ -17,6 +16,7 @@ import {
   parseToolArguments,
   requireDeltaSize,
   requireSize,
+  requireWritableOutput,
   runCli,
   showName,
   UsageError,
@@ -178,28 +178,7 @@ function checkPaths(options: MkdaxfsOptions): void {
     exists(options.heap, "-H/--heap", (s) => s.isCharacterDevice(), "DMA heap (character device)");
     exists(options.mountpoint as string, "-m/--mountpoint", (s) => s.isDirectory(), "directory");
   } else if (options.output !== undefined && options.phys === undefined) {
-    exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
-    checkOutputFile(options.output);
-  }
-}
-
-/**
- * The -o file can be written: an existing directory, a file or directory we may not write, or a
- * read-only file system (access(2)'s EROFS) would otherwise fail only once the whole source is read.
- */
-function checkOutputFile(output: string): void {
-  let existing: Stats | undefined;
-  try {
-    existing = statSync(hostPath(output));
-  } catch {
-    // Not there yet: the directory that will hold it must be writable.
-  }
-  if (existing?.isDirectory()) throw new UsageError(`-o/--output: ${showName(output)}: is a directory`);
-  const target = existing ? output : dirname(resolve(output));
-  try {
-    accessSync(hostPath(target), constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`-o/--output: ${hostError(error, target).message}`);
+    requireWritableOutput(options.output, "-o/--output");
   }
 }
 
