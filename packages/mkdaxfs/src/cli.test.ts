@@ -546,6 +546,12 @@ describe.skipIf(xattrName === undefined)("extended attributes (not stored: v5 ha
     );
     expect(existsSync(image)).toBe(true);
     expect((await run(["-d", exampleTree(), "-o", fresh("img")])).stderr).toBe("");
+    // --json: the count in the document's warnings, nothing on stderr.
+    const json = await run(["-d", treeWithXattrs(), "-o", fresh("img"), "--json"]);
+    expect(json).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(json.stdout).warnings).toEqual([
+      `2 files have extended attributes (${xattrName}), not stored`,
+    ]);
   });
 
   it("-d --strict: an error naming the first file, nothing written", async () => {

@@ -240,7 +240,9 @@ export async function main(
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);
-        io.stderr.write(errorLine("mkdaxfs", `warning: ${message}`));
+        // Under --json the document's "warnings" carries them and stderr stays empty, as in
+        // daxfs-compact (docs/cli.md "Errors under --json").
+        if (!options.json) io.stderr.write(errorLine("mkdaxfs", `warning: ${message}`));
       },
       onPlanned: (plan) => progress?.start(plan),
       onFileCopied: (inode, bytes) => progress?.update(inode, bytes),
