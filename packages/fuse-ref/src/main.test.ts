@@ -45,6 +45,12 @@ describe("daxfs-fuse main", () => {
       stdout: "",
       stderr: "daxfs-fuse: extra: unexpected argument\nTry 'daxfs-fuse --help'.\n",
     });
+    // A bad -o names the option, before the image is opened.
+    expect(await run(["image.img", work, "-o", "bogus=1"])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `daxfs-fuse: -o/--options: unknown mount option "bogus=1"\nTry 'daxfs-fuse --help'.\n`,
+    });
 
     const parent = await run([join(work, "x.img"), work, "--parent", "main"]);
     expect(parent).toEqual({

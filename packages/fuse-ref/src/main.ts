@@ -81,7 +81,9 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
       flags.branch !== undefined && flags.branch !== "main",
     );
   } catch (error) {
-    io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A bad -o is a bad command line: the option named, and the pointer to --help.
+    const reason = error instanceof Error ? error.message : String(error);
+    io.stderr(usageErrorText(TOOL, { message: `-o/--options: ${reason}` }));
     return 1;
   }
   let mount: Awaited<ReturnType<typeof mountDaxfs>>;
