@@ -104,9 +104,9 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { name: "x", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", parent: "main" })).toBe(1);
     expect(env.stderr).toEqual([
-      "Error: branch name required",
-      "Error: parent branch required (-p)",
-      "Error: mountpoint required (-m)",
+      "Error: branch name required\nTry 'daxfs-branch --help'.",
+      "Error: parent branch required (-p)\nTry 'daxfs-branch --help'.",
+      "Error: mountpoint required (-m)\nTry 'daxfs-branch --help'.",
     ]);
     expect(env.mounted).toEqual([]);
   });
@@ -221,8 +221,8 @@ describe("switch: mount an existing branch", () => {
     expect(await switchCommand(env, { name: "main", mount: "/mnt/b" })).toBe(1);
     expect(await switchCommand(env, { name: "gone", mount: "/mnt/b" })).toBe(1);
     expect(env.stderr.slice(0, 3)).toEqual([
-      "Error: branch name required",
-      "Error: mountpoint required (-m)",
+      "Error: branch name required\nTry 'daxfs-branch --help'.",
+      "Error: mountpoint required (-m)\nTry 'daxfs-branch --help'.",
       "daxfs-branch: main: branch name is reserved",
     ]);
     expect(env.stderr[3]).toMatch(

@@ -9,7 +9,7 @@
  * mount (with a warning when several are mounted).
  */
 import { dirname } from "node:path";
-import { findDaxfsMount, type MountView, viewMount } from "./commands.js";
+import { findDaxfsMount, type MountView, missingArgument, viewMount } from "./commands.js";
 import type { BranchEnv } from "./env.js";
 import { branchName, daxfsMounts } from "./mounts.js";
 
@@ -79,14 +79,8 @@ export async function chooseSource(
 
 export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<number> {
   const { name, parent } = args;
-  if (name === undefined || name === "") {
-    env.err("Error: branch name required");
-    return 1;
-  }
-  if (parent === undefined || parent === "") {
-    env.err("Error: parent branch required (-p)");
-    return 1;
-  }
+  if (name === undefined || name === "") return missingArgument(env, "branch name required");
+  if (parent === undefined || parent === "") return missingArgument(env, "parent branch required (-p)");
   return mountBranch(env, args, name, parent);
 }
 
@@ -97,10 +91,7 @@ export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<n
  */
 export async function switchCommand(env: BranchEnv, args: Omit<CreateArgs, "parent">): Promise<number> {
   const { name } = args;
-  if (name === undefined || name === "") {
-    env.err("Error: branch name required");
-    return 1;
-  }
+  if (name === undefined || name === "") return missingArgument(env, "branch name required");
   return mountBranch(env, args, name, undefined);
 }
 
@@ -112,10 +103,7 @@ async function mountBranch(
   parent: string | undefined,
 ): Promise<number> {
   const target = args.mount;
-  if (target === undefined || target === "") {
-    env.err("Error: mountpoint required (-m)");
-    return 1;
-  }
+  if (target === undefined || target === "") return missingArgument(env, "mountpoint required (-m)");
   if (new TextEncoder().encode(name).length > BRANCH_NAME_MAX) {
     env.err(`daxfs-branch: ${name}: branch name is longer than ${BRANCH_NAME_MAX} bytes`);
     return 1;

@@ -73,6 +73,6 @@ describe("daxfs-branch command line", () => {
     );
     const bad = spawnSync(process.execPath, ["--import", "tsx", cli, "commit"], options);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe("Error: -m/--mount is required\n");
+    expect(bad.stderr).toBe("Error: -m/--mount is required\nTry 'daxfs-branch --help'.\n");
   });
 });
