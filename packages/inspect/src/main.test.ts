@@ -192,6 +192,11 @@ describe("argument forms", () => {
       [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
       [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
       [[logsImage, "ls", "-b"], "daxfs-inspect: -b/--branch: missing value"],
+      // Before the image is opened: a missing image is not the error then.
+      [
+        ["/nonexistent.img", "validate", "--max-problems", "0"],
+        "daxfs-inspect: --max-problems: invalid count '0'",
+      ],
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
       [["list", "-p", "zz", "-s", "1M"], "daxfs-inspect: -p/--phys: invalid address 'zz'"],
@@ -203,6 +208,18 @@ describe("argument forms", () => {
       const result = await inspect(...args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe(`${line}\nTry 'daxfs-inspect --help'.\n`);
+    }
+  });
+
+  it("a --backing that cannot be opened is an I/O error naming it alone (exit 2), in every subcommand", async () => {
+    for (const args of [
+      [logsImage, "--backing", "/nonexistent/backing", "info"],
+      [logsImage, "validate", "--backing", "/nonexistent/backing"],
+      [logsImage, "tree", "--backing", "/nonexistent/backing"],
+    ]) {
+      const result = await inspect(...args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toBe("daxfs-inspect: /nonexistent/backing: no such file or directory\n");
     }
   });
 

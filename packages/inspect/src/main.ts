@@ -160,9 +160,19 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       source.close();
     }
   };
+  /** The --backing file: one that cannot be opened is a source error (exit 2) naming it alone. */
+  const openBacking = (options: CommonOptions): FileImage | undefined => {
+    if (options.backing === undefined) return undefined;
+    try {
+      return FileImage.open(options.backing);
+    } catch (error) {
+      if (error instanceof DaxfsError) throw new SourceError(error);
+      throw error;
+    }
+  };
   const withImage = (options: CommonOptions, body: (image: DaxfsImage) => unknown) =>
     withSource(options, (source) => {
-      const backing = options.backing === undefined ? undefined : FileImage.open(options.backing);
+      const backing = openBacking(options);
       try {
         return body(DaxfsImage.open(source, backing ? { backing } : {}));
       } finally {
@@ -302,20 +312,18 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     "check every structural rule; one line per problem and a verdict (exit 0 valid, 1 invalid)",
   )
     .option("--max-problems <n>", "problems to list before only counting them", "1000")
-    .action((options: CommonOptions & { maxProblems: string }) =>
-      withSource(options, (source) => {
-        const maxProblems = Number(options.maxProblems);
-        if (!Number.isInteger(maxProblems) || maxProblems < 1)
-          throw new UsageError(`--max-problems: invalid count '${options.maxProblems}'`);
-        let backingSize: number | undefined;
-        if (options.backing !== undefined) {
-          const backing = FileImage.open(options.backing);
-          backingSize = backing.size;
-          backing.close();
-        }
+    .action((options: CommonOptions & { maxProblems: string }) => {
+      // Checked before the image is opened: a bad command line is the error, whatever the image.
+      const maxProblems = Number(options.maxProblems);
+      if (!Number.isInteger(maxProblems) || maxProblems < 1)
+        throw new UsageError(`--max-problems: invalid count '${options.maxProblems}'`);
+      return withSource(options, (source) => {
+        const backing = openBacking(options);
+        const backingSize = backing?.size;
+        backing?.close();
         return validateCommand(source, out(options.json), { backingSize, maxProblems });
-      }),
-    );
+      });
+    });
 
   command("tui", "browse the target interactively (runs daxfs-tui; needs a terminal)").action(
     async (options: CommonOptions) => {
