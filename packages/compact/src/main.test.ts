@@ -165,6 +165,8 @@ describe("daxfs-compact", () => {
     const path = imageWithHistory(dir);
     await refused(dir, [], "daxfs-compact: IMAGE: missing argument");
     await refused(dir, [path, "other"], "daxfs-compact: other: unexpected argument");
+    await refused(dir, [""], "daxfs-compact: IMAGE: empty path");
+    await refused(dir, [path, "-o", ""], "daxfs-compact: -o/--output: empty path");
     await refused(dir, [path, "--bogus"], "daxfs-compact: --bogus: unknown option");
     await refused(dir, [path, "-D", "12Q"], /^daxfs-compact: -D\/--delta: /);
     // The words and the Try line of mkdaxfs's -D check (core's requireDeltaSize).

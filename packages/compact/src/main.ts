@@ -17,6 +17,7 @@ import {
   planContentsText,
   planInodeTypes,
   requireDeltaSize,
+  requirePath,
   requireWritableOutput,
   UsageError,
   workFailure,
@@ -69,6 +70,8 @@ interface Parsed {
 function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
   const [input, extra] = args;
   if (input === undefined) throw new UsageError("IMAGE: missing argument");
+  requirePath(input, "IMAGE");
+  requirePath(flags.output as string | undefined, "-o/--output");
   if (extra !== undefined) throw new UsageError(`${extra}: unexpected argument`);
   if (flags.branching === true && flags.static === true)
     throw new UsageError("--static: cannot be combined with -b/--branching");

@@ -234,6 +234,16 @@ export function requireDeltaSize(text: string): number {
 }
 
 /**
+ * A path operand or option value given as "" (an unset shell variable: `mkdaxfs -d "$SRC"`): a
+ * usage error naming it, not "': no such file or directory'" of nothing, nor the current directory
+ * that path.resolve("") makes of it. Returns `text` (undefined passes).
+ */
+export function requirePath<T extends string | undefined>(text: T, what: string): T {
+  if (text === "") throw new UsageError(`${what}: empty path`);
+  return text;
+}
+
+/**
  * An output file a tool will create or replace (`what` names its option, "-o/--output"), checked
  * with the command line so that a typo costs no scan or fold first (docs/cli.md "Messages"): its
  * directory exists, it is not a directory, and it (or, when new, its directory) can be written;

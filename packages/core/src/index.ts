@@ -76,6 +76,7 @@ export {
   parseToolArguments,
   rejectExtraArguments,
   requireDeltaSize,
+  requirePath,
   requireSize,
   requireWritableOutput,
   runCli,

@@ -45,6 +45,11 @@ describe("daxfs-fuse main", () => {
       stdout: "",
       stderr: "daxfs-fuse: extra: unexpected argument\nTry 'daxfs-fuse --help'.\n",
     });
+    expect(await run(["", work])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: IMAGE: empty path\nTry 'daxfs-fuse --help'.\n",
+    });
     // A bad -o names the option, before the image is opened.
     expect(await run(["image.img", work, "-o", "bogus=1"])).toEqual({
       status: 1,

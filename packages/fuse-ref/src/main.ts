@@ -70,6 +70,14 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   }
   if (!request) return 1;
   const { image, mountpoint, flags } = request;
+  for (const [path, what] of [
+    [image, "IMAGE"],
+    [mountpoint, "MOUNTPOINT"],
+  ] as const)
+    if (path === "") {
+      io.stderr(usageErrorText(TOOL, { message: `${what}: empty path` }));
+      return 1;
+    }
   if (flags.parent !== undefined && flags.branch === undefined) {
     io.stderr(usageErrorText(TOOL, { message: "--parent: needs --branch" }));
     return 1;

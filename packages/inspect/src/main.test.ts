@@ -192,6 +192,8 @@ describe("argument forms", () => {
       [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
       [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
       [[logsImage, "ls", "-b"], "daxfs-inspect: -b/--branch: missing value"],
+      [[""], "daxfs-inspect: IMAGE: empty path"],
+      [["ls", "-m", ""], "daxfs-inspect: -m/--mount: empty path"],
       // Before the image is opened: a missing image is not the error then.
       [
         ["/nonexistent.img", "validate", "--max-problems", "0"],

@@ -9,6 +9,7 @@ import {
   type ImageSource,
   MemoryImage,
   parseSize,
+  requirePath,
   requireSize,
   UsageError,
 } from "@daxfs/core";
@@ -141,6 +142,8 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
       "IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
     );
   if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
+  requirePath(options.image, "IMAGE");
+  requirePath(options.mount, "-m/--mount");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);
   if (options.size === undefined)

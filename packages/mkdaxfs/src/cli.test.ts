@@ -162,6 +162,10 @@ describe("argument checks (SPEC 2.1)", () => {
     [["-d", ".", "-o", "x", "--bogus"], "mkdaxfs: --bogus: unknown option"],
     [["-d", ".", "-o", "x", "extra"], "mkdaxfs: extra: unexpected argument"],
     [["-d"], "mkdaxfs: -d/--directory: missing value"],
+    // An empty path (an unset variable in a script) is named, not "': no such file'" after the scan.
+    [["-d", "", "-o", "x"], "mkdaxfs: -d/--directory: empty path"],
+    [["-d", ".", "-o", ""], "mkdaxfs: -o/--output: empty path"],
+    [["--tar", "a.tar", "--tar", "", "-o", "x"], "mkdaxfs: --tar: empty path"],
   ];
   for (const [args, message] of cases) {
     it(`${args.join(" ")} → ${message}`, async () => {

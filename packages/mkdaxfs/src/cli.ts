@@ -15,6 +15,7 @@ import {
   parseSize,
   parseToolArguments,
   requireDeltaSize,
+  requirePath,
   requireSize,
   requireWritableOutput,
   runCli,
@@ -92,6 +93,15 @@ function sizeOption(text: string | undefined, flag: string): number | undefined 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
 function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boolean } {
   const tars = (flags.tar as string[] | undefined) ?? [];
+  for (const [key, what] of [
+    ["directory", "-d/--directory"],
+    ["fromImage", "--from-image"],
+    ["output", "-o/--output"],
+    ["heap", "-H/--heap"],
+    ["mountpoint", "-m/--mountpoint"],
+  ] as const)
+    requirePath(flags[key] as string | undefined, what);
+  for (const tar of tars) requirePath(tar, "--tar");
   if (flags.fromImage !== undefined) {
     if (flags.directory !== undefined || tars.length > 0)
       throw new UsageError("--from-image: cannot be combined with -d/--directory or --tar");

@@ -52,6 +52,9 @@ describe("daxfs-tui main", () => {
     expect(none.err.join("")).toBe(
       "daxfs-tui: TARGET: an image file, -m MNT or -p ADDR -s SIZE is required\nTry 'daxfs-tui --help'.\n",
     );
+    const empty = io();
+    expect(await main([""], empty.io)).toBe(EXIT_USAGE);
+    expect(empty.err.join("")).toBe("daxfs-tui: IMAGE: empty path\nTry 'daxfs-tui --help'.\n");
     const two = io();
     expect(await main(["a.img", "b.img"], two.io)).toBe(EXIT_USAGE);
     expect(two.err.join("")).toBe(
