@@ -103,10 +103,12 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { parent: "main", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", parent: "main" })).toBe(1);
+    expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/b", image: "" })).toBe(1);
     expect(env.stderr).toEqual([
       "Error: branch name required\nTry 'daxfs-branch --help'.",
       "Error: parent branch required (-p)\nTry 'daxfs-branch --help'.",
       "Error: mountpoint required (-m)\nTry 'daxfs-branch --help'.",
+      "daxfs-branch: --image: empty path\nTry 'daxfs-branch --help'.",
     ]);
     expect(env.mounted).toEqual([]);
   });

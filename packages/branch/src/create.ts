@@ -9,6 +9,7 @@
  * mount (with a warning when several are mounted).
  */
 import { dirname } from "node:path";
+import { UsageError, usageErrorText } from "@daxfs/core";
 import { findDaxfsMount, type MountView, missingArgument, viewMount } from "./commands.js";
 import type { BranchEnv } from "./env.js";
 import { branchName, daxfsMounts } from "./mounts.js";
@@ -104,6 +105,10 @@ async function mountBranch(
 ): Promise<number> {
   const target = args.mount;
   if (target === undefined || target === "") return missingArgument(env, "mountpoint required (-m)");
+  if (args.image === "") {
+    env.err(usageErrorText("daxfs-branch", new UsageError("--image: empty path")).trimEnd());
+    return 1;
+  }
   if (new TextEncoder().encode(name).length > BRANCH_NAME_MAX) {
     env.err(`daxfs-branch: ${name}: branch name is longer than ${BRANCH_NAME_MAX} bytes`);
     return 1;
