@@ -160,6 +160,14 @@ describe("daxfs-compact", () => {
     expect(unchanged).toEqual(files.map(() => true));
   }
 
+  it("prints --help and -h on stdout (as every tool but mkdaxfs, whose public tool uses stderr), exit 0", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const { code, stdout, stderr } = await run([flag]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toMatch(/^Usage: daxfs-compact IMAGE \[options\]\n/);
+    }
+  });
+
   it("refuses a bad command line with a short usage error", async () => {
     const dir = freshDir();
     const path = imageWithHistory(dir);

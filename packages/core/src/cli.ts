@@ -291,7 +291,9 @@ export interface ParsableCommand {
 
 /**
  * Parses a tool's command line and answers the two flags every tool has: `--help` (the usage on
- * stderr, as the public tools print it) and `--version` (versionText of the package at `moduleUrl`).
+ * stdout, as daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui print it, so `--help | less`
+ * works; on stderr with `helpOnStderr`, for mkdaxfs, whose public tool prints it there, SPEC.md
+ * 2.1) and `--version` (versionText of the package at `moduleUrl`).
  * Returns the parsed flags, or 0 when one of those was answered. Throws what commander throws and
  * what the caller's checks throw (commandLineFailure turns both into the exit status).
  */
@@ -301,11 +303,12 @@ export function parseToolArguments(
   tool: string,
   moduleUrl: string,
   io: ToolStreams,
+  options: { helpOnStderr?: boolean } = {},
 ): Record<string, unknown> | 0 {
   program.parse(argv, { from: "user" });
   const flags = program.opts();
   if (flags.help) {
-    io.stderr.write(program.helpInformation());
+    (options.helpOnStderr ? io.stderr : io.stdout).write(program.helpInformation());
     return 0;
   }
   if (flags.version) {

@@ -228,7 +228,8 @@ export async function main(
   const program = makeProgram(io);
   let options: MkdaxfsOptions & { json: boolean };
   try {
-    const flags = parseToolArguments(program, argv, "mkdaxfs", import.meta.url, io);
+    // The usage on stderr, as the public mkdaxfs prints it (SPEC.md 2.1).
+    const flags = parseToolArguments(program, argv, "mkdaxfs", import.meta.url, io, { helpOnStderr: true });
     if (flags === 0) return 0;
     if (program.args.length > 0) throw new UsageError(`${program.args[0]}: unexpected argument`);
     options = toOptions(flags);
