@@ -117,6 +117,11 @@ describe("argument forms", () => {
     expect(normalizeArgs(["x.img", "ls", "-b"])).toEqual(["ls", "--image", "x.img", "-b"]);
     expect(normalizeArgs(["x.img", "cat", "--", "-f"])).toEqual(["cat", "--image", "x.img", "--", "-f"]);
     expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
+    // Options alone: the summary's (-m is no unknown option), but the top level's --help and --version.
+    expect(normalizeArgs(["-m", "/mnt"])).toEqual(["summary", "-m", "/mnt"]);
+    expect(normalizeArgs(["--json"])).toEqual(["summary", "--json"]);
+    expect(normalizeArgs(["--help"])).toEqual(["--help"]);
+    expect(normalizeArgs(["--version"])).toEqual(["--version"]);
     expect(() => normalizeArgs(["x.img", "frob"])).toThrow("frob: unknown subcommand");
     // Options before the subcommand move after it; an option's value is never taken for one.
     expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--image", "x.img", "--json"]);
@@ -193,6 +198,10 @@ describe("argument forms", () => {
       [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
       [[logsImage, "ls", "-b"], "daxfs-inspect: -b/--branch: missing value"],
       [[""], "daxfs-inspect: IMAGE: empty path"],
+      [
+        ["--backing", "data.img"],
+        "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
+      ],
       [["ls", "-m", ""], "daxfs-inspect: -m/--mount: empty path"],
       // Before the image is opened: a missing image is not the error then.
       [

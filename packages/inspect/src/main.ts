@@ -112,7 +112,10 @@ export function normalizeArgs(args: string[]): string[] {
     if (image !== undefined) throw new UsageError(`${arg}: unknown subcommand`);
     image = arg;
   }
-  if (image === undefined) return args;
+  // Options without IMAGE or a subcommand (`-m MNT`, `-p ADDR -s SIZE`, `--json`) are the summary's
+  // too: of the mount, or the summary's own "IMAGE: ... is required". The top level's flags stay.
+  if (image === undefined)
+    return before.some((arg) => ["-h", "--help", "--version"].includes(arg)) ? args : ["summary", ...before];
   return ["summary", "--image", image, ...before];
 }
 
