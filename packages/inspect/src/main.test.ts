@@ -211,6 +211,7 @@ describe("argument forms", () => {
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
       [["list", "-p", "zz", "-s", "1M"], "daxfs-inspect: -p/--phys: invalid address 'zz'"],
+      [["list", "-p", "0x1000", "-s", "0"], "daxfs-inspect: -s/--size: 0 bytes hold no image"],
       [
         ["tree", "x.img"],
         "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
@@ -220,6 +221,12 @@ describe("argument forms", () => {
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe(`${line}\nTry 'daxfs-inspect --help'.\n`);
     }
+  });
+
+  // Where the host has no /dev/mem (a container): the system's words, not a bare "ENOENT".
+  it.runIf(!existsSync("/dev/mem"))("-p without /dev/mem is one I/O error line (exit 2)", async () => {
+    const result = await inspect("info", "-p", "0x1000", "-s", "1M");
+    expect(result).toMatchObject({ code: 2, stderr: "daxfs-inspect: /dev/mem: no such file or directory\n" });
   });
 
   it("a --backing that cannot be opened is an I/O error naming it alone (exit 2), in every subcommand", async () => {

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import {
   DaxfsError,
   FileImage,
+  hostError,
   type ImageSource,
   MemoryImage,
   parseSize,
@@ -103,19 +104,19 @@ async function openMount(path: string): Promise<ImageSource> {
 }
 
 async function openPhys(phys: string, size: string): Promise<ImageSource> {
-  const { mapFd } = await loadLinux();
-  // An address, in the words mkdaxfs uses for its -p ("invalid address"), with inspect's SIZE grammar.
+  // An address, in the words mkdaxfs uses for its -p ("invalid address"), with inspect's SIZE grammar;
+  // both checked before the Linux bindings load.
   const offset = parseSize(phys);
   if (offset === null) throw new UsageError(`-p/--phys: invalid address '${phys}'`);
   const length = requireSize(size, "-s/--size");
+  if (length === 0) throw new UsageError("-s/--size: 0 bytes hold no image");
+  const { mapFd } = await loadLinux();
   let fd: number;
   try {
     fd = openSync("/dev/mem", "r");
   } catch (error) {
-    throw new DaxfsError(
-      "EIO",
-      `/dev/mem: ${(error as NodeJS.ErrnoException).code ?? syscallMessage(error)}`,
-    );
+    // "/dev/mem: no such file or directory", "/dev/mem: permission denied": the system's words.
+    throw hostError(error, "/dev/mem");
   }
   try {
     const mapped = mapFd(fd, length, { writable: false, offset, path: "/dev/mem" });
