@@ -239,11 +239,12 @@ describe("argument checks (SPEC 2.1)", () => {
     expect(result).toMatchObject({ code: 1, stdout: "" });
     expect(result.stderr).toBe("mkdaxfs: /nonexistent/layer2.tar: no such file or directory\n");
     // A source of the wrong kind is named the same way, before "Scanning".
-    for (const [source, line] of [
+    const wrongKinds: Array<[string[], string]> = [
       [["--tar", scratch], `${scratch}: is a directory, not a tar archive`],
       [["--from-image", scratch], `${scratch}: is a directory, not an image`],
       [["-d", first], `${first}: not a directory`],
-    ]) {
+    ];
+    for (const [source, line] of wrongKinds) {
       const wrong = await run([...source, "-o", fresh("img")]);
       expect(wrong).toMatchObject({ code: 1, stdout: "", stderr: `mkdaxfs: ${line}\n` });
     }
