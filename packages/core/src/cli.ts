@@ -6,8 +6,7 @@ import { accessSync, constants, readFileSync, type Stats, statSync } from "node:
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DAXFS_PUBLIC_LOG_CAPACITY, DAXFS_VERSION } from "@daxfs/format";
-import { hostError } from "./build/content.js";
-import { DaxfsError } from "./errors.js";
+import { DaxfsError, systemError } from "./errors.js";
 import { commandLineArguments, hostPath, showName } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
@@ -272,7 +271,7 @@ export function requireWritableOutput(output: string, what: string): void {
   try {
     accessSync(hostPath(target), constants.W_OK);
   } catch (error) {
-    throw new UsageError(`${what}: ${hostError(error, target).message}`);
+    throw new UsageError(`${what}: ${systemError(error, showName(target)).message}`);
   }
 }
 

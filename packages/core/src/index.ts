@@ -44,7 +44,6 @@ export {
   compileGlob,
   type HostCalls,
   type HostStat,
-  hostError,
   type ImageMode,
   type ImagePlan,
   makeDir,
@@ -110,7 +109,14 @@ export {
 } from "./delta/entry.js";
 
 // Image sources and errors.
-export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
+export {
+  CorruptImageError,
+  DaxfsError,
+  ERRNO_NUMBER,
+  type Errno,
+  isDaxfsError,
+  systemError,
+} from "./errors.js";
 export {
   countInodeTypes,
   fileTypeOf,

@@ -239,6 +239,9 @@ describe("argument forms", () => {
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe("daxfs-inspect: /nonexistent/backing: no such file or directory\n");
     }
+    // Any errno in words: an image path through a file was a bare "ENOTDIR".
+    const through = await inspect(`${logsImage}/x`, "info");
+    expect(through).toMatchObject({ code: 2, stderr: `daxfs-inspect: ${logsImage}/x: not a directory\n` });
   });
 
   it("a subcommand's --help shows the image before it", async () => {

@@ -6,12 +6,12 @@ import { basename, dirname, join, resolve } from "node:path";
 import {
   DaxfsError,
   FileImage,
-  hostError,
   type ImageSource,
   MemoryImage,
   parseSize,
   requirePath,
   requireSize,
+  systemError,
   UsageError,
 } from "@daxfs/core";
 
@@ -116,7 +116,7 @@ async function openPhys(phys: string, size: string): Promise<ImageSource> {
     fd = openSync("/dev/mem", "r");
   } catch (error) {
     // "/dev/mem: no such file or directory", "/dev/mem: permission denied": the system's words.
-    throw hostError(error, "/dev/mem");
+    throw systemError(error, "/dev/mem");
   }
   try {
     const mapped = mapFd(fd, length, { writable: false, offset, path: "/dev/mem" });

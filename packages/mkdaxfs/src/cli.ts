@@ -9,7 +9,6 @@ import {
   commandLineFailure,
   DaxfsError,
   errorLine,
-  hostError,
   hostPath,
   parseAddress,
   parseSize,
@@ -20,6 +19,7 @@ import {
   requireWritableOutput,
   runCli,
   showName,
+  systemError,
   UsageError,
   workFailure,
 } from "@daxfs/core";
@@ -195,7 +195,7 @@ function checkPaths(options: MkdaxfsOptions): void {
 /**
  * Each source can be read, before anything is printed or read from any of them: with several
  * --tar layers, a missing or unreadable last one must not wait for the first to be read through.
- * The same words as the build's own errors ("SRC: permission denied", hostError).
+ * The same words as the build's own errors ("SRC: permission denied", systemError).
  */
 function checkSources(options: MkdaxfsOptions): void {
   const check = (path: string, kind: "directory" | "a tar archive" | "an image") => {
@@ -203,7 +203,7 @@ function checkSources(options: MkdaxfsOptions): void {
     try {
       stat = statSync(hostPath(path));
     } catch (error) {
-      throw hostError(error, path);
+      throw systemError(error, showName(path));
     }
     if (kind === "directory" && !stat.isDirectory())
       throw new DaxfsError("ENOTDIR", `${showName(path)}: not a directory`);
@@ -212,7 +212,7 @@ function checkSources(options: MkdaxfsOptions): void {
     try {
       accessSync(hostPath(path), constants.R_OK | (kind === "directory" ? constants.X_OK : 0));
     } catch (error) {
-      throw hostError(error, path);
+      throw systemError(error, showName(path));
     }
   };
   if (options.directory !== undefined) check(options.directory, "directory");
