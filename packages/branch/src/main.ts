@@ -17,6 +17,10 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
     )
     .usage("<command> [NAME] [options]")
     .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 on success, 1 on any error (bad usage included; one line on stderr).",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => env.out(text.trimEnd()),

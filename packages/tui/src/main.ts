@@ -33,11 +33,12 @@ export interface TuiIo {
   env?: NodeJS.ProcessEnv;
 }
 
-const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE | --version
+const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE | --version | -h
 
 Browse a DAXFS image, its branch tree, delta logs and files; a live target refreshes.
 Press ? inside for the keys. Without a terminal, use daxfs-inspect TARGET summary (and its
 branches, tree, log BRANCH, diff BRANCH and validate subcommands), which print the same.
+Exit status: 0 after quitting, 2 on any error (one line on stderr).
 `;
 
 const TOOL = "daxfs-tui";
