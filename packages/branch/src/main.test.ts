@@ -56,11 +56,17 @@ describe("daxfs-branch command line", () => {
   });
 
   it("prints help on stdout and exits 0", async () => {
-    for (const args of [["--help"], ["-h"], ["help"], ["create", "--help"]]) {
+    for (const args of [["--help"], ["-h"], ["help"], ["create", "--help"], ["help", "create"]]) {
       const env = fakeEnv([]);
       expect(await main(args, env)).toBe(0);
       expect(env.stdout.join("\n")).toMatch(/Usage: daxfs-branch/);
     }
+    const env = fakeEnv([]);
+    expect(await main(["help", "create"], env)).toBe(0);
+    expect(env.stdout.join("\n")).toMatch(/^Usage: daxfs-branch create \[options\] \[name\]/);
+    const unknown = fakeEnv([]);
+    expect(await main(["help", "frob"], unknown)).toBe(1);
+    expect(unknown.stderr).toEqual(["daxfs-branch: frob: unknown command\nTry 'daxfs-branch --help'."]);
   });
 
   it("works as a process: list on this host and exit status 1 on a bad command", () => {

@@ -87,10 +87,20 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
   for (const command of program.commands.filter((c) => ["create", "switch"].includes(c.name())))
     rejectExtraArguments(command);
 
-  program.command("help", { hidden: true }).action(() => {
-    program.outputHelp();
-    setStatus(Promise.resolve(0));
-  });
+  // `help [COMMAND]`, as commander's own help command and daxfs-inspect's take it.
+  program
+    .command("help", { hidden: true })
+    .argument("[command]")
+    .action((name: string | undefined) => {
+      const command = program.commands.find((c) => c.name() === name && name !== "help");
+      if (name !== undefined && command === undefined) {
+        env.err(usageErrorText(TOOL, { message: `${name}: unknown command` }).trimEnd());
+        setStatus(Promise.resolve(1));
+        return;
+      }
+      (command ?? program).outputHelp();
+      setStatus(Promise.resolve(0));
+    });
   return program;
 }
 

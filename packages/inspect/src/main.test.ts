@@ -193,6 +193,7 @@ describe("argument forms", () => {
   it("bad arguments: one line and a pointer to --help, never the usage itself", async () => {
     for (const [args, line] of [
       [[logsImage, "frob"], "daxfs-inspect: frob: unknown subcommand"],
+      [["help", "frob"], "daxfs-inspect: frob: unknown subcommand"],
       [[logsImage, "tree", "--bogus"], "daxfs-inspect: --bogus: unknown option"],
       [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
       [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],

@@ -350,6 +350,9 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
 
   rejectExtraArguments(program);
   try {
+    // `help COMMAND` of no command: commander would print the whole usage and exit 0.
+    if (args[0] === "help" && args[1] !== undefined && !COMMANDS.includes(args[1]))
+      throw new UsageError(`${args[1]}: unknown subcommand`);
     const normalized = normalizeArgs(args);
     if (normalized.length === 0) {
       io.stderr(program.helpInformation());
