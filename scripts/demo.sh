@@ -54,6 +54,8 @@ if [[ -c /dev/fuse && $(id -u) == 0 ]]; then
   echo "written in branch demo" >"$mnt/from-branch.txt"
   listing=$(ls -l "$mnt")
   head -n "$lines" <<<"$listing"
+  entries=$(wc -l <<<"$listing")
+  ((entries > lines)) && echo "... ($((entries - lines)) more lines)"
   node packages/branch/dist/cli.js list
   node packages/branch/dist/cli.js commit -m "$mnt"
   fusermount -u "$mnt"

@@ -3,7 +3,7 @@
 // buffer, so a `printf | head` under pipefail dies of SIGPIPE (status 141) here. Runs the bundles
 // of `pnpm run build`, as the script does.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,9 @@ describe("scripts/demo.sh", () => {
     // The tree once: its root line, 9 more, the pointer to the rest.
     expect(lines.filter((line) => line === "/")).toHaveLength(1);
     expect(run.stdout).toMatch(/\n\.\.\. \(\d+ more lines: daxfs-inspect .* tree\)\n/);
+    // The branch's listing too, when the demo mounts one (root with /dev/fuse).
+    if (process.getuid?.() === 0 && existsSync("/dev/fuse"))
+      expect(run.stdout).toMatch(/\nbranch 'demo' mounted at .*\n(.*\n){10}\.\.\. \(\d+ more lines\)\n/);
     expect(run.stdout).toContain("\nNo errors found\n");
     expect(lines.length).toBeLessThan(100);
   });
