@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { makeDir } from "@daxfs/core";
 import { buildTestImage } from "@daxfs/core/testing";
 import { describe, expect, it } from "vitest";
@@ -70,6 +72,37 @@ describe("daxfs-tui main", () => {
     const terminal = { stdin: process.stdin, stdout: process.stdout };
     expect(await main(["/nonexistent/image.img"], { ...tio, terminal })).toBe(EXIT_USAGE);
     expect(err.join("")).toMatch(/^daxfs-tui: .*\/nonexistent\/image\.img.*\n$/);
+  });
+});
+
+describe("start-up", () => {
+  // Ink and React load only to draw: the built binary (dist/cli.js, `pnpm run build`) answers
+  // --version, a usage error and a target it cannot read with both made unresolvable.
+  it("--version, a usage error and a missing target never load Ink or React", () => {
+    const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === "ink" || specifier === "react") throw new Error("loaded " + specifier);
+      return next(specifier, context);
+    }`;
+    const register = `import { register } from "node:module";
+      register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const run = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--import", `data:text/javascript,${encodeURIComponent(register)}`, cli, ...args],
+        {
+          encoding: "utf8",
+        },
+      );
+    expect(run("--version")).toMatchObject({ status: 0, stderr: "" });
+    expect(run("--bogus")).toMatchObject({
+      status: 2,
+      stderr: "daxfs-tui: --bogus: unknown option\nTry 'daxfs-tui --help'.\n",
+    });
+    expect(run("/nonexistent.img")).toMatchObject({
+      status: 2,
+      stderr: "daxfs-tui: /nonexistent.img: no such file or directory\n",
+    });
   });
 });
 

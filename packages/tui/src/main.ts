@@ -13,14 +13,8 @@ import {
   versionText,
 } from "@daxfs/core";
 import { openSource } from "@daxfs/inspect";
-import { render } from "ink";
-import { createElement } from "react";
-import { App } from "./components/App.js";
 import { Session } from "./session.js";
-import { ThemeContext, themeFromEnv } from "./theme.js";
-
-const ENTER_ALTERNATE_SCREEN = "\u001b[?1049h";
-const LEAVE_ALTERNATE_SCREEN = "\u001b[?1049l";
+import { loadUi } from "./ui.js";
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -145,28 +139,9 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
   }
   const session = Session.open(source, backing ? { backing } : {});
   try {
-    const theme = themeFromEnv(io.env ?? {});
-    // The alternate screen (not on a dumb terminal): on quit the terminal shows what it did before.
-    const alternate = !theme.ascii;
-    if (alternate) io.terminal.stdout.write(ENTER_ALTERNATE_SCREEN);
-    try {
-      const app = render(
-        createElement(
-          ThemeContext.Provider,
-          { value: theme },
-          createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
-        ),
-        {
-          stdin: io.terminal.stdin,
-          stdout: io.terminal.stdout,
-          exitOnCtrlC: false,
-        },
-      );
-      await app.waitUntilExit();
-      app.cleanup();
-    } finally {
-      if (alternate) io.terminal.stdout.write(LEAVE_ALTERNATE_SCREEN);
-    }
+    const draw = await loadUi();
+    const target = { imageFile: positionals[0], mountPoint: values.mount };
+    await draw(session, target, io.terminal, io.env ?? {});
   } finally {
     session.close();
     backing?.close();
