@@ -119,6 +119,11 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { name: "main", parent: "main", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/missing" })).toBe(1);
     expect(await createCommand(fakeEnv([]), { name: "x", parent: "main", mount: "/mnt/b" })).toBe(1);
+    // A file as the mount point: refused before anything is mounted or started.
+    const file = fakeEnv([IMG1_MAIN], { isDirectory: (path) => path !== "/mnt/file" });
+    expect(await createCommand(file, { name: "x", parent: "main", mount: "/mnt/file" })).toBe(1);
+    expect(file.stderr).toEqual(["daxfs-branch: /mnt/file: mountpoint is not a directory"]);
+    expect([file.mounted, file.launched]).toEqual([[], []]);
     expect(env.stderr).toEqual([
       `daxfs-branch: ${"n".repeat(32)}: branch name is longer than 31 bytes`,
       "daxfs-branch: main: branch name is reserved",

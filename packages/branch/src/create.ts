@@ -124,6 +124,10 @@ async function mountBranch(
     env.err(`daxfs-branch: ${target}: mountpoint does not exist`);
     return 1;
   }
+  if (env.isDirectory?.(realTarget) === false) {
+    env.err(`daxfs-branch: ${target}: mountpoint is not a directory`);
+    return 1;
+  }
 
   let image = args.image;
   let source: MountView | undefined;
