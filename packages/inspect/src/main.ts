@@ -338,7 +338,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
         throw new SourceError(
           new DaxfsError(
             "ENOTTY",
-            `not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
+            `standard input/output: not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
           ),
         );
       const code = await tuiCommand(options).catch((error: unknown) => {

@@ -23,7 +23,9 @@ describe("daxfs-tui main", () => {
       writeFileSync(image, buildTestImage(makeDir()).bytes);
       const { err, io: tio } = io();
       expect(await main([image], tio)).toBe(EXIT_USAGE);
-      expect(err.join("")).toContain(`daxfs-tui: not a terminal; \`daxfs-inspect ${image}\` prints the same`);
+      expect(err.join("")).toContain(
+        `daxfs-tui: standard input/output: not a terminal; \`daxfs-inspect ${image}\` prints the same`,
+      );
       // A file that is no image says that, not that there is no terminal: the terminal would not help.
       const zeros = join(tmp.dir, "zeros.img");
       writeFileSync(zeros, Buffer.alloc(4096));

@@ -133,7 +133,7 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
       return EXIT_USAGE;
     }
     io.stderr(
-      `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+      `daxfs-tui: standard input/output: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
     );
     return EXIT_USAGE;
   }
