@@ -34,9 +34,11 @@ node packages/mkdaxfs/dist/bundle/cli.cjs -d "$src" -o "$image" -b
 inspect "$image"
 echo
 # The tree once, bounded: a rootfs has tens of thousands of entries.
+# From a here-string, not a pipe: head leaves a pipe after $lines lines, and under pipefail the
+# writer's SIGPIPE (status 141) would end the script on any tree longer than the pipe's buffer.
 tree=$(inspect "$image" tree)
-total=$(printf '%s\n' "$tree" | wc -l)
-printf '%s\n' "$tree" | head -n "$lines"
+total=$(wc -l <<<"$tree")
+head -n "$lines" <<<"$tree"
 ((total > lines)) && echo "... ($((total - lines)) more lines: daxfs-inspect $image tree)"
 echo
 inspect "$image" validate
@@ -50,7 +52,10 @@ if [[ -c /dev/fuse && $(id -u) == 0 ]]; then
   for _ in $(seq 100); do grep -q " $mnt fuse.daxfs " /proc/mounts && break; sleep 0.1; done
   echo "branch 'demo' mounted at $mnt"
   echo "written in branch demo" >"$mnt/from-branch.txt"
-  ls -l "$mnt" | head -n "$lines"
+  listing=$(ls -l "$mnt")
+  head -n "$lines" <<<"$listing"
+  entries=$(wc -l <<<"$listing")
+  ((entries > lines)) && echo "... ($((entries - lines)) more lines)"
   node packages/branch/dist/cli.js list
   node packages/branch/dist/cli.js commit -m "$mnt"
   fusermount -u "$mnt"

@@ -1,7 +1,8 @@
 // Start-up (issue 14): the wall time of a small job, where the process start dominates. mkdaxfs on a
 // tiny tree and `daxfs-inspect IMAGE validate` on the small image it makes, each as the bin on PATH
 // runs it (the esbuild bundle, dist/bundle/cli.cjs) and as the tsc output (dist/cli.js), against
-// mkfs.erofs and fsck.erofs on the same tree in the same run, and `node -e 0` (Node's own floor).
+// mkfs.erofs and fsck.erofs on the same tree in the same run, and `node -e 0` (Node's own floor);
+// and `--version` of daxfs-tui, daxfs-fuse and daxfs-branch (dist/cli.js), start-up alone.
 // Commands run interleaved, REPEATS rounds after one untimed warm-up; the median of each counts (this
 // machine is shared, so a single run means little). Reported as ratios (docs/benchmarks.md).
 //
@@ -55,6 +56,10 @@ try {
     "mkdaxfs (tsc dist)": [node, bin("mkdaxfs", "cli.js"), "-d", tree, "-o", image],
     "validate (bundle)": [node, bin("inspect", "bundle/cli.cjs"), image, "validate"],
     "validate (tsc dist)": [node, bin("inspect", "cli.js"), image, "validate"],
+    // The other tools' quickest job: Ink and React load only to draw (daxfs-tui), so this is start-up alone.
+    "daxfs-tui --version": [node, bin("tui", "cli.js"), "--version"],
+    "daxfs-fuse --version": [node, bin("fuse-ref", "cli.js"), "--version"],
+    "daxfs-branch --version": [node, bin("branch", "cli.js"), "--version"],
   };
   const erofsTools = has("mkfs.erofs") && has("fsck.erofs");
   if (erofsTools) {

@@ -176,7 +176,7 @@ describe("commit and abort on kernel mounts", () => {
       "Error: mount is read-only, cannot commit",
       "Error: cannot commit 'main' branch",
       "Error: cannot abort 'main' branch",
-      "Error: -m/--mount is required",
+      "Error: -m/--mount is required\nTry 'daxfs-branch --help'.",
       "Error: no daxfs mount at '/mnt/tmp'",
       "Error: no daxfs mount at '/mnt/missing'",
     ]);

@@ -4,6 +4,7 @@
  * the reason after the public text. Every command returns its exit status: 0 success, 1 failure.
  */
 import { basename, dirname, join, resolve } from "node:path";
+import { UsageError, usageErrorText } from "@daxfs/core";
 import type { BranchEnv } from "./env.js";
 import { FuseControlError, type FuseMountInfo } from "./fuse-control.js";
 import { type DaxfsMount, daxfsMountAt, daxfsMounts, fuseBranchPath, kernelBacking } from "./mounts.js";
@@ -153,16 +154,23 @@ function describeFailure(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * A required argument missing, in the public tool's words (SPEC.md 2.13: "Error: branch name
+ * required") and, as every tool's usage error, the pointer to --help (docs/cli.md "Messages").
+ * Always status 1.
+ */
+export function missingArgument(env: BranchEnv, message: string): number {
+  env.err(usageErrorText("daxfs-branch", new UsageError(message, { verbatim: true })).trimEnd());
+  return 1;
+}
+
 /** commit -m PATH / abort -m PATH (SPEC.md 2.13, 3.9). */
 export async function finishCommand(
   env: BranchEnv,
   op: FinishOp,
   mountPath: string | undefined,
 ): Promise<number> {
-  if (mountPath === undefined) {
-    env.err("Error: -m/--mount is required");
-    return 1;
-  }
+  if (mountPath === undefined) return missingArgument(env, "-m/--mount is required");
   const mount = findDaxfsMount(env, mountPath);
   if (mount === undefined) {
     env.err(`Error: no daxfs mount at '${mountPath}'`);

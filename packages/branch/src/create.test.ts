@@ -103,10 +103,12 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { parent: "main", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", parent: "main" })).toBe(1);
+    expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/b", image: "" })).toBe(1);
     expect(env.stderr).toEqual([
-      "Error: branch name required",
-      "Error: parent branch required (-p)",
-      "Error: mountpoint required (-m)",
+      "Error: branch name required\nTry 'daxfs-branch --help'.",
+      "Error: parent branch required (-p)\nTry 'daxfs-branch --help'.",
+      "Error: mountpoint required (-m)\nTry 'daxfs-branch --help'.",
+      "daxfs-branch: --image: empty path\nTry 'daxfs-branch --help'.",
     ]);
     expect(env.mounted).toEqual([]);
   });
@@ -117,6 +119,11 @@ describe("create argument checks", () => {
     expect(await createCommand(env, { name: "main", parent: "main", mount: "/mnt/b" })).toBe(1);
     expect(await createCommand(env, { name: "x", parent: "main", mount: "/mnt/missing" })).toBe(1);
     expect(await createCommand(fakeEnv([]), { name: "x", parent: "main", mount: "/mnt/b" })).toBe(1);
+    // A file as the mount point: refused before anything is mounted or started.
+    const file = fakeEnv([IMG1_MAIN], { isDirectory: (path) => path !== "/mnt/file" });
+    expect(await createCommand(file, { name: "x", parent: "main", mount: "/mnt/file" })).toBe(1);
+    expect(file.stderr).toEqual(["daxfs-branch: /mnt/file: mountpoint is not a directory"]);
+    expect([file.mounted, file.launched]).toEqual([[], []]);
     expect(env.stderr).toEqual([
       `daxfs-branch: ${"n".repeat(32)}: branch name is longer than 31 bytes`,
       "daxfs-branch: main: branch name is reserved",
@@ -221,8 +228,8 @@ describe("switch: mount an existing branch", () => {
     expect(await switchCommand(env, { name: "main", mount: "/mnt/b" })).toBe(1);
     expect(await switchCommand(env, { name: "gone", mount: "/mnt/b" })).toBe(1);
     expect(env.stderr.slice(0, 3)).toEqual([
-      "Error: branch name required",
-      "Error: mountpoint required (-m)",
+      "Error: branch name required\nTry 'daxfs-branch --help'.",
+      "Error: mountpoint required (-m)\nTry 'daxfs-branch --help'.",
       "daxfs-branch: main: branch name is reserved",
     ]);
     expect(env.stderr[3]).toMatch(

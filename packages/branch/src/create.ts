@@ -9,7 +9,8 @@
  * mount (with a warning when several are mounted).
  */
 import { dirname } from "node:path";
-import { findDaxfsMount, type MountView, viewMount } from "./commands.js";
+import { UsageError, usageErrorText } from "@daxfs/core";
+import { findDaxfsMount, type MountView, missingArgument, viewMount } from "./commands.js";
 import type { BranchEnv } from "./env.js";
 import { branchName, daxfsMounts } from "./mounts.js";
 
@@ -79,14 +80,8 @@ export async function chooseSource(
 
 export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<number> {
   const { name, parent } = args;
-  if (name === undefined || name === "") {
-    env.err("Error: branch name required");
-    return 1;
-  }
-  if (parent === undefined || parent === "") {
-    env.err("Error: parent branch required (-p)");
-    return 1;
-  }
+  if (name === undefined || name === "") return missingArgument(env, "branch name required");
+  if (parent === undefined || parent === "") return missingArgument(env, "parent branch required (-p)");
   return mountBranch(env, args, name, parent);
 }
 
@@ -97,10 +92,7 @@ export async function createCommand(env: BranchEnv, args: CreateArgs): Promise<n
  */
 export async function switchCommand(env: BranchEnv, args: Omit<CreateArgs, "parent">): Promise<number> {
   const { name } = args;
-  if (name === undefined || name === "") {
-    env.err("Error: branch name required");
-    return 1;
-  }
+  if (name === undefined || name === "") return missingArgument(env, "branch name required");
   return mountBranch(env, args, name, undefined);
 }
 
@@ -112,8 +104,9 @@ async function mountBranch(
   parent: string | undefined,
 ): Promise<number> {
   const target = args.mount;
-  if (target === undefined || target === "") {
-    env.err("Error: mountpoint required (-m)");
+  if (target === undefined || target === "") return missingArgument(env, "mountpoint required (-m)");
+  if (args.image === "") {
+    env.err(usageErrorText("daxfs-branch", new UsageError("--image: empty path")).trimEnd());
     return 1;
   }
   if (new TextEncoder().encode(name).length > BRANCH_NAME_MAX) {
@@ -129,6 +122,10 @@ async function mountBranch(
     realTarget = env.realpath(target);
   } catch {
     env.err(`daxfs-branch: ${target}: mountpoint does not exist`);
+    return 1;
+  }
+  if (env.isDirectory?.(realTarget) === false) {
+    env.err(`daxfs-branch: ${target}: mountpoint is not a directory`);
     return 1;
   }
 

@@ -2,7 +2,7 @@
  * Everything daxfs-branch touches outside its own process, in one object, so the commands can run against the
  * real system (defaultBranchEnv) or against fakes in tests (the kernel module is rarely loaded where tests run).
  */
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { DaxfsImage, deltaUsage, deltaUsageWarning } from "@daxfs/core";
 import {
   closeFd,
@@ -23,6 +23,8 @@ export interface BranchEnv {
   readMounts(): MountInfo[];
   /** realpath(3); throws like fs.realpathSync. */
   realpath(path: string): string;
+  /** Whether `path` (which exists) is a directory, so a file given to -m fails before anything starts. */
+  isDirectory?(path: string): boolean;
   mountWithFsContext(spec: FsContextMount): void;
   remount(target: string, data: string): void;
   getDmabufFd(path: string): number;
@@ -47,6 +49,7 @@ export interface BranchEnv {
 export const defaultBranchEnv: BranchEnv = {
   readMounts: () => readMounts(),
   realpath: (path) => realpathSync(path),
+  isDirectory: (path) => statSync(path).isDirectory(),
   mountWithFsContext,
   remount: (target, data) => remount(target, data),
   getDmabufFd,

@@ -36,10 +36,14 @@ describe("daxfs-branch command line", () => {
   it("exits 1 with a short usage error for an unknown command or option, the usage for no command", async () => {
     const env = fakeEnv([]);
     expect(await main(["frobnicate"], env)).toBe(1);
-    expect(env.stderr).toEqual(["daxfs-branch: unknown command 'frobnicate'\nTry 'daxfs-branch --help'."]);
+    expect(env.stderr).toEqual(["daxfs-branch: frobnicate: unknown command\nTry 'daxfs-branch --help'."]);
     env.stderr.length = 0;
     expect(await main(["commit", "--bogus"], env)).toBe(1);
-    expect(env.stderr).toEqual(["daxfs-branch: unknown option '--bogus'\nTry 'daxfs-branch --help'."]);
+    expect(env.stderr).toEqual(["daxfs-branch: --bogus: unknown option\nTry 'daxfs-branch --help'."]);
+    env.stderr.length = 0;
+    // create and switch take one NAME: the second is named, before anything is mounted.
+    expect(await main(["create", "a", "b", "-p", "main", "-m", "/mnt/x"], env)).toBe(1);
+    expect(env.stderr).toEqual(["daxfs-branch: b: unexpected argument\nTry 'daxfs-branch --help'."]);
     env.stderr.length = 0;
     expect(await main([], env)).toBe(1);
     expect(env.stderr.join("\n")).toContain("Usage: daxfs-branch <command> [NAME] [options]");
@@ -52,11 +56,17 @@ describe("daxfs-branch command line", () => {
   });
 
   it("prints help on stdout and exits 0", async () => {
-    for (const args of [["--help"], ["-h"], ["help"], ["create", "--help"]]) {
+    for (const args of [["--help"], ["-h"], ["help"], ["create", "--help"], ["help", "create"]]) {
       const env = fakeEnv([]);
       expect(await main(args, env)).toBe(0);
       expect(env.stdout.join("\n")).toMatch(/Usage: daxfs-branch/);
     }
+    const env = fakeEnv([]);
+    expect(await main(["help", "create"], env)).toBe(0);
+    expect(env.stdout.join("\n")).toMatch(/^Usage: daxfs-branch create \[options\] \[name\]/);
+    const unknown = fakeEnv([]);
+    expect(await main(["help", "frob"], unknown)).toBe(1);
+    expect(unknown.stderr).toEqual(["daxfs-branch: frob: unknown command\nTry 'daxfs-branch --help'."]);
   });
 
   it("works as a process: list on this host and exit status 1 on a bad command", () => {
@@ -69,6 +79,6 @@ describe("daxfs-branch command line", () => {
     );
     const bad = spawnSync(process.execPath, ["--import", "tsx", cli, "commit"], options);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe("Error: -m/--mount is required\n");
+    expect(bad.stderr).toBe("Error: -m/--mount is required\nTry 'daxfs-branch --help'.\n");
   });
 });

@@ -2,7 +2,7 @@
  * Command-line wiring of daxfs-branch (SPEC.md 2.13): `daxfs-branch <command> [NAME] [options]`. Exit status 0 on
  * success, 1 on any error (bad usage included); help exits 0.
  */
-import { commanderMessage, errorLine, usageErrorText, versionText } from "@daxfs/core";
+import { commanderMessage, errorLine, rejectExtraArguments, usageErrorText, versionText } from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { finishCommand, listCommand } from "./commands.js";
 import { createCommand, switchCommand } from "./create.js";
@@ -17,6 +17,10 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
     )
     .usage("<command> [NAME] [options]")
     .version(versionText(TOOL, import.meta.url).trimEnd(), "--version", "print the version")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 on success, 1 on any error (bad usage included; one line on stderr).",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => env.out(text.trimEnd()),
@@ -79,10 +83,24 @@ function buildProgram(env: BranchEnv, setStatus: (status: Promise<number>) => vo
     .option("-m, --mount <path>", "the branch mount")
     .action((opts: { mount?: string }) => setStatus(finishCommand(env, "abort", opts.mount)));
 
-  program.command("help", { hidden: true }).action(() => {
-    program.outputHelp();
-    setStatus(Promise.resolve(0));
-  });
+  // create and switch take one NAME: a second is an error that names it.
+  for (const command of program.commands.filter((c) => ["create", "switch"].includes(c.name())))
+    rejectExtraArguments(command);
+
+  // `help [COMMAND]`, as commander's own help command and daxfs-inspect's take it.
+  program
+    .command("help", { hidden: true })
+    .argument("[command]")
+    .action((name: string | undefined) => {
+      const command = program.commands.find((c) => c.name() === name && name !== "help");
+      if (name !== undefined && command === undefined) {
+        env.err(usageErrorText(TOOL, { message: `${name}: unknown command` }).trimEnd());
+        setStatus(Promise.resolve(1));
+        return;
+      }
+      (command ?? program).outputHelp();
+      setStatus(Promise.resolve(0));
+    });
   return program;
 }
 

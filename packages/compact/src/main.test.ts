@@ -149,6 +149,10 @@ describe("daxfs-compact", () => {
     const said = `${path}: a static image has no main: nothing to fold, nothing written (-b makes it a branching image)\n`;
     expect(await run([path])).toEqual({ code: 0, stdout: said, stderr: "" });
     expect(await run([path, "-o", join(dir, "out")])).toEqual({ code: 0, stdout: said, stderr: "" });
+    expect(await run([path, "-o", dir])).toMatchObject({
+      code: 1,
+      stderr: `daxfs-compact: -o/--output: ${dir}: is a directory\nTry 'daxfs-compact --help'.\n`,
+    });
     expect(JSON.parse((await run([path, "--json"])).stdout)).toMatchObject({ folded: false, output: null });
     expect(readdirSync(dir)).toEqual(["static.img"]);
     expect(readFileSync(path).equals(original)).toBe(true);
@@ -188,12 +192,22 @@ describe("daxfs-compact", () => {
     expect(unchanged).toEqual(files.map(() => true));
   }
 
+  it("prints --help and -h on stdout (as every tool but mkdaxfs, whose public tool uses stderr), exit 0", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const { code, stdout, stderr } = await run([flag]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toMatch(/^Usage: daxfs-compact IMAGE \[options\]\n/);
+    }
+  });
+
   it("refuses a bad command line with a short usage error", async () => {
     const dir = freshDir();
     const path = imageWithHistory(dir);
     await refused(dir, [], "daxfs-compact: IMAGE: missing argument");
     await refused(dir, [path, "other"], "daxfs-compact: other: unexpected argument");
-    await refused(dir, [path, "--bogus"], "daxfs-compact: unknown option '--bogus'");
+    await refused(dir, [""], "daxfs-compact: IMAGE: empty path");
+    await refused(dir, [path, "-o", ""], "daxfs-compact: -o/--output: empty path");
+    await refused(dir, [path, "--bogus"], "daxfs-compact: --bogus: unknown option");
     await refused(dir, [path, "-D", "12Q"], /^daxfs-compact: -D\/--delta: /);
     // The words and the Try line of mkdaxfs's -D check (core's requireDeltaSize).
     await refused(
@@ -212,6 +226,19 @@ describe("daxfs-compact", () => {
       dir,
       [path, "--static", "-D", "4M"],
       "daxfs-compact: -D/--delta: a static image has no delta region",
+    );
+    // A bad -o is named before any work, with the words and Try line of mkdaxfs's -o (a static
+    // image, which has nothing to fold, included: it used to exit 0 whatever -o was).
+    await refused(dir, [path, "-o", dir], `daxfs-compact: -o/--output: ${dir}: is a directory`);
+    await refused(
+      dir,
+      [path, "-o", "/nonexistent/dir/out.img"],
+      "daxfs-compact: -o/--output: /nonexistent/dir: no such directory",
+    );
+    await refused(
+      dir,
+      [path, "-o", join(path, "out.img")],
+      `daxfs-compact: -o/--output: ${path}: not a directory`,
     );
     const json = await run([path, "--bogus", "--json"]);
     expect(json.code).toBe(1);
@@ -233,7 +260,11 @@ describe("daxfs-compact", () => {
     const tiny = join(dir, "tiny");
     writeFileSync(tiny, "x");
     await refused(dir, [tiny], new RegExp(`^daxfs-compact: ${tiny}: .*too small`));
-    await refused(dir, [path, "-o", join(dir, "no/such/dir/out")], /^daxfs-compact: .*no\/such\/dir\/out: /);
+    await refused(
+      dir,
+      [path, "-o", join(dir, "no/such/dir/out")],
+      `daxfs-compact: -o/--output: ${join(dir, "no/such/dir")}: no such directory`,
+    );
 
     // Active branches, named.
     const source = FileImage.open(path, { writable: true });

@@ -17,6 +17,8 @@ import {
   planContentsText,
   planInodeTypes,
   requireDeltaSize,
+  requirePath,
+  requireWritableOutput,
   showName,
   UsageError,
   workFailure,
@@ -69,12 +71,15 @@ interface Parsed {
 function toOptions(args: string[], flags: Record<string, unknown>): Parsed {
   const [input, extra] = args;
   if (input === undefined) throw new UsageError("IMAGE: missing argument");
+  requirePath(input, "IMAGE");
+  requirePath(flags.output as string | undefined, "-o/--output");
   if (extra !== undefined) throw new UsageError(`${extra}: unexpected argument`);
   if (flags.branching === true && flags.static === true)
     throw new UsageError("--static: cannot be combined with -b/--branching");
   if (flags.delta !== undefined && flags.static === true)
     throw new UsageError("-D/--delta: a static image has no delta region");
   const mode = flags.static === true ? "static" : flags.branching === true ? "branching" : undefined;
+  if (flags.output !== undefined) requireWritableOutput(flags.output as string, "-o/--output");
   return {
     input,
     options: {

@@ -83,7 +83,30 @@ describe("messages", () => {
     expect(usageErrorText("mkdaxfs", new UsageError("-d/--directory is required", { verbatim: true }))).toBe(
       "Error: -d/--directory is required\nTry 'mkdaxfs --help'.\n",
     );
-    expect(commanderMessage("error: unknown option '--x'")).toBe("unknown option '--x'");
+  });
+
+  // Commander's and node:util parseArgs' messages in the one form; every form they print, by code.
+  it.each([
+    ["error: unknown option '--x'", "--x: unknown option"],
+    ["error: unknown option '--jsn'\n(Did you mean --json?)", "--jsn: unknown option (Did you mean --json?)"],
+    ["error: unknown command 'frob'", "frob: unknown command"],
+    ["error: option '-d, --directory <DIR>' argument missing", "-d/--directory: missing value"],
+    ["option '-m, --mount <value>' argument missing", "-m/--mount: missing value"],
+    ["error: missing required argument 'path'", "PATH: missing argument"],
+    ["error: required option '-m, --mount <path>' not specified", "-m/--mount: required option missing"],
+    [
+      "error: option '--static' cannot be used with option '-b, --branching'",
+      "--static: cannot be combined with -b/--branching",
+    ],
+    ["error: option '-n <n>' argument 'x' is invalid. Not a number.", "-n: invalid value 'x': Not a number."],
+    ["option '-h, --help' does not take an argument", "-h/--help: takes no value"],
+    [
+      "error: too many arguments for 'ls'. Expected 1 argument but got 2.",
+      "ls: too many arguments (expected 1, got 2)",
+    ],
+    ["error: something new", "something new"],
+  ])("commander's %j is %j", (message, form) => {
+    expect(commanderMessage(message)).toBe(form);
   });
 
   it("a --json error is one JSON document", () => {

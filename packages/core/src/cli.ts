@@ -2,12 +2,12 @@
 // daxfs-fuse, daxfs-tui): `main(argv, io)` resolves to the exit status and never calls process.exit,
 // so each tool runs in-process in tests; its bin script is one runCli() call. One size grammar, one
 // UsageError and one error format for all of them (docs/cli.md "Messages").
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DAXFS_PUBLIC_LOG_CAPACITY, DAXFS_VERSION } from "@daxfs/format";
-import { DaxfsError } from "./errors.js";
-import { commandLineArguments } from "./names.js";
+import { DaxfsError, systemError } from "./errors.js";
+import { commandLineArguments, hostPath, showName } from "./names.js";
 
 /** A tool's entry point: `argv` without node and the script; `io` is what it may touch of the host. */
 export type CliMain<Io> = (argv: string[], io: Io) => Promise<number>;
@@ -53,9 +53,80 @@ export function jsonErrorText(tool: string, code: string, message: string): stri
   return `${JSON.stringify({ error: { tool, code, message } })}\n`;
 }
 
-/** Commander's own message ("error: unknown option '--x'") in our form ("unknown option '--x'"). */
+/** "-d, --directory <DIR>" (commander's flags text) as our messages name an option: "-d/--directory". */
+function optionName(flags: string): string {
+  return flags
+    .split(/[ ,|]+/)
+    .filter((word) => word.startsWith("-"))
+    .join("/");
+}
+
+/**
+ * Commander's own messages, each in the form of every other error, "WHAT: reason" (docs/cli.md
+ * "Messages"): "error: unknown option '--x'" becomes "--x: unknown option", "error: option '-d,
+ * --directory <DIR>' argument missing" "-d/--directory: missing value", "error: missing required
+ * argument 'path'" "PATH: missing argument". A suggestion ("(Did you mean --json?)") stays, on
+ * the same line. A message of no known form only loses commander's "error: ".
+ */
 export function commanderMessage(message: string): string {
-  return message.replace(/^error: /, "");
+  const [first = "", ...more] = message.replace(/^error: /, "").split("\n");
+  const hint = more.join(" ").trim();
+  const rules: Array<[RegExp, (m: string[]) => string]> = [
+    [/^unknown option '(.*)'$/, (m) => `${m[1]}: unknown option`],
+    [/^unknown command '(.*)'$/, (m) => `${m[1]}: unknown command`],
+    [/^option '(.*)' argument missing$/, (m) => `${optionName(m[1] ?? "")}: missing value`],
+    [/^missing required argument '(.*)'$/, (m) => `${(m[1] ?? "").toUpperCase()}: missing argument`],
+    [/^option '(.*)' does not take an argument$/, (m) => `${optionName(m[1] ?? "")}: takes no value`],
+    [/^required option '(.*)' not specified$/, (m) => `${optionName(m[1] ?? "")}: required option missing`],
+    [
+      /^option '(.*)' cannot be used with option '(.*)'$/,
+      (m) => `${optionName(m[1] ?? "")}: cannot be combined with ${optionName(m[2] ?? "")}`,
+    ],
+    [
+      /^option '(.*)' argument '(.*)' is invalid\. ?(.*)$/,
+      (m) => `${optionName(m[1] ?? "")}: invalid value '${m[2]}'${m[3] ? `: ${m[3]}` : ""}`,
+    ],
+    [
+      /^too many arguments(?: for '(.*)')?\. Expected (\d+) arguments? but got (\d+)\.$/,
+      (m) => `${m[1] ?? "arguments"}: too many arguments (expected ${m[2]}, got ${m[3]})`,
+    ],
+  ];
+  for (const [pattern, form] of rules) {
+    const match = pattern.exec(first);
+    if (match) return hint ? `${form(match)} ${hint}` : form(match);
+  }
+  return hint ? `${first} ${hint}` : first;
+}
+
+/** The part of a commander Command that rejectExtraArguments uses. */
+export interface ArgumentsCommand {
+  readonly args: string[];
+  readonly registeredArguments: readonly { variadic: boolean }[];
+  readonly commands: readonly ArgumentsCommand[];
+  allowExcessArguments(allow?: boolean): unknown;
+  hook(event: "preAction", listener: (command: ArgumentsCommand, action: ArgumentsCommand) => void): unknown;
+  error(message: string, options: { code: string; exitCode: number }): never;
+}
+
+/**
+ * An operand more than `command` (or any of its subcommands) takes is a usage error that names it,
+ * "EXTRA: unexpected argument", as mkdaxfs and daxfs-compact name theirs; commander's own check can
+ * only count them ("too many arguments. Expected 2 arguments but got 3."). Raised through
+ * `command.error`, so it is the CommanderError each tool already prints as a short usage error.
+ */
+export function rejectExtraArguments(command: ArgumentsCommand): void {
+  const allow = (each: ArgumentsCommand): void => {
+    each.allowExcessArguments(true);
+    for (const sub of each.commands) allow(sub);
+  };
+  allow(command);
+  command.hook("preAction", (_command, action) => {
+    const declared = action.registeredArguments;
+    if (declared.some((argument) => argument.variadic)) return;
+    const extra = action.args[declared.length];
+    if (extra !== undefined)
+      action.error(`${extra}: unexpected argument`, { code: "commander.excessArguments", exitCode: 1 });
+  });
 }
 
 /**
@@ -161,6 +232,49 @@ export function requireDeltaSize(text: string): number {
   return bytes;
 }
 
+/**
+ * A path operand or option value given as "" (an unset shell variable: `mkdaxfs -d "$SRC"`): a
+ * usage error naming it, not "': no such file or directory'" of nothing, nor the current directory
+ * that path.resolve("") makes of it. Returns `text` (undefined passes).
+ */
+export function requirePath<T extends string | undefined>(text: T, what: string): T {
+  if (text === "") throw new UsageError(`${what}: empty path`);
+  return text;
+}
+
+/**
+ * An output file a tool will create or replace (`what` names its option, "-o/--output"), checked
+ * with the command line so that a typo costs no scan or fold first (docs/cli.md "Messages"): its
+ * directory exists, it is not a directory, and it (or, when new, its directory) can be written;
+ * access(2) also says EROFS for a read-only file system. What only the write can tell (a full
+ * disk) is still the work's error.
+ */
+export function requireWritableOutput(output: string, what: string): void {
+  let existing: Stats | undefined;
+  try {
+    existing = statSync(hostPath(output));
+  } catch {
+    // Not there yet: its directory must be.
+  }
+  if (existing?.isDirectory()) throw new UsageError(`${what}: ${showName(output)}: is a directory`);
+  const dir = dirname(output);
+  if (existing === undefined) {
+    let parent: Stats;
+    try {
+      parent = statSync(hostPath(dir));
+    } catch {
+      throw new UsageError(`${what}: ${showName(dir)}: no such directory`);
+    }
+    if (!parent.isDirectory()) throw new UsageError(`${what}: ${showName(dir)}: not a directory`);
+  }
+  const target = existing === undefined ? dir : output;
+  try {
+    accessSync(hostPath(target), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${what}: ${systemError(error, showName(target)).message}`);
+  }
+}
+
 /** The streams a tool prints to (Node streams, or the test captures). */
 export interface ToolStreams {
   stdout: { write(text: string): unknown };
@@ -176,7 +290,9 @@ export interface ParsableCommand {
 
 /**
  * Parses a tool's command line and answers the two flags every tool has: `--help` (the usage on
- * stderr, as the public tools print it) and `--version` (versionText of the package at `moduleUrl`).
+ * stdout, as daxfs-inspect, daxfs-branch, daxfs-fuse and daxfs-tui print it, so `--help | less`
+ * works; on stderr with `helpOnStderr`, for mkdaxfs, whose public tool prints it there, SPEC.md
+ * 2.1) and `--version` (versionText of the package at `moduleUrl`).
  * Returns the parsed flags, or 0 when one of those was answered. Throws what commander throws and
  * what the caller's checks throw (commandLineFailure turns both into the exit status).
  */
@@ -186,11 +302,12 @@ export function parseToolArguments(
   tool: string,
   moduleUrl: string,
   io: ToolStreams,
+  options: { helpOnStderr?: boolean } = {},
 ): Record<string, unknown> | 0 {
   program.parse(argv, { from: "user" });
   const flags = program.opts();
   if (flags.help) {
-    io.stderr.write(program.helpInformation());
+    (options.helpOnStderr ? io.stderr : io.stdout).write(program.helpInformation());
     return 0;
   }
   if (flags.version) {

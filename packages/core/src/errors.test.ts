@@ -1,7 +1,10 @@
 // The errno numbers FUSE replies carry: every code has its Linux number, EUCLEAN included (Node's
 // table lacks it).
+import { mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CorruptImageError, DaxfsError, ERRNO_NUMBER } from "./errors.js";
+import { CorruptImageError, DaxfsError, ERRNO_NUMBER, systemError } from "./errors.js";
 
 describe("ERRNO_NUMBER", () => {
   it("gives every code its Linux number", () => {
@@ -10,6 +13,7 @@ describe("ERRNO_NUMBER", () => {
       ENOENT: 2,
       EIO: 5,
       EBADF: 9,
+      EACCES: 13,
       EBUSY: 16,
       EEXIST: 17,
       EXDEV: 18,
@@ -30,5 +34,37 @@ describe("ERRNO_NUMBER", () => {
     });
     expect(new DaxfsError("ESTALE", "x").errno).toBe(116);
     expect(new CorruptImageError("bad", 8).errno).toBe(117);
+  });
+});
+
+describe("systemError", () => {
+  it("names the file and says the system's words for every errno, never a bare code", () => {
+    const dir = mkdtempSync(join(tmpdir(), "daxfs-errors-"));
+    try {
+      const file = join(dir, "file");
+      writeFileSync(file, "");
+      symlinkSync("loop", join(dir, "loop"));
+      const failure = (path: string) => {
+        try {
+          openSync(path, "r");
+        } catch (error) {
+          const { code, message } = systemError(error, "NAME");
+          return [code, message];
+        }
+        throw new Error(`${path} opened`);
+      };
+      expect(failure(join(dir, "missing"))).toEqual(["ENOENT", "NAME: no such file or directory"]);
+      expect(failure(join(file, "x"))).toEqual(["ENOTDIR", "NAME: not a directory"]);
+      expect(failure(join(dir, "loop"))).toEqual(["ELOOP", "NAME: too many levels of symbolic links"]);
+      expect(failure(join(dir, "n".repeat(300)))).toEqual(["ENAMETOOLONG", "NAME: name too long"]);
+      // An errno DAXFS has no code for keeps its words, with EIO as the code.
+      const busy = Object.assign(new Error("x"), { code: "ETXTBSY", errno: -26 });
+      expect([systemError(busy, "NAME").code, systemError(busy, "NAME").message]).toEqual([
+        "EIO",
+        "NAME: text file is busy",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Every failure the image model reports is a DaxfsError carrying the errno a filesystem user would
 // expect, so that the FUSE reference can return it as-is and the CLIs can print one clean line.
 import { constants } from "node:os";
+import { getSystemErrorMap } from "node:util";
 
 /** Linux errnos Node's table lacks: EUCLEAN ("structure needs cleaning"), a corrupt image. */
 const NOT_IN_NODE: Partial<Record<string, number>> = { EUCLEAN: 117 };
@@ -26,7 +27,8 @@ export type Errno =
   | "EXDEV"
   | "EBADF"
   | "EILSEQ"
-  | "ENOTTY";
+  | "ENOTTY"
+  | "EACCES";
 
 const ERRNOS: readonly Errno[] = [
   "ENOENT",
@@ -50,6 +52,7 @@ const ERRNOS: readonly Errno[] = [
   "EBADF",
   "EILSEQ",
   "ENOTTY",
+  "EACCES",
 ];
 
 /**
@@ -86,6 +89,29 @@ export class CorruptImageError extends DaxfsError {
     // Where in the image, in hex as every offset the tools print (docs/cli.md "Numbers").
     super("EUCLEAN", offset === undefined ? message : `${message} (at 0x${offset.toString(16)})`);
   }
+}
+
+/** strerror(3)'s words where libuv's differ ("illegal operation on a directory" for EISDIR). */
+const STRERROR: Partial<Record<string, string>> = {
+  EISDIR: "is a directory",
+  ELOOP: "too many levels of symbolic links",
+  EIO: "input/output error",
+};
+
+/**
+ * A failed system call on the file `shown` (its name as messages show it) as one DaxfsError:
+ * "NAME: reason" in the system's words for every errno ("src/a/x: not a directory", "NAME: name
+ * too long"), never a bare "ENOTDIR", and the errno as its code where DAXFS has it (EIO otherwise).
+ */
+export function systemError(error: unknown, shown: string): DaxfsError {
+  const { code, errno } = error as NodeJS.ErrnoException;
+  const reason =
+    (code !== undefined ? STRERROR[code] : undefined) ??
+    (errno !== undefined ? getSystemErrorMap().get(errno)?.[1] : undefined) ??
+    code ??
+    String(error);
+  const known = (ERRNOS as readonly string[]).includes(code ?? "");
+  return new DaxfsError(known ? (code as Errno) : "EIO", `${shown}: ${reason}`);
 }
 
 export function isDaxfsError(error: unknown, code?: Errno): error is DaxfsError {

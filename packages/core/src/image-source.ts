@@ -2,7 +2,7 @@
 // loading a multi-GiB file whole; a Buffer or a mapped region (a dma-buf, /dev/mem) serves the same
 // interface, so every layer above works unchanged on all three.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
-import { CorruptImageError, DaxfsError } from "./errors.js";
+import { CorruptImageError, DaxfsError, systemError } from "./errors.js";
 import { hostPath, showName } from "./names.js";
 
 export interface ImageSource {
@@ -106,10 +106,7 @@ export class FileImage implements ImageSource {
     try {
       fd = openSync(hostPath(path), writable ? "r+" : "r");
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-      const reason =
-        code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : code;
-      throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${showName(path)}: ${reason}`);
+      throw systemError(error, showName(path));
     }
     // Reading opens a directory without complaint; its first read would fail with a bare EISDIR.
     if (fstatSync(fd).isDirectory()) {

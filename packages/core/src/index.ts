@@ -75,8 +75,11 @@ export {
   parseAddress,
   parseSize,
   parseToolArguments,
+  rejectExtraArguments,
   requireDeltaSize,
+  requirePath,
   requireSize,
+  requireWritableOutput,
   runCli,
   type ToolStreams,
   UsageError,
@@ -108,7 +111,14 @@ export {
 } from "./delta/entry.js";
 
 // Image sources and errors.
-export { CorruptImageError, DaxfsError, ERRNO_NUMBER, type Errno, isDaxfsError } from "./errors.js";
+export {
+  CorruptImageError,
+  DaxfsError,
+  ERRNO_NUMBER,
+  type Errno,
+  isDaxfsError,
+  systemError,
+} from "./errors.js";
 export {
   countInodeTypes,
   fileTypeOf,

@@ -39,7 +39,23 @@ describe("daxfs-fuse main", () => {
   it("refuses a missing mount point, --parent without --branch and a missing image", async () => {
     const missing = await run(["image.img"]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/missing required argument 'mountpoint'/);
+    expect(missing.stderr).toMatch(/^daxfs-fuse: MOUNTPOINT: missing argument\n/);
+    expect(await run(["image.img", work, "extra"])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: extra: unexpected argument\nTry 'daxfs-fuse --help'.\n",
+    });
+    expect(await run(["", work])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: "daxfs-fuse: IMAGE: empty path\nTry 'daxfs-fuse --help'.\n",
+    });
+    // A bad -o names the option, before the image is opened.
+    expect(await run(["image.img", work, "-o", "bogus=1"])).toEqual({
+      status: 1,
+      stdout: "",
+      stderr: `daxfs-fuse: -o/--options: unknown mount option "bogus=1"\nTry 'daxfs-fuse --help'.\n`,
+    });
 
     const parent = await run([join(work, "x.img"), work, "--parent", "main"]);
     expect(parent).toEqual({

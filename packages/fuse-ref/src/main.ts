@@ -3,7 +3,14 @@
 // cleanly; 1 the mount could not be made or torn down (one line on stderr says why).
 
 import { resolve } from "node:path";
-import { commanderMessage, errorLine, isDaxfsError, usageErrorText, versionText } from "@daxfs/core";
+import {
+  commanderMessage,
+  errorLine,
+  isDaxfsError,
+  rejectExtraArguments,
+  usageErrorText,
+  versionText,
+} from "@daxfs/core";
 import { Command, CommanderError } from "commander";
 import { mountDaxfs } from "./mount.js";
 import { parseMountOptions } from "./mount-options.js";
@@ -52,6 +59,7 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
     .action((image: string, mountpoint: string, flags: FuseFlags) => {
       request = { image, mountpoint, flags };
     });
+  rejectExtraArguments(program);
   try {
     program.parse(argv, { from: "user" });
   } catch (error) {
@@ -62,6 +70,14 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
   }
   if (!request) return 1;
   const { image, mountpoint, flags } = request;
+  for (const [path, what] of [
+    [image, "IMAGE"],
+    [mountpoint, "MOUNTPOINT"],
+  ] as const)
+    if (path === "") {
+      io.stderr(usageErrorText(TOOL, { message: `${what}: empty path` }));
+      return 1;
+    }
   if (flags.parent !== undefined && flags.branch === undefined) {
     io.stderr(usageErrorText(TOOL, { message: "--parent: needs --branch" }));
     return 1;
@@ -73,7 +89,9 @@ export async function main(argv: string[], io: FuseIo): Promise<number> {
       flags.branch !== undefined && flags.branch !== "main",
     );
   } catch (error) {
-    io.stderr(`daxfs-fuse: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A bad -o is a bad command line: the option named, and the pointer to --help.
+    const reason = error instanceof Error ? error.message : String(error);
+    io.stderr(usageErrorText(TOOL, { message: `-o/--options: ${reason}` }));
     return 1;
   }
   let mount: Awaited<ReturnType<typeof mountDaxfs>>;

@@ -59,7 +59,10 @@ describe("daxfs-fuse mount options", () => {
     const image = harness.image(dir({ "a.txt": file("a") }));
     const before = fs.readFileSync(image);
     const result = harness.failMount(image, ["--branch", "b", "--parent", "main", "-o", "allow_other,bogus"]);
-    expect(result).toEqual({ status: 1, output: 'daxfs-fuse: unknown mount option "bogus"\n' });
+    expect(result).toEqual({
+      status: 1,
+      output: `daxfs-fuse: -o/--options: unknown mount option "bogus"\nTry 'daxfs-fuse --help'.\n`,
+    });
     expect(fs.readFileSync(image).equals(before)).toBe(true);
   });
 

@@ -111,23 +111,31 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("argument forms", () => {
   it("moves IMAGE after the subcommand and defaults to the summary", () => {
     expect(normalizeArgs(["x.img"])).toEqual(["summary", "--image", "x.img"]);
-    expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--json", "--image", "x.img"]);
-    expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "/a", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "--json"])).toEqual(["summary", "--image", "x.img", "--json"]);
+    expect(normalizeArgs(["x.img", "ls", "/a"])).toEqual(["ls", "--image", "x.img", "/a"]);
+    // Right after the subcommand: never the value of an option that lacks one, never after `--`.
+    expect(normalizeArgs(["x.img", "ls", "-b"])).toEqual(["ls", "--image", "x.img", "-b"]);
+    expect(normalizeArgs(["x.img", "cat", "--", "-f"])).toEqual(["cat", "--image", "x.img", "--", "-f"]);
     expect(normalizeArgs(["list", "-m", "/mnt"])).toEqual(["list", "-m", "/mnt"]);
+    // Options alone: the summary's (-m is no unknown option), but the top level's --help and --version.
+    expect(normalizeArgs(["-m", "/mnt"])).toEqual(["summary", "-m", "/mnt"]);
+    expect(normalizeArgs(["--json"])).toEqual(["summary", "--json"]);
+    expect(normalizeArgs(["--help"])).toEqual(["--help"]);
+    expect(normalizeArgs(["--version"])).toEqual(["--version"]);
     expect(() => normalizeArgs(["x.img", "frob"])).toThrow("frob: unknown subcommand");
     // Options before the subcommand move after it; an option's value is never taken for one.
-    expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "--json", "info"])).toEqual(["info", "--image", "x.img", "--json"]);
     expect(normalizeArgs(["-m", "/mnt", "ls", "/a"])).toEqual(["ls", "-m", "/mnt", "/a"]);
-    expect(normalizeArgs(["--json", "x.img", "tree"])).toEqual(["tree", "--json", "--image", "x.img"]);
+    expect(normalizeArgs(["--json", "x.img", "tree"])).toEqual(["tree", "--image", "x.img", "--json"]);
     expect(normalizeArgs(["x.img", "-b", "info", "stat", "/f"])).toEqual([
       "stat",
+      "--image",
+      "x.img",
       "-b",
       "info",
       "/f",
-      "--image",
-      "x.img",
     ]);
-    expect(normalizeArgs(["x.img", "ls", "tree"])).toEqual(["ls", "tree", "--image", "x.img"]);
+    expect(normalizeArgs(["x.img", "ls", "tree"])).toEqual(["ls", "--image", "x.img", "tree"]);
   });
 
   it("accepts the public forms with an image file", async () => {
@@ -185,9 +193,26 @@ describe("argument forms", () => {
   it("bad arguments: one line and a pointer to --help, never the usage itself", async () => {
     for (const [args, line] of [
       [[logsImage, "frob"], "daxfs-inspect: frob: unknown subcommand"],
-      [[logsImage, "tree", "--bogus"], "daxfs-inspect: unknown option '--bogus'"],
+      [["help", "frob"], "daxfs-inspect: frob: unknown subcommand"],
+      [[logsImage, "tree", "--bogus"], "daxfs-inspect: --bogus: unknown option"],
+      [[logsImage, "ls", "/", "extra"], "daxfs-inspect: extra: unexpected argument"],
+      [[logsImage, "stat"], "daxfs-inspect: PATH: missing argument"],
+      [[logsImage, "ls", "-b"], "daxfs-inspect: -b/--branch: missing value"],
+      [[""], "daxfs-inspect: IMAGE: empty path"],
+      [
+        ["--backing", "data.img"],
+        "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
+      ],
+      [["ls", "-m", ""], "daxfs-inspect: -m/--mount: empty path"],
+      // Before the image is opened: a missing image is not the error then.
+      [
+        ["/nonexistent.img", "validate", "--max-problems", "0"],
+        "daxfs-inspect: --max-problems: invalid count '0'",
+      ],
       [[logsImage, "validate", "--max-problems", "0"], "daxfs-inspect: --max-problems: invalid count '0'"],
       [["list", "-p", "0x1000"], "Error: -s/--size is required with -p/--phys"],
+      [["list", "-p", "zz", "-s", "1M"], "daxfs-inspect: -p/--phys: invalid address 'zz'"],
+      [["list", "-p", "0x1000", "-s", "0"], "daxfs-inspect: -s/--size: 0 bytes hold no image"],
       [
         ["tree", "x.img"],
         "daxfs-inspect: IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
@@ -197,6 +222,27 @@ describe("argument forms", () => {
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toBe(`${line}\nTry 'daxfs-inspect --help'.\n`);
     }
+  });
+
+  // Where the host has no /dev/mem (a container): the system's words, not a bare "ENOENT".
+  it.runIf(!existsSync("/dev/mem"))("-p without /dev/mem is one I/O error line (exit 2)", async () => {
+    const result = await inspect("info", "-p", "0x1000", "-s", "1M");
+    expect(result).toMatchObject({ code: 2, stderr: "daxfs-inspect: /dev/mem: no such file or directory\n" });
+  });
+
+  it("a --backing that cannot be opened is an I/O error naming it alone (exit 2), in every subcommand", async () => {
+    for (const args of [
+      [logsImage, "--backing", "/nonexistent/backing", "info"],
+      [logsImage, "validate", "--backing", "/nonexistent/backing"],
+      [logsImage, "tree", "--backing", "/nonexistent/backing"],
+    ]) {
+      const result = await inspect(...args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toBe("daxfs-inspect: /nonexistent/backing: no such file or directory\n");
+    }
+    // Any errno in words: an image path through a file was a bare "ENOTDIR".
+    const through = await inspect(`${logsImage}/x`, "info");
+    expect(through).toMatchObject({ code: 2, stderr: `daxfs-inspect: ${logsImage}/x: not a directory\n` });
   });
 
   it("a subcommand's --help shows the image before it", async () => {

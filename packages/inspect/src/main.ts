@@ -11,6 +11,7 @@ import {
   FileImage,
   type ImageSource,
   jsonErrorText,
+  rejectExtraArguments,
   UsageError,
   usageErrorText,
   versionText,
@@ -104,13 +105,18 @@ export function normalizeArgs(args: string[]): string[] {
       continue;
     }
     if (COMMANDS.includes(arg) && (image !== undefined || before.length > 0)) {
-      return [arg, ...before, ...args.slice(i + 1), ...(image === undefined ? [] : ["--image", image])];
+      // --image right after the subcommand: at the end, an option missing its value (`ls -b`)
+      // would take it for that value, and after `--` it would be an operand.
+      return [arg, ...(image === undefined ? [] : ["--image", image]), ...before, ...args.slice(i + 1)];
     }
     if (image !== undefined) throw new UsageError(`${arg}: unknown subcommand`);
     image = arg;
   }
-  if (image === undefined) return args;
-  return ["summary", ...before, "--image", image];
+  // Options without IMAGE or a subcommand (`-m MNT`, `-p ADDR -s SIZE`, `--json`) are the summary's
+  // too: of the mount, or the summary's own "IMAGE: ... is required". The top level's flags stay.
+  if (image === undefined)
+    return before.some((arg) => ["-h", "--help", "--version"].includes(arg)) ? args : ["summary", ...before];
+  return ["summary", "--image", image, ...before];
 }
 
 class ExitCode extends Error {
@@ -157,9 +163,19 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
       source.close();
     }
   };
+  /** The --backing file: one that cannot be opened is a source error (exit 2) naming it alone. */
+  const openBacking = (options: CommonOptions): FileImage | undefined => {
+    if (options.backing === undefined) return undefined;
+    try {
+      return FileImage.open(options.backing);
+    } catch (error) {
+      if (error instanceof DaxfsError) throw new SourceError(error);
+      throw error;
+    }
+  };
   const withImage = (options: CommonOptions, body: (image: DaxfsImage) => unknown) =>
     withSource(options, (source) => {
-      const backing = options.backing === undefined ? undefined : FileImage.open(options.backing);
+      const backing = openBacking(options);
       try {
         return body(DaxfsImage.open(source, backing ? { backing } : {}));
       } finally {
@@ -299,20 +315,18 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     "check every structural rule; one line per problem and a verdict (exit 0 valid, 1 invalid)",
   )
     .option("--max-problems <n>", "problems to list before only counting them", "1000")
-    .action((options: CommonOptions & { maxProblems: string }) =>
-      withSource(options, (source) => {
-        const maxProblems = Number(options.maxProblems);
-        if (!Number.isInteger(maxProblems) || maxProblems < 1)
-          throw new UsageError(`--max-problems: invalid count '${options.maxProblems}'`);
-        let backingSize: number | undefined;
-        if (options.backing !== undefined) {
-          const backing = FileImage.open(options.backing);
-          backingSize = backing.size;
-          backing.close();
-        }
+    .action((options: CommonOptions & { maxProblems: string }) => {
+      // Checked before the image is opened: a bad command line is the error, whatever the image.
+      const maxProblems = Number(options.maxProblems);
+      if (!Number.isInteger(maxProblems) || maxProblems < 1)
+        throw new UsageError(`--max-problems: invalid count '${options.maxProblems}'`);
+      return withSource(options, (source) => {
+        const backing = openBacking(options);
+        const backingSize = backing?.size;
+        backing?.close();
         return validateCommand(source, out(options.json), { backingSize, maxProblems });
-      }),
-    );
+      });
+    });
 
   command("tui", "browse the target interactively (runs daxfs-tui; needs a terminal)").action(
     async (options: CommonOptions) => {
@@ -324,7 +338,7 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
         throw new SourceError(
           new DaxfsError(
             "ENOTTY",
-            `not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
+            `standard input/output: not a terminal; \`${TOOL} ${tuiArguments(options).join(" ")}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)`,
           ),
         );
       const code = await tuiCommand(options).catch((error: unknown) => {
@@ -334,7 +348,11 @@ export async function main(args: string[], io: InspectIo): Promise<number> {
     },
   );
 
+  rejectExtraArguments(program);
   try {
+    // `help COMMAND` of no command: commander would print the whole usage and exit 0.
+    if (args[0] === "help" && args[1] !== undefined && !COMMANDS.includes(args[1]))
+      throw new UsageError(`${args[1]}: unknown subcommand`);
     const normalized = normalizeArgs(args);
     if (normalized.length === 0) {
       io.stderr(program.helpInformation());

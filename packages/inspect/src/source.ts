@@ -3,7 +3,17 @@
 // mount), or physical memory (-p ADDR -s SIZE through /dev/mem). Every source is read-only.
 import { closeSync, existsSync, openSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { DaxfsError, FileImage, type ImageSource, MemoryImage, requireSize, UsageError } from "@daxfs/core";
+import {
+  DaxfsError,
+  FileImage,
+  type ImageSource,
+  MemoryImage,
+  parseSize,
+  requirePath,
+  requireSize,
+  systemError,
+  UsageError,
+} from "@daxfs/core";
 
 // Loaded only for -m and -p, so reading an image file never loads the native syscall layer.
 type Linux = typeof import("@daxfs/linux");
@@ -94,17 +104,19 @@ async function openMount(path: string): Promise<ImageSource> {
 }
 
 async function openPhys(phys: string, size: string): Promise<ImageSource> {
-  const { mapFd } = await loadLinux();
-  const offset = requireSize(phys, "-p/--phys");
+  // An address, in the words mkdaxfs uses for its -p ("invalid address"), with inspect's SIZE grammar;
+  // both checked before the Linux bindings load.
+  const offset = parseSize(phys);
+  if (offset === null) throw new UsageError(`-p/--phys: invalid address '${phys}'`);
   const length = requireSize(size, "-s/--size");
+  if (length === 0) throw new UsageError("-s/--size: 0 bytes hold no image");
+  const { mapFd } = await loadLinux();
   let fd: number;
   try {
     fd = openSync("/dev/mem", "r");
   } catch (error) {
-    throw new DaxfsError(
-      "EIO",
-      `/dev/mem: ${(error as NodeJS.ErrnoException).code ?? syscallMessage(error)}`,
-    );
+    // "/dev/mem: no such file or directory", "/dev/mem: permission denied": the system's words.
+    throw systemError(error, "/dev/mem");
   }
   try {
     const mapped = mapFd(fd, length, { writable: false, offset, path: "/dev/mem" });
@@ -131,6 +143,8 @@ export async function openSource(options: SourceOptions): Promise<ImageSource> {
       "IMAGE: an image file, -m/--mount or -p/--phys is required (the image comes first: daxfs-inspect IMAGE COMMAND ...)",
     );
   if (given > 1) throw new UsageError("IMAGE: give only one of an image file, -m/--mount and -p/--phys");
+  requirePath(options.image, "IMAGE");
+  requirePath(options.mount, "-m/--mount");
   if (options.image !== undefined) return FileImage.open(options.image);
   if (options.mount !== undefined) return openMount(options.mount);
   if (options.size === undefined)

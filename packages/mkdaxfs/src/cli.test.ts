@@ -159,9 +159,13 @@ describe("argument checks (SPEC 2.1)", () => {
     [["-d", ".", "-o", "x", "-D", "lots"], "mkdaxfs: -D/--delta: invalid size 'lots'"],
     [["-d", ".", "-o", "x", "-C", "24"], "Error: --pcache-slots must be a power of 2"],
     [["-d", ".", "--tar", "t", "-o", "x"], "mkdaxfs: --tar: cannot be combined with -d/--directory"],
-    [["-d", ".", "-o", "x", "--bogus"], "mkdaxfs: unknown option '--bogus'"],
+    [["-d", ".", "-o", "x", "--bogus"], "mkdaxfs: --bogus: unknown option"],
     [["-d", ".", "-o", "x", "extra"], "mkdaxfs: extra: unexpected argument"],
-    [["-d"], "mkdaxfs: option '-d, --directory <DIR>' argument missing"],
+    [["-d"], "mkdaxfs: -d/--directory: missing value"],
+    // An empty path (an unset variable in a script) is named, not "': no such file'" after the scan.
+    [["-d", "", "-o", "x"], "mkdaxfs: -d/--directory: empty path"],
+    [["-d", ".", "-o", ""], "mkdaxfs: -o/--output: empty path"],
+    [["--tar", "a.tar", "--tar", "", "-o", "x"], "mkdaxfs: --tar: empty path"],
   ];
   for (const [args, message] of cases) {
     it(`${args.join(" ")} → ${message}`, async () => {
@@ -199,6 +203,7 @@ describe("argument checks (SPEC 2.1)", () => {
     const missingSource = "/nonexistent/tree";
     const cases: Array<[string[], string]> = [
       [["-o", "/nonexistent/dir/img"], "mkdaxfs: -o/--output: /nonexistent/dir: no such directory"],
+      [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
       [
         ["-H", "/nonexistent/heap", "-m", scratch],
         "mkdaxfs: -H/--heap: /nonexistent/heap: no such DMA heap (character device)",
@@ -216,7 +221,7 @@ describe("argument checks (SPEC 2.1)", () => {
       [["-o", scratch], `mkdaxfs: -o/--output: ${scratch}: is a directory`],
       [["-o", `${scratch}/`], `mkdaxfs: -o/--output: ${scratch}/: is a directory`],
       [["-o", fifo], `mkdaxfs: -o/--output: ${fifo}: is a FIFO, not a regular file`],
-      [["-o", ""], "mkdaxfs: -o/--output: '': empty file name"],
+      [["-o", ""], "mkdaxfs: -o/--output: empty path"],
       // Split mode: -o is the backing file, refused as early.
       [
         ["-H", "/dev/null", "-m", scratch, "-b", "-o", scratch],
@@ -249,6 +254,24 @@ describe("argument checks (SPEC 2.1)", () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe("");
       expect(result.stderr).toBe(`mkdaxfs: ${source[1]}: no such file or directory\n`);
+    }
+  });
+
+  it("checks every source before it reads any: a missing last layer is named first", async () => {
+    const first = fresh("layer.tar");
+    writeFileSync(first, Buffer.alloc(1024, 0x41)); // no tar: had it been read, it would be the error
+    const result = await run(["--tar", first, "--tar", "/nonexistent/layer2.tar", "-o", fresh("img")]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe("mkdaxfs: /nonexistent/layer2.tar: no such file or directory\n");
+    // A source of the wrong kind is named the same way, before "Scanning".
+    const wrongKinds: Array<[string[], string]> = [
+      [["--tar", scratch], `${scratch}: is a directory, not a tar archive`],
+      [["--from-image", scratch], `${scratch}: is a directory, not an image`],
+      [["-d", first], `${first}: not a directory`],
+    ];
+    for (const [source, line] of wrongKinds) {
+      const wrong = await run([...source, "-o", fresh("img")]);
+      expect(wrong).toMatchObject({ code: 1, stdout: "", stderr: `mkdaxfs: ${line}\n` });
     }
   });
 
@@ -378,6 +401,26 @@ describe("bad input: one line naming the path, exit 1, nothing at -o", () => {
     expect(result.status).toBe(1);
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(outDir)).toEqual([]);
+    // An unreadable --tar layer, and an -o nobody may write, in the same words, before any work.
+    const asNobody = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", cli, ...args], {
+        uid: 65534,
+        gid: 65534,
+        encoding: "utf8",
+      });
+    const layer = join(outDir, "layer.tar");
+    writeFileSync(layer, "");
+    chmodSync(layer, 0o600);
+    const tar = asNobody(["--tar", layer, "-o", output]);
+    expect(tar).toMatchObject({ status: 1, stdout: "", stderr: `mkdaxfs: ${layer}: permission denied\n` });
+    const rootOnly = fresh("root-only");
+    mkdirSync(rootOnly, { mode: 0o755 });
+    const unwritable = asNobody(["-d", source, "-o", join(rootOnly, "img")]);
+    expect(unwritable).toMatchObject({
+      status: 1,
+      stdout: "",
+      stderr: `mkdaxfs: -o/--output: ${rootOnly}: permission denied\nTry 'mkdaxfs --help'.\n`,
+    });
   });
 
   it("a file that changes while it is copied", async () => {
@@ -533,6 +576,12 @@ describe.skipIf(xattrName === undefined)("extended attributes (not stored: v5 ha
     );
     expect(existsSync(image)).toBe(true);
     expect((await run(["-d", exampleTree(), "-o", fresh("img")])).stderr).toBe("");
+    // --json: the count in the document's warnings, nothing on stderr.
+    const json = await run(["-d", treeWithXattrs(), "-o", fresh("img"), "--json"]);
+    expect(json).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(json.stdout).warnings).toEqual([
+      `2 files have extended attributes (${xattrName}), not stored`,
+    ]);
   });
 
   it("-d --strict: an error naming the first file, nothing written", async () => {

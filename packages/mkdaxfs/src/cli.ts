@@ -2,12 +2,12 @@
 // mkdaxfs: flags in, one library call, a summary out (docs/mkdaxfs.md). Exit status: 0 success,
 // 1 bad arguments (one line + "Try 'mkdaxfs --help'." on stderr) or a failed build (one
 // "mkdaxfs: WHAT: reason" line on stderr; docs/cli.md "Messages").
-import { existsSync, realpathSync, type Stats, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, realpathSync, type Stats, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   commanderOutput,
   commandLineFailure,
+  DaxfsError,
   errorLine,
   hostPath,
   imageFilePath,
@@ -16,8 +16,12 @@ import {
   parseSize,
   parseToolArguments,
   requireDeltaSize,
+  requirePath,
   requireSize,
+  requireWritableOutput,
   runCli,
+  showName,
+  systemError,
   UsageError,
   workFailure,
 } from "@daxfs/core";
@@ -91,6 +95,15 @@ function sizeOption(text: string | undefined, flag: string): number | undefined 
 /** Flag values → checked options, in the public tool's order of checks (SPEC 2.1). */
 function toOptions(flags: Record<string, unknown>): MkdaxfsOptions & { json: boolean } {
   const tars = (flags.tar as string[] | undefined) ?? [];
+  for (const [key, what] of [
+    ["directory", "-d/--directory"],
+    ["fromImage", "--from-image"],
+    ["output", "-o/--output"],
+    ["heap", "-H/--heap"],
+    ["mountpoint", "-m/--mountpoint"],
+  ] as const)
+    requirePath(flags[key] as string | undefined, what);
+  for (const tar of tars) requirePath(tar, "--tar");
   if (flags.fromImage !== undefined) {
     if (flags.directory !== undefined || tars.length > 0)
       throw new UsageError("--from-image: cannot be combined with -d/--directory or --tar");
@@ -180,8 +193,8 @@ function checkPaths(options: MkdaxfsOptions): void {
   // -o is written as the image file, or in split mode as the backing file (SPEC 2.1).
   const { target, split } = selectTarget(options);
   if (options.output !== undefined && (target.kind === "file" || split)) {
-    exists(dirname(resolve(options.output)), "-o/--output", (s) => s.isDirectory(), "directory");
-    // A directory, device node or FIFO at -o, or a dangling symlink: refused now, not after the scan.
+    requireWritableOutput(options.output, "-o/--output");
+    // A device node or FIFO at -o, or a dangling symlink: refused now, not after the scan.
     try {
       imageFilePath(options.output);
     } catch (error) {
@@ -189,6 +202,34 @@ function checkPaths(options: MkdaxfsOptions): void {
       throw error;
     }
   }
+}
+
+/**
+ * Each source can be read, before anything is printed or read from any of them: with several
+ * --tar layers, a missing or unreadable last one must not wait for the first to be read through.
+ * The same words as the build's own errors ("SRC: permission denied", systemError).
+ */
+function checkSources(options: MkdaxfsOptions): void {
+  const check = (path: string, kind: "directory" | "a tar archive" | "an image") => {
+    let stat: Stats;
+    try {
+      stat = statSync(hostPath(path));
+    } catch (error) {
+      throw systemError(error, showName(path));
+    }
+    if (kind === "directory" && !stat.isDirectory())
+      throw new DaxfsError("ENOTDIR", `${showName(path)}: not a directory`);
+    if (kind !== "directory" && stat.isDirectory())
+      throw new DaxfsError("EISDIR", `${showName(path)}: is a directory, not ${kind}`);
+    try {
+      accessSync(hostPath(path), constants.R_OK | (kind === "directory" ? constants.X_OK : 0));
+    } catch (error) {
+      throw systemError(error, showName(path));
+    }
+  };
+  if (options.directory !== undefined) check(options.directory, "directory");
+  if (options.fromImage !== undefined) check(options.fromImage, "an image");
+  for (const tar of options.tars ?? []) if (tar !== "-") check(tar, "a tar archive");
 }
 
 /** Runs mkdaxfs with `argv` (without node and script); resolves to the exit status. */
@@ -199,7 +240,8 @@ export async function main(
   const program = makeProgram(io);
   let options: MkdaxfsOptions & { json: boolean };
   try {
-    const flags = parseToolArguments(program, argv, "mkdaxfs", import.meta.url, io);
+    // The usage on stderr, as the public mkdaxfs prints it (SPEC.md 2.1).
+    const flags = parseToolArguments(program, argv, "mkdaxfs", import.meta.url, io, { helpOnStderr: true });
     if (flags === 0) return 0;
     if (program.args.length > 0) throw new UsageError(`${program.args[0]}: unexpected argument`);
     options = toOptions(flags);
@@ -214,20 +256,16 @@ export async function main(
   const progress = ProgressBar.forStream(io.stderr as NodeJS.WriteStream, !options.json);
   try {
     options.sourceDateEpoch = sourceDateEpoch(io.env);
-    // "Scanning" only for sources that are there: a missing one is the build's one error line,
-    // with nothing before it that reads as if the build had started (docs/cli.md "Messages").
-    const sources =
-      options.directory !== undefined
-        ? [options.directory]
-        : options.fromImage !== undefined
-          ? [options.fromImage]
-          : options.tars;
-    if (!options.json && sources.every((source) => source === "-" || existsSync(hostPath(source))))
-      io.stdout.write(`Scanning ${sourceName(options)}...\n`);
+    // "Scanning" only for sources that can be read: one that cannot is the one error line, with
+    // nothing before it that reads as if the build had started (docs/cli.md "Messages").
+    checkSources(options);
+    if (!options.json) io.stdout.write(`Scanning ${sourceName(options)}...\n`);
     const result = await buildToTarget(options, {
       onWarning: (message) => {
         warnings.push(message);
-        io.stderr.write(errorLine("mkdaxfs", `warning: ${message}`));
+        // Under --json the document's "warnings" carries them and stderr stays empty, as in
+        // daxfs-compact (docs/cli.md "Errors under --json").
+        if (!options.json) io.stderr.write(errorLine("mkdaxfs", `warning: ${message}`));
       },
       onPlanned: (plan) => progress?.start(plan),
       onFileCopied: (inode, bytes) => progress?.update(inode, bytes),

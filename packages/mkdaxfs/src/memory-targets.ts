@@ -6,6 +6,7 @@ import {
   DaxfsError,
   type ImagePlan,
   type PlannedInode,
+  systemError,
   writeImageToMemory,
 } from "@daxfs/core";
 import { allocDmaHeap, closeFd, mapFd, mountWithFsContext, unnamedFiles } from "@daxfs/linux";
@@ -77,7 +78,7 @@ export function writeToPhys(
   try {
     fd = openSync("/dev/mem", constants.O_RDWR | constants.O_SYNC);
   } catch (error) {
-    throw new DaxfsError("EPERM", `/dev/mem: ${(error as NodeJS.ErrnoException).code ?? "cannot open"}`);
+    throw systemError(error, "/dev/mem");
   }
   try {
     writeMapped(plan, fd, allocation, Number(address), "/dev/mem", options);

@@ -163,7 +163,7 @@ describe("daxfs-tui in tmux", () => {
     const run = spawnSync("node", [cli, image], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      `daxfs-tui: not a terminal; \`daxfs-inspect ${image}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+      `daxfs-tui: standard input/output: not a terminal; \`daxfs-inspect ${image}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
     );
     expect(run.stdout).toBe("");
   });

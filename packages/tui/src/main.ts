@@ -3,6 +3,7 @@
 // 2 for a usage error, a target that cannot be read, or an output that is not a terminal.
 import { parseArgs } from "node:util";
 import {
+  commanderMessage,
   DaxfsError,
   errorLine,
   FileImage,
@@ -12,14 +13,8 @@ import {
   versionText,
 } from "@daxfs/core";
 import { openSource } from "@daxfs/inspect";
-import { render } from "ink";
-import { createElement } from "react";
-import { App } from "./components/App.js";
 import { Session } from "./session.js";
-import { ThemeContext, themeFromEnv } from "./theme.js";
-
-const ENTER_ALTERNATE_SCREEN = "\u001b[?1049h";
-const LEAVE_ALTERNATE_SCREEN = "\u001b[?1049l";
+import { loadUi } from "./ui.js";
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
@@ -32,11 +27,12 @@ export interface TuiIo {
   env?: NodeJS.ProcessEnv;
 }
 
-const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE | --version
+const USAGE = `Usage: daxfs-tui IMAGE [--backing FILE] | -m MNT | -p ADDR -s SIZE | --version | -h
 
 Browse a DAXFS image, its branch tree, delta logs and files; a live target refreshes.
 Press ? inside for the keys. Without a terminal, use daxfs-inspect TARGET summary (and its
 branches, tree, log BRANCH, diff BRANCH and validate subcommands), which print the same.
+Exit status: 0 after quitting, 2 on any error (one line on stderr).
 `;
 
 const TOOL = "daxfs-tui";
@@ -76,7 +72,7 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
       },
     }));
   } catch (error) {
-    io.stderr(usageErrorText(TOOL, { message: parseArgsMessage(error as Error) }));
+    io.stderr(usageErrorText(TOOL, { message: commanderMessage(parseArgsMessage(error as Error)) }));
     return EXIT_USAGE;
   }
   if (values.help) {
@@ -120,39 +116,32 @@ export async function main(args: string[], io: TuiIo): Promise<number> {
     }
     throw error;
   }
-  // The target is checked before the terminal: a missing file says so, with or without a TTY.
+  // The target is checked before the terminal: a missing file, or one that is no DAXFS image, says
+  // so with or without a TTY (on a terminal a corrupt image opens in the validation view instead).
   if (!io.terminal) {
-    source.close();
+    const checked = Session.open(source, backing ? { backing } : {});
+    checked.close();
     backing?.close();
+    if (checked.openError !== null) {
+      const name = source.name;
+      io.stderr(
+        errorLine(
+          TOOL,
+          checked.openError.startsWith(`${name}: `) ? checked.openError : `${name}: ${checked.openError}`,
+        ),
+      );
+      return EXIT_USAGE;
+    }
     io.stderr(
-      `daxfs-tui: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+      `daxfs-tui: standard input/output: not a terminal; \`${inspectCommand(args)}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
     );
     return EXIT_USAGE;
   }
   const session = Session.open(source, backing ? { backing } : {});
   try {
-    const theme = themeFromEnv(io.env ?? {});
-    // The alternate screen (not on a dumb terminal): on quit the terminal shows what it did before.
-    const alternate = !theme.ascii;
-    if (alternate) io.terminal.stdout.write(ENTER_ALTERNATE_SCREEN);
-    try {
-      const app = render(
-        createElement(
-          ThemeContext.Provider,
-          { value: theme },
-          createElement(App, { session, target: { imageFile: positionals[0], mountPoint: values.mount } }),
-        ),
-        {
-          stdin: io.terminal.stdin,
-          stdout: io.terminal.stdout,
-          exitOnCtrlC: false,
-        },
-      );
-      await app.waitUntilExit();
-      app.cleanup();
-    } finally {
-      if (alternate) io.terminal.stdout.write(LEAVE_ALTERNATE_SCREEN);
-    }
+    const draw = await loadUi();
+    const target = { imageFile: positionals[0], mountPoint: values.mount };
+    await draw(session, target, io.terminal, io.env ?? {});
   } finally {
     session.close();
     backing?.close();

@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, DaxfsImage, MemoryImage } from "@daxfs/core";
@@ -195,6 +203,22 @@ describe("extract", () => {
     expect(times("d/sub")).toEqual([at(1_200_000_000), at(1_200_000_000)]);
     expect(times("d")).toEqual([at(900_000_000), at(900_000_000)]);
     expect(times("l")).toEqual([at(1_100_000_000), at(1_100_000_000)]);
+  });
+
+  it("a target whose parent exists but cannot hold it is one error line, not a hang", async () => {
+    const image = imageOf("plain.img", dir({ f: file("x") }));
+    const dangling = join(work, "dangling");
+    symlinkSync(join(work, "nowhere"), dangling);
+    // mkdirSync's recursive mode loops for ever on both (ENOENT for the child, EEXIST for the parent).
+    for (const target of ["/proc/daxfs-extract-test", join(dangling, "out")])
+      expect(await extract(image, target)).toEqual({
+        code: 2,
+        stderr: `daxfs-inspect: ${target}: no such file or directory\n`,
+      });
+    // Missing parents are still made.
+    const deep = join(work, "new/parents/out");
+    expect(await extract(image, deep)).toEqual({ code: 0, stderr: "" });
+    expect(readFileSync(join(deep, "f"), "utf8")).toBe("x");
   });
 
   it("writes a tree whose paths exceed PATH_MAX", async () => {

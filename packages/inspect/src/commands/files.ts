@@ -32,6 +32,24 @@ import {
 } from "@daxfs/core";
 import { emit, modeString, type Output, shortTime, timeText } from "../render.js";
 
+/**
+ * `mkdir -p target`, one component at a time from the top. Not mkdirSync's `recursive`: Node 20's
+ * loops for ever where a parent exists but cannot hold the child (`/proc/x`, under a dangling
+ * symlink): the child says ENOENT, the parent EEXIST, and again. Here the first failure other than
+ * EEXIST is the error, naming the path it failed on.
+ */
+function makeDirectories(target: string): void {
+  for (let end = target.indexOf("/", 1); ; end = target.indexOf("/", end + 1)) {
+    const prefix = end === -1 ? target : target.slice(0, end);
+    try {
+      mkdirSync(hostPath(prefix));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    if (end === -1) return;
+  }
+}
+
 const CHUNK = 1 << 20;
 
 const isDir = (mode: number) => fileTypeOf(mode) === S_IFDIR;
@@ -227,7 +245,7 @@ export function extractCommand(view: BranchView, target: string, out: Output, pa
   }));
   for (const { ino, stat } of entries)
     if (!isDir(stat.mode) && !isLink(stat.mode) && stat.size > 0) view.read(ino, stat.size - 1, 1);
-  mkdirSync(hostPath(target), { recursive: true });
+  makeDirectories(target);
   const keepOwners = process.getuid?.() === 0;
   /**
    * Owner, mode and times of `host`: a symlink's own (lchown, lutimes), as for every name the

@@ -40,7 +40,7 @@ describe("daxfs-inspect tui", () => {
     expect(await inspect(image, "tui")).toEqual({
       code: 2,
       stdout: "",
-      stderr: `daxfs-inspect: not a terminal; \`daxfs-inspect ${image}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
+      stderr: `daxfs-inspect: standard input/output: not a terminal; \`daxfs-inspect ${image}\` prints the same (also its branches, tree, log BRANCH, diff BRANCH and validate subcommands)\n`,
     });
     const missing = join(work, "nope.img");
     expect(await inspect(missing, "tui")).toEqual({
