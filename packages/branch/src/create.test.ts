@@ -168,6 +168,17 @@ describe("create on FUSE mounts", () => {
     ]);
   });
 
+  it("refuses a mount point in use before anything is written or started", async () => {
+    const env = fakeEnv([FUSE_MAIN]);
+    const args = { name: "feat", parent: "main", mount: "/mnt/fuse", image: "/img/a.daxfs" };
+    expect(await createCommand(env, args)).toBe(1);
+    expect(env.stderr).toEqual([
+      "daxfs-branch: /mnt/fuse: mount point in use (a file system is mounted there: unmount it or choose another directory)",
+    ]);
+    expect(env.stdout).toEqual([]);
+    expect(env.launched).toEqual([]);
+  });
+
   it("reports a daxfs-fuse that fails to mount", async () => {
     const env = fakeEnv([], {
       launchFuseBranch: async () => {

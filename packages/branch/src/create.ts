@@ -152,6 +152,13 @@ async function mountBranch(
   }
   // Everything that can be checked is checked before the first line of output (a user who sees
   // "Creating branch..." may take it that the arguments were right).
+  if (image !== undefined && env.readMounts().some((mount) => mount.mountPoint === realTarget)) {
+    // daxfs-fuse refuses it too, but only after the branch's record was written (a slot for nothing).
+    env.err(
+      `daxfs-branch: ${target}: mount point in use (a file system is mounted there: unmount it or choose another directory)`,
+    );
+    return 1;
+  }
   const problem = image !== undefined ? env.fuseImageProblem?.(image, name, parent) : undefined;
   if (problem !== undefined) {
     env.err(`daxfs-branch: ${problem}`);

@@ -169,7 +169,9 @@ describe.skipIf(!canRun)("daxfs-branch with a real daxfs-fuse mount", () => {
       "Mode:        read-write",
     ]);
     // No such branch: refused from the image before anything is said or started.
-    const none = await run(["switch", "nosuch", "-m", join(root, "b2"), "--source", mainMount]);
+    const unused = join(root, "sw-unused");
+    mkdirSync(unused);
+    const none = await run(["switch", "nosuch", "-m", unused, "--source", mainMount]);
     expect(none).toMatchObject({ status: 1, stdout: [] });
     expect(none.stderr).toEqual([
       `daxfs-branch: ${join(root, "image.daxfs")}: no active branch 'nosuch' to switch to`,

@@ -9,7 +9,7 @@ import { accessSync, constants, mkdirSync, readdirSync, realpathSync, rmSync } f
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { isDaxfsError } from "@daxfs/core";
+import { DaxfsError, isDaxfsError } from "@daxfs/core";
 import type { BranchFs } from "./branch-fs.js";
 
 const RUN_DIR = "/run/daxfs-fuse";
@@ -112,8 +112,29 @@ async function answer(
   return reply;
 }
 
-/** Listens on `socketPath`; a stale socket file left by a killed process is replaced. */
-export function startControlServer(fs: BranchFs, socketPath: string, hooks: ControlHooks): Promise<Server> {
+/** Whether a process answers on `socketPath` (a live daxfs-fuse), as opposed to a stale file or none. */
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Listens on `socketPath`; a stale socket file left by a killed process is replaced, a live one
+ * (another daxfs-fuse serving this mount point) is an EBUSY error and stays as it is.
+ */
+export async function startControlServer(
+  fs: BranchFs,
+  socketPath: string,
+  hooks: ControlHooks,
+): Promise<Server> {
+  if (await socketAnswers(socketPath))
+    throw new DaxfsError("EBUSY", `${socketPath}: control socket in use by a running daxfs-fuse`);
   rmSync(socketPath, { force: true });
   const server = createServer((socket: Socket) => {
     let pending = "";

@@ -1,7 +1,7 @@
 // One daxfs-fuse mount: open the image (a shared mapping, so several processes and kernels
 // coordinate through coord_lock), serve a BranchFs over FUSE, listen on the control socket, and on
 // unmount drop an uncommitted branch (SPEC 3.9.3).
-import { closeSync, openSync, readFileSync, rmSync, type Stats, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, realpathSync, rmSync, type Stats, statSync } from "node:fs";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import {
@@ -207,6 +207,15 @@ function checkMountpoint(mountpoint: string, given: string): void {
     throw new DaxfsError(code === "ENOENT" ? "ENOENT" : "EIO", `${given}: ${reason}`);
   }
   if (!stat.isDirectory()) throw new DaxfsError("ENOTDIR", `${given}: mount point is not a directory`);
+  // A mount point already in use (a running daxfs-fuse, any other mount): refused before the image
+  // is opened, a branch created or a control socket touched. fuse-native would refuse it only at
+  // the mount call, after all three, and the cleanup of that failure took the live mount's control
+  // socket away (its branch could then be neither committed nor aborted).
+  if (isMounted(realpathSync(mountpoint)))
+    throw new DaxfsError(
+      "EBUSY",
+      `${given}: mount point in use (a file system is mounted there: unmount it or choose another directory)`,
+    );
 }
 
 /**

@@ -163,6 +163,25 @@ describe("branch lifecycle over FUSE", () => {
     expect(inos.size).toBe(302);
   });
 
+  it("a mount point in use is refused before anything is touched: the live branch keeps its control socket", async () => {
+    harness = new FuseHarness();
+    const image = harness.image(dir({}));
+    const live = await harness.mount(image, ["--branch", "b1", "--parent", "main"]);
+    fs.writeFileSync(join(live.mountpoint, "new"), "x");
+    const records = JSON.stringify(branchesOf(image), (_, v) => (typeof v === "bigint" ? `${v}` : v));
+    for (const args of [["--branch", "b2", "--parent", "main"], []]) {
+      const refused = harness.failMount(image, args, live.mountpoint);
+      expect(refused.status).toBe(1);
+      expect(refused.output).toBe(
+        `daxfs-fuse: ${live.mountpoint}: mount point in use (a file system is mounted there: unmount it or choose another directory)\n`,
+      );
+    }
+    // No branch slot was taken, and the live mount still answers on its socket and commits.
+    expect(JSON.stringify(branchesOf(image), (_, v) => (typeof v === "bigint" ? `${v}` : v))).toBe(records);
+    expect(await control(live.mountpoint, "commit")).toMatchObject({ ok: true });
+    expect(fs.readFileSync(join(live.mountpoint, "new"), "utf8")).toBe("x");
+  });
+
   it("--validate refuses an image with a problem the open does not notice", async () => {
     harness = new FuseHarness();
     const image = harness.image(dir({ f: file("x") }));

@@ -98,9 +98,10 @@ export class FuseHarness {
   }
 
   /** Spawns the CLI expecting it to fail; returns its exit code and output. */
-  failMount(image: string, args: string[]): { status: number | null; output: string } {
-    const mountpoint = join(this.dir, `mnt-${this.counter++}`);
-    mkdirSync(mountpoint);
+  /** Runs daxfs-fuse on a fresh mount point, or on `on` (one already in use), expecting a failure. */
+  failMount(image: string, args: string[], on?: string): { status: number | null; output: string } {
+    const mountpoint = on ?? join(this.dir, `mnt-${this.counter++}`);
+    if (on === undefined) mkdirSync(mountpoint);
     const result = spawnSync(process.execPath, [...nodeArgs, cli, image, mountpoint, ...args], {
       cwd: repoRoot,
       env: cliEnv(),
