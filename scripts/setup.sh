@@ -82,9 +82,13 @@ if mkdir -p "$bin_dir" 2>/dev/null && [[ -w "$bin_dir" ]]; then
     chmod 755 "$bin_dir/$tool"
   done
   echo "setup: mkdaxfs, daxfs-inspect, daxfs-compact, daxfs-branch, daxfs-fuse and daxfs-tui are in $bin_dir"
-  man_dir=${DAXFS_MAN_DIR:-/usr/local/share/man/man1}
-  if mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
+  # Man pages beside the default wrappers; a setup with its own DAXFS_BIN_DIR (a second checkout, a
+  # user's ~/bin) leaves the system's man links to the checkout that owns them unless DAXFS_MAN_DIR says.
+  man_dir=${DAXFS_MAN_DIR:-}
+  [[ -z $man_dir && -z ${DAXFS_BIN_DIR:-} ]] && man_dir=/usr/local/share/man/man1
+  if [[ -n $man_dir ]] && mkdir -p "$man_dir" 2>/dev/null && [[ -w "$man_dir" ]]; then
     for tool in "${!TOOLS[@]}"; do ln -sf "$repo/docs/man/$tool.1" "$man_dir/$tool.1"; done
+    echo "setup: man pages linked in $man_dir"
   fi
 else
   echo "setup: $bin_dir is not writable; run the tools as node packages/*/dist/cli.js (or set DAXFS_BIN_DIR)" >&2
