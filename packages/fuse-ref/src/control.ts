@@ -73,7 +73,8 @@ const PEER_TIMEOUT_MS = 1000;
 
 /**
  * Tells every other daxfs-fuse process (the sockets beside ours) that main may have changed and
- * waits for their answers; a socket left by a killed process just fails to connect.
+ * waits for their answers. A socket left by a killed process refuses the connection (no process
+ * listens on it) and is removed, so the directory does not keep every socket ever made.
  */
 export async function notifyPeers(socketPath: string): Promise<void> {
   const dir = dirname(socketPath);
@@ -87,7 +88,11 @@ export async function notifyPeers(socketPath: string): Promise<void> {
     names
       .map((name) => join(dir, name))
       .filter((path) => path !== socketPath)
-      .map((path) => controlRequest(path, "changed", PEER_TIMEOUT_MS).catch(() => undefined)),
+      .map((path) =>
+        controlRequest(path, "changed", PEER_TIMEOUT_MS).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === "ECONNREFUSED") rmSync(path, { force: true });
+        }),
+      ),
   );
 }
 

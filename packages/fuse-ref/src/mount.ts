@@ -268,9 +268,13 @@ export async function mountDaxfs(options: MountOptions): Promise<FuseServer> {
     if (options.validate) {
       const report = validate(source);
       if (report.problems.length > 0) {
+        // The first problem and a count: a damaged image can have hundreds, and the error is one line.
+        const more = report.problems.length - 1;
+        const rest =
+          more === 0 ? "" : ` (and ${more} more: daxfs-inspect ${options.image} validate lists them all)`;
         throw new DaxfsError(
           "EINVAL",
-          `${image}: validation failed: ${report.problems.map(formatProblem).join("; ")}`,
+          `${image}: validation failed: ${formatProblem(report.problems[0] as (typeof report.problems)[number])}${rest}`,
         );
       }
     }

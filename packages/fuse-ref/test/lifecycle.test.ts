@@ -192,6 +192,15 @@ describe("branch lifecycle over FUSE", () => {
     expect(refused.status).toBe(1);
     expect(refused.output).toMatch(/validation failed.*nlink/);
     expect(refused.output.trim().split("\n")).toHaveLength(1);
+    expect(refused.output).not.toMatch(/more: daxfs-inspect/);
+    // Many problems: the first and a count, not every problem on the one line.
+    bytes.writeUInt32LE(9, 36864 + 4096 + 32); // nlink of the root too
+    fs.writeFileSync(image, bytes);
+    const two = harness.failMount(image, ["--validate"]);
+    expect(two.output).toMatch(
+      /validation failed: .*nlink[^;]* \(and 1 more: daxfs-inspect .* validate lists them all\)\n$/,
+    );
+    expect(two.output.trim().split("\n")).toHaveLength(1);
   });
 
   it("refuses bad requests with one line and exit status 1", async () => {

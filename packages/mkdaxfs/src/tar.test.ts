@@ -90,7 +90,7 @@ describe("--tar layers with OCI whiteouts", () => {
     const { code, stderr, tree } = await build(["--tar", lower, "--tar", upper]);
     expect(code).toBe(0);
     expect(stderr).toBe(
-      "mkdaxfs: warning: skipping upper.tar: dev/null: fifo (DAXFS stores files, directories and symlinks only)\n".replace(
+      "mkdaxfs: warning: skipping upper.tar: dev/null: FIFO (DAXFS stores files, directories and symlinks only)\n".replace(
         "upper.tar",
         upper,
       ),
@@ -825,14 +825,14 @@ describe("members the image does not store: excluded, device nodes and FIFOs", (
     const result = await build(["--tar", archive]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
-      `mkdaxfs: warning: skipping ${archive}: p: fifo (DAXFS stores files, directories and symlinks only)\n` +
-        `mkdaxfs: warning: skipping ${archive}: h: hard link to a fifo (DAXFS stores files, directories and symlinks only)\n`,
+      `mkdaxfs: warning: skipping ${archive}: p: FIFO (DAXFS stores files, directories and symlinks only)\n` +
+        `mkdaxfs: warning: skipping ${archive}: h: hard link to a FIFO (DAXFS stores files, directories and symlinks only)\n`,
     );
     expect(Object.keys(result.tree?.children ?? {})).toEqual(["f"]);
     const strict = await build(["--tar", archive, "--strict"]);
     expect([strict.code, strict.stderr]).toEqual([
       1,
-      `mkdaxfs: ${archive}: p: fifo cannot be stored in a DAXFS image\n`,
+      `mkdaxfs: ${archive}: p: FIFO cannot be stored in a DAXFS image\n`,
     ]);
   });
 });

@@ -121,6 +121,13 @@ function openInput(
   };
 }
 
+/** The words -d's scan uses for the same types (core build/scan.ts), so both warn alike. */
+const SPECIAL_MEMBER_WORDS: Record<string, string> = {
+  "character-device": "character device",
+  "block-device": "block device",
+  fifo: "FIFO",
+};
+
 export class TarTreeBuilder {
   readonly root: BuildDir = { kind: "dir", mode: 0o755, uid: 0, gid: 0, children: new Map() };
   /** The layer that last set each directory entry (whiteouts remove lower layers' entries only). */
@@ -293,7 +300,7 @@ export class TarTreeBuilder {
     if (node.kind === "special") {
       // Skipped, and still the later member of its path: what an earlier member put there goes (a
       // hard link to it later is skipped too: it names the same device node or FIFO).
-      const kind = node.type;
+      const kind = SPECIAL_MEMBER_WORDS[node.type] ?? node.type;
       if (this.options.strict)
         throw new DaxfsError("EPERM", `${where}: ${kind} cannot be stored in a DAXFS image`);
       this.options.onWarning?.(
